@@ -1,0 +1,1021 @@
+/* GStreamer
+ * wssaudiochunksink: streams WebM/Opus in small JSON chunks over a WebSocket.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-wssaudiochunksink
+ * @title: wssaudiochunksink
+ *
+ * Takes the output of `opusenc ! webmmux` (or `oggmux`), cuts it into chunks
+ * of #GstWssAudioChunkSink:chunk-duration on WebM cluster boundaries, and
+ * sends each as one JSON text message over a WebSocket, exactly as the
+ * browser speaker client it replaces does:
+ *
+ *     {"action":"audioChunk","sessionId":"demo","audioData":"<base64>",
+ *      "timestamp":<epoch ms>,"format":"webm-opus","chunkIndex":N,"originalSize":<bytes>}
+ *
+ * The first chunk begins with the stream header, and every later one with a
+ * cluster, so a receiver can decode the concatenation. Network I/O runs on a
+ * libsoup thread of its own: the streaming thread never waits on the
+ * network. A lost connection is re-established with backoff while chunks wait
+ * in a bounded backlog; anything the bound drops is counted in
+ * #GstWssAudioChunkSink:stats and announced with a warning naming the lost
+ * chunk indices.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 pulsesrc ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
+ *   ! opusenc bitrate=16000 ! webmmux streamable=true min-cluster-duration=250000000 \
+ *   ! wssaudiochunksink location=ws://127.0.0.1:8080/ws session-id=demo
+ * ]|
+ *
+ * ## Messages
+ * * `wss-audio-chunk-sent`: chunk-index (guint64), size (guint, audio bytes),
+ *   encoded-size (guint, bytes of the text frame), timestamp (gint64, epoch ms).
+ * * `wss-audio-chunk-stream-start`: session-id, location. Posted once connected.
+ * * `wss-audio-chunk-stream-stop`: session-id, chunks-sent, chunks-dropped, reason
+ *   ("eos", "stopped" or "error").
+ * * `wss-audio-chunk-connection`: state ("connecting", "connected",
+ *   "reconnecting", "closing", "closed", "failed"), detail.
+ * * Dropped chunks post a warning whose details structure is
+ *   `wss-audio-chunk-dropped` with first-index, last-index, count, bytes.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwssaudiochunksink.h"
+#include "gstwssaudiochunkelements.h"
+
+#include "chunker.h"
+#include "wss-client-transport.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC (gst_wss_audio_chunk_sink_debug);
+#define GST_CAT_DEFAULT gst_wss_audio_chunk_sink_debug
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_SESSION_ID,
+  PROP_CHUNK_DURATION,
+  PROP_FORMAT,
+  PROP_EXTRA_HEADERS,
+  PROP_USER_AGENT,
+  PROP_CONNECT_TIMEOUT,
+  PROP_DRAIN_TIMEOUT,
+  PROP_KEEPALIVE_INTERVAL,
+  PROP_RETRY_DELAY,
+  PROP_MAX_RETRY_DELAY,
+  PROP_MAX_RETRIES,
+  PROP_MAX_BACKLOG_TIME,
+  PROP_MAX_BACKLOG_BYTES,
+  PROP_REPLAY_WINDOW,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_POST_MESSAGES,
+  PROP_STATS,
+};
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_SESSION_ID NULL
+#define DEFAULT_CHUNK_DURATION (250 * GST_MSECOND)
+#define DEFAULT_FORMAT NULL
+#define DEFAULT_USER_AGENT "GStreamer wssaudiochunksink " VERSION
+#define DEFAULT_CONNECT_TIMEOUT 10
+#define DEFAULT_DRAIN_TIMEOUT 10
+#define DEFAULT_KEEPALIVE_INTERVAL 30
+#define DEFAULT_RETRY_DELAY 500
+#define DEFAULT_MAX_RETRY_DELAY 30000
+#define DEFAULT_MAX_RETRIES -1
+#define DEFAULT_MAX_BACKLOG_TIME (30 * GST_SECOND)
+#define DEFAULT_MAX_BACKLOG_BYTES 0
+#define DEFAULT_REPLAY_WINDOW 0
+#define DEFAULT_MAX_MESSAGE_SIZE (32 * 1024)
+#define DEFAULT_POST_MESSAGES TRUE
+
+namespace
+{
+
+/* Property values, copied at start(). */
+struct Settings
+{
+  std::string location;
+  std::string session_id;
+  GstClockTime chunk_duration = DEFAULT_CHUNK_DURATION;
+  std::string format;
+  GstStructure *extra_headers = nullptr;
+  std::string user_agent = DEFAULT_USER_AGENT;
+  guint connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+  guint drain_timeout = DEFAULT_DRAIN_TIMEOUT;
+  guint keepalive_interval = DEFAULT_KEEPALIVE_INTERVAL;
+  guint retry_delay = DEFAULT_RETRY_DELAY;
+  guint max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
+  gint max_retries = DEFAULT_MAX_RETRIES;
+  GstClockTime max_backlog_time = DEFAULT_MAX_BACKLOG_TIME;
+  guint64 max_backlog_bytes = DEFAULT_MAX_BACKLOG_BYTES;
+  GstClockTime replay_window = DEFAULT_REPLAY_WINDOW;
+  guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  gboolean post_messages = DEFAULT_POST_MESSAGES;
+};
+
+} // namespace
+
+struct _GstWssAudioChunkSinkPrivate
+{
+  std::mutex settings_lock;
+  Settings settings;
+
+  /* Streaming state, touched by the streaming thread and start/stop. */
+  std::unique_ptr<wssac::Chunker> chunker;
+  std::unique_ptr<wssac::WssClientTransport> transport;
+  std::string caps_format;
+  std::string session_id; /* copied at start */
+  std::string location;
+  guint64 next_index = 0;
+  gboolean post_messages = TRUE;
+  gboolean warned_time_cuts = FALSE;
+  gboolean stream_stopped = FALSE;
+  std::atomic<bool> fatal{ false };
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/webm; video/webm; audio/ogg"));
+
+static void gst_wss_audio_chunk_sink_uri_handler_init (gpointer g_iface, gpointer iface_data);
+
+#define gst_wss_audio_chunk_sink_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstWssAudioChunkSink, gst_wss_audio_chunk_sink, GST_TYPE_BASE_SINK,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_wss_audio_chunk_sink_uri_handler_init));
+GST_ELEMENT_REGISTER_DEFINE (wssaudiochunksink, "wssaudiochunksink", GST_RANK_NONE,
+    GST_TYPE_WSS_AUDIO_CHUNK_SINK);
+
+static void gst_wss_audio_chunk_sink_finalize (GObject *object);
+static void gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec);
+static void gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec);
+static gboolean gst_wss_audio_chunk_sink_start (GstBaseSink *sink);
+static gboolean gst_wss_audio_chunk_sink_stop (GstBaseSink *sink);
+static gboolean gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps);
+static GstFlowReturn gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer);
+static gboolean gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event);
+static gboolean gst_wss_audio_chunk_sink_unlock (GstBaseSink *sink);
+static gboolean gst_wss_audio_chunk_sink_unlock_stop (GstBaseSink *sink);
+
+static constexpr GParamFlags RW = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                                           | GST_PARAM_MUTABLE_READY);
+
+static void
+gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->finalize = gst_wss_audio_chunk_sink_finalize;
+  gobject_class->set_property = gst_wss_audio_chunk_sink_set_property;
+  gobject_class->get_property = gst_wss_audio_chunk_sink_get_property;
+
+  /**
+   * GstWssAudioChunkSink:location:
+   *
+   * The WebSocket server to stream to: a ws:// or wss:// URI.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "WebSocket URI to stream to (ws:// or wss://)", DEFAULT_LOCATION, RW));
+  /**
+   * GstWssAudioChunkSink:session-id:
+   *
+   * The session every chunk belongs to (the message's sessionId). Required.
+   */
+  g_object_class_install_property (gobject_class, PROP_SESSION_ID,
+      g_param_spec_string ("session-id", "Session ID",
+          "Session identifier put in every message (required)", DEFAULT_SESSION_ID, RW));
+  /**
+   * GstWssAudioChunkSink:chunk-duration:
+   *
+   * Media time per chunk. A chunk closes at the first cluster start once it
+   * holds this much; set webmmux min-cluster-duration to match.
+   */
+  g_object_class_install_property (gobject_class, PROP_CHUNK_DURATION,
+      g_param_spec_uint64 ("chunk-duration", "Chunk duration",
+          "Media time per chunk in nanoseconds; chunks close on the next cluster start",
+          wssac::Chunker::kMinChunkDuration, wssac::Chunker::kMaxChunkDuration, DEFAULT_CHUNK_DURATION,
+          RW));
+  /**
+   * GstWssAudioChunkSink:format:
+   *
+   * The message's format field. Empty: "webm-opus" for WebM caps, "ogg-opus"
+   * for Ogg caps.
+   */
+  g_object_class_install_property (gobject_class, PROP_FORMAT,
+      g_param_spec_string ("format", "Format",
+          "Value of the messages' format field (empty: webm-opus or ogg-opus from the caps)",
+          DEFAULT_FORMAT, RW));
+  /**
+   * GstWssAudioChunkSink:extra-headers:
+   *
+   * Extra HTTP headers for the WebSocket upgrade request, one field per
+   * header (as souphttpsrc's extra-headers). Values that are not strings are
+   * serialized; arrays and lists add the header once per element.
+   */
+  g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed ("extra-headers", "Extra headers",
+          "Extra HTTP headers for the upgrade request (GstStructure, one field per header)",
+          GST_TYPE_STRUCTURE, RW));
+  /**
+   * GstWssAudioChunkSink:user-agent:
+   *
+   * The User-Agent header of the upgrade request.
+   */
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent", "User-Agent of the upgrade request",
+          DEFAULT_USER_AGENT, RW));
+  /**
+   * GstWssAudioChunkSink:connect-timeout:
+   *
+   * Seconds to wait for a connection (TCP, TLS and upgrade) before the
+   * attempt counts as failed.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONNECT_TIMEOUT,
+      g_param_spec_uint ("connect-timeout", "Connect timeout",
+          "Seconds to wait for a connection attempt", 1, 3600, DEFAULT_CONNECT_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:drain-timeout:
+   *
+   * Seconds to wait at EOS for the backlog to go out and the close handshake
+   * to finish. What is still queued after that is reported as dropped.
+   */
+  g_object_class_install_property (gobject_class, PROP_DRAIN_TIMEOUT,
+      g_param_spec_uint ("drain-timeout", "Drain timeout",
+          "Seconds to wait at EOS for queued chunks to be sent", 0, 3600, DEFAULT_DRAIN_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:keepalive-interval:
+   *
+   * Seconds between WebSocket pings (0 disables them). Gateways close idle
+   * connections (API Gateway after 10 minutes).
+   */
+  g_object_class_install_property (gobject_class, PROP_KEEPALIVE_INTERVAL,
+      g_param_spec_uint ("keepalive-interval", "Keepalive interval",
+          "Seconds between WebSocket pings (0 = none)", 0, 3600, DEFAULT_KEEPALIVE_INTERVAL, RW));
+  /**
+   * GstWssAudioChunkSink:retry-delay:
+   *
+   * Milliseconds before the first reconnection attempt; each further attempt
+   * waits twice as long (with +-20 % jitter) up to max-retry-delay.
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_uint ("retry-delay", "Retry delay",
+          "Milliseconds before the first reconnection attempt", 0, 600000, DEFAULT_RETRY_DELAY, RW));
+  /**
+   * GstWssAudioChunkSink:max-retry-delay:
+   *
+   * Upper bound of the delay between reconnection attempts, in milliseconds.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RETRY_DELAY,
+      g_param_spec_uint ("max-retry-delay", "Max retry delay",
+          "Longest wait between reconnection attempts in milliseconds", 0, 3600000,
+          DEFAULT_MAX_RETRY_DELAY, RW));
+  /**
+   * GstWssAudioChunkSink:max-retries:
+   *
+   * Reconnection attempts after a lost connection before the element posts
+   * an error: -1 retries forever, 0 never. (The very first connection is not
+   * retried: a wrong location or a server that is not there fails start-up.)
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RETRIES,
+      g_param_spec_int ("max-retries", "Max retries",
+          "Reconnection attempts before giving up (-1 = forever)", -1, G_MAXINT, DEFAULT_MAX_RETRIES,
+          RW));
+  /**
+   * GstWssAudioChunkSink:max-backlog-time:
+   *
+   * Audio kept while the connection is down or slow, in nanoseconds of media
+   * time (0: no time bound). Past it the oldest chunks are dropped, counted
+   * and announced.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BACKLOG_TIME,
+      g_param_spec_uint64 ("max-backlog-time", "Max backlog time",
+          "Nanoseconds of audio kept while disconnected (0 = unbounded by time)", 0, G_MAXUINT64,
+          DEFAULT_MAX_BACKLOG_TIME, RW));
+  /**
+   * GstWssAudioChunkSink:max-backlog-bytes:
+   *
+   * Audio bytes kept while the connection is down or slow (0: no byte bound).
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BACKLOG_BYTES,
+      g_param_spec_uint64 ("max-backlog-bytes", "Max backlog bytes",
+          "Audio bytes kept while disconnected (0 = unbounded by size)", 0, G_MAXUINT64,
+          DEFAULT_MAX_BACKLOG_BYTES, RW));
+  /**
+   * GstWssAudioChunkSink:replay-window:
+   *
+   * After a reconnect, chunks handed to the previous connection within this
+   * many nanoseconds before it died are sent again (the receiver drops
+   * duplicates by chunkIndex): data in a dead socket's buffers never arrives.
+   * 0 disables replay.
+   */
+  g_object_class_install_property (gobject_class, PROP_REPLAY_WINDOW,
+      g_param_spec_uint64 ("replay-window", "Replay window",
+          "Nanoseconds of recently sent chunks re-sent after a reconnect (0 = none)", 0,
+          600 * GST_SECOND, DEFAULT_REPLAY_WINDOW, RW));
+  /**
+   * GstWssAudioChunkSink:max-message-size:
+   *
+   * Largest text frame ever sent, in bytes (API Gateway closes a connection
+   * on a frame over 32 KB). A chunk that would encode larger is dropped with
+   * a warning; lower chunk-duration if that happens.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_SIZE,
+      g_param_spec_uint ("max-message-size", "Max message size",
+          "Largest text frame sent, in bytes", 1024, 16 * 1024 * 1024, DEFAULT_MAX_MESSAGE_SIZE, RW));
+  /**
+   * GstWssAudioChunkSink:post-messages:
+   *
+   * Whether to post a `wss-audio-chunk-sent` element message per chunk.
+   */
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post a wss-audio-chunk-sent element message for every chunk sent", DEFAULT_POST_MESSAGES,
+          static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                    | GST_PARAM_MUTABLE_PLAYING)));
+  /**
+   * GstWssAudioChunkSink:stats:
+   *
+   * Counters as a `wss-audio-chunk-sink-stats` structure: state,
+   * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped, bytes-sent,
+   * audio-bytes-sent, reconnects, backlog-chunks, backlog-bytes,
+   * backlog-time, last-error.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped",
+          GST_TYPE_STRUCTURE, static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class, "WebSocket audio chunk sink", "Sink/Network",
+      "Streams WebM/Opus audio in JSON chunks over a WebSocket (libsoup)",
+      "wssaudiochunk developers");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_stop);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_set_caps);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_render);
+  basesink_class->event = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_event);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_unlock);
+  basesink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_unlock_stop);
+
+  GST_DEBUG_CATEGORY_INIT (gst_wss_audio_chunk_sink_debug, "wssaudiochunksink", 0,
+      "WebSocket audio chunk sink");
+}
+
+static void
+gst_wss_audio_chunk_sink_init (GstWssAudioChunkSink *self)
+{
+  self->priv = new GstWssAudioChunkSinkPrivate ();
+  /* Clock sync paces a file source like a live one; a live source is
+   * unaffected. Preroll is pointless for a network sink. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), TRUE);
+}
+
+static void
+gst_wss_audio_chunk_sink_finalize (GObject *object)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
+  if (self->priv->settings.extra_headers)
+    gst_structure_free (self->priv->settings.extra_headers);
+  delete self->priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static std::string
+str_or_empty (const gchar *s)
+{
+  return s ? std::string (s) : std::string ();
+}
+
+static void
+gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  std::lock_guard<std::mutex> g (priv->settings_lock);
+  Settings &s = priv->settings;
+
+  switch (prop_id)
+    {
+    case PROP_LOCATION:
+      s.location = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_SESSION_ID:
+      s.session_id = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_CHUNK_DURATION:
+      s.chunk_duration = g_value_get_uint64 (value);
+      break;
+    case PROP_FORMAT:
+      s.format = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_EXTRA_HEADERS:
+      {
+        const GstStructure *st = gst_value_get_structure (value);
+        if (s.extra_headers)
+          gst_structure_free (s.extra_headers);
+        s.extra_headers = st ? gst_structure_copy (st) : nullptr;
+        break;
+      }
+    case PROP_USER_AGENT:
+      s.user_agent = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      s.connect_timeout = g_value_get_uint (value);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      s.drain_timeout = g_value_get_uint (value);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      s.keepalive_interval = g_value_get_uint (value);
+      break;
+    case PROP_RETRY_DELAY:
+      s.retry_delay = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RETRY_DELAY:
+      s.max_retry_delay = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RETRIES:
+      s.max_retries = g_value_get_int (value);
+      break;
+    case PROP_MAX_BACKLOG_TIME:
+      s.max_backlog_time = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_BACKLOG_BYTES:
+      s.max_backlog_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_REPLAY_WINDOW:
+      s.replay_window = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      s.max_message_size = g_value_get_uint (value);
+      break;
+    case PROP_POST_MESSAGES:
+      s.post_messages = g_value_get_boolean (value);
+      priv->post_messages = s.post_messages;
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+static GstStructure *
+make_stats (GstWssAudioChunkSink *self)
+{
+  wssac::TransportStats t;
+  if (self->priv->transport)
+    t = self->priv->transport->stats ();
+  return gst_structure_new ("wss-audio-chunk-sink-stats",
+      "state", G_TYPE_STRING, wssac::connection_state_name (t.state),
+      "chunks-queued", G_TYPE_UINT64, (guint64) t.chunks_queued,
+      "chunks-sent", G_TYPE_UINT64, (guint64) t.chunks_sent,
+      "chunks-replayed", G_TYPE_UINT64, (guint64) t.chunks_replayed,
+      "chunks-dropped", G_TYPE_UINT64, (guint64) t.chunks_dropped,
+      "bytes-sent", G_TYPE_UINT64, (guint64) t.bytes_sent,
+      "audio-bytes-sent", G_TYPE_UINT64, (guint64) t.audio_bytes_sent,
+      "controls-sent", G_TYPE_UINT64, (guint64) t.controls_sent,
+      "reconnects", G_TYPE_UINT64, (guint64) t.reconnects,
+      "backlog-chunks", G_TYPE_UINT64, (guint64) t.backlog_chunks,
+      "backlog-bytes", G_TYPE_UINT64, (guint64) t.backlog_bytes,
+      "backlog-time", G_TYPE_UINT64, (guint64) t.backlog_time_ns,
+      "last-error", G_TYPE_STRING, t.last_error.c_str (), NULL);
+}
+
+static void
+gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+
+  if (prop_id == PROP_STATS)
+    {
+      g_value_take_boxed (value, make_stats (self));
+      return;
+    }
+
+  std::lock_guard<std::mutex> g (priv->settings_lock);
+  const Settings &s = priv->settings;
+  auto set_str = [value] (const std::string &v) {
+    g_value_set_string (value, v.empty () ? nullptr : v.c_str ());
+  };
+  switch (prop_id)
+    {
+    case PROP_LOCATION:
+      set_str (s.location);
+      break;
+    case PROP_SESSION_ID:
+      set_str (s.session_id);
+      break;
+    case PROP_CHUNK_DURATION:
+      g_value_set_uint64 (value, s.chunk_duration);
+      break;
+    case PROP_FORMAT:
+      set_str (s.format);
+      break;
+    case PROP_EXTRA_HEADERS:
+      gst_value_set_structure (value, s.extra_headers);
+      break;
+    case PROP_USER_AGENT:
+      set_str (s.user_agent);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_uint (value, s.connect_timeout);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      g_value_set_uint (value, s.drain_timeout);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, s.keepalive_interval);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_uint (value, s.retry_delay);
+      break;
+    case PROP_MAX_RETRY_DELAY:
+      g_value_set_uint (value, s.max_retry_delay);
+      break;
+    case PROP_MAX_RETRIES:
+      g_value_set_int (value, s.max_retries);
+      break;
+    case PROP_MAX_BACKLOG_TIME:
+      g_value_set_uint64 (value, s.max_backlog_time);
+      break;
+    case PROP_MAX_BACKLOG_BYTES:
+      g_value_set_uint64 (value, s.max_backlog_bytes);
+      break;
+    case PROP_REPLAY_WINDOW:
+      g_value_set_uint64 (value, s.replay_window);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, s.max_message_size);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, s.post_messages);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+/* ---- header helpers ---- */
+
+static void
+append_header_value (std::vector<std::pair<std::string, std::string>> &out, const char *name,
+    const GValue *v)
+{
+  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
+    {
+      guint n = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
+      for (guint i = 0; i < n; i++)
+        append_header_value (out, name,
+            GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i) : gst_value_list_get_value (v, i));
+      return;
+    }
+  if (G_VALUE_HOLDS_STRING (v))
+    {
+      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
+      return;
+    }
+  gchar *s = gst_value_serialize (v);
+  out.emplace_back (name, str_or_empty (s));
+  g_free (s);
+}
+
+static gboolean
+collect_header (GQuark field, const GValue *value, gpointer data)
+{
+  auto *out = static_cast<std::vector<std::pair<std::string, std::string>> *> (data);
+  append_header_value (*out, g_quark_to_string (field), value);
+  return TRUE;
+}
+
+/* Checks the location before any network activity, so a typo gets an
+ * error that says what is wrong with it. */
+static gboolean
+validate_location (const std::string &location, std::string &why)
+{
+  if (location.empty ())
+    {
+      why = "No location set: set the location property to a ws:// or wss:// URI";
+      return FALSE;
+    }
+  GError *err = nullptr;
+  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
+  if (!uri)
+    {
+      why = "Invalid location \"" + location + "\": " + err->message;
+      g_error_free (err);
+      return FALSE;
+    }
+  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
+  std::string host = str_or_empty (g_uri_get_host (uri));
+  g_uri_unref (uri);
+  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0 && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
+    {
+      why = "Invalid location \"" + location + "\": the scheme must be ws:// or wss://";
+      return FALSE;
+    }
+  if (host.empty ())
+    {
+      why = "Invalid location \"" + location + "\": no host";
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- bus messages (any thread) ---- */
+
+static void
+post_element_message (GstWssAudioChunkSink *self, GstStructure *s)
+{
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+post_stream_stop (GstWssAudioChunkSink *self, const char *reason)
+{
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (priv->stream_stopped || !priv->transport)
+    return;
+  priv->stream_stopped = TRUE;
+  wssac::TransportStats t = priv->transport->stats ();
+  post_element_message (self, gst_structure_new ("wss-audio-chunk-stream-stop",
+      "session-id", G_TYPE_STRING, priv->session_id.c_str (),
+      "chunks-sent", G_TYPE_UINT64, (guint64) t.chunks_sent,
+      "chunks-dropped", G_TYPE_UINT64, (guint64) t.chunks_dropped,
+      "reason", G_TYPE_STRING, reason, NULL));
+}
+
+static void
+on_chunk_sent (GstWssAudioChunkSink *self, const wssac::SentInfo &info)
+{
+  GST_LOG_OBJECT (self, "chunk %" G_GUINT64_FORMAT ": %zu bytes, %zu encoded", info.chunk_index,
+      info.size, info.encoded_size);
+  if (!self->priv->post_messages)
+    return;
+  post_element_message (self, gst_structure_new ("wss-audio-chunk-sent",
+      "chunk-index", G_TYPE_UINT64, (guint64) info.chunk_index,
+      "size", G_TYPE_UINT, (guint) info.size,
+      "encoded-size", G_TYPE_UINT, (guint) info.encoded_size,
+      "timestamp", G_TYPE_INT64, (gint64) info.timestamp_ms, NULL));
+}
+
+static void
+on_dropped (GstWssAudioChunkSink *self, const wssac::DropRange &r)
+{
+  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, WRITE,
+      ("Dropped %" G_GUINT64_FORMAT " audio chunk(s), indices %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+          (guint64) r.count, (guint64) r.first, (guint64) r.last),
+      ("%" G_GUINT64_FORMAT " bytes, %" GST_TIME_FORMAT " of audio could not be delivered "
+       "(backlog bound, oversize message or shutdown); see the stats property",
+          (guint64) r.bytes, GST_TIME_ARGS (r.media_time)),
+      ("first-index", G_TYPE_UINT64, (guint64) r.first,
+          "last-index", G_TYPE_UINT64, (guint64) r.last,
+          "count", G_TYPE_UINT64, (guint64) r.count,
+          "bytes", G_TYPE_UINT64, (guint64) r.bytes, NULL));
+}
+
+static void
+on_state_changed (GstWssAudioChunkSink *self, wssac::ConnectionState state, const std::string &detail)
+{
+  post_element_message (self, gst_structure_new ("wss-audio-chunk-connection",
+      "state", G_TYPE_STRING, wssac::connection_state_name (state),
+      "detail", G_TYPE_STRING, detail.c_str (), NULL));
+}
+
+static void
+on_fatal (GstWssAudioChunkSink *self, const std::string &message)
+{
+  self->priv->fatal = true;
+  GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()),
+      ("the connection was lost and could not be re-established; raise max-retries "
+       "(-1 = forever) to keep trying"));
+}
+
+/* ---- GstBaseSink vfuncs ---- */
+
+static gboolean
+gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  wssac::TransportConfig config;
+  GstClockTime chunk_duration;
+  {
+    std::lock_guard<std::mutex> g (priv->settings_lock);
+    const Settings &s = priv->settings;
+    config.uri = s.location;
+    config.session_id = s.session_id;
+    config.format = s.format;
+    if (s.extra_headers)
+      gst_structure_foreach (s.extra_headers, collect_header, &config.headers);
+    config.user_agent = s.user_agent;
+    config.connect_timeout_s = s.connect_timeout;
+    config.keepalive_interval_s = s.keepalive_interval;
+    config.retry.initial_delay_ms = s.retry_delay;
+    config.retry.max_delay_ms = s.max_retry_delay;
+    config.retry.max_retries = s.max_retries;
+    config.backlog.max_time = static_cast<int64_t> (s.max_backlog_time);
+    config.backlog.max_bytes = s.max_backlog_bytes;
+    config.replay_window_ms = static_cast<int64_t> (s.replay_window / GST_MSECOND);
+    config.max_message_size = s.max_message_size;
+    chunk_duration = s.chunk_duration;
+    priv->post_messages = s.post_messages;
+  }
+
+  if (config.session_id.empty ())
+    {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No session-id set"),
+          ("set the session-id property: every message names the session it belongs to"));
+      return FALSE;
+    }
+  std::string why;
+  if (!validate_location (config.uri, why))
+    {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", why.c_str ()), (NULL));
+      return FALSE;
+    }
+
+  priv->session_id = config.session_id;
+  priv->location = config.uri;
+  priv->chunker = std::make_unique<wssac::Chunker> (static_cast<int64_t> (chunk_duration));
+  priv->next_index = 0;
+  priv->warned_time_cuts = FALSE;
+  priv->stream_stopped = FALSE;
+  priv->fatal = false;
+  priv->caps_format.clear ();
+  priv->transport = std::make_unique<wssac::WssClientTransport> ();
+
+  wssac::TransportCallbacks cb;
+  cb.chunk_sent = [self] (const wssac::SentInfo &info) { on_chunk_sent (self, info); };
+  cb.dropped = [self] (const wssac::DropRange &r) { on_dropped (self, r); };
+  cb.state_changed = [self] (wssac::ConnectionState st, const std::string &d) {
+    on_state_changed (self, st, d);
+  };
+  cb.fatal = [self] (const std::string &m) { on_fatal (self, m); };
+
+  /* The format may still come from the caps: patched in set_caps(). */
+  if (config.format.empty ())
+    config.format = "webm-opus";
+
+  std::string error;
+  if (!priv->transport->start (config, std::move (cb), error))
+    {
+      priv->transport->stop ();
+      priv->transport.reset ();
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error.c_str ()),
+          ("check that a WebSocket server is listening at the location and accepts the upgrade"));
+      return FALSE;
+    }
+
+  post_element_message (self, gst_structure_new ("wss-audio-chunk-stream-start",
+      "session-id", G_TYPE_STRING, priv->session_id.c_str (),
+      "location", G_TYPE_STRING, priv->location.c_str (), NULL));
+  return TRUE;
+}
+
+static gboolean
+gst_wss_audio_chunk_sink_stop (GstBaseSink *sink)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (priv->transport)
+    {
+      priv->transport->stop ();
+      post_stream_stop (self, priv->fatal ? "error" : "stopped");
+    }
+  priv->chunker.reset ();
+  return TRUE;
+}
+
+static std::vector<uint8_t>
+stream_header_from_caps (const GstStructure *s)
+{
+  std::vector<uint8_t> out;
+  const GValue *sh = gst_structure_get_value (s, "streamheader");
+  if (!sh || !GST_VALUE_HOLDS_ARRAY (sh))
+    return out;
+  for (guint i = 0; i < gst_value_array_get_size (sh); i++)
+    {
+      const GValue *v = gst_value_array_get_value (sh, i);
+      if (!GST_VALUE_HOLDS_BUFFER (v))
+        continue;
+      GstBuffer *buf = gst_value_get_buffer (v);
+      GstMapInfo map;
+      if (gst_buffer_map (buf, &map, GST_MAP_READ))
+        {
+          out.insert (out.end (), map.data, map.data + map.size);
+          gst_buffer_unmap (buf, &map);
+        }
+    }
+  return out;
+}
+
+static gboolean
+gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const char *name = gst_structure_get_name (s);
+
+  priv->caps_format = g_str_has_suffix (name, "/ogg") ? "ogg-opus" : "webm-opus";
+  gboolean format_set;
+  {
+    std::lock_guard<std::mutex> g (priv->settings_lock);
+    format_set = !priv->settings.format.empty ();
+  }
+  if (!format_set && priv->transport)
+    priv->transport->set_format (priv->caps_format);
+  if (priv->chunker)
+    priv->chunker->set_caps_stream_header (stream_header_from_caps (s));
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", format %s", caps, priv->caps_format.c_str ());
+  return TRUE;
+}
+
+static void
+enqueue_chunk (GstWssAudioChunkSink *self, wssac::Chunk &&chunk)
+{
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  wssac::Outgoing item;
+  item.kind = wssac::OutgoingKind::AudioChunk;
+  item.chunk_index = priv->next_index++;
+  item.media_duration = chunk.duration > 0 ? chunk.duration : 0;
+  item.created_ms = g_get_real_time () / 1000;
+  item.audio = std::move (chunk.bytes);
+  GST_LOG_OBJECT (self, "chunk %" G_GUINT64_FORMAT ": %zu bytes, %" GST_TIME_FORMAT, item.chunk_index,
+      item.audio.size (), GST_TIME_ARGS (item.media_duration));
+  wssac::DropRange dropped = priv->transport->enqueue (std::move (item));
+  if (!dropped.empty ())
+    on_dropped (self, dropped);
+}
+
+static GstFlowReturn
+gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+
+  if (priv->fatal)
+    return GST_FLOW_ERROR;
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map a buffer"), (NULL));
+      return GST_FLOW_ERROR;
+    }
+  wssac::MuxerBuffer mb;
+  mb.data = map.data;
+  mb.size = map.size;
+  mb.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_PTS (buffer)) : wssac::kNoTime;
+  mb.duration = GST_BUFFER_DURATION_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_DURATION (buffer))
+                                                      : wssac::kNoTime;
+  mb.header = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER);
+  mb.delta = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+
+  std::vector<wssac::Chunk> done;
+  priv->chunker->push (mb, done);
+  gst_buffer_unmap (buffer, &map);
+
+  if (priv->chunker->cutting_by_time () && !priv->warned_time_cuts)
+    {
+      priv->warned_time_cuts = TRUE;
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("Clusters arrive less often than twice chunk-duration: cutting chunks between muxer "
+           "buffers instead of on clusters"),
+          ("set webmmux min-cluster-duration to chunk-duration (%" G_GUINT64_FORMAT
+           " ns) so that every chunk starts on a cluster and can be decoded on its own",
+              (guint64) priv->chunker->chunk_duration ()));
+    }
+
+  for (auto &c : done)
+    enqueue_chunk (self, std::move (c));
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+
+  switch (GST_EVENT_TYPE (event))
+    {
+    case GST_EVENT_EOS:
+      if (priv->chunker && priv->transport && !priv->fatal)
+        {
+          wssac::Chunk last;
+          if (priv->chunker->finish (last))
+            enqueue_chunk (self, std::move (last));
+          guint timeout;
+          {
+            std::lock_guard<std::mutex> g (priv->settings_lock);
+            timeout = priv->settings.drain_timeout;
+          }
+          if (!priv->transport->drain_and_close (static_cast<int64_t> (timeout) * 1000))
+            {
+              wssac::TransportStats t = priv->transport->stats ();
+              GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+                  ("Could not deliver every chunk before the end of the stream"),
+                  ("%" G_GUINT64_FORMAT " chunk(s) still queued after %u s (state %s, last error: %s)",
+                      (guint64) t.backlog_chunks, timeout, wssac::connection_state_name (t.state),
+                      t.last_error.c_str ()));
+            }
+          post_stream_stop (self, "eos");
+        }
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      if (priv->chunker)
+        priv->chunker->drop_pending ();
+      break;
+    default:
+      break;
+    }
+  return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+static gboolean
+gst_wss_audio_chunk_sink_unlock (GstBaseSink *sink)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  if (self->priv->transport)
+    self->priv->transport->interrupt ();
+  return TRUE;
+}
+
+static gboolean
+gst_wss_audio_chunk_sink_unlock_stop (GstBaseSink *sink)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
+  if (self->priv->transport)
+    self->priv->transport->clear_interrupt ();
+  return TRUE;
+}
+
+/* ---- GstURIHandler ---- */
+
+static GstURIType
+gst_wss_audio_chunk_sink_uri_get_type (GType type)
+{
+  return GST_URI_SINK;
+}
+
+static const gchar *const *
+gst_wss_audio_chunk_sink_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "ws", "wss", NULL };
+  return protocols;
+}
+
+static gchar *
+gst_wss_audio_chunk_sink_uri_get_uri (GstURIHandler *handler)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (handler);
+  std::lock_guard<std::mutex> g (self->priv->settings_lock);
+  const std::string &l = self->priv->settings.location;
+  return l.empty () ? NULL : g_strdup (l.c_str ());
+}
+
+static gboolean
+gst_wss_audio_chunk_sink_uri_set_uri (GstURIHandler *handler, const gchar *uri, GError **error)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (handler);
+  std::string why;
+  if (!validate_location (str_or_empty (uri), why))
+    {
+      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s", why.c_str ());
+      return FALSE;
+    }
+  g_object_set (self, "location", uri, NULL);
+  return TRUE;
+}
+
+static void
+gst_wss_audio_chunk_sink_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = static_cast<GstURIHandlerInterface *> (g_iface);
+  iface->get_type = gst_wss_audio_chunk_sink_uri_get_type;
+  iface->get_protocols = gst_wss_audio_chunk_sink_uri_get_protocols;
+  iface->get_uri = gst_wss_audio_chunk_sink_uri_get_uri;
+  iface->set_uri = gst_wss_audio_chunk_sink_uri_set_uri;
+}

@@ -1,0 +1,305 @@
+#include "message-codec.h"
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+
+namespace wssac
+{
+
+namespace
+{
+
+struct ActionName
+{
+  Action action;
+  const char *name;
+};
+
+constexpr ActionName kActions[] = {
+  { Action::AudioChunk, "audioChunk" },
+  { Action::PauseBroadcast, "pauseBroadcast" },
+  { Action::ResumeBroadcast, "resumeBroadcast" },
+  { Action::MuteBroadcast, "muteBroadcast" },
+  { Action::UnmuteBroadcast, "unmuteBroadcast" },
+  { Action::EndSession, "endSession" },
+};
+
+std::string
+to_string (JsonBuilder *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  gchar *text = json_to_string (root, FALSE);
+  std::string out (text);
+  g_free (text);
+  return out;
+}
+
+bool
+is_base64_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '+' || c == '/';
+}
+
+/* g_base64_decode() skips characters it does not know; check the alphabet
+ * and the padding first so that corrupt data is refused, not half-decoded. */
+bool
+valid_base64 (const char *s, size_t len)
+{
+  if (len % 4 != 0)
+    return false;
+  size_t pad = 0;
+  if (len >= 1 && s[len - 1] == '=')
+    pad++;
+  if (len >= 2 && s[len - 2] == '=')
+    pad++;
+  for (size_t i = 0; i < len - pad; i++)
+    if (!is_base64_char (s[i]))
+      return false;
+  return true;
+}
+
+DecodeResult
+fail (DecodeError error, std::string detail)
+{
+  DecodeResult r;
+  r.error = error;
+  r.detail = std::move (detail);
+  return r;
+}
+
+/* Integral JSON number, as json-glib parses it (gint64); doubles with no
+ * fraction are accepted too, as JavaScript senders may produce them. */
+bool
+get_int (JsonObject *obj, const char *name, int64_t &out, DecodeResult &err, bool required)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (!node)
+    {
+      if (required)
+        err = fail (DecodeError::MissingField, std::string ("missing field \"") + name + "\"");
+      return false;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node))
+    {
+      GType t = json_node_get_value_type (node);
+      if (t == G_TYPE_INT64)
+        {
+          out = json_node_get_int (node);
+          return true;
+        }
+      if (t == G_TYPE_DOUBLE)
+        {
+          double d = json_node_get_double (node);
+          if (d == static_cast<double> (static_cast<int64_t> (d)))
+            {
+              out = static_cast<int64_t> (d);
+              return true;
+            }
+        }
+    }
+  err = fail (DecodeError::WrongType, std::string ("field \"") + name + "\" must be an integer");
+  return false;
+}
+
+bool
+get_string (JsonObject *obj, const char *name, std::string &out, DecodeResult &err, bool required)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (!node)
+    {
+      if (required)
+        err = fail (DecodeError::MissingField, std::string ("missing field \"") + name + "\"");
+      return false;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      out = json_node_get_string (node);
+      return true;
+    }
+  err = fail (DecodeError::WrongType, std::string ("field \"") + name + "\" must be a string");
+  return false;
+}
+
+} // namespace
+
+const char *
+action_name (Action action)
+{
+  for (const auto &a : kActions)
+    if (a.action == action)
+      return a.name;
+  return "unknown";
+}
+
+bool
+action_from_name (const std::string &name, Action &action)
+{
+  for (const auto &a : kActions)
+    if (name == a.name)
+      {
+        action = a.action;
+        return true;
+      }
+  return false;
+}
+
+const char *
+decode_error_code (DecodeError error)
+{
+  switch (error)
+    {
+    case DecodeError::None:
+      return "ok";
+    case DecodeError::NotJson:
+      return "not-json";
+    case DecodeError::NotObject:
+      return "not-object";
+    case DecodeError::MissingField:
+      return "missing-field";
+    case DecodeError::WrongType:
+      return "wrong-type";
+    case DecodeError::BadBase64:
+      return "bad-base64";
+    case DecodeError::UnknownAction:
+      return "unknown-action";
+    case DecodeError::BadValue:
+      return "bad-value";
+    case DecodeError::SizeMismatch:
+      return "size-mismatch";
+    }
+  return "unknown";
+}
+
+std::string
+encode_audio_chunk (const AudioChunkFields &f)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  gchar *b64 = g_base64_encode (f.audio, f.audio_size);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "action");
+  json_builder_add_string_value (b, "audioChunk");
+  json_builder_set_member_name (b, "sessionId");
+  json_builder_add_string_value (b, f.session_id.c_str ());
+  json_builder_set_member_name (b, "audioData");
+  json_builder_add_string_value (b, b64);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, f.timestamp_ms);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, f.format.c_str ());
+  json_builder_set_member_name (b, "chunkIndex");
+  json_builder_add_int_value (b, static_cast<gint64> (f.chunk_index));
+  json_builder_set_member_name (b, "originalSize");
+  json_builder_add_int_value (b, static_cast<gint64> (f.audio_size));
+  if (f.capture_timestamp_ms >= 0)
+    {
+      json_builder_set_member_name (b, "captureTimestamp");
+      json_builder_add_int_value (b, f.capture_timestamp_ms);
+    }
+  json_builder_end_object (b);
+  g_free (b64);
+  return to_string (b);
+}
+
+std::string
+encode_control (Action action, const std::string &session_id, int64_t timestamp_ms,
+                const std::string &reason)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "action");
+  json_builder_add_string_value (b, action_name (action));
+  json_builder_set_member_name (b, "sessionId");
+  json_builder_add_string_value (b, session_id.c_str ());
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, timestamp_ms);
+  if (action == Action::EndSession)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason.c_str ());
+    }
+  json_builder_end_object (b);
+  return to_string (b);
+}
+
+DecodeResult
+decode_message (const char *text, size_t length, const DecodeLimits &limits)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  GError *error = nullptr;
+  if (!json_parser_load_from_data (parser, text, static_cast<gssize> (length), &error))
+    {
+      std::string detail = std::string ("not valid JSON: ") + (error ? error->message : "?");
+      g_clear_error (&error);
+      return fail (DecodeError::NotJson, detail);
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    return fail (DecodeError::NotObject, "the message must be a JSON object");
+  JsonObject *obj = json_node_get_object (root);
+
+  DecodeResult r;
+  std::string action;
+  if (!get_string (obj, "action", action, r, true))
+    return r;
+  if (!action_from_name (action, r.message.action))
+    return fail (DecodeError::UnknownAction, "unknown action \"" + action + "\"");
+
+  Message &m = r.message;
+  /* The seed's pause/resume/mute/unmute messages carry no sessionId: the
+   * connection identifies the session. audioChunk and endSession must. */
+  bool need_session = m.action == Action::AudioChunk || m.action == Action::EndSession;
+  if (!get_string (obj, "sessionId", m.session_id, r, need_session) && !r.ok ())
+    return r;
+  if (need_session && m.session_id.empty ())
+    return fail (DecodeError::BadValue, "field \"sessionId\" is empty");
+  if (!get_int (obj, "timestamp", m.timestamp_ms, r, false) && !r.ok ())
+    return r;
+
+  if (m.action == Action::EndSession)
+    {
+      if (!get_string (obj, "reason", m.reason, r, false) && !r.ok ())
+        return r;
+      return r;
+    }
+  if (m.action != Action::AudioChunk)
+    return r;
+
+  std::string data;
+  int64_t index = 0, original_size = 0;
+  if (!get_string (obj, "audioData", data, r, true))
+    return r;
+  if (!get_int (obj, "chunkIndex", index, r, true))
+    return r;
+  if (!get_string (obj, "format", m.format, r, false) && !r.ok ())
+    return r;
+  if (!get_int (obj, "originalSize", original_size, r, false) && !r.ok ())
+    return r;
+  if (!get_int (obj, "captureTimestamp", m.capture_timestamp_ms, r, false) && !r.ok ())
+    return r;
+  bool have_size = json_object_has_member (obj, "originalSize");
+
+  if (index < 0 || static_cast<uint64_t> (index) > limits.max_chunk_index)
+    return fail (DecodeError::BadValue, "field \"chunkIndex\" out of range: " + std::to_string (index));
+  m.chunk_index = static_cast<uint64_t> (index);
+  if (data.empty ())
+    return fail (DecodeError::BadValue, "field \"audioData\" is empty");
+  if (data.size () / 4 * 3 > limits.max_audio_bytes + 2)
+    return fail (DecodeError::BadValue, "audioData larger than " + std::to_string (limits.max_audio_bytes)
+                                            + " bytes");
+  if (!valid_base64 (data.data (), data.size ()))
+    return fail (DecodeError::BadBase64, "field \"audioData\" is not valid base64");
+  gsize out_len = 0;
+  guchar *decoded = g_base64_decode (data.c_str (), &out_len);
+  m.audio.assign (decoded, decoded + out_len);
+  g_free (decoded);
+  if (have_size && (original_size < 0 || static_cast<uint64_t> (original_size) != m.audio.size ()))
+    return fail (DecodeError::SizeMismatch, "originalSize " + std::to_string (original_size)
+                                                + " but audioData decodes to "
+                                                + std::to_string (m.audio.size ()) + " bytes");
+  m.original_size = m.audio.size ();
+  return r;
+}
+
+} // namespace wssac

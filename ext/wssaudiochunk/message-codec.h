@@ -1,0 +1,102 @@
+/* wssaudiochunk wire format: the seed's JSON messages, both ways.
+ *
+ * Plain C++ interface over json-glib and GLib's base64 (no hand-written JSON
+ * or base64). Encoding is what the sink sends; decoding is what the
+ * receivers accept, with a reason for every refusal. docs/protocol.md is the
+ * reference for every field.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wssac
+{
+
+enum class Action
+{
+  AudioChunk,
+  PauseBroadcast,
+  ResumeBroadcast,
+  MuteBroadcast,
+  UnmuteBroadcast,
+  EndSession,
+};
+
+/* "audioChunk", "pauseBroadcast", ... */
+const char *action_name (Action action);
+/* false when @name is not one of the seed's actions */
+bool action_from_name (const std::string &name, Action &action);
+
+struct AudioChunkFields
+{
+  std::string session_id;
+  const uint8_t *audio = nullptr;
+  size_t audio_size = 0;
+  int64_t timestamp_ms = 0;
+  std::string format = "webm-opus";
+  uint64_t chunk_index = 0;
+  /* Wall clock when the chunk was completed, if it differs from
+   * timestamp_ms (sent after an outage); < 0: leave the field out. */
+  int64_t capture_timestamp_ms = -1;
+};
+
+/* {"action":"audioChunk","sessionId":..,"audioData":..,"timestamp":..,
+ *  "format":..,"chunkIndex":..,"originalSize":..} */
+std::string encode_audio_chunk (const AudioChunkFields &fields);
+
+/* {"action":..,"sessionId":..,"timestamp":..} plus "reason" for endSession */
+std::string encode_control (Action action, const std::string &session_id, int64_t timestamp_ms,
+                            const std::string &reason = std::string ());
+
+enum class DecodeError
+{
+  None,
+  NotJson,       /* not parseable as JSON */
+  NotObject,     /* valid JSON, but not an object */
+  MissingField,  /* a required field is absent */
+  WrongType,     /* a field has the wrong JSON type */
+  BadBase64,     /* audioData is not valid base64 */
+  UnknownAction, /* action is not one of the seed's */
+  BadValue,      /* a value out of range: negative or huge chunkIndex, empty sessionId, ... */
+  SizeMismatch,  /* originalSize differs from the decoded audioData */
+};
+
+/* Stable machine-readable code for error replies: "not-json", ... */
+const char *decode_error_code (DecodeError error);
+
+struct Message
+{
+  Action action = Action::AudioChunk;
+  std::string session_id;
+  int64_t timestamp_ms = -1;
+  /* audioChunk */
+  std::string format;
+  uint64_t chunk_index = 0;
+  uint64_t original_size = 0;
+  std::vector<uint8_t> audio;
+  int64_t capture_timestamp_ms = -1;
+  /* endSession */
+  std::string reason;
+};
+
+struct DecodeLimits
+{
+  uint64_t max_chunk_index = (1ULL << 53) - 1; /* JSON numbers are exact up to 2^53 */
+  size_t max_audio_bytes = 96 * 1024;           /* decoded audioData */
+};
+
+struct DecodeResult
+{
+  DecodeError error = DecodeError::None;
+  std::string detail; /* human-readable: which field, what was wrong */
+  Message message;
+  bool ok () const { return error == DecodeError::None; }
+};
+
+DecodeResult decode_message (const char *text, size_t length,
+                             const DecodeLimits &limits = DecodeLimits ());
+
+} // namespace wssac

@@ -1,0 +1,137 @@
+/* wssaudiochunk: the sink's WebSocket client, on a libsoup 3 thread of its own.
+ *
+ * libsoup wants a session used from the thread whose main context created it,
+ * and the streaming thread must never wait on the network: so this class owns
+ * a thread running its own GMainContext, the SoupSession and the connection.
+ * The element hands it finished messages through a bounded Backlog; the
+ * thread encodes each one (the seed's timestamp is "when handed to the
+ * socket") and sends it while the connection is open, reconnecting with
+ * backoff when it is not.
+ */
+#pragma once
+
+#include "backlog.h"
+#include "message-codec.h"
+#include "retry-policy.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <glib.h>
+
+namespace wssac
+{
+
+enum class ConnectionState
+{
+  Disconnected,
+  Connecting,
+  Connected,
+  Reconnecting, /* waiting for the next attempt */
+  Closing,
+  Closed,
+  Failed,
+};
+
+const char *connection_state_name (ConnectionState state);
+
+struct TransportConfig
+{
+  std::string uri;
+  std::string session_id;
+  std::string format = "webm-opus";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string user_agent;
+  unsigned connect_timeout_s = 10;
+  unsigned keepalive_interval_s = 30;
+  RetryConfig retry;
+  BacklogLimits backlog;
+  /* Chunks already handed to a socket that died are sent again after a
+   * reconnect when they are this recent: data in the kernel's buffers of a
+   * dead connection never arrives. The receiver drops duplicates. */
+  int64_t replay_window_ms = 0;
+  size_t max_message_size = 32 * 1024;
+};
+
+struct SentInfo
+{
+  uint64_t chunk_index = 0;
+  size_t size = 0;         /* audio bytes */
+  size_t encoded_size = 0; /* bytes of the JSON text frame */
+  int64_t timestamp_ms = 0;
+  int64_t latency_us = 0; /* from queueing to hand-off */
+  bool replay = false;
+};
+
+struct TransportStats
+{
+  ConnectionState state = ConnectionState::Disconnected;
+  uint64_t chunks_queued = 0;
+  uint64_t chunks_sent = 0;
+  uint64_t chunks_replayed = 0;
+  uint64_t chunks_dropped = 0;
+  uint64_t bytes_sent = 0; /* text frame bytes */
+  uint64_t audio_bytes_sent = 0;
+  uint64_t controls_sent = 0;
+  uint64_t reconnects = 0;
+  uint64_t backlog_chunks = 0;
+  uint64_t backlog_bytes = 0;
+  int64_t backlog_time_ns = 0;
+  std::string last_error;
+};
+
+/* Called on the transport thread. */
+struct TransportCallbacks
+{
+  std::function<void (const SentInfo &)> chunk_sent;
+  std::function<void (ConnectionState, const std::string &detail)> state_changed;
+  std::function<void (const DropRange &)> dropped;
+  /* The connection is lost for good (max-retries reached, or the first
+   * connection failed): the message says why, with the URI. */
+  std::function<void (const std::string &message)> fatal;
+};
+
+class WssClientTransport
+{
+public:
+  WssClientTransport ();
+  ~WssClientTransport ();
+  WssClientTransport (const WssClientTransport &) = delete;
+  WssClientTransport &operator= (const WssClientTransport &) = delete;
+
+  /* Starts the thread and connects. Waits for the first outcome; on failure
+   * returns false with a message naming the URI and the cause. */
+  bool start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error);
+
+  /* Queues a message (any thread; never blocks on the network). Returns what
+   * the backlog bound dropped. */
+  DropRange enqueue (Outgoing item);
+
+  /* Sends what is queued, then closes with 1000. Waits up to @timeout_ms;
+   * false when the backlog could not be delivered in time (or was
+   * interrupted). */
+  bool drain_and_close (int64_t timeout_ms);
+  /* Makes a waiting drain_and_close() return at once (flushing). */
+  void interrupt ();
+  void clear_interrupt ();
+
+  /* The messages' format field, once the caps are known. */
+  void set_format (const std::string &format);
+
+  /* Stops the thread; whatever is still queued is discarded and counted. */
+  void stop ();
+
+  TransportStats stats () const;
+
+private:
+  struct Impl;
+  Impl *impl_;
+};
+
+} // namespace wssac

@@ -1,0 +1,95 @@
+/* wssaudiochunk core: cuts a muxed WebM/Ogg byte stream into chunks.
+ *
+ * Plain C++17, no GObject: the sink element feeds it muxer buffers and
+ * gets whole chunks back. Chunks start on cluster boundaries (webmmux marks
+ * a cluster start as the only buffer with neither HEADER nor DELTA_UNIT), so
+ * every chunk after the first is decodable on its own once the receiver has
+ * the stream header.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace wssac
+{
+
+/* One buffer as the muxer produced it. Timestamps are nanoseconds;
+ * kNoTime means "not set" (GST_CLOCK_TIME_NONE). */
+constexpr int64_t kNoTime = -1;
+
+struct MuxerBuffer
+{
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  int64_t pts = kNoTime;
+  int64_t duration = kNoTime;
+  bool header = false; /* GST_BUFFER_FLAG_HEADER */
+  bool delta = false;  /* GST_BUFFER_FLAG_DELTA_UNIT */
+};
+
+struct Chunk
+{
+  std::vector<uint8_t> bytes;
+  int64_t start = kNoTime;    /* PTS of the first media buffer */
+  int64_t duration = kNoTime; /* media time the chunk covers */
+  bool starts_with_stream_header = false;
+  bool starts_on_cluster = false;
+};
+
+class Chunker
+{
+public:
+  static constexpr int64_t kMinChunkDuration = 20 * 1000000LL;
+  static constexpr int64_t kMaxChunkDuration = 10 * 1000000000LL;
+
+  explicit Chunker (int64_t chunk_duration_ns);
+
+  /* Feeds one buffer; appends to @out the chunks it completed (0 or 1).
+   * A buffer is never split. */
+  void push (const MuxerBuffer &buf, std::vector<Chunk> &out);
+
+  /* The stream header from caps ("streamheader"), used when the muxer did
+   * not send HEADER-flagged buffers before the first media buffer. */
+  void set_caps_stream_header (std::vector<uint8_t> header);
+
+  /* End of stream: the last partial chunk, if it holds media. */
+  bool finish (Chunk &out);
+
+  /* Discards everything after the stream header (flush, mute): the next
+   * chunk starts at the next cluster. */
+  void drop_pending ();
+
+  /* Forgets everything, stream header included (new stream). */
+  void reset ();
+
+  /* True once clusters came too rarely (less often than twice the chunk
+   * duration) and the chunker fell back to cutting between buffers by time. */
+  bool cutting_by_time () const { return cutting_by_time_; }
+
+  int64_t chunk_duration () const { return chunk_duration_; }
+  const std::vector<uint8_t> &stream_header () const;
+  /* HEADER buffers arriving after media started; they are not re-sent. */
+  uint64_t late_header_buffers () const { return late_header_buffers_; }
+
+private:
+  void emit (std::vector<Chunk> &out);
+  void begin_chunk (const MuxerBuffer &buf, bool cluster);
+  void account_time (const MuxerBuffer &buf);
+
+  int64_t chunk_duration_;
+  std::vector<uint8_t> header_buffers_;
+  std::vector<uint8_t> caps_header_;
+  bool media_started_ = false;
+  bool first_chunk_sent_ = false;
+  bool cutting_by_time_ = false;
+  bool skipping_to_cluster_ = false;
+  uint64_t late_header_buffers_ = 0;
+
+  Chunk current_;
+  bool have_current_ = false;
+  int64_t current_end_ = kNoTime; /* max(pts + duration) within the chunk */
+};
+
+} // namespace wssac

@@ -1,0 +1,152 @@
+/* Unit tests for wssac::Backlog: order, bounds, drop accounting. */
+#include <gst/check/gstcheck.h>
+
+#include "backlog.h"
+
+using wssac::Backlog;
+using wssac::BacklogLimits;
+using wssac::DropRange;
+using wssac::Outgoing;
+using wssac::OutgoingKind;
+
+static const int64_t MS = 1000000;
+
+static Outgoing
+chunk (uint64_t index, size_t bytes = 500, int64_t dur_ms = 250)
+{
+  Outgoing o;
+  o.kind = OutgoingKind::AudioChunk;
+  o.chunk_index = index;
+  o.audio.assign (bytes, static_cast<uint8_t> (index));
+  o.media_duration = dur_ms * MS;
+  return o;
+}
+
+static Outgoing
+control (const char *action)
+{
+  Outgoing o;
+  o.kind = OutgoingKind::Control;
+  o.action = action;
+  return o;
+}
+
+GST_START_TEST (test_fifo_order)
+{
+  Backlog b;
+  for (uint64_t i = 0; i < 10; i++)
+    fail_unless (b.push (chunk (i)).empty ());
+  fail_unless_equals_int (b.size (), 10);
+  fail_unless_equals_int64 (b.audio_time (), 2500 * MS);
+  fail_unless_equals_int64 (b.audio_bytes (), 5000);
+  for (uint64_t i = 0; i < 10; i++)
+    fail_unless_equals_uint64 (b.pop_front ().chunk_index, i);
+  fail_unless (b.empty ());
+  fail_unless_equals_int64 (b.audio_time (), 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_time_bound_drops_oldest)
+{
+  BacklogLimits l;
+  l.max_time = 1000 * MS; /* 4 chunks of 250 ms */
+  Backlog b (l);
+  uint64_t dropped = 0;
+  uint64_t first_dropped = UINT64_MAX, last_dropped = 0;
+  for (uint64_t i = 0; i < 10; i++)
+    {
+      DropRange r = b.push (chunk (i));
+      dropped += r.count;
+      if (!r.empty ())
+        {
+          first_dropped = MIN (first_dropped, r.first);
+          last_dropped = MAX (last_dropped, r.last);
+        }
+    }
+  fail_unless_equals_uint64 (dropped, 6);
+  fail_unless_equals_uint64 (first_dropped, 0);
+  fail_unless_equals_uint64 (last_dropped, 5);
+  fail_unless_equals_int (b.audio_chunks (), 4);
+  fail_unless_equals_uint64 (b.front ().chunk_index, 6);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_byte_bound_and_drop_newest)
+{
+  BacklogLimits l;
+  l.max_time = 0;
+  l.max_bytes = 1500;
+  l.drop_newest = true;
+  Backlog b (l);
+  b.push (chunk (0));
+  b.push (chunk (1));
+  b.push (chunk (2));
+  DropRange r = b.push (chunk (3));
+  fail_unless_equals_uint64 (r.count, 1);
+  fail_unless_equals_uint64 (r.first, 3);
+  fail_unless_equals_uint64 (r.bytes, 500);
+  fail_unless_equals_int (b.audio_chunks (), 3);
+  fail_unless_equals_uint64 (b.pop_front ().chunk_index, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_controls_never_dropped_and_keep_order)
+{
+  BacklogLimits l;
+  l.max_time = 500 * MS;
+  Backlog b (l);
+  b.push (chunk (0));
+  b.push (control ("pauseBroadcast"));
+  b.push (chunk (1));
+  b.push (chunk (2)); /* drops chunk 0 */
+  b.push (control ("resumeBroadcast"));
+  b.push (chunk (3)); /* drops chunk 1 */
+  fail_unless_equals_int (b.size (), 4);
+  fail_unless (b.pop_front ().action == "pauseBroadcast");
+  fail_unless_equals_uint64 (b.pop_front ().chunk_index, 2);
+  fail_unless (b.pop_front ().action == "resumeBroadcast");
+  fail_unless_equals_uint64 (b.pop_front ().chunk_index, 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_single_oversize_chunk_kept)
+{
+  /* One chunk over the bound stays: dropping it would lose audio for no gain. */
+  BacklogLimits l;
+  l.max_bytes = 100;
+  Backlog b (l);
+  fail_unless (b.push (chunk (0, 400)).empty ());
+  fail_unless_equals_int (b.audio_chunks (), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_push_front_restores)
+{
+  Backlog b;
+  b.push (chunk (5));
+  Outgoing o = chunk (4);
+  b.push_front (std::move (o));
+  fail_unless_equals_int64 (b.audio_bytes (), 1000);
+  fail_unless_equals_uint64 (b.pop_front ().chunk_index, 4);
+  b.clear ();
+  fail_unless (b.empty ());
+  fail_unless_equals_int64 (b.audio_bytes (), 0);
+}
+GST_END_TEST;
+
+static Suite *
+backlog_suite (void)
+{
+  Suite *s = suite_create ("core-backlog");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_fifo_order);
+  tcase_add_test (tc, test_time_bound_drops_oldest);
+  tcase_add_test (tc, test_byte_bound_and_drop_newest);
+  tcase_add_test (tc, test_controls_never_dropped_and_keep_order);
+  tcase_add_test (tc, test_single_oversize_chunk_kept);
+  tcase_add_test (tc, test_push_front_restores);
+  return s;
+}
+
+GST_CHECK_MAIN (backlog);

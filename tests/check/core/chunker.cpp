@@ -1,0 +1,259 @@
+/* Unit tests for wssac::Chunker: cluster-aligned cuts, the header, time
+ * fallback, EOS and mute/flush handling. Buffers mimic webmmux's output:
+ * a cluster header (no flags), then per frame a DELTA block header and a
+ * DELTA payload. */
+#include <gst/check/gstcheck.h>
+
+#include "chunker.h"
+
+#include <vector>
+
+using wssac::Chunk;
+using wssac::Chunker;
+using wssac::MuxerBuffer;
+
+static const int64_t MS = 1000000;
+
+struct Feed
+{
+  Chunker chunker;
+  std::vector<Chunk> chunks;
+  std::vector<uint8_t> all; /* everything fed, in order */
+  uint8_t next_byte = 0;
+
+  explicit Feed (int64_t chunk_ms) : chunker (chunk_ms * MS) {}
+
+  void push (size_t size, int64_t pts, int64_t dur, bool header, bool delta)
+  {
+    std::vector<uint8_t> data (size);
+    for (auto &b : data)
+      b = next_byte++;
+    MuxerBuffer mb;
+    mb.data = data.data ();
+    mb.size = size;
+    mb.pts = pts;
+    mb.duration = dur;
+    mb.header = header;
+    mb.delta = delta;
+    chunker.push (mb, chunks);
+    all.insert (all.end (), data.begin (), data.end ());
+  }
+  void header ()
+  {
+    push (28, 0, wssac::kNoTime, true, true);
+    push (300, 0, wssac::kNoTime, true, true);
+  }
+  /* @frames frames of @frame_ms each, a cluster every @cluster_ms. */
+  void media (int64_t start_ms, int frames, int64_t frame_ms, int64_t cluster_ms)
+  {
+    int64_t last_cluster = -1;
+    for (int i = 0; i < frames; i++)
+      {
+        int64_t t = start_ms + i * frame_ms;
+        if (last_cluster < 0 || t - last_cluster >= cluster_ms)
+          {
+            push (15, t * MS, wssac::kNoTime, false, false);
+            last_cluster = t;
+          }
+        push (6, t * MS, wssac::kNoTime, false, true);
+        push (50, (t * MS) - 6500000 + (i == 0 ? 6500000 : 0), frame_ms * MS, false, true);
+      }
+  }
+  std::vector<uint8_t> concat () const
+  {
+    std::vector<uint8_t> out;
+    for (const auto &c : chunks)
+      out.insert (out.end (), c.bytes.begin (), c.bytes.end ());
+    return out;
+  }
+};
+
+GST_START_TEST (test_cluster_aligned_chunks)
+{
+  Feed f (250);
+  f.header ();
+  f.media (0, 100, 20, 260); /* 2 s, clusters every 260 ms */
+  Chunk last;
+  fail_unless (f.chunker.finish (last));
+  f.chunks.push_back (last);
+
+  fail_unless (f.chunks.size () >= 7, "got %zu chunks", f.chunks.size ());
+  fail_unless (f.chunks[0].starts_with_stream_header);
+  fail_unless_equals_int (f.chunks[0].bytes[0], 0); /* header's first byte */
+  for (size_t i = 1; i < f.chunks.size (); i++)
+    {
+      fail_unless (f.chunks[i].starts_on_cluster, "chunk %zu not on a cluster", i);
+      fail_if (f.chunks[i].starts_with_stream_header);
+      fail_unless_equals_int (f.chunks[i].bytes.size () > 0, 1);
+    }
+  /* Nothing lost, nothing duplicated, order kept. */
+  fail_unless (f.concat () == f.all);
+  /* Every full chunk holds one 260 ms cluster. */
+  for (size_t i = 0; i + 1 < f.chunks.size (); i++)
+    fail_unless_equals_int64 (f.chunks[i].duration, 260 * MS);
+  fail_if (f.chunker.cutting_by_time ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_one_second_chunks)
+{
+  Feed f (1000);
+  f.header ();
+  f.media (0, 500, 20, 260); /* 10 s */
+  Chunk last;
+  fail_unless (f.chunker.finish (last));
+  f.chunks.push_back (last);
+  int64_t total = 0;
+  for (size_t i = 0; i + 1 < f.chunks.size (); i++)
+    {
+      fail_unless (f.chunks[i].duration >= 1000 * MS);
+      fail_unless (f.chunks[i].duration < 1300 * MS);
+      total += f.chunks[i].duration;
+    }
+  int64_t mean = total / static_cast<int64_t> (f.chunks.size () - 1);
+  fail_unless (mean >= 1000 * MS && mean <= 1100 * MS, "mean %" G_GINT64_FORMAT, mean);
+  fail_unless (f.concat () == f.all);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_rare_clusters_cut_by_time)
+{
+  Feed f (250);
+  f.header ();
+  f.media (0, 150, 20, 5000); /* one cluster per 5 s: far too rare */
+  Chunk last;
+  fail_unless (f.chunker.finish (last));
+  f.chunks.push_back (last);
+  fail_unless (f.chunker.cutting_by_time ());
+  fail_unless (f.chunks.size () >= 8, "got %zu", f.chunks.size ());
+  fail_unless (f.concat () == f.all);
+  /* After the switch, chunks hold about chunk-duration each. */
+  for (size_t i = 2; i + 1 < f.chunks.size (); i++)
+    fail_unless (f.chunks[i].duration >= 250 * MS && f.chunks[i].duration <= 280 * MS,
+        "chunk %zu: %" G_GINT64_FORMAT, i, f.chunks[i].duration);
+  /* A time cut happens before a block header (6 bytes) or a cluster, never
+   * between a block header and its payload. */
+  for (size_t i = 1; i < f.chunks.size (); i++)
+    fail_unless (f.chunks[i].bytes.size () > 6);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_caps_header_used_when_no_header_buffers)
+{
+  Chunker c (250 * MS);
+  c.set_caps_stream_header ({ 0x1a, 0x45, 0xdf, 0xa3 });
+  std::vector<Chunk> out;
+  uint8_t cluster[4] = { 0x1f, 0x43, 0xb6, 0x75 };
+  MuxerBuffer mb;
+  mb.data = cluster;
+  mb.size = 4;
+  mb.pts = 0;
+  c.push (mb, out);
+  Chunk last;
+  fail_unless (c.finish (last));
+  fail_unless (last.starts_with_stream_header);
+  fail_unless_equals_int (last.bytes.size (), 8);
+  fail_unless_equals_int (last.bytes[0], 0x1a);
+  fail_unless_equals_int (last.bytes[4], 0x1f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_header_only_gives_no_chunk)
+{
+  Feed f (250);
+  f.header ();
+  Chunk last;
+  fail_if (f.chunker.finish (last));
+  fail_unless (f.chunks.empty ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_late_header_ignored)
+{
+  Feed f (250);
+  f.header ();
+  f.media (0, 10, 20, 260);
+  f.push (40, 0, wssac::kNoTime, true, true);
+  fail_unless_equals_int (f.chunker.late_header_buffers (), 1);
+  Chunk last;
+  fail_unless (f.chunker.finish (last));
+  /* the late header's 40 bytes are not in the output */
+  fail_unless_equals_int (last.bytes.size (), f.all.size () - 40);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_drop_pending_resumes_at_cluster)
+{
+  Feed f (250);
+  f.header ();
+  f.media (0, 30, 20, 260); /* 600 ms: two chunks out, one pending */
+  size_t before = f.chunks.size ();
+  fail_unless (before >= 2);
+  f.chunker.drop_pending ();
+  /* Frames without a cluster start are skipped... */
+  f.push (6, 600 * MS, wssac::kNoTime, false, true);
+  f.push (50, 600 * MS, 20 * MS, false, true);
+  /* ...until the next cluster. */
+  f.media (620, 30, 20, 260);
+  Chunk last;
+  fail_unless (f.chunker.finish (last));
+  f.chunks.push_back (last);
+  for (size_t i = before; i < f.chunks.size (); i++)
+    {
+      fail_unless (f.chunks[i].starts_on_cluster);
+      fail_unless_equals_int64 (f.chunks[i].start >= 620 * MS, 1);
+    }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_untimed_buffers_cut_per_cluster)
+{
+  Chunker c (250 * MS);
+  std::vector<Chunk> out;
+  uint8_t b[10] = { 0 };
+  for (int i = 0; i < 5; i++)
+    {
+      MuxerBuffer cl;
+      cl.data = b;
+      cl.size = 10;
+      c.push (cl, out);
+      MuxerBuffer fr;
+      fr.data = b;
+      fr.size = 10;
+      fr.delta = true;
+      c.push (fr, out);
+    }
+  fail_unless_equals_int (out.size (), 4);
+  for (const auto &ch : out)
+    fail_unless_equals_int (ch.bytes.size (), 20);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_duration_is_clamped)
+{
+  Chunker small (1);
+  fail_unless_equals_int64 (small.chunk_duration (), Chunker::kMinChunkDuration);
+  Chunker big (3600LL * 1000 * MS);
+  fail_unless_equals_int64 (big.chunk_duration (), Chunker::kMaxChunkDuration);
+}
+GST_END_TEST;
+
+static Suite *
+chunker_suite (void)
+{
+  Suite *s = suite_create ("core-chunker");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_cluster_aligned_chunks);
+  tcase_add_test (tc, test_one_second_chunks);
+  tcase_add_test (tc, test_rare_clusters_cut_by_time);
+  tcase_add_test (tc, test_caps_header_used_when_no_header_buffers);
+  tcase_add_test (tc, test_header_only_gives_no_chunk);
+  tcase_add_test (tc, test_late_header_ignored);
+  tcase_add_test (tc, test_drop_pending_resumes_at_cluster);
+  tcase_add_test (tc, test_untimed_buffers_cut_per_cluster);
+  tcase_add_test (tc, test_duration_is_clamped);
+  return s;
+}
+
+GST_CHECK_MAIN (chunker);

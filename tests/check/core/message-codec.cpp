@@ -1,0 +1,214 @@
+/* Unit tests for the wire format: exact seed fields and JSON types out,
+ * every refusal reason in. */
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+
+#include "message-codec.h"
+
+#include <string>
+
+using namespace wssac;
+
+static JsonObject *
+parse_object (const std::string &text, JsonParser **parser)
+{
+  *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (*parser, text.c_str (), -1, NULL));
+  JsonNode *root = json_parser_get_root (*parser);
+  fail_unless (JSON_NODE_HOLDS_OBJECT (root));
+  return json_node_get_object (root);
+}
+
+GST_START_TEST (test_encode_audio_chunk_exact_fields)
+{
+  const uint8_t audio[] = { 0x1a, 0x45, 0xdf, 0xa3, 0x00, 0xff };
+  AudioChunkFields f;
+  f.session_id = "demo";
+  f.audio = audio;
+  f.audio_size = sizeof (audio);
+  f.timestamp_ms = 1764633600123;
+  f.chunk_index = 42;
+  std::string text = encode_audio_chunk (f);
+
+  JsonParser *parser;
+  JsonObject *o = parse_object (text, &parser);
+  fail_unless_equals_int (json_object_get_size (o), 7);
+  fail_unless_equals_string (json_object_get_string_member (o, "action"), "audioChunk");
+  fail_unless_equals_string (json_object_get_string_member (o, "sessionId"), "demo");
+  fail_unless_equals_string (json_object_get_string_member (o, "audioData"), "GkXfowD/");
+  fail_unless_equals_string (json_object_get_string_member (o, "format"), "webm-opus");
+  JsonNode *ts = json_object_get_member (o, "timestamp");
+  fail_unless (json_node_get_value_type (ts) == G_TYPE_INT64);
+  fail_unless_equals_int64 (json_node_get_int (ts), 1764633600123);
+  JsonNode *idx = json_object_get_member (o, "chunkIndex");
+  fail_unless (json_node_get_value_type (idx) == G_TYPE_INT64);
+  fail_unless_equals_int64 (json_node_get_int (idx), 42);
+  fail_unless_equals_int64 (json_object_get_int_member (o, "originalSize"), 6);
+  /* Field order as the seed's object literal. */
+  fail_unless (text.find ("{\"action\":\"audioChunk\",\"sessionId\":\"demo\",\"audioData\"") == 0,
+      "%s", text.c_str ());
+  g_object_unref (parser);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_capture_timestamp_optional)
+{
+  const uint8_t audio[] = { 1, 2, 3 };
+  AudioChunkFields f;
+  f.session_id = "s";
+  f.audio = audio;
+  f.audio_size = 3;
+  f.capture_timestamp_ms = 1000;
+  std::string text = encode_audio_chunk (f);
+  fail_unless (text.find ("\"captureTimestamp\":1000") != std::string::npos);
+  DecodeResult r = decode_message (text.data (), text.size ());
+  fail_unless (r.ok (), "%s", r.detail.c_str ());
+  fail_unless_equals_int64 (r.message.capture_timestamp_ms, 1000);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_round_trip_audio)
+{
+  std::vector<uint8_t> audio (700);
+  for (size_t i = 0; i < audio.size (); i++)
+    audio[i] = static_cast<uint8_t> (i * 7);
+  AudioChunkFields f;
+  f.session_id = "room-1";
+  f.audio = audio.data ();
+  f.audio_size = audio.size ();
+  f.timestamp_ms = 5;
+  f.format = "ogg-opus";
+  f.chunk_index = 9007199254740991ULL; /* 2^53 - 1 */
+  std::string text = encode_audio_chunk (f);
+  DecodeResult r = decode_message (text.data (), text.size ());
+  fail_unless (r.ok (), "%s", r.detail.c_str ());
+  fail_unless (r.message.action == Action::AudioChunk);
+  fail_unless (r.message.audio == audio);
+  fail_unless_equals_string (r.message.format.c_str (), "ogg-opus");
+  fail_unless_equals_uint64 (r.message.chunk_index, 9007199254740991ULL);
+  fail_unless_equals_int64 (r.message.timestamp_ms, 5);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_controls)
+{
+  const Action actions[] = { Action::PauseBroadcast, Action::ResumeBroadcast, Action::MuteBroadcast,
+    Action::UnmuteBroadcast, Action::EndSession };
+  for (Action a : actions)
+    {
+      std::string text = encode_control (a, "s1", 77, "Speaker ended session");
+      DecodeResult r = decode_message (text.data (), text.size ());
+      fail_unless (r.ok (), "%s: %s", text.c_str (), r.detail.c_str ());
+      fail_unless (r.message.action == a);
+      fail_unless_equals_string (r.message.session_id.c_str (), "s1");
+      fail_unless_equals_int64 (r.message.timestamp_ms, 77);
+      bool has_reason = text.find ("\"reason\"") != std::string::npos;
+      fail_unless_equals_int (has_reason, a == Action::EndSession);
+    }
+  /* The seed's own pause message has no sessionId: accepted. */
+  const char *seed = "{\"action\":\"pauseBroadcast\",\"timestamp\":1}";
+  DecodeResult r = decode_message (seed, strlen (seed));
+  fail_unless (r.ok ());
+  fail_unless (r.message.session_id.empty ());
+}
+GST_END_TEST;
+
+static DecodeError
+decode_error (const char *text)
+{
+  return decode_message (text, strlen (text)).error;
+}
+
+GST_START_TEST (test_refusals)
+{
+  fail_unless (decode_error ("not json") == DecodeError::NotJson);
+  fail_unless (decode_error ("[1,2]") == DecodeError::NotObject);
+  fail_unless (decode_error ("{}") == DecodeError::MissingField);
+  fail_unless (decode_error ("{\"action\":5}") == DecodeError::WrongType);
+  fail_unless (decode_error ("{\"action\":\"dance\"}") == DecodeError::UnknownAction);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"audioData\":\"AAAA\",\"chunkIndex\":0}")
+               == DecodeError::MissingField);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":0}")
+               == DecodeError::BadValue);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"chunkIndex\":0}")
+               == DecodeError::MissingField);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":\"3\"}")
+               == DecodeError::WrongType);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":1.5}")
+               == DecodeError::WrongType);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":-1}")
+               == DecodeError::BadValue);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":9007199254740993}")
+               == DecodeError::BadValue);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"A*AA\","
+                             "\"chunkIndex\":0}")
+               == DecodeError::BadBase64);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAA\","
+                             "\"chunkIndex\":0}")
+               == DecodeError::BadBase64);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"\","
+                             "\"chunkIndex\":0}")
+               == DecodeError::BadValue);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":0,\"originalSize\":4}")
+               == DecodeError::SizeMismatch);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":0,\"originalSize\":3}")
+               == DecodeError::None);
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":7,\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":0}")
+               == DecodeError::WrongType);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_audio_size_limit)
+{
+  std::vector<uint8_t> audio (2000, 1);
+  AudioChunkFields f;
+  f.session_id = "s";
+  f.audio = audio.data ();
+  f.audio_size = audio.size ();
+  std::string text = encode_audio_chunk (f);
+  DecodeLimits limits;
+  limits.max_audio_bytes = 1000;
+  DecodeResult r = decode_message (text.data (), text.size (), limits);
+  fail_unless (r.error == DecodeError::BadValue);
+  fail_unless (r.detail.find ("1000") != std::string::npos);
+  limits.max_audio_bytes = 2000;
+  fail_unless (decode_message (text.data (), text.size (), limits).ok ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_error_codes_are_distinct)
+{
+  const DecodeError all[] = { DecodeError::None, DecodeError::NotJson, DecodeError::NotObject,
+    DecodeError::MissingField, DecodeError::WrongType, DecodeError::BadBase64,
+    DecodeError::UnknownAction, DecodeError::BadValue, DecodeError::SizeMismatch };
+  for (size_t i = 0; i < G_N_ELEMENTS (all); i++)
+    for (size_t j = i + 1; j < G_N_ELEMENTS (all); j++)
+      fail_if (g_str_equal (decode_error_code (all[i]), decode_error_code (all[j])));
+}
+GST_END_TEST;
+
+static Suite *
+message_codec_suite (void)
+{
+  Suite *s = suite_create ("core-message-codec");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_encode_audio_chunk_exact_fields);
+  tcase_add_test (tc, test_capture_timestamp_optional);
+  tcase_add_test (tc, test_round_trip_audio);
+  tcase_add_test (tc, test_controls);
+  tcase_add_test (tc, test_refusals);
+  tcase_add_test (tc, test_audio_size_limit);
+  tcase_add_test (tc, test_error_codes_are_distinct);
+  return s;
+}
+
+GST_CHECK_MAIN (message_codec);
