@@ -1,0 +1,384 @@
+/* wssaudiochunksink against a real libsoup WebSocket server on 127.0.0.1:
+ * the seed's message format, cluster alignment, decodability, and the
+ * start-up errors. */
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+
+#include "test-util.h"
+#include "ws-test-server.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+static const char *SPEAKER = "audiotestsrc num-buffers=%d samplesperbuffer=320 wave=sine freq=440 "
+                             "! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 "
+                             "! webmmux streamable=true min-cluster-duration=%" G_GUINT64_FORMAT " "
+                             "! wssaudiochunksink name=sink location=%s session-id=%s sync=false %s";
+
+static GstElement *
+speaker_pipeline (int buffers, guint64 cluster_ns, const std::string &url, const char *session,
+                  const char *extra = "")
+{
+  gchar *desc = g_strdup_printf (SPEAKER, buffers, cluster_ns, url.c_str (), session, extra);
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
+  g_free (desc);
+  return p;
+}
+
+struct Parsed
+{
+  std::vector<std::vector<uint8_t>> chunks;
+  std::vector<uint64_t> indices;
+};
+
+/* Checks that every message has exactly the seed's fields and JSON types. */
+static Parsed
+parse_messages (const std::vector<std::string> &msgs, const char *session)
+{
+  Parsed out;
+  for (const auto &text : msgs)
+    {
+      JsonParser *parser = json_parser_new ();
+      fail_unless (json_parser_load_from_data (parser, text.c_str (), -1, NULL), "%s", text.c_str ());
+      JsonNode *root = json_parser_get_root (parser);
+      fail_unless (JSON_NODE_HOLDS_OBJECT (root));
+      JsonObject *o = json_node_get_object (root);
+      fail_unless_equals_int (json_object_get_size (o), 7);
+      const char *strings[] = { "action", "sessionId", "audioData", "format" };
+      for (const char *f : strings)
+        {
+          JsonNode *n = json_object_get_member (o, f);
+          fail_unless (n && json_node_get_value_type (n) == G_TYPE_STRING, "field %s", f);
+        }
+      const char *ints[] = { "timestamp", "chunkIndex", "originalSize" };
+      for (const char *f : ints)
+        {
+          JsonNode *n = json_object_get_member (o, f);
+          fail_unless (n && json_node_get_value_type (n) == G_TYPE_INT64, "field %s", f);
+        }
+      fail_unless_equals_string (json_object_get_string_member (o, "action"), "audioChunk");
+      fail_unless_equals_string (json_object_get_string_member (o, "sessionId"), session);
+      fail_unless_equals_string (json_object_get_string_member (o, "format"), "webm-opus");
+      gint64 ts = json_object_get_int_member (o, "timestamp");
+      gint64 now = g_get_real_time () / 1000;
+      fail_unless (ts <= now && ts > now - 60000, "timestamp %" G_GINT64_FORMAT " is not now", ts);
+      std::vector<uint8_t> audio = base64_decode (json_object_get_string_member (o, "audioData"));
+      fail_unless_equals_int64 (json_object_get_int_member (o, "originalSize"), (gint64) audio.size ());
+      out.indices.push_back (json_object_get_int_member (o, "chunkIndex"));
+      out.chunks.push_back (std::move (audio));
+      g_object_unref (parser);
+    }
+  return out;
+}
+
+static std::vector<uint8_t>
+concat (const Parsed &p)
+{
+  std::vector<uint8_t> all;
+  for (const auto &c : p.chunks)
+    all.insert (all.end (), c.begin (), c.end ());
+  return all;
+}
+
+/* EBML variable-size integer at @pos; returns its length in bytes. */
+static size_t
+read_vint (const std::vector<uint8_t> &b, size_t pos, uint64_t &value)
+{
+  uint8_t first = b.at (pos);
+  size_t len = 1;
+  while (len <= 8 && !(first & (0x80 >> (len - 1))))
+    len++;
+  value = first & (0xFF >> len);
+  for (size_t i = 1; i < len; i++)
+    value = (value << 8) | b.at (pos + i);
+  return len;
+}
+
+/* The Timecode (ms) of the Cluster the chunk starts with. */
+static uint64_t
+cluster_timecode (const std::vector<uint8_t> &chunk)
+{
+  fail_unless (chunk.size () > 8);
+  fail_unless (chunk[0] == 0x1F && chunk[1] == 0x43 && chunk[2] == 0xB6 && chunk[3] == 0x75,
+      "chunk does not start with a Cluster ID");
+  uint64_t size;
+  size_t pos = 4 + read_vint (chunk, 4, size);
+  fail_unless_equals_int (chunk.at (pos), 0xE7); /* Timecode comes first */
+  uint64_t len;
+  pos += 1 + read_vint (chunk, pos + 1, len);
+  uint64_t tc = 0;
+  for (uint64_t i = 0; i < len; i++)
+    tc = (tc << 8) | chunk.at (pos + i);
+  return tc;
+}
+
+GST_START_TEST (test_seed_messages_decode_to_input_duration)
+{
+  WsTestServer server;
+  server.start ();
+  GstElement *p = speaker_pipeline (150, 250 * GST_MSECOND, server.url (), "test-session"); /* 3 s */
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
+  fail_unless (server.wait_for_closed (5000));
+
+  Parsed parsed = parse_messages (server.messages (), "test-session");
+  fail_unless (parsed.chunks.size () >= 11, "%zu chunks", parsed.chunks.size ());
+  for (size_t i = 0; i < parsed.indices.size (); i++)
+    fail_unless_equals_uint64 (parsed.indices[i], i);
+
+  /* The socket was closed cleanly at EOS. */
+  auto codes = server.close_codes ();
+  fail_unless_equals_int (codes.size (), 1);
+  fail_unless_equals_int (codes[0], 1000);
+
+  /* The concatenation decodes to the input's duration within an Opus frame. */
+  std::vector<int16_t> pcm;
+  int rate, channels;
+  std::string error;
+  fail_unless (decode_opus_container (concat (parsed), false, pcm, rate, channels, error), "%s",
+      error.c_str ());
+  double seconds = (double) pcm.size () / channels / rate;
+  fail_unless (std::fabs (seconds - 3.0) <= 0.020, "decoded %.4f s", seconds);
+
+  /* A sent message per chunk, with the sizes the server saw. */
+  auto sent = log.named ("wss-audio-chunk-sent");
+  fail_unless_equals_int (sent.size (), parsed.chunks.size ());
+  for (size_t i = 0; i < sent.size (); i++)
+    {
+      guint64 idx;
+      guint size, encoded;
+      fail_unless (gst_structure_get_uint64 (sent[i], "chunk-index", &idx));
+      fail_unless (gst_structure_get_uint (sent[i], "size", &size));
+      fail_unless (gst_structure_get_uint (sent[i], "encoded-size", &encoded));
+      fail_unless_equals_uint64 (idx, i);
+      fail_unless_equals_int (size, parsed.chunks[i].size ());
+      fail_unless_equals_int (encoded, server.messages ()[i].size ());
+    }
+  fail_unless_equals_int (log.named ("wss-audio-chunk-stream-start").size (), 1);
+  auto stops = log.named ("wss-audio-chunk-stream-stop");
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_string (gst_structure_get_string (stops[0], "reason"), "eos");
+}
+GST_END_TEST;
+
+static void
+check_alignment (guint64 chunk_ms, int buffers)
+{
+  WsTestServer server;
+  server.start ();
+  gchar *extra = g_strdup_printf ("chunk-duration=%" G_GUINT64_FORMAT, chunk_ms * GST_MSECOND);
+  GstElement *p = speaker_pipeline (buffers, 250 * GST_MSECOND, server.url (), "align", extra);
+  g_free (extra);
+  BusLog log;
+  run_pipeline (p, 60, log);
+  gst_object_unref (p);
+  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
+  fail_unless (log.warnings.empty (), "unexpected warning: %s", log.warnings[0].c_str ());
+  Parsed parsed = parse_messages (server.messages (), "align");
+  fail_unless (parsed.chunks.size () >= 5);
+
+  /* Chunk 0 starts with the EBML header; every later one with a Cluster. */
+  fail_unless (parsed.chunks[0][0] == 0x1A && parsed.chunks[0][1] == 0x45);
+  std::vector<uint64_t> tcs;
+  for (size_t i = 1; i < parsed.chunks.size (); i++)
+    tcs.push_back (cluster_timecode (parsed.chunks[i]));
+  /* Mean duration of the full chunks (between cluster starts). */
+  double mean = (double) (tcs.back () - tcs.front ()) / (tcs.size () - 1);
+  fail_unless (std::fabs (mean - chunk_ms) <= 0.10 * chunk_ms, "mean chunk %.1f ms for %" G_GUINT64_FORMAT,
+      mean, chunk_ms);
+  /* Any chunk decodes on its own behind the stream header (what chunk 0
+   * holds before its first Cluster): a receiver can join at any chunk. */
+  const auto &c0 = parsed.chunks[0];
+  const uint8_t cluster_id[] = { 0x1F, 0x43, 0xB6, 0x75 };
+  auto at = std::search (c0.begin (), c0.end (), cluster_id, cluster_id + 4);
+  fail_unless (at != c0.end ());
+  std::vector<uint8_t> joined (c0.begin (), at);
+  const auto &middle = parsed.chunks[parsed.chunks.size () / 2];
+  joined.insert (joined.end (), middle.begin (), middle.end ());
+  std::vector<int16_t> pcm;
+  int rate, channels;
+  std::string error;
+  fail_unless (decode_opus_container (joined, false, pcm, rate, channels, error), "%s", error.c_str ());
+  double seconds = (double) pcm.size () / channels / rate;
+  fail_unless (seconds >= 0.9 * chunk_ms / 1000.0, "a lone chunk decoded to %.3f s", seconds);
+}
+
+GST_START_TEST (test_cluster_aligned_250ms)
+{
+  check_alignment (250, 250); /* 5 s */
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cluster_aligned_1s)
+{
+  check_alignment (1000, 500); /* 10 s */
+}
+GST_END_TEST;
+
+GST_START_TEST (test_rare_clusters_warn_once)
+{
+  WsTestServer server;
+  server.start ();
+  /* Default min-cluster-duration clusters every ~500 ms... but the muxer's
+   * max-cluster-duration lets them grow: use 2 s clusters for 250 ms chunks. */
+  GstElement *p = speaker_pipeline (200, 2 * GST_SECOND, server.url (), "rare",
+      "chunk-duration=250000000");
+  GstElement *mux = gst_bin_get_by_name (GST_BIN (p), "webmmux0");
+  fail_unless (mux != NULL);
+  g_object_set (mux, "max-cluster-duration", (gint64) 3 * GST_SECOND, NULL);
+  gst_object_unref (mux);
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find ("cutting chunks") != std::string::npos, "%s",
+      log.warnings[0].c_str ());
+  Parsed parsed = parse_messages (server.messages (), "rare");
+  fail_unless (parsed.chunks.size () >= 12, "%zu chunks", parsed.chunks.size ());
+  std::vector<int16_t> pcm;
+  int rate, channels;
+  std::string error;
+  fail_unless (decode_opus_container (concat (parsed), false, pcm, rate, channels, error), "%s",
+      error.c_str ());
+}
+GST_END_TEST;
+
+static void
+expect_start_error (GstElement *p, const char *must_contain)
+{
+  BusLog log;
+  run_pipeline (p, 30, log);
+  fail_if (log.timed_out, "hung instead of failing");
+  fail_unless (log.error, "no error posted");
+  std::string all = log.error_message + " | " + log.error_debug;
+  fail_unless (all.find (must_contain) != std::string::npos, "error \"%s\" does not mention \"%s\"",
+      all.c_str (), must_contain);
+}
+
+GST_START_TEST (test_error_no_session_id)
+{
+  GstElement *p = gst_parse_launch ("audiotestsrc num-buffers=10 ! opusenc ! webmmux "
+                                    "! wssaudiochunksink location=ws://127.0.0.1:9/ws",
+      NULL);
+  expect_start_error (p, "session-id");
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_error_malformed_uri)
+{
+  const char *bad[] = { "http://127.0.0.1/ws", "ws://", "not a uri" };
+  for (const char *uri : bad)
+    {
+      GstElement *p = speaker_pipeline (10, 250 * GST_MSECOND, "x", "s");
+      GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+      g_object_set (sink, "location", uri, NULL);
+      gst_object_unref (sink);
+      expect_start_error (p, "Invalid location");
+      gst_object_unref (p);
+    }
+  /* The URI handler refuses them too. */
+  GError *err = NULL;
+  GstElement *e = gst_element_make_from_uri (GST_URI_SINK, "ws://127.0.0.1:1/x", NULL, &err);
+  fail_unless (e != NULL);
+  fail_unless (g_str_equal (G_OBJECT_TYPE_NAME (e), "GstWssAudioChunkSink"));
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (e), "http://example/", &err));
+  fail_unless (err != NULL);
+  g_clear_error (&err);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_error_nothing_listening)
+{
+  /* A port that was free a moment ago: bind, read it, close. */
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *a = g_inet_socket_address_new (lo, 0);
+  fail_unless (g_socket_bind (s, a, TRUE, NULL));
+  GSocketAddress *bound = g_socket_get_local_address (s, NULL);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (a);
+  g_object_unref (lo);
+  g_socket_close (s, NULL);
+  g_object_unref (s);
+
+  std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
+  GstElement *p = speaker_pipeline (10, 250 * GST_MSECOND, url, "s");
+  expect_start_error (p, url.c_str ());
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_error_upgrade_refused)
+{
+  WsTestServer server;
+  server.start ();
+  GstElement *p = speaker_pipeline (10, 250 * GST_MSECOND, server.url ("/not-here"), "s");
+  expect_start_error (p, "refused the WebSocket upgrade (HTTP 404");
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_error_dns_failure)
+{
+  /* .invalid never resolves (RFC 6761), without touching the network. */
+  GstElement *p = speaker_pipeline (10, 250 * GST_MSECOND, "ws://no-such-host.invalid/ws", "s");
+  expect_start_error (p, "no-such-host.invalid");
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_extra_headers_and_properties)
+{
+  GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
+  fail_unless (sink != NULL);
+  GstStructure *h = gst_structure_new ("headers", "X-Speaker", G_TYPE_STRING, "alice", NULL);
+  g_object_set (sink, "extra-headers", h, "chunk-duration", (guint64) GST_SECOND, "session-id", "s",
+      NULL);
+  gst_structure_free (h);
+  GstStructure *got = NULL;
+  guint64 dur;
+  gchar *sid;
+  g_object_get (sink, "extra-headers", &got, "chunk-duration", &dur, "session-id", &sid, NULL);
+  fail_unless (got && g_str_equal (gst_structure_get_string (got, "X-Speaker"), "alice"));
+  fail_unless_equals_uint64 (dur, GST_SECOND);
+  fail_unless_equals_string (sid, "s");
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  fail_unless (stats && gst_structure_has_field (stats, "chunks-dropped"));
+  gst_structure_free (stats);
+  gst_structure_free (got);
+  g_free (sid);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
+static Suite *
+wssaudiochunksink_suite (void)
+{
+  Suite *s = suite_create ("wssaudiochunksink");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_seed_messages_decode_to_input_duration);
+  tcase_add_test (tc, test_cluster_aligned_250ms);
+  tcase_add_test (tc, test_cluster_aligned_1s);
+  tcase_add_test (tc, test_rare_clusters_warn_once);
+  tcase_add_test (tc, test_error_no_session_id);
+  tcase_add_test (tc, test_error_malformed_uri);
+  tcase_add_test (tc, test_error_nothing_listening);
+  tcase_add_test (tc, test_error_upgrade_refused);
+  tcase_add_test (tc, test_error_dns_failure);
+  tcase_add_test (tc, test_extra_headers_and_properties);
+  return s;
+}
+
+GST_CHECK_MAIN (wssaudiochunksink);

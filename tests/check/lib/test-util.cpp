@@ -1,0 +1,165 @@
+#include "test-util.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+
+BusLog::~BusLog ()
+{
+  for (auto *s : element_messages)
+    gst_structure_free (s);
+  for (auto *s : warning_details)
+    gst_structure_free (s);
+}
+
+std::vector<const GstStructure *>
+BusLog::named (const char *name) const
+{
+  std::vector<const GstStructure *> out;
+  for (auto *s : element_messages)
+    if (gst_structure_has_name (s, name))
+      out.push_back (s);
+  return out;
+}
+
+void
+run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  while (true)
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+      if (left <= 0)
+        {
+          log.timed_out = true;
+          break;
+        }
+      GstMessage *msg = gst_bus_timed_pop (bus, left * GST_USECOND);
+      if (!msg)
+        continue;
+      bool done = false;
+      switch (GST_MESSAGE_TYPE (msg))
+        {
+        case GST_MESSAGE_EOS:
+          log.eos = true;
+          done = true;
+          break;
+        case GST_MESSAGE_ERROR:
+          {
+            GError *err = nullptr;
+            gchar *dbg = nullptr;
+            gst_message_parse_error (msg, &err, &dbg);
+            log.error = true;
+            log.error_message = err ? err->message : "";
+            log.error_debug = dbg ? dbg : "";
+            g_clear_error (&err);
+            g_free (dbg);
+            done = true;
+            break;
+          }
+        case GST_MESSAGE_WARNING:
+          {
+            GError *err = nullptr;
+            gst_message_parse_warning (msg, &err, nullptr);
+            log.warnings.push_back (err ? err->message : "");
+            g_clear_error (&err);
+            const GstStructure *details = nullptr;
+            gst_message_parse_warning_details (msg, &details);
+            if (details)
+              log.warning_details.push_back (gst_structure_copy (details));
+            break;
+          }
+        case GST_MESSAGE_ELEMENT:
+          {
+            const GstStructure *s = gst_message_get_structure (msg);
+            if (s)
+              log.element_messages.push_back (gst_structure_copy (s));
+            break;
+          }
+        default:
+          break;
+        }
+      gst_message_unref (msg);
+      if (done)
+        break;
+    }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  /* Element messages posted during shutdown (stream-stop) */
+  GstMessage *msg;
+  while ((msg = gst_bus_pop (bus)))
+    {
+      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && gst_message_get_structure (msg))
+        log.element_messages.push_back (gst_structure_copy (gst_message_get_structure (msg)));
+      gst_message_unref (msg);
+    }
+  gst_object_unref (bus);
+}
+
+bool
+decode_opus_container (const std::vector<uint8_t> &bytes, bool ogg, std::vector<int16_t> &pcm, int &rate,
+                       int &channels, std::string &error)
+{
+  std::string desc = std::string ("appsrc name=src ! ") + (ogg ? "oggdemux" : "matroskademux")
+                     + " ! opusdec ! audioconvert ! audio/x-raw,format=S16LE ! appsink name=sink sync=false";
+  GError *err = nullptr;
+  GstElement *p = gst_parse_launch (desc.c_str (), &err);
+  if (!p)
+    {
+      error = err->message;
+      g_error_free (err);
+      return false;
+    }
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  GstBuffer *buf = gst_buffer_new_memdup (bytes.data (), bytes.size ());
+  gst_app_src_push_buffer (GST_APP_SRC (src), buf);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+
+  bool ok = true;
+  rate = channels = 0;
+  while (true)
+    {
+      GstSample *s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+      if (!s)
+        break;
+      GstStructure *st = gst_caps_get_structure (gst_sample_get_caps (s), 0);
+      gst_structure_get_int (st, "rate", &rate);
+      gst_structure_get_int (st, "channels", &channels);
+      GstMapInfo map;
+      GstBuffer *b = gst_sample_get_buffer (s);
+      gst_buffer_map (b, &map, GST_MAP_READ);
+      const int16_t *d = reinterpret_cast<const int16_t *> (map.data);
+      pcm.insert (pcm.end (), d, d + map.size / 2);
+      gst_buffer_unmap (b, &map);
+      gst_sample_unref (s);
+    }
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  if (m)
+    {
+      GError *e = nullptr;
+      gst_message_parse_error (m, &e, nullptr);
+      error = e ? e->message : "error";
+      g_clear_error (&e);
+      gst_message_unref (m);
+      ok = false;
+    }
+  gst_object_unref (bus);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+  return ok && rate > 0;
+}
+
+std::vector<uint8_t>
+base64_decode (const std::string &s)
+{
+  gsize len = 0;
+  guchar *d = g_base64_decode (s.c_str (), &len);
+  std::vector<uint8_t> out (d, d + len);
+  g_free (d);
+  return out;
+}

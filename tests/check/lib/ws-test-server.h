@@ -1,0 +1,70 @@
+/* Test helper: a real libsoup WebSocket server on 127.0.0.1, port 0, in a
+ * thread with its own main context (gst_harness and the bus polling in the
+ * tests run no main loop). Records every text message, and can misbehave on
+ * request: refuse the upgrade, close with a code, drop the TCP connection. */
+#pragma once
+
+#include <glib.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+typedef struct _SoupServer SoupServer;
+typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
+
+class WsTestServer
+{
+public:
+  WsTestServer ();
+  ~WsTestServer ();
+
+  /* Listens on 127.0.0.1 at a free port; WebSocket on @path, plain 404 on
+   * every other path (a refused upgrade). */
+  void start (const std::string &path = "/ws");
+  void stop ();
+
+  unsigned port () const { return port_; }
+  std::string url (const std::string &path = "/ws") const;
+
+  std::vector<std::string> messages () const;
+  size_t message_count () const;
+  unsigned connections () const;
+  /* Waits until @n messages arrived or @timeout_ms passed. */
+  bool wait_for_messages (size_t n, int64_t timeout_ms) const;
+  /* Waits until every connection closed. */
+  bool wait_for_closed (int64_t timeout_ms) const;
+  /* Close codes the clients sent, in order. */
+  std::vector<unsigned> close_codes () const;
+
+  /* Runs @fn on the server thread and waits for it. */
+  void run_on_server (std::function<void ()> fn);
+  /* Misbehaviour, applied to every open connection. */
+  void close_all (unsigned short code, const char *reason = nullptr);
+  void abort_all (); /* TCP close without a close frame */
+  /* Sends @text to every open connection. */
+  void send_all (const std::string &text);
+
+private:
+  static void on_websocket (SoupServer *, void *msg, const char *path, SoupWebsocketConnection *conn,
+                            gpointer data);
+  static void on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data);
+  static void on_closed (SoupWebsocketConnection *, gpointer data);
+
+  std::thread thread_;
+  GMainContext *context_ = nullptr;
+  GMainLoop *loop_ = nullptr;
+  SoupServer *server_ = nullptr;
+  unsigned port_ = 0;
+  std::vector<SoupWebsocketConnection *> open_;
+
+  mutable std::mutex lock_;
+  mutable std::condition_variable cond_;
+  std::vector<std::string> messages_;
+  std::vector<unsigned> close_codes_;
+  unsigned connections_ = 0;
+  unsigned open_count_ = 0;
+};
