@@ -1,0 +1,373 @@
+#include "ingest-core.h"
+
+#include <json-glib/json-glib.h>
+
+
+namespace wssac
+{
+
+struct IngestCore::Session
+{
+  explicit Session (const ReassemblerConfig &rc) : reassembler (rc) {}
+  SessionStats stats;
+  Reassembler reassembler;
+  ConnectionId owner = 0; /* 0: nobody speaks for it now */
+  bool had_owner = false;
+};
+
+struct IngestCore::Connection
+{
+  ConnectionId id = 0;
+  std::string peer;
+  std::string session; /* the one it speaks for, once claimed */
+  uint32_t bad = 0;
+  bool closing = false;
+};
+
+IngestCore::IngestCore (IngestConfig config) : config_ (std::move (config)) {}
+
+IngestCore::~IngestCore () = default;
+
+std::string
+IngestCore::error_reply (const char *code, const std::string &message, int64_t chunk_index)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "action");
+  json_builder_add_string_value (b, "error");
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message.c_str ());
+  if (chunk_index >= 0)
+    {
+      json_builder_set_member_name (b, "chunkIndex");
+      json_builder_add_int_value (b, chunk_index);
+    }
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  gchar *text = json_to_string (root, FALSE);
+  std::string out (text);
+  g_free (text);
+  return out;
+}
+
+void
+IngestCore::on_connect (ConnectionId id, const std::string &peer)
+{
+  auto c = std::make_unique<Connection> ();
+  c->id = id;
+  c->peer = peer;
+  connections_[id] = std::move (c);
+  stats_.connections++;
+  stats_.open_connections++;
+}
+
+void
+IngestCore::reject (Connection &c, Session *s, const char *code, const std::string &message, int64_t index,
+                    IngestOutput &out)
+{
+  stats_.rejected++;
+  stats_.rejected_by_code[code]++;
+  if (s)
+    s->stats.rejected++;
+  c.bad++;
+  if (c.closing)
+    return;
+  out.replies.push_back ({ c.id, error_reply (code, message, index) });
+  if (config_.max_bad_messages > 0 && c.bad >= config_.max_bad_messages)
+    {
+      c.closing = true;
+      stats_.closed_for_abuse++;
+      /* 1008 policy violation: the client keeps sending what we refuse. */
+      out.closes.push_back ({ c.id, 1008, "too many bad messages" });
+    }
+}
+
+void
+IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out)
+{
+  for (auto &d : ready)
+    {
+      IngestEvent ev;
+      ev.kind = IngestEventKind::Audio;
+      ev.session_id = s.stats.session_id;
+      ev.format = s.stats.format;
+      ev.chunk_index = d.index;
+      ev.discont = d.discont;
+      ev.skipped_before = d.skipped_before;
+      s.stats.bytes += d.bytes.size ();
+      s.stats.delivered++;
+      ev.bytes = std::move (d.bytes);
+      out.events.push_back (std::move (ev));
+    }
+  ready.clear ();
+}
+
+void
+IngestCore::update_waiting (Session &s)
+{
+  if (s.reassembler.next_deadline_ms () >= 0)
+    waiting_.insert (&s);
+  else
+    waiting_.erase (&s);
+}
+
+void
+IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &out)
+{
+  if (s.stats.ended)
+    return;
+  std::vector<Delivered> ready;
+  s.reassembler.flush (ready);
+  update_waiting (s);
+  deliver (s, ready, out);
+  s.stats.ended = true;
+  IngestEvent ev;
+  ev.kind = IngestEventKind::SessionEnded;
+  ev.session_id = s.stats.session_id;
+  ev.format = s.stats.format;
+  ev.reason = reason;
+  out.events.push_back (std::move (ev));
+}
+
+void
+IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out)
+{
+  auto cit = connections_.find (id);
+  if (cit == connections_.end ())
+    return;
+  Connection &c = *cit->second;
+  stats_.messages++;
+
+  DecodeResult r = decode_message (text, length, config_.limits);
+  if (!r.ok ())
+    {
+      auto sit = sessions_.find (c.session);
+      reject (c, sit == sessions_.end () ? nullptr : sit->second.get (), decode_error_code (r.error),
+              r.detail, -1, out);
+      return;
+    }
+  Message &m = r.message;
+  const int64_t index = m.action == Action::AudioChunk ? static_cast<int64_t> (m.chunk_index) : -1;
+
+  /* The seed's pause/resume/mute/unmute carry no sessionId: the connection's. */
+  std::string sid = m.session_id.empty () ? c.session : m.session_id;
+  if (sid.empty ())
+    {
+      reject (c, nullptr, "no-session", "this connection has not named a session yet", index, out);
+      return;
+    }
+  if (!c.session.empty () && sid != c.session)
+    {
+      reject (c, nullptr, "one-session-per-connection",
+              "this connection speaks for session \"" + c.session + "\"", index, out);
+      return;
+    }
+  if (!config_.only_session.empty () && sid != config_.only_session)
+    {
+      reject (c, nullptr, "wrong-session", "this receiver accepts session \"" + config_.only_session
+                                               + "\" only", index, out);
+      return;
+    }
+  if (config_.single_session && !locked_session_.empty () && sid != locked_session_)
+    {
+      reject (c, nullptr, "wrong-session", "this receiver is taken by session \"" + locked_session_ + "\"",
+              index, out);
+      return;
+    }
+
+  auto sit = sessions_.find (sid);
+  Session *s = sit == sessions_.end () ? nullptr : sit->second.get ();
+  if (s && s->owner != 0 && s->owner != c.id)
+    {
+      reject (c, nullptr, "session-claimed", "another connection speaks for session \"" + sid + "\"", index,
+              out);
+      return;
+    }
+  if (s && s->stats.ended)
+    {
+      reject (c, s, "session-ended", "session \"" + sid + "\" has ended", index, out);
+      return;
+    }
+  if (!s)
+    {
+      if (sessions_.size () >= config_.max_sessions)
+        {
+          reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
+          return;
+        }
+      auto fresh = std::make_unique<Session> (config_.reassembly);
+      fresh->stats.session_id = sid;
+      fresh->stats.first_ms = now_ms;
+      if (m.action == Action::AudioChunk)
+        fresh->stats.format = m.format.empty () ? "webm-opus" : m.format;
+      s = fresh.get ();
+      sessions_[sid] = std::move (fresh);
+      if (config_.single_session)
+        locked_session_ = sid;
+      IngestEvent ev;
+      ev.kind = IngestEventKind::SessionStarted;
+      ev.session_id = sid;
+      ev.format = s->stats.format;
+      out.events.push_back (std::move (ev));
+    }
+  if (s->owner != c.id)
+    {
+      if (s->had_owner)
+        s->stats.takeovers++;
+      s->owner = c.id;
+      s->had_owner = true;
+      c.session = sid;
+    }
+  s->stats.last_ms = now_ms;
+
+  switch (m.action)
+    {
+    case Action::AudioChunk:
+      {
+        if (s->stats.format.empty ())
+          s->stats.format = m.format.empty () ? "webm-opus" : m.format;
+        else if (!m.format.empty () && m.format != s->stats.format)
+          {
+            reject (c, s, "format-changed",
+                    "session \"" + sid + "\" streams " + s->stats.format + ", not " + m.format, index, out);
+            return;
+          }
+        std::vector<Delivered> ready;
+        PushResult pr = s->reassembler.push (m.chunk_index, std::move (m.audio), now_ms, ready);
+        update_waiting (*s);
+        if (pr == PushResult::OutOfRange)
+          {
+            reject (c, s, "index-out-of-range",
+                    "chunkIndex " + std::to_string (m.chunk_index) + " is too far ahead of "
+                        + std::to_string (s->reassembler.next_index ()),
+                    index, out);
+            return;
+          }
+        if (pr == PushResult::Accepted)
+          s->stats.chunks++;
+        /* Duplicates and late chunks are normal after a reconnect: dropped
+         * and counted, no error reply. */
+        deliver (*s, ready, out);
+        break;
+      }
+    case Action::EndSession:
+      end_session (*s, m.reason.empty () ? "endSession" : m.reason, out);
+      break;
+    default:
+      {
+        s->stats.controls++;
+        IngestEvent ev;
+        ev.kind = IngestEventKind::Control;
+        ev.session_id = sid;
+        ev.format = s->stats.format;
+        ev.action = m.action;
+        ev.timestamp_ms = m.timestamp_ms;
+        out.events.push_back (std::move (ev));
+        break;
+      }
+    }
+}
+
+void
+IngestCore::on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out)
+{
+  auto cit = connections_.find (id);
+  if (cit == connections_.end ())
+    return;
+  stats_.messages++;
+  auto sit = sessions_.find (cit->second->session);
+  reject (*cit->second, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",
+          "messages are JSON text frames (" + std::to_string (length) + "-byte binary frame refused)", -1, out);
+}
+
+void
+IngestCore::on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out)
+{
+  auto cit = connections_.find (id);
+  if (cit == connections_.end ())
+    return;
+  auto sit = sessions_.find (cit->second->session);
+  if (sit != sessions_.end () && sit->second->owner == id)
+    sit->second->owner = 0;
+  connections_.erase (cit);
+  stats_.open_connections--;
+}
+
+void
+IngestCore::tick (int64_t now_ms, IngestOutput &out)
+{
+  std::vector<Session *> due;
+  for (Session *s : waiting_)
+    if (s->reassembler.next_deadline_ms () <= now_ms)
+      due.push_back (s);
+  for (Session *s : due)
+    {
+      std::vector<Delivered> ready;
+      s->reassembler.tick (now_ms, ready);
+      update_waiting (*s);
+      deliver (*s, ready, out);
+    }
+}
+
+int64_t
+IngestCore::next_deadline_ms () const
+{
+  int64_t best = -1;
+  for (const Session *s : waiting_)
+    {
+      int64_t d = s->reassembler.next_deadline_ms ();
+      if (d >= 0 && (best < 0 || d < best))
+        best = d;
+    }
+  return best;
+}
+
+void
+IngestCore::finish_session (const std::string &session_id, const std::string &reason, IngestOutput &out)
+{
+  auto sit = sessions_.find (session_id);
+  if (sit != sessions_.end ())
+    end_session (*sit->second, reason, out);
+}
+
+void
+IngestCore::finish_all (const std::string &reason, IngestOutput &out)
+{
+  for (auto &kv : sessions_)
+    end_session (*kv.second, reason, out);
+}
+
+std::vector<std::string>
+IngestCore::session_ids () const
+{
+  std::vector<std::string> out;
+  for (const auto &kv : sessions_)
+    out.push_back (kv.first);
+  return out;
+}
+
+bool
+IngestCore::session_stats (const std::string &session_id, SessionStats &out) const
+{
+  auto sit = sessions_.find (session_id);
+  if (sit == sessions_.end ())
+    return false;
+  const Session &s = *sit->second;
+  out = s.stats;
+  ReassemblerStats rs = s.reassembler.stats ();
+  out.duplicates = rs.duplicates;
+  out.late = rs.late;
+  out.gaps = rs.gaps;
+  out.missing = rs.missing;
+  return true;
+}
+
+IngestStats
+IngestCore::stats () const
+{
+  return stats_;
+}
+
+} // namespace wssac

@@ -1,0 +1,169 @@
+/* wssaudiochunk receiver logic, shared by wssaudiochunksrc and the ingest
+ * server: validates every message, decides who speaks for a session, and
+ * restores chunk order. No I/O: the caller feeds it what the sockets said
+ * and carries out what it answers (replies, closes, media events), so it is
+ * unit-tested without a network.
+ *
+ * The speaker rule: the first connection that sends a valid message for a
+ * session owns it while it stays connected; another connection sending for
+ * that session is refused ("session-claimed"). When the owner disconnects,
+ * the next connection to speak for the session takes it over and continues
+ * the same stream (a reconnecting speaker): indices already received are
+ * dropped as duplicates.
+ */
+#pragma once
+
+#include "message-codec.h"
+#include "reassembler.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace wssac
+{
+
+using ConnectionId = uint64_t;
+
+struct IngestConfig
+{
+  /* Accept only this session; empty: any. */
+  std::string only_session;
+  /* Lock on to the first session that speaks and refuse others (the
+   * single-stream source element). */
+  bool single_session = false;
+  size_t max_sessions = 10000;
+  /* Bad messages a connection may send before it is closed (1008). */
+  uint32_t max_bad_messages = 20;
+  ReassemblerConfig reassembly;
+  DecodeLimits limits;
+};
+
+enum class IngestEventKind
+{
+  SessionStarted, /* first valid message of a session; format set */
+  Audio,          /* in-order bytes; discont after a gap */
+  Control,        /* pause/resume/mute/unmute: action set */
+  SessionEnded,   /* endSession (reason set) or finish_session() */
+};
+
+struct IngestEvent
+{
+  IngestEventKind kind;
+  std::string session_id;
+  std::string format;
+  std::vector<uint8_t> bytes;
+  uint64_t chunk_index = 0;
+  bool discont = false;
+  uint64_t skipped_before = 0;
+  Action action = Action::AudioChunk;
+  std::string reason;
+  int64_t timestamp_ms = -1; /* the sender's */
+};
+
+struct IngestReply
+{
+  ConnectionId connection;
+  std::string text;
+};
+
+struct IngestClose
+{
+  ConnectionId connection;
+  unsigned short code;
+  std::string reason;
+};
+
+struct IngestOutput
+{
+  std::vector<IngestEvent> events;
+  std::vector<IngestReply> replies;
+  std::vector<IngestClose> closes;
+  void clear ()
+  {
+    events.clear ();
+    replies.clear ();
+    closes.clear ();
+  }
+};
+
+struct SessionStats
+{
+  std::string session_id;
+  std::string format;
+  uint64_t chunks = 0;       /* accepted audioChunk messages */
+  uint64_t bytes = 0;        /* audio bytes delivered */
+  uint64_t delivered = 0;    /* chunks delivered in order */
+  uint64_t duplicates = 0;
+  uint64_t late = 0;
+  uint64_t gaps = 0;
+  uint64_t missing = 0;      /* indices given up */
+  uint64_t rejected = 0;     /* bad messages attributed to this session */
+  uint64_t controls = 0;
+  uint64_t takeovers = 0;    /* reconnects of the speaker */
+  bool ended = false;
+  int64_t first_ms = -1, last_ms = -1;
+};
+
+struct IngestStats
+{
+  uint64_t connections = 0;
+  uint64_t open_connections = 0;
+  uint64_t messages = 0;
+  uint64_t rejected = 0;
+  uint64_t closed_for_abuse = 0;
+  std::map<std::string, uint64_t> rejected_by_code;
+};
+
+class IngestCore
+{
+public:
+  explicit IngestCore (IngestConfig config = IngestConfig ());
+  ~IngestCore ();
+
+  const IngestConfig &config () const { return config_; }
+
+  void on_connect (ConnectionId id, const std::string &peer);
+  void on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out);
+  void on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out);
+  /* The peer went away: its session stays, waiting for a takeover. */
+  void on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out);
+
+  /* Gives up gaps that waited too long. */
+  void tick (int64_t now_ms, IngestOutput &out);
+  /* -1 when nothing waits */
+  int64_t next_deadline_ms () const;
+
+  /* Ends a session from the outside (shutdown, idle timeout): delivers
+   * what is pending, gaps skipped, then SessionEnded. */
+  void finish_session (const std::string &session_id, const std::string &reason, IngestOutput &out);
+  void finish_all (const std::string &reason, IngestOutput &out);
+
+  std::vector<std::string> session_ids () const;
+  bool session_stats (const std::string &session_id, SessionStats &out) const;
+  IngestStats stats () const;
+
+  /* The JSON of an error reply (docs/protocol.md). */
+  static std::string error_reply (const char *code, const std::string &message, int64_t chunk_index = -1);
+
+private:
+  struct Session;
+  struct Connection;
+  void reject (Connection &c, Session *s, const char *code, const std::string &message, int64_t index,
+               IngestOutput &out);
+  void deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out);
+  void end_session (Session &s, const std::string &reason, IngestOutput &out);
+  void update_waiting (Session &s);
+
+  IngestConfig config_;
+  std::map<std::string, std::unique_ptr<Session>> sessions_;
+  std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::set<Session *> waiting_; /* sessions with a gap being waited for */
+  std::string locked_session_;
+  IngestStats stats_;
+};
+
+} // namespace wssac

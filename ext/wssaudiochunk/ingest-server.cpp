@@ -1,0 +1,260 @@
+#include "ingest-server.h"
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+GST_DEBUG_CATEGORY_STATIC (wss_ingest_debug);
+#define GST_CAT_DEFAULT wss_ingest_debug
+
+namespace wssac
+{
+
+struct IngestServer::Impl
+{
+  IngestServerConfig config;
+  EventHandler on_event;
+  GMainContext *context = nullptr;
+  SoupServer *server = nullptr;
+  GSource *deadline = nullptr;
+  unsigned port = 0;
+  std::unique_ptr<IngestCore> core;
+  ConnectionId next_id = 1;
+  std::map<ConnectionId, SoupWebsocketConnection *> conns;
+
+  static int64_t now_ms () { return g_get_monotonic_time () / 1000; }
+
+  struct ConnData
+  {
+    Impl *impl;
+    ConnectionId id;
+  };
+
+  void apply (IngestOutput &out)
+  {
+    for (auto &r : out.replies)
+      {
+        auto it = conns.find (r.connection);
+        if (it != conns.end ()
+            && soup_websocket_connection_get_state (it->second) == SOUP_WEBSOCKET_STATE_OPEN)
+          soup_websocket_connection_send_text (it->second, r.text.c_str ());
+      }
+    for (auto &c : out.closes)
+      {
+        auto it = conns.find (c.connection);
+        if (it != conns.end ()
+            && soup_websocket_connection_get_state (it->second) == SOUP_WEBSOCKET_STATE_OPEN)
+          {
+            GST_INFO ("closing connection %" G_GUINT64_FORMAT ": %u %s", (guint64) c.connection, c.code,
+                      c.reason.c_str ());
+            soup_websocket_connection_close (it->second, c.code, c.reason.c_str ());
+          }
+      }
+    for (auto &e : out.events)
+      if (on_event)
+        on_event (std::move (e));
+    out.clear ();
+    arm_deadline ();
+  }
+
+  /* One timer for the earliest reorder deadline over all sessions. */
+  void arm_deadline ()
+  {
+    int64_t d = core->next_deadline_ms ();
+    if (deadline)
+      {
+        g_source_destroy (deadline);
+        g_source_unref (deadline);
+        deadline = nullptr;
+      }
+    if (d < 0)
+      return;
+    int64_t wait = d - now_ms ();
+    deadline = g_timeout_source_new (static_cast<guint> (wait < 0 ? 0 : wait));
+    g_source_set_callback (deadline, on_deadline, this, nullptr);
+    g_source_attach (deadline, context);
+  }
+
+  static gboolean on_deadline (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    g_source_unref (self->deadline);
+    self->deadline = nullptr;
+    IngestOutput out;
+    self->core->tick (now_ms (), out);
+    self->apply (out);
+    return G_SOURCE_REMOVE;
+  }
+
+  static void on_websocket (SoupServer *, SoupServerMessage *msg, const char *, SoupWebsocketConnection *conn,
+                            gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    ConnectionId id = self->next_id++;
+    g_object_ref (conn);
+    soup_websocket_connection_set_max_incoming_payload_size (conn, self->config.max_message_size);
+    self->conns[id] = conn;
+    auto *cd = new ConnData{ self, id };
+    g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) { delete static_cast<ConnData *> (p); });
+    g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);
+    g_signal_connect (conn, "closed", G_CALLBACK (on_closed), cd);
+
+    std::string peer;
+    GSocketAddress *addr = soup_server_message_get_remote_address (msg);
+    if (addr && G_IS_INET_SOCKET_ADDRESS (addr))
+      {
+        gchar *ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
+        peer = std::string (ip) + ":" + std::to_string (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+        g_free (ip);
+      }
+    GST_DEBUG ("connection %" G_GUINT64_FORMAT " from %s", (guint64) id, peer.c_str ());
+    self->core->on_connect (id, peer);
+  }
+
+  static void on_message (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
+  {
+    auto *cd = static_cast<ConnData *> (data);
+    Impl *self = cd->impl;
+    gsize size = 0;
+    const char *bytes = static_cast<const char *> (g_bytes_get_data (message, &size));
+    IngestOutput out;
+    if (type == SOUP_WEBSOCKET_DATA_TEXT)
+      self->core->on_text (cd->id, bytes ? bytes : "", size, now_ms (), out);
+    else
+      self->core->on_binary (cd->id, size, now_ms (), out);
+    self->apply (out);
+  }
+
+  static void on_closed (SoupWebsocketConnection *conn, gpointer data)
+  {
+    auto *cd = static_cast<ConnData *> (data);
+    Impl *self = cd->impl;
+    ConnectionId id = cd->id;
+    GST_DEBUG ("connection %" G_GUINT64_FORMAT " closed (%u)", (guint64) id,
+               soup_websocket_connection_get_close_code (conn));
+    IngestOutput out;
+    self->core->on_disconnect (id, now_ms (), out);
+    self->conns.erase (id);
+    g_signal_handlers_disconnect_by_data (conn, cd);
+    g_object_unref (conn); /* frees cd */
+    self->apply (out);
+  }
+};
+
+IngestServer::IngestServer () : impl_ (new Impl ())
+{
+  static std::once_flag once;
+  std::call_once (once, [] {
+    GST_DEBUG_CATEGORY_INIT (wss_ingest_debug, "wssaudiochunkingest", 0, "wssaudiochunk WebSocket receiver");
+  });
+}
+
+IngestServer::~IngestServer ()
+{
+  stop ();
+  delete impl_;
+}
+
+bool
+IngestServer::start (GMainContext *context, const IngestServerConfig &config, EventHandler on_event,
+                     std::string &error)
+{
+  Impl *p = impl_;
+  p->config = config;
+  p->on_event = std::move (on_event);
+  p->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
+  p->core = std::make_unique<IngestCore> (config.core);
+  p->server = soup_server_new ("server-header", "wssaudiochunk-ingest", NULL);
+  soup_server_add_websocket_handler (p->server, config.path.c_str (), nullptr, nullptr,
+                                     (SoupServerWebsocketCallback) Impl::on_websocket, p, nullptr);
+
+  GError *err = nullptr;
+  GInetAddress *ia = g_inet_address_new_from_string (config.address.c_str ());
+  if (!ia)
+    {
+      error = "\"" + config.address + "\" is not an IP address";
+      return false;
+    }
+  GSocketAddress *addr = g_inet_socket_address_new (ia, config.port);
+  g_object_unref (ia);
+  gboolean ok = soup_server_listen (p->server, addr, (SoupServerListenOptions) 0, &err);
+  g_object_unref (addr);
+  if (!ok)
+    {
+      error = "could not listen on " + config.address + ":" + std::to_string (config.port) + ": " + err->message;
+      g_error_free (err);
+      g_clear_object (&p->server);
+      return false;
+    }
+  GSList *uris = soup_server_get_uris (p->server);
+  p->port = uris ? g_uri_get_port (static_cast<GUri *> (uris->data)) : config.port;
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  GST_INFO ("listening on ws://%s:%u%s", config.address.c_str (), p->port, config.path.c_str ());
+  return true;
+}
+
+void
+IngestServer::stop ()
+{
+  Impl *p = impl_;
+  if (!p->server)
+    return;
+  if (p->deadline)
+    {
+      g_source_destroy (p->deadline);
+      g_source_unref (p->deadline);
+      p->deadline = nullptr;
+    }
+  auto conns = p->conns;
+  for (auto &kv : conns)
+    {
+      g_signal_handlers_disconnect_matched (kv.second, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer) Impl::on_message, nullptr);
+      if (soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (kv.second, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+    }
+  for (auto &kv : conns)
+    {
+      g_signal_handlers_disconnect_matched (kv.second, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer) Impl::on_closed, nullptr);
+      g_object_unref (kv.second);
+    }
+  p->conns.clear ();
+  soup_server_disconnect (p->server);
+  g_clear_object (&p->server);
+  g_main_context_unref (p->context);
+  p->context = nullptr;
+}
+
+unsigned
+IngestServer::port () const
+{
+  return impl_->port;
+}
+
+void
+IngestServer::finish_all (const std::string &reason)
+{
+  IngestOutput out;
+  impl_->core->finish_all (reason, out);
+  impl_->apply (out);
+}
+
+void
+IngestServer::finish_session (const std::string &session_id, const std::string &reason)
+{
+  IngestOutput out;
+  impl_->core->finish_session (session_id, reason, out);
+  impl_->apply (out);
+}
+
+const IngestCore &
+IngestServer::core () const
+{
+  return *impl_->core;
+}
+
+} // namespace wssac

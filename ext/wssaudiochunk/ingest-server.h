@@ -1,0 +1,57 @@
+/* wssaudiochunk receiver transport: a libsoup 3 WebSocket server feeding an
+ * IngestCore. It lives on one GMainContext (the caller's thread-default at
+ * start()): the source element runs it on a thread of its own, the ingest
+ * server program on its main loop. Events come out through a callback on
+ * that context. */
+#pragma once
+
+#include "ingest-core.h"
+
+#include <functional>
+#include <string>
+
+#include <glib.h>
+
+namespace wssac
+{
+
+struct IngestServerConfig
+{
+  std::string address = "127.0.0.1";
+  unsigned port = 0; /* 0: any free port; read it back with port() */
+  std::string path = "/ws";
+  /* Largest frame accepted; a bigger one closes the connection with 1009
+   * (libsoup's rule). API Gateway's message limit is 128 KB. */
+  size_t max_message_size = 128 * 1024;
+  IngestConfig core;
+};
+
+class IngestServer
+{
+public:
+  using EventHandler = std::function<void (IngestEvent &&)>;
+
+  IngestServer ();
+  ~IngestServer ();
+  IngestServer (const IngestServer &) = delete;
+  IngestServer &operator= (const IngestServer &) = delete;
+
+  /* Call on the thread that runs @context (or with it as thread default). */
+  bool start (GMainContext *context, const IngestServerConfig &config, EventHandler on_event,
+              std::string &error);
+  /* Closes every connection (1001 going away) and stops listening. */
+  void stop ();
+
+  unsigned port () const;
+  /* Ends every session: pending audio is delivered, then SessionEnded. */
+  void finish_all (const std::string &reason);
+  void finish_session (const std::string &session_id, const std::string &reason);
+
+  const IngestCore &core () const;
+
+private:
+  struct Impl;
+  Impl *impl_;
+};
+
+} // namespace wssac
