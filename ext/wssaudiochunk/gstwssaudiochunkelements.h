@@ -6,5 +6,6 @@
 G_BEGIN_DECLS
 
 GST_ELEMENT_REGISTER_DECLARE (wssaudiochunksink);
+GST_ELEMENT_REGISTER_DECLARE (wssaudiochunksrc);
 
 G_END_DECLS

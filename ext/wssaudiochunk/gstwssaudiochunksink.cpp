@@ -82,6 +82,7 @@ enum
   PROP_REPLAY_WINDOW,
   PROP_MAX_MESSAGE_SIZE,
   PROP_POST_MESSAGES,
+  PROP_END_SESSION_ON_EOS,
   PROP_STATS,
 };
 
@@ -101,6 +102,7 @@ enum
 #define DEFAULT_REPLAY_WINDOW 0
 #define DEFAULT_MAX_MESSAGE_SIZE (32 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_END_SESSION_ON_EOS FALSE
 
 namespace
 {
@@ -125,6 +127,7 @@ struct Settings
   GstClockTime replay_window = DEFAULT_REPLAY_WINDOW;
   guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   gboolean post_messages = DEFAULT_POST_MESSAGES;
+  gboolean end_session_on_eos = DEFAULT_END_SESSION_ON_EOS;
 };
 
 } // namespace
@@ -350,6 +353,16 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
           static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
                                     | GST_PARAM_MUTABLE_PLAYING)));
   /**
+   * GstWssAudioChunkSink:end-session-on-eos:
+   *
+   * Whether the end of the stream also ends the session: an `endSession`
+   * message (reason "end of stream") goes out after the last chunk, so a
+   * receiver finalizes at once instead of waiting for a reconnect.
+   */
+  g_object_class_install_property (gobject_class, PROP_END_SESSION_ON_EOS,
+      g_param_spec_boolean ("end-session-on-eos", "End session on EOS",
+          "Send endSession after the last chunk at end of stream", DEFAULT_END_SESSION_ON_EOS, RW));
+  /**
    * GstWssAudioChunkSink:stats:
    *
    * Counters as a `wss-audio-chunk-sink-stats` structure: state,
@@ -471,6 +484,9 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
       s.post_messages = g_value_get_boolean (value);
       priv->post_messages = s.post_messages;
       break;
+    case PROP_END_SESSION_ON_EOS:
+      s.end_session_on_eos = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -569,6 +585,9 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, s.post_messages);
+      break;
+    case PROP_END_SESSION_ON_EOS:
+      g_value_set_boolean (value, s.end_session_on_eos);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -869,6 +888,19 @@ enqueue_chunk (GstWssAudioChunkSink *self, wssac::Chunk &&chunk)
     on_dropped (self, dropped);
 }
 
+/* Control messages share the chunks' queue, so they keep their place
+ * relative to the audio around them, backlog included. */
+static void
+enqueue_control (GstWssAudioChunkSink *self, wssac::Action action, const std::string &reason)
+{
+  wssac::Outgoing item;
+  item.kind = wssac::OutgoingKind::Control;
+  item.action = wssac::action_name (action);
+  item.reason = reason;
+  item.created_ms = g_get_real_time () / 1000;
+  self->priv->transport->enqueue (std::move (item));
+}
+
 static GstFlowReturn
 gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
 {
@@ -928,10 +960,14 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
           if (priv->chunker->finish (last))
             enqueue_chunk (self, std::move (last));
           guint timeout;
+          gboolean end_session;
           {
             std::lock_guard<std::mutex> g (priv->settings_lock);
             timeout = priv->settings.drain_timeout;
+            end_session = priv->settings.end_session_on_eos;
           }
+          if (end_session)
+            enqueue_control (self, wssac::Action::EndSession, "end of stream");
           if (!priv->transport->drain_and_close (static_cast<int64_t> (timeout) * 1000))
             {
               wssac::TransportStats t = priv->transport->stats ();

@@ -139,6 +139,8 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
     return;
   Connection &c = *cit->second;
   stats_.messages++;
+  if (too_big (c, length, out))
+    return;
 
   DecodeResult r = decode_message (text, length, config_.limits);
   if (!r.ok ())
@@ -270,6 +272,24 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
     }
 }
 
+bool
+IngestCore::too_big (Connection &c, size_t length, IngestOutput &out)
+{
+  if (length <= config_.max_message_size)
+    return false;
+  auto sit = sessions_.find (c.session);
+  reject (c, sit == sessions_.end () ? nullptr : sit->second.get (), "message-too-big",
+          std::to_string (length) + "-byte message over the " + std::to_string (config_.max_message_size)
+              + "-byte limit",
+          -1, out);
+  if (!c.closing)
+    {
+      c.closing = true;
+      out.closes.push_back ({ c.id, 1009, "message too big" });
+    }
+  return true;
+}
+
 void
 IngestCore::on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out)
 {
@@ -277,6 +297,8 @@ IngestCore::on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOut
   if (cit == connections_.end ())
     return;
   stats_.messages++;
+  if (too_big (*cit->second, length, out))
+    return;
   auto sit = sessions_.find (cit->second->session);
   reject (*cit->second, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",
           "messages are JSON text frames (" + std::to_string (length) + "-byte binary frame refused)", -1, out);

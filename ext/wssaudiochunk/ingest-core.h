@@ -36,6 +36,9 @@ struct IngestConfig
    * single-stream source element). */
   bool single_session = false;
   size_t max_sessions = 10000;
+  /* Largest message accepted: a larger one is answered "message-too-big"
+   * and the connection closed with 1009, as API Gateway does. */
+  size_t max_message_size = 128 * 1024;
   /* Bad messages a connection may send before it is closed (1008). */
   uint32_t max_bad_messages = 20;
   ReassemblerConfig reassembly;
@@ -157,6 +160,7 @@ private:
   void deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out);
   void end_session (Session &s, const std::string &reason, IngestOutput &out);
   void update_waiting (Session &s);
+  bool too_big (Connection &c, size_t length, IngestOutput &out);
 
   IngestConfig config_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;

@@ -95,7 +95,7 @@ struct IngestServer::Impl
     auto *self = static_cast<Impl *> (data);
     ConnectionId id = self->next_id++;
     g_object_ref (conn);
-    soup_websocket_connection_set_max_incoming_payload_size (conn, self->config.max_message_size);
+    soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * self->config.max_message_size);
     self->conns[id] = conn;
     auto *cd = new ConnData{ self, id };
     g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) { delete static_cast<ConnData *> (p); });
@@ -166,7 +166,9 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->config = config;
   p->on_event = std::move (on_event);
   p->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
-  p->core = std::make_unique<IngestCore> (config.core);
+  IngestConfig core_config = config.core;
+  core_config.max_message_size = config.max_message_size;
+  p->core = std::make_unique<IngestCore> (core_config);
   p->server = soup_server_new ("server-header", "wssaudiochunk-ingest", NULL);
   soup_server_add_websocket_handler (p->server, config.path.c_str (), nullptr, nullptr,
                                      (SoupServerWebsocketCallback) Impl::on_websocket, p, nullptr);

@@ -20,8 +20,9 @@ struct IngestServerConfig
   std::string address = "127.0.0.1";
   unsigned port = 0; /* 0: any free port; read it back with port() */
   std::string path = "/ws";
-  /* Largest frame accepted; a bigger one closes the connection with 1009
-   * (libsoup's rule). API Gateway's message limit is 128 KB. */
+  /* Largest message accepted (API Gateway's limit is 128 KB): a bigger one
+   * gets an error reply and a 1009 close. libsoup itself drops, without a
+   * close frame, anything over four times this, before buffering it. */
   size_t max_message_size = 128 * 1024;
   IngestConfig core;
 };

@@ -10,6 +10,7 @@ plugin_init (GstPlugin *plugin)
 {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (wssaudiochunksink, plugin);
+  ret |= GST_ELEMENT_REGISTER (wssaudiochunksrc, plugin);
   return ret;
 }
 

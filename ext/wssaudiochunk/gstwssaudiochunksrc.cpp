@@ -1,0 +1,732 @@
+/* GStreamer
+ * wssaudiochunksrc: a WebSocket server that receives audio chunk streams.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-wssaudiochunksrc
+ * @title: wssaudiochunksrc
+ *
+ * A live source that runs a WebSocket server (libsoup) and outputs the audio
+ * of one speaker session: the seed's `audioChunk` messages, validated and put
+ * back in chunkIndex order, as the WebM (or Ogg) byte stream the speaker's
+ * muxer made. Any sender works: wssaudiochunksink, or a browser running the
+ * seed's MediaRecorder client (whose chunks are not cluster-aligned: the
+ * output is one byte stream, so that does not matter).
+ *
+ * The session is #GstWssAudioChunkSrc:session-id, or the first that speaks.
+ * Its speaker is the first connection to send for it; others are refused
+ * while it stays connected, and a reconnecting speaker continues the stream
+ * (chunks already received are dropped). A missing chunk is waited for up to
+ * #GstWssAudioChunkSrc:reorder-wait, then skipped: the next buffer is marked
+ * DISCONT and the gap counted. Every refused message is answered on the
+ * socket with `{"action":"error","code":..,"message":..}` and counted in
+ * #GstWssAudioChunkSrc:stats; see docs/protocol.md.
+ *
+ * Control actions become element messages and custom downstream events
+ * named `wss-audio-chunk-control` (action, session-id, timestamp);
+ * `endSession` becomes EOS unless #GstWssAudioChunkSrc:eos-on-end-session
+ * is off.
+ *
+ * ## Example launch line (the seed's Phase 2: WebM to 16 kHz mono PCM)
+ * |[
+ * gst-launch-1.0 wssaudiochunksrc port=8080 ! matroskademux ! opusdec ! audioconvert \
+ *   ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! wavenc \
+ *   ! filesink location=speech.wav
+ * ]|
+ *
+ * ## Messages
+ * * `wss-audio-chunk-session`: session-id, event ("started" or "ended"),
+ *   format, reason.
+ * * `wss-audio-chunk-control`: session-id, action, timestamp.
+ * * `wss-audio-chunk-gap`: session-id, next-index, missing (chunks given up).
+ * * `wss-audio-chunk-listening`: port (the bound port, useful with port=0).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwssaudiochunksrc.h"
+#include "gstwssaudiochunkelements.h"
+
+#include "ingest-server.h"
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+GST_DEBUG_CATEGORY_STATIC (gst_wss_audio_chunk_src_debug);
+#define GST_CAT_DEFAULT gst_wss_audio_chunk_src_debug
+
+enum
+{
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_PATH,
+  PROP_SESSION_ID,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_MAX_CHUNK_SIZE,
+  PROP_REORDER_WAIT,
+  PROP_MAX_BAD_MESSAGES,
+  PROP_EOS_ON_END_SESSION,
+  PROP_STATS,
+};
+
+#define DEFAULT_ADDRESS "127.0.0.1"
+#define DEFAULT_PORT 8080
+#define DEFAULT_PATH "/ws"
+#define DEFAULT_MAX_MESSAGE_SIZE (128 * 1024)
+#define DEFAULT_MAX_CHUNK_SIZE (96 * 1024)
+#define DEFAULT_REORDER_WAIT 1000
+#define DEFAULT_MAX_BAD_MESSAGES 20
+#define DEFAULT_EOS_ON_END_SESSION TRUE
+
+namespace
+{
+
+struct Settings
+{
+  std::string address = DEFAULT_ADDRESS;
+  guint port = DEFAULT_PORT;
+  std::string path = DEFAULT_PATH;
+  std::string session_id;
+  guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  guint max_chunk_size = DEFAULT_MAX_CHUNK_SIZE;
+  guint reorder_wait = DEFAULT_REORDER_WAIT;
+  guint max_bad_messages = DEFAULT_MAX_BAD_MESSAGES;
+  gboolean eos_on_end_session = DEFAULT_EOS_ON_END_SESSION;
+};
+
+struct QueuedEvent
+{
+  wssac::IngestEvent event;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+};
+
+} // namespace
+
+struct _GstWssAudioChunkSrcPrivate
+{
+  std::mutex settings_lock;
+  Settings settings;
+
+  /* The server thread. */
+  std::thread thread;
+  GMainContext *context = nullptr;
+  GMainLoop *loop = nullptr;
+  std::unique_ptr<wssac::IngestServer> server;
+  guint bound_port = 0;
+
+  /* Events from the server thread to create(). */
+  std::mutex lock;
+  std::condition_variable cond;
+  std::deque<QueuedEvent> queue;
+  bool flushing = false;
+  bool started_ok = false;
+  bool start_done = false;
+  std::string start_error;
+
+  /* Streaming thread. */
+  bool caps_set = false;
+  bool ended = false;
+  std::string session;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/webm; audio/ogg"));
+
+#define gst_wss_audio_chunk_src_parent_class parent_class
+G_DEFINE_TYPE (GstWssAudioChunkSrc, gst_wss_audio_chunk_src, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE (wssaudiochunksrc, "wssaudiochunksrc", GST_RANK_NONE, GST_TYPE_WSS_AUDIO_CHUNK_SRC);
+
+static void gst_wss_audio_chunk_src_finalize (GObject *object);
+static void gst_wss_audio_chunk_src_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec);
+static void gst_wss_audio_chunk_src_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec);
+static gboolean gst_wss_audio_chunk_src_start (GstBaseSrc *src);
+static gboolean gst_wss_audio_chunk_src_stop (GstBaseSrc *src);
+static gboolean gst_wss_audio_chunk_src_negotiate (GstBaseSrc *src);
+static gboolean gst_wss_audio_chunk_src_unlock (GstBaseSrc *src);
+static gboolean gst_wss_audio_chunk_src_unlock_stop (GstBaseSrc *src);
+static GstFlowReturn gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf);
+
+static constexpr GParamFlags RW = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                                           | GST_PARAM_MUTABLE_READY);
+
+static void
+gst_wss_audio_chunk_src_class_init (GstWssAudioChunkSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->finalize = gst_wss_audio_chunk_src_finalize;
+  gobject_class->set_property = gst_wss_audio_chunk_src_set_property;
+  gobject_class->get_property = gst_wss_audio_chunk_src_get_property;
+
+  /**
+   * GstWssAudioChunkSrc:address:
+   *
+   * The IP address to listen on. 127.0.0.1 by default: exposing the server
+   * to a network is a deliberate choice ("0.0.0.0" or "::").
+   */
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address", "IP address to listen on", DEFAULT_ADDRESS, RW));
+  /**
+   * GstWssAudioChunkSrc:port:
+   *
+   * The TCP port to listen on; 0 picks a free one, readable from this
+   * property (and the `wss-audio-chunk-listening` message) once started.
+   */
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port", "TCP port to listen on (0 = any free port, read back once started)",
+          0, 65535, DEFAULT_PORT, RW));
+  /**
+   * GstWssAudioChunkSrc:path:
+   *
+   * The HTTP path that accepts the WebSocket upgrade.
+   */
+  g_object_class_install_property (gobject_class, PROP_PATH,
+      g_param_spec_string ("path", "Path", "HTTP path of the WebSocket endpoint", DEFAULT_PATH, RW));
+  /**
+   * GstWssAudioChunkSrc:session-id:
+   *
+   * Accept only this session; empty: the first session that speaks, and
+   * refuse the others.
+   */
+  g_object_class_install_property (gobject_class, PROP_SESSION_ID,
+      g_param_spec_string ("session-id", "Session ID",
+          "Session to accept (empty = the first session that speaks)", NULL, RW));
+  /**
+   * GstWssAudioChunkSrc:max-message-size:
+   *
+   * Largest WebSocket message accepted, in bytes; a larger one closes that
+   * connection with 1009 (message too big).
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_SIZE,
+      g_param_spec_uint ("max-message-size", "Max message size",
+          "Largest message accepted in bytes (larger: connection closed with 1009)", 1024,
+          64 * 1024 * 1024, DEFAULT_MAX_MESSAGE_SIZE, RW));
+  /**
+   * GstWssAudioChunkSrc:max-chunk-size:
+   *
+   * Largest decoded audioData accepted, in bytes; larger chunks are refused
+   * with an error reply.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_CHUNK_SIZE,
+      g_param_spec_uint ("max-chunk-size", "Max chunk size", "Largest decoded audioData in bytes", 16,
+          64 * 1024 * 1024, DEFAULT_MAX_CHUNK_SIZE, RW));
+  /**
+   * GstWssAudioChunkSrc:reorder-wait:
+   *
+   * Milliseconds a missing chunkIndex is waited for before it is skipped.
+   */
+  g_object_class_install_property (gobject_class, PROP_REORDER_WAIT,
+      g_param_spec_uint ("reorder-wait", "Reorder wait",
+          "Milliseconds to wait for a missing chunk before skipping it", 0, 600000, DEFAULT_REORDER_WAIT, RW));
+  /**
+   * GstWssAudioChunkSrc:max-bad-messages:
+   *
+   * Refused messages a connection may send before it is closed with 1008
+   * (policy violation); 0: never close.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BAD_MESSAGES,
+      g_param_spec_uint ("max-bad-messages", "Max bad messages",
+          "Refused messages before a connection is closed with 1008 (0 = never)", 0, G_MAXUINT,
+          DEFAULT_MAX_BAD_MESSAGES, RW));
+  /**
+   * GstWssAudioChunkSrc:eos-on-end-session:
+   *
+   * Whether the speaker's `endSession` ends the stream (EOS). When off, the
+   * element posts the session message and keeps listening.
+   */
+  g_object_class_install_property (gobject_class, PROP_EOS_ON_END_SESSION,
+      g_param_spec_boolean ("eos-on-end-session", "EOS on end session",
+          "Send EOS when the speaker ends the session", DEFAULT_EOS_ON_END_SESSION, RW));
+  /**
+   * GstWssAudioChunkSrc:stats:
+   *
+   * Counters as a `wss-audio-chunk-src-stats` structure: connections,
+   * open-connections, messages, rejected, closed-for-abuse, and for the
+   * session chunks, bytes, duplicates, late, gaps, missing, controls,
+   * takeovers, plus rejected-<code> per refusal reason.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "Counters of what was received and refused",
+          GST_TYPE_STRUCTURE, static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "WebSocket audio chunk source", "Source/Network",
+      "Receives a speaker's WebM/Opus audio chunks over a WebSocket server (libsoup)",
+      "wssaudiochunk developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_src_stop);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_src_negotiate);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_src_unlock_stop);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_src_create);
+
+  GST_DEBUG_CATEGORY_INIT (gst_wss_audio_chunk_src_debug, "wssaudiochunksrc", 0,
+      "WebSocket audio chunk source");
+}
+
+static void
+gst_wss_audio_chunk_src_init (GstWssAudioChunkSrc *self)
+{
+  self->priv = new GstWssAudioChunkSrcPrivate ();
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+static void
+gst_wss_audio_chunk_src_finalize (GObject *object)
+{
+  GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (object);
+  delete self->priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_wss_audio_chunk_src_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (object);
+  std::lock_guard<std::mutex> g (self->priv->settings_lock);
+  Settings &s = self->priv->settings;
+  auto str = [value] { const gchar *v = g_value_get_string (value); return v ? std::string (v) : std::string (); };
+  switch (prop_id)
+    {
+    case PROP_ADDRESS:
+      s.address = str ();
+      break;
+    case PROP_PORT:
+      s.port = g_value_get_uint (value);
+      break;
+    case PROP_PATH:
+      s.path = str ();
+      break;
+    case PROP_SESSION_ID:
+      s.session_id = str ();
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      s.max_message_size = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CHUNK_SIZE:
+      s.max_chunk_size = g_value_get_uint (value);
+      break;
+    case PROP_REORDER_WAIT:
+      s.reorder_wait = g_value_get_uint (value);
+      break;
+    case PROP_MAX_BAD_MESSAGES:
+      s.max_bad_messages = g_value_get_uint (value);
+      break;
+    case PROP_EOS_ON_END_SESSION:
+      s.eos_on_end_session = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+/* Runs on the server thread (it owns the IngestServer). */
+static GstStructure *
+make_stats_on_server (GstWssAudioChunkSrc *self)
+{
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  GstStructure *st = gst_structure_new_empty ("wss-audio-chunk-src-stats");
+  if (!priv->server)
+    return st;
+  const wssac::IngestCore &core = priv->server->core ();
+  wssac::IngestStats is = core.stats ();
+  gst_structure_set (st,
+      "connections", G_TYPE_UINT64, (guint64) is.connections,
+      "open-connections", G_TYPE_UINT64, (guint64) is.open_connections,
+      "messages", G_TYPE_UINT64, (guint64) is.messages,
+      "rejected", G_TYPE_UINT64, (guint64) is.rejected,
+      "closed-for-abuse", G_TYPE_UINT64, (guint64) is.closed_for_abuse, NULL);
+  for (const auto &kv : is.rejected_by_code)
+    gst_structure_set (st, ("rejected-" + kv.first).c_str (), G_TYPE_UINT64, (guint64) kv.second, NULL);
+  auto ids = core.session_ids ();
+  wssac::SessionStats ss;
+  if (!ids.empty () && core.session_stats (ids.front (), ss))
+    gst_structure_set (st,
+        "session-id", G_TYPE_STRING, ss.session_id.c_str (),
+        "chunks", G_TYPE_UINT64, (guint64) ss.chunks,
+        "bytes", G_TYPE_UINT64, (guint64) ss.bytes,
+        "duplicates", G_TYPE_UINT64, (guint64) ss.duplicates,
+        "late", G_TYPE_UINT64, (guint64) ss.late,
+        "gaps", G_TYPE_UINT64, (guint64) ss.gaps,
+        "missing", G_TYPE_UINT64, (guint64) ss.missing,
+        "controls", G_TYPE_UINT64, (guint64) ss.controls,
+        "takeovers", G_TYPE_UINT64, (guint64) ss.takeovers, NULL);
+  return st;
+}
+
+struct StatsCall
+{
+  GstWssAudioChunkSrc *self;
+  GstStructure *result = nullptr;
+  std::mutex m;
+  std::condition_variable c;
+  bool done = false;
+};
+
+static gboolean
+stats_on_server (gpointer data)
+{
+  auto *call = static_cast<StatsCall *> (data);
+  GstStructure *st = make_stats_on_server (call->self);
+  std::lock_guard<std::mutex> g (call->m);
+  call->result = st;
+  call->done = true;
+  call->c.notify_all ();
+  return G_SOURCE_REMOVE;
+}
+
+static GstStructure *
+make_stats (GstWssAudioChunkSrc *self)
+{
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  GMainContext *ctx = nullptr;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    if (priv->context && priv->started_ok)
+      ctx = g_main_context_ref (priv->context);
+  }
+  if (!ctx)
+    return gst_structure_new_empty ("wss-audio-chunk-src-stats");
+  StatsCall call;
+  call.self = self;
+  g_main_context_invoke (ctx, stats_on_server, &call);
+  std::unique_lock<std::mutex> g (call.m);
+  call.c.wait (g, [&] { return call.done; });
+  g_main_context_unref (ctx);
+  return call.result;
+}
+
+static void
+gst_wss_audio_chunk_src_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (object);
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  if (prop_id == PROP_STATS)
+    {
+      g_value_take_boxed (value, make_stats (self));
+      return;
+    }
+  std::lock_guard<std::mutex> g (priv->settings_lock);
+  const Settings &s = priv->settings;
+  switch (prop_id)
+    {
+    case PROP_ADDRESS:
+      g_value_set_string (value, s.address.c_str ());
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, priv->bound_port ? priv->bound_port : s.port);
+      break;
+    case PROP_PATH:
+      g_value_set_string (value, s.path.c_str ());
+      break;
+    case PROP_SESSION_ID:
+      g_value_set_string (value, s.session_id.empty () ? NULL : s.session_id.c_str ());
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, s.max_message_size);
+      break;
+    case PROP_MAX_CHUNK_SIZE:
+      g_value_set_uint (value, s.max_chunk_size);
+      break;
+    case PROP_REORDER_WAIT:
+      g_value_set_uint (value, s.reorder_wait);
+      break;
+    case PROP_MAX_BAD_MESSAGES:
+      g_value_set_uint (value, s.max_bad_messages);
+      break;
+    case PROP_EOS_ON_END_SESSION:
+      g_value_set_boolean (value, s.eos_on_end_session);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+/* ---- server thread ---- */
+
+static void
+queue_event (GstWssAudioChunkSrc *self, wssac::IngestEvent &&ev)
+{
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  QueuedEvent q;
+  /* Running time on arrival. */
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock)
+    {
+      GstClockTime now = gst_clock_get_time (clock);
+      GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+      q.running_time = now > base ? now - base : 0;
+      gst_object_unref (clock);
+    }
+  q.event = std::move (ev);
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->queue.push_back (std::move (q));
+  }
+  priv->cond.notify_all ();
+}
+
+static void
+server_thread (GstWssAudioChunkSrc *self, wssac::IngestServerConfig config)
+{
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  g_main_context_push_thread_default (priv->context);
+  auto server = std::make_unique<wssac::IngestServer> ();
+  std::string error;
+  bool ok = server->start (priv->context, config,
+      [self] (wssac::IngestEvent &&ev) { queue_event (self, std::move (ev)); }, error);
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->start_done = true;
+    priv->started_ok = ok;
+    priv->start_error = error;
+    if (ok)
+      {
+        priv->bound_port = server->port ();
+        priv->server = std::move (server);
+      }
+  }
+  priv->cond.notify_all ();
+  if (ok)
+    {
+      g_main_loop_run (priv->loop);
+      priv->server->stop ();
+      std::lock_guard<std::mutex> g (priv->lock);
+      priv->server.reset ();
+    }
+  g_main_context_pop_thread_default (priv->context);
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (static_cast<GMainLoop *> (data));
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- GstBaseSrc vfuncs ---- */
+
+static gboolean
+gst_wss_audio_chunk_src_start (GstBaseSrc *src)
+{
+  GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (src);
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  wssac::IngestServerConfig config;
+  {
+    std::lock_guard<std::mutex> g (priv->settings_lock);
+    const Settings &s = priv->settings;
+    config.address = s.address;
+    config.port = s.port;
+    config.path = s.path;
+    config.max_message_size = s.max_message_size;
+    config.core.only_session = s.session_id;
+    config.core.single_session = true;
+    config.core.max_bad_messages = s.max_bad_messages;
+    config.core.limits.max_audio_bytes = s.max_chunk_size;
+    config.core.reassembly.max_wait_ms = s.reorder_wait;
+  }
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->queue.clear ();
+    priv->flushing = false;
+    priv->start_done = priv->started_ok = false;
+    priv->start_error.clear ();
+  }
+  priv->caps_set = false;
+  priv->ended = false;
+  priv->session.clear ();
+  priv->bound_port = 0;
+  priv->context = g_main_context_new ();
+  priv->loop = g_main_loop_new (priv->context, FALSE);
+  priv->thread = std::thread (server_thread, self, config);
+
+  std::unique_lock<std::mutex> g (priv->lock);
+  priv->cond.wait (g, [priv] { return priv->start_done; });
+  if (!priv->started_ok)
+    {
+      std::string error = priv->start_error;
+      g.unlock ();
+      priv->thread.join ();
+      g_main_loop_unref (priv->loop);
+      g_main_context_unref (priv->context);
+      priv->loop = nullptr;
+      priv->context = nullptr;
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not start the WebSocket server: %s", error.c_str ()),
+          ("check the address and port properties; port 0 picks a free port"));
+      return FALSE;
+    }
+  guint port = priv->bound_port;
+  g.unlock ();
+  GST_INFO_OBJECT (self, "listening on ws://%s:%u%s", config.address.c_str (), port, config.path.c_str ());
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
+      gst_structure_new ("wss-audio-chunk-listening", "port", G_TYPE_UINT, port, NULL)));
+  g_object_notify (G_OBJECT (self), "port");
+  return TRUE;
+}
+
+static gboolean
+gst_wss_audio_chunk_src_stop (GstBaseSrc *src)
+{
+  GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (src);
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  if (priv->context)
+    {
+      g_main_context_invoke (priv->context, quit_loop, priv->loop);
+      priv->thread.join ();
+      g_main_loop_unref (priv->loop);
+      g_main_context_unref (priv->context);
+      priv->loop = nullptr;
+      priv->context = nullptr;
+    }
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->queue.clear ();
+  priv->started_ok = false;
+  priv->bound_port = 0;
+  return TRUE;
+}
+
+/* The caps depend on the session's format: set when its first audio comes. */
+static gboolean
+gst_wss_audio_chunk_src_negotiate (GstBaseSrc *src)
+{
+  return TRUE;
+}
+
+static gboolean
+gst_wss_audio_chunk_src_unlock (GstBaseSrc *src)
+{
+  GstWssAudioChunkSrcPrivate *priv = GST_WSS_AUDIO_CHUNK_SRC (src)->priv;
+  {
+    std::lock_guard<std::mutex> g (priv->lock);
+    priv->flushing = true;
+  }
+  priv->cond.notify_all ();
+  return TRUE;
+}
+
+static gboolean
+gst_wss_audio_chunk_src_unlock_stop (GstBaseSrc *src)
+{
+  GstWssAudioChunkSrcPrivate *priv = GST_WSS_AUDIO_CHUNK_SRC (src)->priv;
+  std::lock_guard<std::mutex> g (priv->lock);
+  priv->flushing = false;
+  return TRUE;
+}
+
+static GstStructure *
+control_structure (const wssac::IngestEvent &ev)
+{
+  return gst_structure_new ("wss-audio-chunk-control",
+      "session-id", G_TYPE_STRING, ev.session_id.c_str (),
+      "action", G_TYPE_STRING, wssac::action_name (ev.action),
+      "timestamp", G_TYPE_INT64, (gint64) ev.timestamp_ms, NULL);
+}
+
+static void
+post (GstWssAudioChunkSrc *self, GstStructure *s)
+{
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf)
+{
+  GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (src);
+  GstWssAudioChunkSrcPrivate *priv = self->priv;
+  gboolean eos_on_end;
+  {
+    std::lock_guard<std::mutex> g (priv->settings_lock);
+    eos_on_end = priv->settings.eos_on_end_session;
+  }
+
+  while (true)
+    {
+      QueuedEvent q;
+      {
+        std::unique_lock<std::mutex> g (priv->lock);
+        priv->cond.wait (g, [priv] { return priv->flushing || !priv->queue.empty (); });
+        if (priv->flushing)
+          return GST_FLOW_FLUSHING;
+        q = std::move (priv->queue.front ());
+        priv->queue.pop_front ();
+      }
+      wssac::IngestEvent &ev = q.event;
+
+      switch (ev.kind)
+        {
+        case wssac::IngestEventKind::SessionStarted:
+          priv->session = ev.session_id;
+          GST_INFO_OBJECT (self, "session %s started", ev.session_id.c_str ());
+          post (self, gst_structure_new ("wss-audio-chunk-session", "session-id", G_TYPE_STRING,
+              ev.session_id.c_str (), "event", G_TYPE_STRING, "started", "format", G_TYPE_STRING,
+              ev.format.c_str (), "reason", G_TYPE_STRING, "", NULL));
+          break;
+
+        case wssac::IngestEventKind::Control:
+          post (self, control_structure (ev));
+          gst_pad_push_event (GST_BASE_SRC_PAD (self),
+              gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, control_structure (ev)));
+          break;
+
+        case wssac::IngestEventKind::SessionEnded:
+          GST_INFO_OBJECT (self, "session %s ended: %s", ev.session_id.c_str (), ev.reason.c_str ());
+          post (self, gst_structure_new ("wss-audio-chunk-session", "session-id", G_TYPE_STRING,
+              ev.session_id.c_str (), "event", G_TYPE_STRING, "ended", "format", G_TYPE_STRING,
+              ev.format.c_str (), "reason", G_TYPE_STRING, ev.reason.c_str (), NULL));
+          if (eos_on_end)
+            return GST_FLOW_EOS;
+          break;
+
+        case wssac::IngestEventKind::Audio:
+          {
+            if (!priv->caps_set)
+              {
+                GstCaps *caps = gst_caps_new_empty_simple (ev.format == "ogg-opus" ? "audio/ogg" : "audio/webm");
+                gboolean ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+                gst_caps_unref (caps);
+                if (!ok)
+                  {
+                    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Downstream does not accept %s",
+                        ev.format.c_str ()), ("link a demuxer for the session's format"));
+                    return GST_FLOW_NOT_NEGOTIATED;
+                  }
+                priv->caps_set = true;
+              }
+            if (ev.discont && ev.skipped_before > 0)
+              post (self, gst_structure_new ("wss-audio-chunk-gap", "session-id", G_TYPE_STRING,
+                  ev.session_id.c_str (), "next-index", G_TYPE_UINT64, (guint64) ev.chunk_index,
+                  "missing", G_TYPE_UINT64, (guint64) ev.skipped_before, NULL));
+            gsize size = ev.bytes.size ();
+            auto *holder = new std::vector<uint8_t> (std::move (ev.bytes));
+            GstBuffer *out = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, holder->data (), size, 0,
+                size, holder, [] (gpointer p) { delete static_cast<std::vector<uint8_t> *> (p); });
+            GST_BUFFER_PTS (out) = q.running_time;
+            GST_BUFFER_DTS (out) = q.running_time;
+            GST_BUFFER_OFFSET (out) = ev.chunk_index;
+            if (ev.discont)
+              GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+            *buf = out;
+            return GST_FLOW_OK;
+          }
+        }
+    }
+}
