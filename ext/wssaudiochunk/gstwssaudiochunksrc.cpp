@@ -356,9 +356,8 @@ make_stats_on_server (GstWssAudioChunkSrc *self)
       "closed-for-abuse", G_TYPE_UINT64, (guint64) is.closed_for_abuse, NULL);
   for (const auto &kv : is.rejected_by_code)
     gst_structure_set (st, ("rejected-" + kv.first).c_str (), G_TYPE_UINT64, (guint64) kv.second, NULL);
-  auto ids = core.session_ids ();
   wssac::SessionStats ss;
-  if (!ids.empty () && core.session_stats (ids.front (), ss))
+  if (!core.locked_session ().empty () && core.session_stats (core.locked_session (), ss))
     gst_structure_set (st,
         "session-id", G_TYPE_STRING, ss.session_id.c_str (),
         "chunks", G_TYPE_UINT64, (guint64) ss.chunks,

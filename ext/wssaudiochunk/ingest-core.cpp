@@ -13,6 +13,8 @@ struct IngestCore::Session
   Reassembler reassembler;
   ConnectionId owner = 0; /* 0: nobody speaks for it now */
   bool had_owner = false;
+  std::vector<uint8_t> pending_header; /* prepended to the first delivery */
+  uint32_t since_ack = 0;
 };
 
 struct IngestCore::Connection
@@ -96,12 +98,29 @@ IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &ou
       ev.chunk_index = d.index;
       ev.discont = d.discont;
       ev.skipped_before = d.skipped_before;
+      if (!s.pending_header.empty ())
+        {
+          d.bytes.insert (d.bytes.begin (), s.pending_header.begin (), s.pending_header.end ());
+          s.pending_header.clear ();
+        }
       s.stats.bytes += d.bytes.size ();
       s.stats.delivered++;
+      s.since_ack++;
       ev.bytes = std::move (d.bytes);
       out.events.push_back (std::move (ev));
     }
+  if (!ready.empty () && config_.ack_every > 0 && s.since_ack >= config_.ack_every)
+    ack (s, out);
   ready.clear ();
+}
+
+void
+IngestCore::ack (Session &s, IngestOutput &out)
+{
+  if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.next_index () == 0)
+    return;
+  s.since_ack = 0;
+  out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1) });
 }
 
 void
@@ -122,13 +141,32 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
   s.reassembler.flush (ready);
   update_waiting (s);
   deliver (s, ready, out);
+  ack (s, out);
   s.stats.ended = true;
   IngestEvent ev;
   ev.kind = IngestEventKind::SessionEnded;
   ev.session_id = s.stats.session_id;
   ev.format = s.stats.format;
   ev.reason = reason;
+  SessionStats final_stats;
+  session_stats (s.stats.session_id, final_stats);
+  ev.stats = final_stats;
   out.events.push_back (std::move (ev));
+
+  /* An ended session no longer counts towards max_sessions; its figures
+   * stay answerable for a while (bounded), and late messages for it get
+   * "session-ended". */
+  const std::string id = s.stats.session_id;
+  if (ended_.count (id) == 0)
+    ended_order_.push_back (id);
+  ended_[id] = final_stats;
+  while (ended_order_.size () > kMaxEndedSessions)
+    {
+      ended_.erase (ended_order_.front ());
+      ended_order_.pop_front ();
+    }
+  waiting_.erase (&s);
+  sessions_.erase (id);
 }
 
 void
@@ -139,6 +177,8 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
     return;
   Connection &c = *cit->second;
   stats_.messages++;
+  if (c.closing)
+    return; /* closed for abuse or size: nothing more from it counts */
   if (too_big (c, length, out))
     return;
 
@@ -181,29 +221,67 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
 
   auto sit = sessions_.find (sid);
   Session *s = sit == sessions_.end () ? nullptr : sit->second.get ();
+  const bool audio = m.action == Action::AudioChunk;
+
+  /* Every check comes before any state changes: a refused message neither
+   * creates a session nor claims one. */
+  if (!s && ended_.count (sid))
+    {
+      ended_[sid].rejected++;
+      reject (c, nullptr, "session-ended", "session \"" + sid + "\" has ended", index, out);
+      return;
+    }
   if (s && s->owner != 0 && s->owner != c.id)
     {
       reject (c, nullptr, "session-claimed", "another connection speaks for session \"" + sid + "\"", index,
               out);
       return;
     }
-  if (s && s->stats.ended)
+  if (!s && !audio)
     {
-      reject (c, s, "session-ended", "session \"" + sid + "\" has ended", index, out);
+      reject (c, nullptr, "unknown-session",
+              "session \"" + sid + "\" has not started: its first message must be an audioChunk", index, out);
       return;
     }
-  if (!s)
+  if (!s && sessions_.size () >= config_.max_sessions)
     {
-      if (sessions_.size () >= config_.max_sessions)
+      reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
+      return;
+    }
+  const std::string format = m.format.empty () ? "webm-opus" : m.format;
+  /* A new session joined mid-stream (a restarted receiver) starts where the
+   * sender is, when the sender re-sent its stream header. */
+  const bool joins_mid_stream = !s && audio && m.chunk_index > 0 && !m.stream_header.empty ();
+  if (audio)
+    {
+      if (s && !m.format.empty () && m.format != s->stats.format)
         {
-          reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
+          reject (c, s, "format-changed", "session \"" + sid + "\" streams " + s->stats.format + ", not " + m.format,
+                  index, out);
           return;
         }
-      auto fresh = std::make_unique<Session> (config_.reassembly);
+      uint64_t expected = s ? s->reassembler.next_index ()
+                            : (joins_mid_stream ? m.chunk_index : config_.reassembly.first_index);
+      if (m.chunk_index > expected && m.chunk_index - expected > config_.reassembly.max_index_jump)
+        {
+          reject (c, s, "index-out-of-range",
+                  "chunkIndex " + std::to_string (m.chunk_index) + " is too far ahead of " + std::to_string (expected),
+                  index, out);
+          return;
+        }
+    }
+
+  if (!s)
+    {
+      ReassemblerConfig rc = config_.reassembly;
+      if (joins_mid_stream)
+        rc.first_index = m.chunk_index;
+      auto fresh = std::make_unique<Session> (rc);
       fresh->stats.session_id = sid;
       fresh->stats.first_ms = now_ms;
-      if (m.action == Action::AudioChunk)
-        fresh->stats.format = m.format.empty () ? "webm-opus" : m.format;
+      fresh->stats.format = format;
+      if (joins_mid_stream)
+        fresh->pending_header = m.stream_header;
       s = fresh.get ();
       sessions_[sid] = std::move (fresh);
       if (config_.single_session)
@@ -211,7 +289,7 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
       IngestEvent ev;
       ev.kind = IngestEventKind::SessionStarted;
       ev.session_id = sid;
-      ev.format = s->stats.format;
+      ev.format = format;
       out.events.push_back (std::move (ev));
     }
   if (s->owner != c.id)
@@ -228,30 +306,17 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
     {
     case Action::AudioChunk:
       {
-        if (s->stats.format.empty ())
-          s->stats.format = m.format.empty () ? "webm-opus" : m.format;
-        else if (!m.format.empty () && m.format != s->stats.format)
-          {
-            reject (c, s, "format-changed",
-                    "session \"" + sid + "\" streams " + s->stats.format + ", not " + m.format, index, out);
-            return;
-          }
         std::vector<Delivered> ready;
         PushResult pr = s->reassembler.push (m.chunk_index, std::move (m.audio), now_ms, ready);
         update_waiting (*s);
-        if (pr == PushResult::OutOfRange)
-          {
-            reject (c, s, "index-out-of-range",
-                    "chunkIndex " + std::to_string (m.chunk_index) + " is too far ahead of "
-                        + std::to_string (s->reassembler.next_index ()),
-                    index, out);
-            return;
-          }
         if (pr == PushResult::Accepted)
           s->stats.chunks++;
-        /* Duplicates and late chunks are normal after a reconnect: dropped
-         * and counted, no error reply. */
         deliver (*s, ready, out);
+        /* Duplicates and late chunks are normal after a reconnect (the sender
+         * replays what it could not know arrived): dropped, counted, and
+         * answered with an ack so the sender stops replaying. */
+        if (pr == PushResult::Duplicate || pr == PushResult::Late)
+          ack (*s, out);
         break;
       }
     case Action::EndSession:
@@ -297,6 +362,8 @@ IngestCore::on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOut
   if (cit == connections_.end ())
     return;
   stats_.messages++;
+  if (cit->second->closing)
+    return;
   if (too_big (*cit->second, length, out))
     return;
   auto sit = sessions_.find (cit->second->session);
@@ -357,8 +424,8 @@ IngestCore::finish_session (const std::string &session_id, const std::string &re
 void
 IngestCore::finish_all (const std::string &reason, IngestOutput &out)
 {
-  for (auto &kv : sessions_)
-    end_session (*kv.second, reason, out);
+  for (const auto &id : session_ids ())
+    finish_session (id, reason, out);
 }
 
 std::vector<std::string>
@@ -375,7 +442,13 @@ IngestCore::session_stats (const std::string &session_id, SessionStats &out) con
 {
   auto sit = sessions_.find (session_id);
   if (sit == sessions_.end ())
-    return false;
+    {
+      auto eit = ended_.find (session_id);
+      if (eit == ended_.end ())
+        return false;
+      out = eit->second;
+      return true;
+    }
   const Session &s = *sit->second;
   out = s.stats;
   ReassemblerStats rs = s.reassembler.stats ();

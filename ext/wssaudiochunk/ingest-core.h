@@ -4,8 +4,9 @@
  * and carries out what it answers (replies, closes, media events), so it is
  * unit-tested without a network.
  *
- * The speaker rule: the first connection that sends a valid message for a
- * session owns it while it stays connected; another connection sending for
+ * A session starts with its first valid audioChunk. The speaker rule: the
+ * first connection that sends a valid message for a session owns it while it
+ * stays connected; another connection sending for
  * that session is refused ("session-claimed"). When the owner disconnects,
  * the next connection to speak for the session takes it over and continues
  * the same stream (a reconnecting speaker): indices already received are
@@ -17,6 +18,7 @@
 #include "reassembler.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -41,6 +43,9 @@ struct IngestConfig
   size_t max_message_size = 128 * 1024;
   /* Bad messages a connection may send before it is closed (1008). */
   uint32_t max_bad_messages = 20;
+  /* Acknowledge delivered chunks every this many chunks ({"action":"ack"},
+   * cumulative), so a sender knows what it need not replay; 0: never. */
+  uint32_t ack_every = 4;
   ReassemblerConfig reassembly;
   DecodeLimits limits;
 };
@@ -51,6 +56,24 @@ enum class IngestEventKind
   Audio,          /* in-order bytes; discont after a gap */
   Control,        /* pause/resume/mute/unmute: action set */
   SessionEnded,   /* endSession (reason set) or finish_session() */
+};
+
+struct SessionStats
+{
+  std::string session_id;
+  std::string format;
+  uint64_t chunks = 0;       /* accepted audioChunk messages */
+  uint64_t bytes = 0;        /* audio bytes delivered */
+  uint64_t delivered = 0;    /* chunks delivered in order */
+  uint64_t duplicates = 0;
+  uint64_t late = 0;
+  uint64_t gaps = 0;
+  uint64_t missing = 0;      /* indices given up */
+  uint64_t rejected = 0;     /* bad messages attributed to this session */
+  uint64_t controls = 0;
+  uint64_t takeovers = 0;    /* reconnects of the speaker */
+  bool ended = false;
+  int64_t first_ms = -1, last_ms = -1;
 };
 
 struct IngestEvent
@@ -65,6 +88,7 @@ struct IngestEvent
   Action action = Action::AudioChunk;
   std::string reason;
   int64_t timestamp_ms = -1; /* the sender's */
+  SessionStats stats;        /* SessionEnded: the final figures */
 };
 
 struct IngestReply
@@ -91,24 +115,6 @@ struct IngestOutput
     replies.clear ();
     closes.clear ();
   }
-};
-
-struct SessionStats
-{
-  std::string session_id;
-  std::string format;
-  uint64_t chunks = 0;       /* accepted audioChunk messages */
-  uint64_t bytes = 0;        /* audio bytes delivered */
-  uint64_t delivered = 0;    /* chunks delivered in order */
-  uint64_t duplicates = 0;
-  uint64_t late = 0;
-  uint64_t gaps = 0;
-  uint64_t missing = 0;      /* indices given up */
-  uint64_t rejected = 0;     /* bad messages attributed to this session */
-  uint64_t controls = 0;
-  uint64_t takeovers = 0;    /* reconnects of the speaker */
-  bool ended = false;
-  int64_t first_ms = -1, last_ms = -1;
 };
 
 struct IngestStats
@@ -146,6 +152,8 @@ public:
   void finish_all (const std::string &reason, IngestOutput &out);
 
   std::vector<std::string> session_ids () const;
+  /* single_session: the session the receiver locked on to, if any. */
+  const std::string &locked_session () const { return locked_session_; }
   bool session_stats (const std::string &session_id, SessionStats &out) const;
   IngestStats stats () const;
 
@@ -160,12 +168,16 @@ private:
   void deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out);
   void end_session (Session &s, const std::string &reason, IngestOutput &out);
   void update_waiting (Session &s);
+  void ack (Session &s, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
 
   IngestConfig config_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;
   std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::set<Session *> waiting_; /* sessions with a gap being waited for */
+  static constexpr size_t kMaxEndedSessions = 4096;
+  std::map<std::string, SessionStats> ended_;
+  std::deque<std::string> ended_order_;
   std::string locked_session_;
   IngestStats stats_;
 };

@@ -192,6 +192,13 @@ encode_audio_chunk (const AudioChunkFields &f)
   json_builder_add_int_value (b, static_cast<gint64> (f.chunk_index));
   json_builder_set_member_name (b, "originalSize");
   json_builder_add_int_value (b, static_cast<gint64> (f.audio_size));
+  if (f.stream_header_size > 0)
+    {
+      gchar *hdr = g_base64_encode (f.stream_header, f.stream_header_size);
+      json_builder_set_member_name (b, "streamHeader");
+      json_builder_add_string_value (b, hdr);
+      g_free (hdr);
+    }
   if (f.capture_timestamp_ms >= 0)
     {
       json_builder_set_member_name (b, "captureTimestamp");
@@ -221,6 +228,53 @@ encode_control (Action action, const std::string &session_id, int64_t timestamp_
     }
   json_builder_end_object (b);
   return to_string (b);
+}
+
+std::string
+encode_ack (const std::string &session_id, uint64_t chunk_index)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "action");
+  json_builder_add_string_value (b, "ack");
+  json_builder_set_member_name (b, "sessionId");
+  json_builder_add_string_value (b, session_id.c_str ());
+  json_builder_set_member_name (b, "chunkIndex");
+  json_builder_add_int_value (b, static_cast<gint64> (chunk_index));
+  json_builder_end_object (b);
+  return to_string (b);
+}
+
+Reply
+decode_reply (const char *text, size_t length)
+{
+  Reply reply;
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, static_cast<gssize> (length), nullptr))
+    return reply;
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    return reply;
+  JsonObject *obj = json_node_get_object (root);
+  DecodeResult ignored;
+  std::string action;
+  if (!get_string (obj, "action", action, ignored, false))
+    return reply;
+  int64_t index = -1;
+  if (get_int (obj, "chunkIndex", index, ignored, false) && index >= 0)
+    {
+      reply.has_index = true;
+      reply.chunk_index = static_cast<uint64_t> (index);
+    }
+  if (action == "ack" && reply.has_index)
+    reply.kind = Reply::Ack;
+  else if (action == "error")
+    {
+      reply.kind = Reply::Error;
+      get_string (obj, "code", reply.code, ignored, false);
+      get_string (obj, "message", reply.message, ignored, false);
+    }
+  return reply;
 }
 
 DecodeResult
@@ -279,6 +333,18 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
   if (!get_int (obj, "captureTimestamp", m.capture_timestamp_ms, r, false) && !r.ok ())
     return r;
   bool have_size = json_object_has_member (obj, "originalSize");
+  std::string header;
+  if (!get_string (obj, "streamHeader", header, r, false) && !r.ok ())
+    return r;
+  if (!header.empty ())
+    {
+      if (header.size () / 4 * 3 > limits.max_audio_bytes + 2 || !valid_base64 (header.data (), header.size ()))
+        return fail (DecodeError::BadBase64, "field \"streamHeader\" is not valid base64 of a sane size");
+      gsize hlen = 0;
+      guchar *h = g_base64_decode (header.c_str (), &hlen);
+      m.stream_header.assign (h, h + hlen);
+      g_free (h);
+    }
 
   if (index < 0 || static_cast<uint64_t> (index) > limits.max_chunk_index)
     return fail (DecodeError::BadValue, "field \"chunkIndex\" out of range: " + std::to_string (index));

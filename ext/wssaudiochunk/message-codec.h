@@ -41,11 +41,36 @@ struct AudioChunkFields
   /* Wall clock when the chunk was completed, if it differs from
    * timestamp_ms (sent after an outage); < 0: leave the field out. */
   int64_t capture_timestamp_ms = -1;
+  /* The stream header, sent again on the first chunk of every new
+   * connection so that a receiver that lost its state (restarted) can still
+   * decode from this chunk on. Empty: the field is left out. */
+  const uint8_t *stream_header = nullptr;
+  size_t stream_header_size = 0;
 };
 
 /* {"action":"audioChunk","sessionId":..,"audioData":..,"timestamp":..,
  *  "format":..,"chunkIndex":..,"originalSize":..} */
 std::string encode_audio_chunk (const AudioChunkFields &fields);
+
+/* The receiver's acknowledgement: every chunk up to @chunk_index arrived.
+ * {"action":"ack","sessionId":..,"chunkIndex":N} */
+std::string encode_ack (const std::string &session_id, uint64_t chunk_index);
+
+/* What a receiver said back to the sender. */
+struct Reply
+{
+  enum Kind
+  {
+    Ack,
+    Error,
+    Other,
+  } kind = Other;
+  uint64_t chunk_index = 0; /* Ack: cumulative; Error: if has_index */
+  bool has_index = false;
+  std::string code;    /* Error */
+  std::string message; /* Error */
+};
+Reply decode_reply (const char *text, size_t length);
 
 /* {"action":..,"sessionId":..,"timestamp":..} plus "reason" for endSession */
 std::string encode_control (Action action, const std::string &session_id, int64_t timestamp_ms,
@@ -78,6 +103,7 @@ struct Message
   uint64_t original_size = 0;
   std::vector<uint8_t> audio;
   int64_t capture_timestamp_ms = -1;
+  std::vector<uint8_t> stream_header; /* optional "streamHeader" */
   /* endSession */
   std::string reason;
 };

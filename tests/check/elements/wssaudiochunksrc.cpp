@@ -194,8 +194,11 @@ GST_START_TEST (test_reorder_duplicate_missing)
   double seconds = pcm.size () / 16000.0;
   fail_unless (seconds > 4.5 && seconds < 4.85, "received %.3f s", seconds);
   fail_unless (disconts >= 1);
-  /* Late and duplicate chunks get no error reply: they are normal after a reconnect. */
-  fail_unless_equals_int (client.replies ().size (), 0);
+  /* Late and duplicate chunks get no error reply (they are normal after a
+   * reconnect), only acks. */
+  for (const auto &r : client.replies ())
+    fail_unless (wssac::decode_reply (r.data (), r.size ()).kind == wssac::Reply::Ack, "%s", r.c_str ());
+  fail_unless (client.replies ().size () > 0);
 }
 GST_END_TEST;
 
@@ -229,7 +232,11 @@ GST_START_TEST (test_bad_input_over_socket)
   speaker_client.send_text ("{\"action\":\"audioChunk\",\"sessionId\":\"bad\",\"audioData\":\"@@@@\",\"chunkIndex\":1}");
   speaker_client.send_text ("{\"action\":\"dance\"}");
   fail_unless (speaker_client.wait_for_replies (4, 5000));
-  auto replies = speaker_client.replies ();
+  std::vector<std::string> replies;
+  for (const auto &r : speaker_client.replies ())
+    if (wssac::decode_reply (r.data (), r.size ()).kind == wssac::Reply::Error)
+      replies.push_back (r);
+  fail_unless_equals_int (replies.size (), 4);
   std::vector<std::string> codes;
   for (const auto &r : replies)
     codes.push_back (reply_code (r));

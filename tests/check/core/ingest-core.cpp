@@ -1,0 +1,1122 @@
+/* Unit tests of wssac::IngestCore: the receiver's validation, speaker rule,
+ * chunk ordering and abuse budget, driven with messages from the real
+ * encoder plus hand-written bad JSON. No network: the core's output
+ * (events, replies, closes) and its stats are checked directly. */
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+
+#include "ingest-core.h"
+#include "message-codec.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+using wssac::Action;
+using wssac::AudioChunkFields;
+using wssac::ConnectionId;
+using wssac::IngestConfig;
+using wssac::IngestCore;
+using wssac::IngestEvent;
+using wssac::IngestEventKind;
+using wssac::IngestOutput;
+using wssac::IngestStats;
+using wssac::SessionStats;
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                            */
+/* ------------------------------------------------------------------ */
+
+/* A payload that names its index (and differs in length), so a mix-up
+ * shows in the bytes. */
+static std::vector<uint8_t>
+payload (uint64_t index)
+{
+  std::vector<uint8_t> bytes (3 + index % 5);
+  for (size_t i = 0; i < bytes.size (); i++)
+    bytes[i] = static_cast<uint8_t> (index * 31 + i * 7 + 1);
+  return bytes;
+}
+
+static std::string
+audio_msg (const std::string &session, uint64_t index, int64_t timestamp_ms = 0,
+           const std::string &format = "webm-opus")
+{
+  std::vector<uint8_t> bytes = payload (index);
+  AudioChunkFields f;
+  f.session_id = session;
+  f.audio = bytes.data ();
+  f.audio_size = bytes.size ();
+  f.timestamp_ms = timestamp_ms;
+  f.format = format;
+  f.chunk_index = index;
+  return wssac::encode_audio_chunk (f);
+}
+
+static const char *
+kind_name (IngestEventKind k)
+{
+  switch (k)
+    {
+    case IngestEventKind::SessionStarted:
+      return "SessionStarted";
+    case IngestEventKind::Audio:
+      return "Audio";
+    case IngestEventKind::Control:
+      return "Control";
+    case IngestEventKind::SessionEnded:
+      return "SessionEnded";
+    }
+  return "?";
+}
+
+/* The core plus a clock and a few shorthands; every call returns what the
+ * core produced for that one input. */
+/* Acks are tested on their own; elsewhere they would only add replies. */
+static IngestConfig
+quiet_config ()
+{
+  IngestConfig cfg;
+  cfg.ack_every = 0;
+  return cfg;
+}
+
+struct Rig
+{
+  IngestCore core;
+  int64_t now = 1000;
+
+  explicit Rig (IngestConfig config = quiet_config ()) : core (std::move (config)) {}
+
+  void connect (ConnectionId c) { core.on_connect (c, "peer-" + std::to_string (c)); }
+
+  IngestOutput text (ConnectionId c, const std::string &msg)
+  {
+    IngestOutput out;
+    core.on_text (c, msg.data (), msg.size (), now, out);
+    return out;
+  }
+
+  IngestOutput chunk (ConnectionId c, const std::string &session, uint64_t index,
+                      const std::string &format = "webm-opus")
+  {
+    return text (c, audio_msg (session, index, now, format));
+  }
+
+  IngestOutput control (ConnectionId c, Action action, const std::string &session,
+                        const std::string &reason = std::string ())
+  {
+    return text (c, wssac::encode_control (action, session, now, reason));
+  }
+
+  IngestOutput binary (ConnectionId c, size_t length)
+  {
+    IngestOutput out;
+    core.on_binary (c, length, now, out);
+    return out;
+  }
+
+  IngestOutput disconnect (ConnectionId c)
+  {
+    IngestOutput out;
+    core.on_disconnect (c, now, out);
+    return out;
+  }
+
+  IngestOutput tick (int64_t at)
+  {
+    now = at;
+    IngestOutput out;
+    core.tick (now, out);
+    return out;
+  }
+
+  SessionStats session (const std::string &id)
+  {
+    SessionStats s;
+    fail_unless (core.session_stats (id, s), "no session \"%s\"", id.c_str ());
+    return s;
+  }
+};
+
+struct ParsedReply
+{
+  std::string action;
+  std::string code;
+  std::string message;
+  int64_t chunk_index = -1;
+};
+
+static ParsedReply
+parse_reply (const std::string &text)
+{
+  ParsedReply r;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, text.c_str (), -1, NULL), "reply not JSON: %s",
+               text.c_str ());
+  JsonNode *root = json_parser_get_root (parser);
+  fail_unless (root && JSON_NODE_HOLDS_OBJECT (root), "reply not an object: %s", text.c_str ());
+  JsonObject *o = json_node_get_object (root);
+  fail_unless (json_object_has_member (o, "action") && json_object_has_member (o, "code")
+                   && json_object_has_member (o, "message"),
+               "reply lacks a field: %s", text.c_str ());
+  r.action = json_object_get_string_member (o, "action");
+  r.code = json_object_get_string_member (o, "code");
+  r.message = json_object_get_string_member (o, "message");
+  if (json_object_has_member (o, "chunkIndex"))
+    r.chunk_index = json_object_get_int_member (o, "chunkIndex");
+  return r;
+}
+
+/* Nothing at all came out. */
+static void
+expect_silent (const IngestOutput &out)
+{
+  fail_unless_equals_int (out.events.size (), 0);
+  fail_unless_equals_int (out.replies.size (), 0);
+  fail_unless_equals_int (out.closes.size (), 0);
+}
+
+/* Exactly one error reply to @conn with @code (and chunkIndex, -1: none);
+ * no event, no close: the connection stays open. */
+static void
+expect_error (const IngestOutput &out, ConnectionId conn, const char *code, int64_t chunk_index = -1)
+{
+  fail_unless_equals_int (out.replies.size (), 1);
+  fail_unless_equals_uint64 (out.replies[0].connection, conn);
+  ParsedReply r = parse_reply (out.replies[0].text);
+  fail_unless_equals_string (r.action.c_str (), "error");
+  fail_unless_equals_string (r.code.c_str (), code);
+  fail_if (r.message.empty (), "error reply %s has no message", code);
+  fail_unless_equals_int64 (r.chunk_index, chunk_index);
+  fail_unless_equals_int (out.events.size (), 0);
+  fail_unless_equals_int (out.closes.size (), 0);
+}
+
+static void
+check_kind (const IngestEvent &ev, IngestEventKind kind, const std::string &session)
+{
+  fail_unless_equals_string (kind_name (ev.kind), kind_name (kind));
+  fail_unless_equals_string (ev.session_id.c_str (), session.c_str ());
+}
+
+static void
+check_audio (const IngestEvent &ev, const std::string &session, uint64_t index, bool discont = false,
+             uint64_t skipped_before = 0)
+{
+  check_kind (ev, IngestEventKind::Audio, session);
+  fail_unless_equals_uint64 (ev.chunk_index, index);
+  fail_unless (ev.bytes == payload (index), "bytes of chunk %" G_GUINT64_FORMAT " mixed up", index);
+  fail_unless_equals_int (ev.discont, discont);
+  fail_unless_equals_uint64 (ev.skipped_before, skipped_before);
+}
+
+/* @out is exactly the in-order audio chunks @indices of @session, the
+ * first flagged discont after @skipped_before given-up indices if > 0. */
+static void
+expect_audio (const IngestOutput &out, const std::string &session, const std::vector<uint64_t> &indices,
+              uint64_t skipped_before = 0)
+{
+  fail_unless_equals_int (out.replies.size (), 0);
+  fail_unless_equals_int (out.closes.size (), 0);
+  fail_unless_equals_int (out.events.size (), indices.size ());
+  for (size_t i = 0; i < indices.size (); i++)
+    {
+      bool first_after_gap = i == 0 && skipped_before > 0;
+      check_audio (out.events[i], session, indices[i], first_after_gap, first_after_gap ? skipped_before : 0);
+    }
+}
+
+/* The first chunk of a session: SessionStarted (with @format), then its
+ * audio when @delivered. */
+static void
+expect_started (const IngestOutput &out, const std::string &session, const std::string &format,
+                bool delivered, uint64_t index = 0)
+{
+  fail_unless_equals_int (out.replies.size (), 0);
+  fail_unless_equals_int (out.closes.size (), 0);
+  fail_unless_equals_int (out.events.size (), delivered ? 2 : 1);
+  check_kind (out.events[0], IngestEventKind::SessionStarted, session);
+  fail_unless_equals_string (out.events[0].format.c_str (), format.c_str ());
+  if (delivered)
+    check_audio (out.events[1], session, index);
+}
+
+static void
+check_control (const IngestEvent &ev, const std::string &session, Action action, int64_t timestamp_ms)
+{
+  check_kind (ev, IngestEventKind::Control, session);
+  fail_unless_equals_string (wssac::action_name (ev.action), wssac::action_name (action));
+  fail_unless_equals_int64 (ev.timestamp_ms, timestamp_ms);
+}
+
+static void
+check_ended (const IngestEvent &ev, const std::string &session, const std::string &reason)
+{
+  check_kind (ev, IngestEventKind::SessionEnded, session);
+  fail_unless_equals_string (ev.reason.c_str (), reason.c_str ());
+}
+
+/* ------------------------------------------------------------------ */
+/* Ordering                                                           */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_in_order_audio)
+{
+  Rig rig;
+  rig.connect (1);
+
+  expect_started (rig.chunk (1, "s1", 0, "ogg-opus"), "s1", "ogg-opus", true);
+  size_t bytes = payload (0).size ();
+  for (uint64_t i = 1; i < 6; i++)
+    {
+      rig.now += 20;
+      IngestOutput out = rig.chunk (1, "s1", i, "ogg-opus");
+      expect_audio (out, "s1", { i });
+      fail_unless_equals_string (out.events[0].format.c_str (), "ogg-opus");
+      bytes += payload (i).size ();
+    }
+
+  SessionStats s = rig.session ("s1");
+  fail_unless_equals_string (s.format.c_str (), "ogg-opus");
+  fail_unless_equals_uint64 (s.chunks, 6);
+  fail_unless_equals_uint64 (s.delivered, 6);
+  fail_unless_equals_uint64 (s.bytes, bytes);
+  fail_unless_equals_uint64 (s.duplicates, 0);
+  fail_unless_equals_uint64 (s.rejected, 0);
+  fail_unless_equals_int64 (s.first_ms, 1000);
+  fail_unless_equals_int64 (s.last_ms, 1100);
+  fail_if (s.ended);
+
+  IngestStats st = rig.core.stats ();
+  fail_unless_equals_uint64 (st.connections, 1);
+  fail_unless_equals_uint64 (st.open_connections, 1);
+  fail_unless_equals_uint64 (st.messages, 6);
+  fail_unless_equals_uint64 (st.rejected, 0);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+  fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "s1" }));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_default_format)
+{
+  Rig rig;
+  rig.connect (1);
+  /* The seed's format when a chunk names none. */
+  IngestOutput out = rig.text (1, "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AQID\","
+                                  "\"chunkIndex\":0}");
+  fail_unless_equals_int (out.replies.size (), 0);
+  fail_unless_equals_int (out.events.size (), 2);
+  check_kind (out.events[0], IngestEventKind::SessionStarted, "s");
+  fail_unless_equals_string (out.events[0].format.c_str (), "webm-opus");
+  check_kind (out.events[1], IngestEventKind::Audio, "s");
+  fail_unless (out.events[1].bytes == std::vector<uint8_t> ({ 1, 2, 3 }));
+  fail_unless_equals_string (out.events[1].format.c_str (), "webm-opus");
+  /* A later chunk naming none is not a format change. */
+  std::vector<uint8_t> one = payload (1);
+  gchar *b64 = g_base64_encode (one.data (), one.size ());
+  std::string no_format = std::string ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"")
+                          + b64 + "\",\"chunkIndex\":1}";
+  g_free (b64);
+  expect_audio (rig.text (1, no_format), "s", { 1 });
+  SessionStats s = rig.session ("s");
+  fail_unless_equals_string (s.format.c_str (), "webm-opus");
+  fail_unless_equals_uint64 (s.bytes, 3 + one.size ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_reorder_and_duplicates)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.reassembly.max_wait_ms = 1000;
+  Rig rig (cfg);
+  rig.connect (1);
+
+  /* 2 arrives first: the session starts, the chunk waits for 0 and 1. */
+  expect_started (rig.chunk (1, "s", 2), "s", "webm-opus", false);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 2000);
+  rig.now = 1010;
+  expect_audio (rig.chunk (1, "s", 0), "s", { 0 });
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 2000);
+  rig.now = 1020;
+  expect_audio (rig.chunk (1, "s", 1), "s", { 1, 2 });
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+
+  /* Duplicates of delivered chunks: dropped, counted, no reply. */
+  expect_silent (rig.chunk (1, "s", 1));
+  expect_silent (rig.chunk (1, "s", 0));
+  /* A duplicate of a chunk still waiting counts too. */
+  expect_silent (rig.chunk (1, "s", 5));
+  expect_silent (rig.chunk (1, "s", 5));
+
+  SessionStats s = rig.session ("s");
+  fail_unless_equals_uint64 (s.duplicates, 3);
+  fail_unless_equals_uint64 (s.chunks, 4);
+  fail_unless_equals_uint64 (s.delivered, 3);
+  fail_unless_equals_uint64 (s.rejected, 0);
+  fail_unless_equals_uint64 (rig.core.stats ().rejected, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_gap_given_up_on_tick)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.reassembly.max_wait_ms = 500;
+  Rig rig (cfg);
+  rig.connect (1);
+
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+
+  /* 1 and 2 are lost; 3 and 4 wait. The clock starts at 3's arrival. */
+  rig.now = 1100;
+  expect_silent (rig.chunk (1, "s", 3));
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 1600);
+  rig.now = 1200;
+  expect_silent (rig.chunk (1, "s", 4));
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 1600);
+
+  expect_silent (rig.tick (1599));
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 1600);
+  expect_audio (rig.tick (1600), "s", { 3, 4 }, 2);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+  expect_silent (rig.tick (5000));
+
+  /* The given-up index arriving afterwards is late: dropped, no reply. */
+  expect_silent (rig.chunk (1, "s", 1));
+  /* And the stream goes on. */
+  expect_audio (rig.chunk (1, "s", 5), "s", { 5 });
+
+  SessionStats s = rig.session ("s");
+  fail_unless_equals_uint64 (s.gaps, 1);
+  fail_unless_equals_uint64 (s.missing, 2);
+  fail_unless_equals_uint64 (s.late, 1);
+  fail_unless_equals_uint64 (s.duplicates, 0);
+  fail_unless_equals_uint64 (s.delivered, 4);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_deadline_over_sessions)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.reassembly.max_wait_ms = 500;
+  Rig rig (cfg);
+  rig.connect (1);
+  rig.connect (2);
+
+  expect_started (rig.chunk (1, "a", 1), "a", "webm-opus", false);
+  rig.now = 1200;
+  expect_started (rig.chunk (2, "b", 2), "b", "webm-opus", false);
+  /* The earliest of the two gaps. */
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 1500);
+
+  /* Only a's gap is due. */
+  expect_audio (rig.tick (1500), "a", { 1 }, 1);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 1700);
+  expect_audio (rig.tick (1700), "b", { 2 }, 2);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+
+  /* A gap filled in time never fires. */
+  rig.now = 2000;
+  expect_silent (rig.chunk (1, "a", 3));
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), 2500);
+  expect_audio (rig.chunk (1, "a", 2), "a", { 2, 3 });
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+  expect_silent (rig.tick (3000));
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Bad input                                                          */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_bad_input_replies)
+{
+  Rig rig;
+  rig.connect (1);
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+
+  struct Case
+  {
+    const char *code;
+    std::string text;
+  };
+  const Case cases[] = {
+    { "not-json", "this is not json" },
+    { "not-json", "{\"action\":\"audioChunk\"," },
+    { "missing-field", "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"chunkIndex\":1}" },
+    { "missing-field", "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AQID\"}" },
+    { "missing-field", "{\"sessionId\":\"s\"}" },
+    { "wrong-type", "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AQID\",\"chunkIndex\":\"1\"}" },
+    { "wrong-type", "{\"action\":\"audioChunk\",\"sessionId\":7,\"audioData\":\"AQID\",\"chunkIndex\":1}" },
+    { "bad-base64", "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"A!?D\",\"chunkIndex\":1}" },
+    { "bad-base64", "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AQI\",\"chunkIndex\":1}" },
+    { "unknown-action", "{\"action\":\"danceBroadcast\",\"sessionId\":\"s\"}" },
+    { "bad-value", "{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AQID\",\"chunkIndex\":-1}" },
+    { "bad-value", audio_msg ("s", 1ULL << 60) },
+  };
+  for (const Case &c : cases)
+    {
+      IngestOutput out = rig.text (1, c.text);
+      expect_error (out, 1, c.code);
+    }
+
+  /* Far ahead of the expected index 1: refused, and the reply names it. */
+  expect_error (rig.chunk (1, "s", 1000000), 1, "index-out-of-range", 1000000);
+  /* Binary frames are not the protocol. */
+  expect_error (rig.binary (1, 64), 1, "binary-not-supported");
+
+  /* None of it closed the connection or upset the stream. */
+  expect_audio (rig.chunk (1, "s", 1), "s", { 1 });
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+
+  const size_t bad = G_N_ELEMENTS (cases) + 2;
+  IngestStats st = rig.core.stats ();
+  fail_unless_equals_uint64 (st.rejected, bad);
+  fail_unless_equals_uint64 (st.messages, bad + 2);
+  fail_unless_equals_uint64 (st.closed_for_abuse, 0);
+  fail_unless_equals_uint64 (st.open_connections, 1);
+  fail_unless_equals_uint64 (st.rejected_by_code["not-json"], 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["missing-field"], 3);
+  fail_unless_equals_uint64 (st.rejected_by_code["wrong-type"], 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["bad-base64"], 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["unknown-action"], 1);
+  fail_unless_equals_uint64 (st.rejected_by_code["bad-value"], 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["index-out-of-range"], 1);
+  fail_unless_equals_uint64 (st.rejected_by_code["binary-not-supported"], 1);
+
+  /* Attributed to the session this connection speaks for. */
+  SessionStats s = rig.session ("s");
+  fail_unless_equals_uint64 (s.rejected, bad);
+  fail_unless_equals_uint64 (s.chunks, 2);
+  fail_unless_equals_uint64 (s.delivered, 2);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_input_before_a_session)
+{
+  Rig rig;
+  rig.connect (1);
+
+  /* The seed's control without sessionId on a connection that named none. */
+  expect_error (rig.text (1, "{\"action\":\"pauseBroadcast\",\"timestamp\":5}"), 1, "no-session");
+  expect_error (rig.text (1, "{\"action\":\"muteBroadcast\",\"sessionId\":\"\"}"), 1, "no-session");
+  expect_error (rig.binary (1, 10), 1, "binary-not-supported");
+  expect_error (rig.text (1, "[1,2,3]"), 1, "not-object");
+  /* An empty sessionId on audio is a bad value, not a session. */
+  expect_error (rig.text (1, "{\"action\":\"audioChunk\",\"sessionId\":\"\",\"audioData\":\"AQID\","
+                             "\"chunkIndex\":0}"),
+                1, "bad-value");
+
+  fail_unless (rig.core.session_ids ().empty ());
+  fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["no-session"], 2);
+
+  /* The connection still may start a session. */
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_unknown_connection_ignored)
+{
+  Rig rig;
+  expect_silent (rig.chunk (9, "s", 0));
+  expect_silent (rig.binary (9, 3));
+  expect_silent (rig.disconnect (9));
+  fail_unless (rig.core.session_ids ().empty ());
+  fail_unless_equals_uint64 (rig.core.stats ().messages, 0);
+  fail_unless_equals_uint64 (rig.core.stats ().open_connections, 0);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Who speaks for a session                                           */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_session_claimed_then_taken_over)
+{
+  Rig rig;
+  rig.connect (1);
+  rig.connect (2);
+
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+  expect_audio (rig.chunk (1, "s", 1), "s", { 1 });
+  expect_audio (rig.chunk (1, "s", 2), "s", { 2 });
+
+  /* 1 is connected and owns "s". */
+  expect_error (rig.chunk (2, "s", 3), 2, "session-claimed", 3);
+  expect_error (rig.control (2, Action::PauseBroadcast, "s"), 2, "session-claimed");
+  expect_error (rig.control (2, Action::EndSession, "s", "hijack"), 2, "session-claimed");
+  fail_if (rig.session ("s").ended);
+
+  /* The owner goes away; the session waits for it. */
+  expect_silent (rig.disconnect (1));
+  fail_unless_equals_uint64 (rig.core.stats ().open_connections, 1);
+  fail_if (rig.session ("s").ended);
+
+  /* A reconnecting speaker resends what it is unsure of, then goes on. */
+  rig.connect (3);
+  expect_silent (rig.chunk (3, "s", 1));
+  expect_silent (rig.chunk (3, "s", 2));
+  expect_audio (rig.chunk (3, "s", 3), "s", { 3 });
+  expect_audio (rig.chunk (3, "s", 4), "s", { 4 });
+
+  /* Now 3 owns it, and 2 is still refused. */
+  expect_error (rig.chunk (2, "s", 5), 2, "session-claimed", 5);
+
+  SessionStats s = rig.session ("s");
+  fail_unless_equals_uint64 (s.takeovers, 1);
+  fail_unless_equals_uint64 (s.duplicates, 2);
+  fail_unless_equals_uint64 (s.delivered, 5);
+  fail_unless_equals_uint64 (s.chunks, 5);
+  /* Refusals of a would-be speaker are not the session's. */
+  fail_unless_equals_uint64 (s.rejected, 0);
+
+  IngestStats st = rig.core.stats ();
+  fail_unless_equals_uint64 (st.connections, 3);
+  fail_unless_equals_uint64 (st.open_connections, 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["session-claimed"], 4);
+  fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "s" }));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_one_session_per_connection)
+{
+  Rig rig;
+  rig.connect (1);
+  expect_started (rig.chunk (1, "A", 0), "A", "webm-opus", true);
+
+  expect_error (rig.chunk (1, "B", 0), 1, "one-session-per-connection", 0);
+  expect_error (rig.control (1, Action::MuteBroadcast, "B"), 1, "one-session-per-connection");
+  expect_error (rig.control (1, Action::EndSession, "B"), 1, "one-session-per-connection");
+
+  SessionStats unused;
+  fail_if (rig.core.session_stats ("B", unused));
+  fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "A" }));
+  /* A goes on. */
+  expect_audio (rig.chunk (1, "A", 1), "A", { 1 });
+  fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["one-session-per-connection"], 3);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Controls and the end of a session                                  */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_controls)
+{
+  Rig rig;
+  rig.connect (1);
+  expect_started (rig.chunk (1, "s", 0, "ogg-opus"), "s", "ogg-opus", true);
+
+  const Action actions[] = { Action::PauseBroadcast, Action::ResumeBroadcast, Action::MuteBroadcast,
+                             Action::UnmuteBroadcast };
+  int64_t ts = 5000;
+  for (Action a : actions)
+    {
+      /* With sessionId, as encode_control () writes it. */
+      rig.now = ts;
+      IngestOutput out = rig.control (1, a, "s");
+      fail_unless_equals_int (out.replies.size (), 0);
+      fail_unless_equals_int (out.events.size (), 1);
+      check_control (out.events[0], "s", a, ts);
+      fail_unless_equals_string (out.events[0].format.c_str (), "ogg-opus");
+
+      /* The seed's variant: no sessionId, the connection's session. */
+      std::string seed = std::string ("{\"action\":\"") + wssac::action_name (a) + "\",\"timestamp\":"
+                         + std::to_string (ts + 1) + "}";
+      out = rig.text (1, seed);
+      fail_unless_equals_int (out.replies.size (), 0);
+      fail_unless_equals_int (out.events.size (), 1);
+      check_control (out.events[0], "s", a, ts + 1);
+      ts += 10;
+    }
+  SessionStats s = rig.session ("s");
+  fail_unless_equals_uint64 (s.controls, 8);
+  fail_unless_equals_uint64 (s.chunks, 1);
+  fail_unless_equals_uint64 (rig.core.stats ().rejected, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_end_session_flushes)
+{
+  Rig rig;
+  rig.connect (1);
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+  /* 1 is missing: 2 and 3 wait. */
+  expect_silent (rig.chunk (1, "s", 2));
+  expect_silent (rig.chunk (1, "s", 3));
+  fail_unless (rig.core.next_deadline_ms () >= 0);
+
+  IngestOutput out = rig.control (1, Action::EndSession, "s", "user-left");
+  fail_unless_equals_int (out.replies.size (), 0);
+  fail_unless_equals_int (out.closes.size (), 0);
+  fail_unless_equals_int (out.events.size (), 3);
+  check_audio (out.events[0], "s", 2, true, 1);
+  check_audio (out.events[1], "s", 3);
+  check_ended (out.events[2], "s", "user-left");
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+
+  SessionStats s = rig.session ("s");
+  fail_unless (s.ended);
+  fail_unless_equals_uint64 (s.delivered, 3);
+  fail_unless_equals_uint64 (s.missing, 1);
+
+  /* Anything later for it is refused. */
+  expect_error (rig.chunk (1, "s", 4), 1, "session-ended", 4);
+  expect_error (rig.chunk (1, "s", 1), 1, "session-ended", 1);
+  expect_error (rig.text (1, "{\"action\":\"resumeBroadcast\"}"), 1, "session-ended");
+  expect_error (rig.control (1, Action::EndSession, "s", "again"), 1, "session-ended");
+  fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["session-ended"], 4);
+  fail_unless_equals_uint64 (rig.session ("s").rejected, 4);
+
+  /* Also for a new connection once the speaker is gone. */
+  rig.disconnect (1);
+  rig.connect (2);
+  expect_error (rig.chunk (2, "s", 5), 2, "session-ended", 5);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_end_session_default_reason)
+{
+  Rig rig;
+  rig.connect (1);
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+  IngestOutput out = rig.text (1, "{\"action\":\"endSession\",\"sessionId\":\"s\"}");
+  fail_unless_equals_int (out.events.size (), 1);
+  check_ended (out.events[0], "s", "endSession");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_format_changed)
+{
+  Rig rig;
+  rig.connect (1);
+  expect_started (rig.chunk (1, "s", 0, "webm-opus"), "s", "webm-opus", true);
+  expect_error (rig.chunk (1, "s", 1, "ogg-opus"), 1, "format-changed", 1);
+  expect_audio (rig.chunk (1, "s", 1, "webm-opus"), "s", { 1 });
+  fail_unless_equals_string (rig.session ("s").format.c_str (), "webm-opus");
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Abuse budget                                                       */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_bad_message_budget)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.max_bad_messages = 3;
+  Rig rig (cfg);
+  rig.connect (1);
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+
+  expect_error (rig.text (1, "nope"), 1, "not-json");
+  expect_error (rig.binary (1, 4), 1, "binary-not-supported");
+
+  /* The third: still told why, then closed with 1008. */
+  IngestOutput out = rig.text (1, "{\"action\":\"jump\"}");
+  fail_unless_equals_int (out.replies.size (), 1);
+  fail_unless_equals_string (parse_reply (out.replies[0].text).code.c_str (), "unknown-action");
+  fail_unless_equals_int (out.closes.size (), 1);
+  fail_unless_equals_uint64 (out.closes[0].connection, 1);
+  fail_unless_equals_int (out.closes[0].code, 1008);
+  fail_if (out.closes[0].reason.empty ());
+  fail_unless_equals_int (out.events.size (), 0);
+
+  /* After that, nothing more is said to it, nor is it closed twice. */
+  expect_silent (rig.text (1, "still not json"));
+  expect_silent (rig.binary (1, 4));
+  expect_silent (rig.chunk (1, "s", 1ULL << 60));
+
+  IngestStats st = rig.core.stats ();
+  fail_unless_equals_uint64 (st.closed_for_abuse, 1);
+  /* What a closed connection sends afterwards is ignored, not counted. */
+  fail_unless_equals_uint64 (st.rejected, 3);
+  fail_unless_equals_uint64 (rig.session ("s").rejected, 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_budget_counts_per_connection)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.max_bad_messages = 2;
+  Rig rig (cfg);
+  rig.connect (1);
+  rig.connect (2);
+  /* One bad message each: nobody reaches the budget of 2. */
+  expect_error (rig.text (1, "x"), 1, "not-json");
+  expect_error (rig.text (2, "x"), 2, "not-json");
+  fail_unless_equals_uint64 (rig.core.stats ().closed_for_abuse, 0);
+  /* The second of connection 2 closes it, and only it. */
+  IngestOutput out = rig.text (2, "x");
+  fail_unless_equals_int (out.closes.size (), 1);
+  fail_unless_equals_uint64 (out.closes[0].connection, 2);
+  fail_unless_equals_uint64 (rig.core.stats ().closed_for_abuse, 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_connection_does_not_disturb_others)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.max_bad_messages = 3;
+  Rig rig (cfg);
+  rig.connect (1);
+  rig.connect (2);
+
+  expect_started (rig.chunk (1, "good", 0), "good", "webm-opus", true);
+  expect_started (rig.chunk (2, "bad", 0), "bad", "webm-opus", true);
+
+  /* Interleaved: 2 misbehaves until it is closed, 1 streams on. */
+  const char *junk[] = { "garbage", "{\"action\":1}", "{\"action\":\"audioChunk\",\"sessionId\":\"good\"}" };
+  for (uint64_t i = 0; i < G_N_ELEMENTS (junk); i++)
+    {
+      IngestOutput bad = rig.text (2, junk[i]);
+      fail_unless_equals_int (bad.replies.size (), 1);
+      fail_unless_equals_uint64 (bad.replies[0].connection, 2);
+      fail_unless_equals_int (bad.events.size (), 0);
+      fail_unless_equals_int (bad.closes.size (), i + 1 == G_N_ELEMENTS (junk) ? 1 : 0);
+      expect_audio (rig.chunk (1, "good", i + 1), "good", { i + 1 });
+    }
+  /* 2, closed, is answered no more and cannot reach 1's session. */
+  IngestOutput claim = rig.chunk (2, "good", 9);
+  fail_unless_equals_int (claim.events.size (), 0);
+  fail_unless_equals_int (claim.replies.size (), 0);
+  expect_audio (rig.chunk (1, "good", 4), "good", { 4 });
+
+  rig.disconnect (2);
+  expect_audio (rig.chunk (1, "good", 5), "good", { 5 });
+
+  SessionStats good = rig.session ("good");
+  fail_unless_equals_uint64 (good.rejected, 0);
+  fail_unless_equals_uint64 (good.delivered, 6);
+  fail_unless_equals_uint64 (good.duplicates, 0);
+  fail_unless_equals_uint64 (rig.session ("bad").rejected, 3);
+  fail_unless_equals_uint64 (rig.core.stats ().closed_for_abuse, 1);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_only_session)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.only_session = "mine";
+  Rig rig (cfg);
+  rig.connect (1);
+  rig.connect (2);
+
+  expect_error (rig.chunk (1, "theirs", 0), 1, "wrong-session", 0);
+  expect_error (rig.control (1, Action::EndSession, "theirs"), 1, "wrong-session");
+  fail_unless (rig.core.session_ids ().empty ());
+
+  expect_started (rig.chunk (2, "mine", 0), "mine", "webm-opus", true);
+  expect_error (rig.chunk (1, "theirs", 1), 1, "wrong-session", 1);
+  fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "mine" }));
+  fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["wrong-session"], 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_single_session_locks)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.single_session = true;
+  Rig rig (cfg);
+  rig.connect (1);
+  rig.connect (2);
+
+  expect_started (rig.chunk (1, "first", 0), "first", "webm-opus", true);
+  expect_error (rig.chunk (2, "second", 0), 2, "wrong-session", 0);
+
+  /* Still locked when its speaker is gone, and after it ended. */
+  rig.disconnect (1);
+  expect_error (rig.chunk (2, "second", 0), 2, "wrong-session", 0);
+  rig.connect (3);
+  expect_audio (rig.chunk (3, "first", 1), "first", { 1 });
+  expect_error (rig.chunk (2, "second", 0), 2, "wrong-session", 0);
+  IngestOutput out = rig.control (3, Action::EndSession, "first", "done");
+  fail_unless_equals_int (out.events.size (), 1);
+  expect_error (rig.chunk (2, "second", 0), 2, "wrong-session", 0);
+
+  /* The ended session is gone from the live list, its figures remain. */
+  fail_unless (rig.core.session_ids ().empty ());
+  SessionStats ended;
+  fail_unless (rig.core.session_stats ("first", ended));
+  fail_unless (ended.ended);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_max_sessions)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.max_sessions = 2;
+  Rig rig (cfg);
+  for (ConnectionId c = 1; c <= 3; c++)
+    rig.connect (c);
+
+  expect_started (rig.chunk (1, "a", 0), "a", "webm-opus", true);
+  expect_started (rig.chunk (2, "b", 0), "b", "webm-opus", true);
+  expect_error (rig.chunk (3, "c", 0), 3, "too-many-sessions", 0);
+  /* A control cannot start a session at all. */
+  expect_error (rig.control (3, Action::PauseBroadcast, "c"), 3, "unknown-session");
+  fail_unless_equals_int (rig.core.session_ids ().size (), 2);
+
+  /* Existing sessions are not affected. */
+  expect_audio (rig.chunk (1, "a", 1), "a", { 1 });
+  expect_audio (rig.chunk (2, "b", 1), "b", { 1 });
+  fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["too-many-sessions"], 1);
+
+  /* An ended session frees its place. */
+  rig.control (1, Action::EndSession, "a", "done");
+  expect_started (rig.chunk (3, "c", 0), "c", "webm-opus", true);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Ending from the outside                                            */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_finish_all)
+{
+  Rig rig;
+  for (ConnectionId c = 1; c <= 3; c++)
+    rig.connect (c);
+
+  /* a: 0 delivered, 2 waits. b: 1 waits for 0. c: all delivered. */
+  expect_started (rig.chunk (1, "a", 0), "a", "webm-opus", true);
+  expect_silent (rig.chunk (1, "a", 2));
+  expect_started (rig.chunk (2, "b", 1), "b", "webm-opus", false);
+  expect_started (rig.chunk (3, "c", 0), "c", "webm-opus", true);
+  expect_audio (rig.chunk (3, "c", 1), "c", { 1 });
+  fail_unless (rig.core.next_deadline_ms () >= 0);
+
+  IngestOutput out;
+  rig.core.finish_all ("shutdown", out);
+  fail_unless_equals_int (out.replies.size (), 0);
+  fail_unless_equals_int (out.closes.size (), 0);
+
+  /* Per session: its pending audio, then its end. */
+  std::vector<std::string> ended;
+  for (size_t i = 0; i < out.events.size (); i++)
+    {
+      const IngestEvent &ev = out.events[i];
+      if (ev.kind == IngestEventKind::SessionEnded)
+        {
+          check_ended (ev, ev.session_id, "shutdown");
+          ended.push_back (ev.session_id);
+          continue;
+        }
+      if (ev.session_id == "a")
+        check_audio (ev, "a", 2, true, 1);
+      else if (ev.session_id == "b")
+        check_audio (ev, "b", 1, true, 1);
+      else
+        ck_abort_msg ("unexpected audio for session %s", ev.session_id.c_str ());
+      /* The end comes after it. */
+      fail_unless (i + 1 < out.events.size ());
+      check_ended (out.events[i + 1], ev.session_id, "shutdown");
+    }
+  fail_unless_equals_int (out.events.size (), 5);
+  std::sort (ended.begin (), ended.end ());
+  fail_unless (ended == std::vector<std::string> ({ "a", "b", "c" }));
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+
+  for (const char *id : { "a", "b", "c" })
+    fail_unless (rig.session (id).ended, "%s not ended", id);
+  fail_unless_equals_uint64 (rig.session ("a").delivered, 2);
+  fail_unless_equals_uint64 (rig.session ("b").delivered, 1);
+  fail_unless_equals_uint64 (rig.session ("b").missing, 1);
+
+  /* Ending twice says nothing more. */
+  IngestOutput again;
+  rig.core.finish_all ("shutdown", again);
+  expect_silent (again);
+  expect_error (rig.chunk (1, "a", 3), 1, "session-ended", 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_finish_session)
+{
+  Rig rig;
+  rig.connect (1);
+  rig.connect (2);
+  expect_started (rig.chunk (1, "a", 1), "a", "webm-opus", false);
+  expect_started (rig.chunk (2, "b", 0), "b", "webm-opus", true);
+
+  IngestOutput out;
+  rig.core.finish_session ("nobody", "idle", out);
+  expect_silent (out);
+
+  rig.core.finish_session ("a", "idle", out);
+  fail_unless_equals_int (out.events.size (), 2);
+  check_audio (out.events[0], "a", 1, true, 1);
+  check_ended (out.events[1], "a", "idle");
+  fail_if (rig.session ("b").ended);
+  expect_audio (rig.chunk (2, "b", 1), "b", { 1 });
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_error_reply_json)
+{
+  ParsedReply r = parse_reply (IngestCore::error_reply ("bad-value", "quote \" and \\ fine", 7));
+  fail_unless_equals_string (r.action.c_str (), "error");
+  fail_unless_equals_string (r.code.c_str (), "bad-value");
+  fail_unless_equals_string (r.message.c_str (), "quote \" and \\ fine");
+  fail_unless_equals_int64 (r.chunk_index, 7);
+  r = parse_reply (IngestCore::error_reply ("not-json", "x"));
+  fail_unless_equals_int64 (r.chunk_index, -1);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Acks, mid-stream joins, refused messages leave no trace             */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_acks_are_cumulative)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.ack_every = 2;
+  Rig rig (cfg);
+  rig.connect (1);
+  fail_unless_equals_int (rig.chunk (1, "s", 0).replies.size (), 0);
+  IngestOutput out = rig.chunk (1, "s", 1);
+  fail_unless_equals_int (out.replies.size (), 1);
+  wssac::Reply r = wssac::decode_reply (out.replies[0].text.data (), out.replies[0].text.size ());
+  fail_unless (r.kind == wssac::Reply::Ack);
+  fail_unless_equals_uint64 (r.chunk_index, 1);
+  /* Waiting chunks are not acknowledged until delivered. */
+  fail_unless_equals_int (rig.chunk (1, "s", 3).replies.size (), 0);
+  out = rig.chunk (1, "s", 2);
+  fail_unless_equals_int (out.replies.size (), 1);
+  r = wssac::decode_reply (out.replies[0].text.data (), out.replies[0].text.size ());
+  fail_unless_equals_uint64 (r.chunk_index, 3);
+  /* A replayed duplicate is answered at once, so the sender stops replaying. */
+  out = rig.chunk (1, "s", 1);
+  fail_unless_equals_int (out.replies.size (), 1);
+  r = wssac::decode_reply (out.replies[0].text.data (), out.replies[0].text.size ());
+  fail_unless (r.kind == wssac::Reply::Ack);
+  fail_unless_equals_uint64 (r.chunk_index, 3);
+}
+GST_END_TEST;
+
+static std::string
+audio_with_header (const std::string &session, uint64_t index, const std::vector<uint8_t> &header)
+{
+  std::vector<uint8_t> data = payload (index);
+  wssac::AudioChunkFields f;
+  f.session_id = session;
+  f.audio = data.data ();
+  f.audio_size = data.size ();
+  f.chunk_index = index;
+  f.stream_header = header.data ();
+  f.stream_header_size = header.size ();
+  return wssac::encode_audio_chunk (f);
+}
+
+GST_START_TEST (test_mid_stream_join_with_header)
+{
+  /* A receiver that lost its state sees chunk 40 first, carrying the
+   * stream header: output starts there, header first, with no gap. */
+  Rig rig;
+  rig.connect (1);
+  const std::vector<uint8_t> header = { 0x1a, 0x45, 0xdf, 0xa3 };
+  IngestOutput out = rig.text (1, audio_with_header ("s", 40, header));
+  fail_unless_equals_int (out.events.size (), 2);
+  check_kind (out.events[0], IngestEventKind::SessionStarted, "s");
+  check_kind (out.events[1], IngestEventKind::Audio, "s");
+  std::vector<uint8_t> expected = header;
+  std::vector<uint8_t> p40 = payload (40);
+  expected.insert (expected.end (), p40.begin (), p40.end ());
+  fail_unless (out.events[1].bytes == expected);
+  fail_if (out.events[1].discont);
+  expect_audio (rig.chunk (1, "s", 41), "s", { 41 });
+  /* The header on later chunks of a known session is ignored. */
+  out = rig.text (1, audio_with_header ("s", 42, header));
+  fail_unless_equals_int (out.events.size (), 1);
+  fail_unless (out.events[0].bytes == payload (42));
+  SessionStats st = rig.session ("s");
+  fail_unless_equals_uint64 (st.gaps, 0);
+  fail_unless_equals_uint64 (st.missing, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_refused_message_claims_nothing)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.single_session = true;
+  Rig rig (cfg);
+  rig.connect (1);
+  rig.connect (2);
+  /* Out of range as a first chunk: refused, and the receiver is not locked. */
+  expect_error (rig.chunk (1, "junk", 1ULL << 40), 1, "index-out-of-range", (int64_t) (1ULL << 40));
+  fail_unless (rig.core.session_ids ().empty ());
+  expect_started (rig.chunk (2, "real", 0), "real", "webm-opus", true);
+  /* After the owner leaves, a wrong-format chunk does not take it over. */
+  rig.disconnect (2);
+  rig.connect (3);
+  expect_error (rig.chunk (3, "real", 1, "ogg-opus"), 3, "format-changed", 1);
+  fail_unless_equals_uint64 (rig.session ("real").takeovers, 0);
+  rig.connect (4);
+  expect_audio (rig.chunk (4, "real", 1), "real", { 1 });
+  fail_unless_equals_uint64 (rig.session ("real").takeovers, 1);
+}
+GST_END_TEST;
+
+static Suite *
+ingest_core_suite (void)
+{
+  Suite *s = suite_create ("core-ingest-core");
+
+  TCase *order = tcase_create ("ordering");
+  suite_add_tcase (s, order);
+  tcase_add_test (order, test_in_order_audio);
+  tcase_add_test (order, test_default_format);
+  tcase_add_test (order, test_reorder_and_duplicates);
+  tcase_add_test (order, test_gap_given_up_on_tick);
+  tcase_add_test (order, test_deadline_over_sessions);
+
+  TCase *bad = tcase_create ("bad-input");
+  suite_add_tcase (s, bad);
+  tcase_add_test (bad, test_bad_input_replies);
+  tcase_add_test (bad, test_bad_input_before_a_session);
+  tcase_add_test (bad, test_unknown_connection_ignored);
+  tcase_add_test (bad, test_bad_message_budget);
+  tcase_add_test (bad, test_budget_counts_per_connection);
+  tcase_add_test (bad, test_bad_connection_does_not_disturb_others);
+  tcase_add_test (bad, test_error_reply_json);
+
+  TCase *extra = tcase_create ("acks-and-joins");
+  suite_add_tcase (s, extra);
+  tcase_add_test (extra, test_acks_are_cumulative);
+  tcase_add_test (extra, test_mid_stream_join_with_header);
+  tcase_add_test (extra, test_refused_message_claims_nothing);
+
+  TCase *speaker = tcase_create ("speaker");
+  suite_add_tcase (s, speaker);
+  tcase_add_test (speaker, test_session_claimed_then_taken_over);
+  tcase_add_test (speaker, test_one_session_per_connection);
+
+  TCase *control = tcase_create ("control");
+  suite_add_tcase (s, control);
+  tcase_add_test (control, test_controls);
+  tcase_add_test (control, test_end_session_flushes);
+  tcase_add_test (control, test_end_session_default_reason);
+  tcase_add_test (control, test_format_changed);
+  tcase_add_test (control, test_finish_all);
+  tcase_add_test (control, test_finish_session);
+
+  TCase *config = tcase_create ("config");
+  suite_add_tcase (s, config);
+  tcase_add_test (config, test_only_session);
+  tcase_add_test (config, test_single_session_locks);
+  tcase_add_test (config, test_max_sessions);
+
+  return s;
+}
+
+GST_CHECK_MAIN (ingest_core);
