@@ -74,6 +74,10 @@ enum
   PROP_CONNECT_TIMEOUT,
   PROP_DRAIN_TIMEOUT,
   PROP_KEEPALIVE_INTERVAL,
+  PROP_KEEPALIVE_TIMEOUT,
+  PROP_ASYNC_CONNECT,
+  PROP_MAX_IN_FLIGHT,
+  PROP_BACKLOG_POLICY,
   PROP_RETRY_DELAY,
   PROP_MAX_RETRY_DELAY,
   PROP_MAX_RETRIES,
@@ -93,16 +97,50 @@ enum
 #define DEFAULT_USER_AGENT "GStreamer wssaudiochunksink " VERSION
 #define DEFAULT_CONNECT_TIMEOUT 10
 #define DEFAULT_DRAIN_TIMEOUT 10
-#define DEFAULT_KEEPALIVE_INTERVAL 30
+#define DEFAULT_KEEPALIVE_INTERVAL 10
+#define DEFAULT_KEEPALIVE_TIMEOUT 25
+#define DEFAULT_ASYNC_CONNECT FALSE
+#define DEFAULT_MAX_IN_FLIGHT (64 * 1024)
+#define DEFAULT_BACKLOG_POLICY GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST
 #define DEFAULT_RETRY_DELAY 500
 #define DEFAULT_MAX_RETRY_DELAY 30000
 #define DEFAULT_MAX_RETRIES -1
 #define DEFAULT_MAX_BACKLOG_TIME (30 * GST_SECOND)
 #define DEFAULT_MAX_BACKLOG_BYTES 0
-#define DEFAULT_REPLAY_WINDOW 0
+#define DEFAULT_REPLAY_WINDOW (5 * GST_SECOND)
 #define DEFAULT_MAX_MESSAGE_SIZE (32 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_END_SESSION_ON_EOS FALSE
+
+/**
+ * GstWssAudioChunkSinkBacklogPolicy:
+ * @GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST: drop the oldest chunks (the
+ *   receiver gets the most recent audio)
+ * @GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST: drop new chunks (the receiver
+ *   gets the audio from the start of the outage)
+ *
+ * What goes when the backlog is full.
+ */
+typedef enum
+{
+  GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST,
+  GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST,
+} GstWssAudioChunkSinkBacklogPolicy;
+
+#define GST_TYPE_WSS_AUDIO_CHUNK_SINK_BACKLOG_POLICY (gst_wss_audio_chunk_sink_backlog_policy_get_type ())
+static GType
+gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST, "Drop the oldest chunks", "drop-oldest" },
+    { GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST, "Drop the newest chunks", "drop-newest" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkBacklogPolicy", values));
+  return type;
+}
 
 namespace
 {
@@ -119,6 +157,10 @@ struct Settings
   guint connect_timeout = DEFAULT_CONNECT_TIMEOUT;
   guint drain_timeout = DEFAULT_DRAIN_TIMEOUT;
   guint keepalive_interval = DEFAULT_KEEPALIVE_INTERVAL;
+  guint keepalive_timeout = DEFAULT_KEEPALIVE_TIMEOUT;
+  gboolean async_connect = DEFAULT_ASYNC_CONNECT;
+  guint max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  gint backlog_policy = DEFAULT_BACKLOG_POLICY;
   guint retry_delay = DEFAULT_RETRY_DELAY;
   guint max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
   gint max_retries = DEFAULT_MAX_RETRIES;
@@ -147,6 +189,7 @@ struct _GstWssAudioChunkSinkPrivate
   gboolean post_messages = TRUE;
   gboolean warned_time_cuts = FALSE;
   gboolean stream_stopped = FALSE;
+  gboolean header_passed = FALSE; /* the transport has the stream header */
   std::atomic<bool> fatal{ false };
 };
 
@@ -272,6 +315,48 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
       g_param_spec_uint ("keepalive-interval", "Keepalive interval",
           "Seconds between WebSocket pings (0 = none)", 0, 3600, DEFAULT_KEEPALIVE_INTERVAL, RW));
   /**
+   * GstWssAudioChunkSink:keepalive-timeout:
+   *
+   * Seconds without a pong or any message from the server after which the
+   * connection is taken for dead and replaced (0 disables the check). Keep
+   * it above twice keepalive-interval.
+   */
+  g_object_class_install_property (gobject_class, PROP_KEEPALIVE_TIMEOUT,
+      g_param_spec_uint ("keepalive-timeout", "Keepalive timeout",
+          "Seconds of silence from the server before the connection is replaced (0 = never)", 0, 3600,
+          DEFAULT_KEEPALIVE_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:async-connect:
+   *
+   * When false (the default) the element does not start unless its first
+   * connection succeeds, so a wrong location fails at once. When true it
+   * starts at once, keeps audio in the backlog, and retries the connection
+   * like a lost one.
+   */
+  g_object_class_install_property (gobject_class, PROP_ASYNC_CONNECT,
+      g_param_spec_boolean ("async-connect", "Async connect",
+          "Start without waiting for the first connection (retry it in the background)",
+          DEFAULT_ASYNC_CONNECT, RW));
+  /**
+   * GstWssAudioChunkSink:max-in-flight:
+   *
+   * Bytes written to the socket but not yet taken by the server (the kernel's
+   * send queue) above which sending pauses, so that a slow server grows the
+   * bounded backlog and never libsoup's unbounded output queue. 0: no limit.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_IN_FLIGHT,
+      g_param_spec_uint ("max-in-flight", "Max in flight",
+          "Unsent socket bytes above which sending pauses (0 = no limit)", 0, G_MAXINT,
+          DEFAULT_MAX_IN_FLIGHT, RW));
+  /**
+   * GstWssAudioChunkSink:backlog-policy:
+   *
+   * Which chunks are dropped when the backlog is full.
+   */
+  g_object_class_install_property (gobject_class, PROP_BACKLOG_POLICY,
+      g_param_spec_enum ("backlog-policy", "Backlog policy", "What to drop when the backlog is full",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_BACKLOG_POLICY, DEFAULT_BACKLOG_POLICY, RW));
+  /**
    * GstWssAudioChunkSink:retry-delay:
    *
    * Milliseconds before the first reconnection attempt; each further attempt
@@ -367,8 +452,11 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    *
    * Counters as a `wss-audio-chunk-sink-stats` structure: state,
    * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped, bytes-sent,
-   * audio-bytes-sent, reconnects, backlog-chunks, backlog-bytes,
-   * backlog-time, last-error.
+   * audio-bytes-sent, controls-sent, reconnects, peer-acks (the server sends
+   * acks), acked-index, unacked-chunks, server-errors (error replies),
+   * latency-p50/p95/p99 (microseconds from a chunk's completion to its
+   * hand-off to the socket, last 1024 chunks), backlog-chunks,
+   * backlog-bytes, backlog-time (ns), last-error.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped",
@@ -459,6 +547,18 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
     case PROP_KEEPALIVE_INTERVAL:
       s.keepalive_interval = g_value_get_uint (value);
       break;
+    case PROP_KEEPALIVE_TIMEOUT:
+      s.keepalive_timeout = g_value_get_uint (value);
+      break;
+    case PROP_ASYNC_CONNECT:
+      s.async_connect = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_IN_FLIGHT:
+      s.max_in_flight = g_value_get_uint (value);
+      break;
+    case PROP_BACKLOG_POLICY:
+      s.backlog_policy = g_value_get_enum (value);
+      break;
     case PROP_RETRY_DELAY:
       s.retry_delay = g_value_get_uint (value);
       break;
@@ -509,6 +609,13 @@ make_stats (GstWssAudioChunkSink *self)
       "audio-bytes-sent", G_TYPE_UINT64, (guint64) t.audio_bytes_sent,
       "controls-sent", G_TYPE_UINT64, (guint64) t.controls_sent,
       "reconnects", G_TYPE_UINT64, (guint64) t.reconnects,
+      "peer-acks", G_TYPE_BOOLEAN, (gboolean) t.peer_acks,
+      "acked-index", G_TYPE_UINT64, (guint64) t.acked_index,
+      "unacked-chunks", G_TYPE_UINT64, (guint64) t.unacked_chunks,
+      "server-errors", G_TYPE_UINT64, (guint64) t.server_errors,
+      "latency-p50", G_TYPE_INT64, (gint64) t.latency_p50_us,
+      "latency-p95", G_TYPE_INT64, (gint64) t.latency_p95_us,
+      "latency-p99", G_TYPE_INT64, (gint64) t.latency_p99_us,
       "backlog-chunks", G_TYPE_UINT64, (guint64) t.backlog_chunks,
       "backlog-bytes", G_TYPE_UINT64, (guint64) t.backlog_bytes,
       "backlog-time", G_TYPE_UINT64, (guint64) t.backlog_time_ns,
@@ -561,6 +668,18 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       break;
     case PROP_KEEPALIVE_INTERVAL:
       g_value_set_uint (value, s.keepalive_interval);
+      break;
+    case PROP_KEEPALIVE_TIMEOUT:
+      g_value_set_uint (value, s.keepalive_timeout);
+      break;
+    case PROP_ASYNC_CONNECT:
+      g_value_set_boolean (value, s.async_connect);
+      break;
+    case PROP_MAX_IN_FLIGHT:
+      g_value_set_uint (value, s.max_in_flight);
+      break;
+    case PROP_BACKLOG_POLICY:
+      g_value_set_enum (value, s.backlog_policy);
       break;
     case PROP_RETRY_DELAY:
       g_value_set_uint (value, s.retry_delay);
@@ -750,6 +869,10 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
     config.user_agent = s.user_agent;
     config.connect_timeout_s = s.connect_timeout;
     config.keepalive_interval_s = s.keepalive_interval;
+    config.keepalive_timeout_s = s.keepalive_timeout;
+    config.async_connect = s.async_connect;
+    config.max_in_flight = s.max_in_flight;
+    config.backlog.drop_newest = s.backlog_policy == GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST;
     config.retry.initial_delay_ms = s.retry_delay;
     config.retry.max_delay_ms = s.max_retry_delay;
     config.retry.max_retries = s.max_retries;
@@ -777,6 +900,13 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   priv->session_id = config.session_id;
   priv->location = config.uri;
   priv->chunker = std::make_unique<wssac::Chunker> (static_cast<int64_t> (chunk_duration));
+  /* Keep every message under max-message-size: base64 is 4/3 of the audio,
+   * plus the other fields (an escaped session id, a re-sent stream header
+   * of up to 4 KB). */
+  int64_t room = static_cast<int64_t> (config.max_message_size) - 1024 - 6 * static_cast<int64_t> (config.session_id.size ())
+                 - 4096 * 4 / 3;
+  priv->chunker->set_max_bytes (room > 0 ? static_cast<size_t> (room) * 3 / 4 : 1);
+  priv->header_passed = FALSE;
   priv->next_index = 0;
   priv->warned_time_cuts = FALSE;
   priv->stream_stopped = FALSE;
@@ -875,6 +1005,11 @@ static void
 enqueue_chunk (GstWssAudioChunkSink *self, wssac::Chunk &&chunk)
 {
   GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (!priv->header_passed && !priv->chunker->stream_header ().empty ())
+    {
+      priv->transport->set_stream_header (priv->chunker->stream_header ());
+      priv->header_passed = TRUE;
+    }
   wssac::Outgoing item;
   item.kind = wssac::OutgoingKind::AudioChunk;
   item.chunk_index = priv->next_index++;

@@ -3,6 +3,12 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#ifdef __linux__
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#endif
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -44,11 +50,52 @@ now_ms ()
   return g_get_real_time () / 1000;
 }
 
+int64_t
+mono_ms ()
+{
+  return g_get_monotonic_time () / 1000;
+}
+
 struct SentRecord
 {
   Outgoing item;
   int64_t sent_mono_ms;
 };
+
+constexpr size_t kLatencySamples = 1024;
+
+/* Bytes the kernel still holds for the peer, or -1 when unknown: the
+ * socket under libsoup's (and maybe TLS's) stream wrappers. */
+int64_t
+unsent_bytes (SoupWebsocketConnection *conn)
+{
+#ifdef __linux__
+  GIOStream *stream = soup_websocket_connection_get_io_stream (conn);
+  for (int depth = 0; stream && depth < 4; depth++)
+    {
+      if (G_IS_SOCKET_CONNECTION (stream))
+        {
+          GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+          int value = 0;
+          if (ioctl (g_socket_get_fd (sock), SIOCOUTQ, &value) == 0)
+            return value;
+          return -1;
+        }
+      GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
+      const char *prop = g_object_class_find_property (klass, "base-iostream") ? "base-iostream"
+                         : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
+                                                                                  : nullptr;
+      if (!prop)
+        return -1;
+      GIOStream *base = nullptr;
+      g_object_get (stream, prop, &base, NULL);
+      if (base)
+        g_object_unref (base); /* still owned by the wrapper */
+      stream = base;
+    }
+#endif
+  return -1;
+}
 } // namespace
 
 struct WssClientTransport::Impl
@@ -63,18 +110,26 @@ struct WssClientTransport::Impl
   SoupWebsocketConnection *conn = nullptr;
   SoupMessage *connecting_msg = nullptr;
   GCancellable *cancellable = nullptr;
-  GSource *timer = nullptr; /* connect timeout or retry delay */
+  GSource *timer = nullptr;    /* connect timeout or retry delay */
+  GSource *watchdog = nullptr; /* dead-peer check, once a second */
+  GSource *resume = nullptr;   /* retry a flush paused by backpressure */
   bool connect_timed_out = false;
   std::thread thread;
   RetryPolicy retry{ RetryConfig () };
-  std::deque<SentRecord> replay; /* recently sent, for after a reconnect */
   bool ever_connected = false;
+  bool header_due = false; /* the next chunk carries the stream header */
+  int64_t last_rx_ms = 0;
+  int64_t connected_ms = 0;
 
   /* Shared with the element's threads. */
   mutable std::mutex lock;
   std::condition_variable cond;
   Backlog backlog;
+  std::deque<SentRecord> unacked; /* sent, not known to have arrived */
+  std::vector<uint8_t> stream_header;
   TransportStats stats;
+  std::vector<int64_t> latencies; /* ring of the last kLatencySamples */
+  size_t latency_pos = 0;
   bool first_outcome = false;
   bool first_ok = false;
   std::string first_error;
@@ -109,7 +164,9 @@ struct WssClientTransport::Impl
     connect ();
     g_main_loop_run (loop);
 
-    clear_timer ();
+    destroy_source (&timer);
+    destroy_source (&watchdog);
+    destroy_source (&resume);
     if (cancellable)
       g_cancellable_cancel (cancellable);
     /* Let a cancelled connect callback run before the session goes. */
@@ -122,22 +179,22 @@ struct WssClientTransport::Impl
     g_main_context_pop_thread_default (context);
   }
 
-  void clear_timer ()
+  static void destroy_source (GSource **source)
   {
-    if (timer)
+    if (*source)
       {
-        g_source_destroy (timer);
-        g_source_unref (timer);
-        timer = nullptr;
+        g_source_destroy (*source);
+        g_source_unref (*source);
+        *source = nullptr;
       }
   }
 
-  void arm_timer (int64_t delay_ms, GSourceFunc func)
+  GSource *attach_timeout (int64_t delay_ms, GSourceFunc func)
   {
-    clear_timer ();
-    timer = g_timeout_source_new (static_cast<guint> (delay_ms));
-    g_source_set_callback (timer, func, this, nullptr);
-    g_source_attach (timer, context);
+    GSource *s = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (delay_ms, 0)));
+    g_source_set_callback (s, func, this, nullptr);
+    g_source_attach (s, context);
+    return s;
   }
 
   void connect ()
@@ -157,7 +214,8 @@ struct WssClientTransport::Impl
     cancellable = g_cancellable_new ();
     connect_timed_out = false;
     connecting_msg = msg;
-    arm_timer (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_connect_timeout);
+    destroy_source (&timer);
+    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_connect_timeout);
     soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, cancellable,
                                           on_connect_done, this);
   }
@@ -176,11 +234,10 @@ struct WssClientTransport::Impl
   {
     auto *self = static_cast<Impl *> (data);
     GError *error = nullptr;
-    SoupWebsocketConnection *conn
-        = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
+    SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
     SoupMessage *msg = self->connecting_msg;
     self->connecting_msg = nullptr;
-    self->clear_timer ();
+    destroy_source (&self->timer);
 
     if (!conn)
       {
@@ -212,11 +269,11 @@ struct WssClientTransport::Impl
   {
     std::string message = "Could not connect to " + config.uri + ": " + cause;
     GST_WARNING ("%s", message.c_str ());
-    if (!ever_connected)
+    if (!ever_connected && !config.async_connect)
       {
         /* The first connection decides whether the pipeline starts: a
          * wrong URI or a server that is not there is a setup error the user
-         * must see at once. */
+         * must see at once (unless async-connect asks to wait for it). */
         {
           std::lock_guard<std::mutex> g (lock);
           first_outcome = true;
@@ -256,7 +313,8 @@ struct WssClientTransport::Impl
     }
     GST_INFO ("reconnecting to %s in %" G_GINT64_FORMAT " ms", config.uri.c_str (), *delay);
     set_state (ConnectionState::Reconnecting, why);
-    arm_timer (*delay, on_retry_timer);
+    destroy_source (&timer);
+    timer = attach_timeout (*delay, on_retry_timer);
   }
 
   static gboolean on_retry_timer (gpointer data)
@@ -277,49 +335,108 @@ struct WssClientTransport::Impl
     g_signal_connect (conn, "closed", G_CALLBACK (on_closed), this);
     g_signal_connect (conn, "error", G_CALLBACK (on_error), this);
     g_signal_connect (conn, "message", G_CALLBACK (on_message), this);
+    g_signal_connect (conn, "pong", G_CALLBACK (on_pong), this);
     retry.reset ();
+    connected_ms = last_rx_ms = mono_ms ();
+    destroy_source (&watchdog);
+    if (config.keepalive_timeout_s > 0)
+      watchdog = attach_timeout (1000, on_watchdog);
 
     bool reconnect = ever_connected;
     ever_connected = true;
-    if (reconnect)
-      {
-        std::lock_guard<std::mutex> g (lock);
-        stats.reconnects++;
-        requeue_replay_locked ();
-      }
-    else
-      {
-        std::lock_guard<std::mutex> g (lock);
-        first_outcome = true;
-        first_ok = true;
-      }
+    {
+      std::lock_guard<std::mutex> g (lock);
+      if (reconnect)
+        {
+          stats.reconnects++;
+          requeue_unacked_locked ();
+          header_due = true;
+        }
+      else
+        {
+          first_outcome = true;
+          first_ok = true;
+        }
+    }
+    cond.notify_all ();
     set_state (ConnectionState::Connected);
     flush ();
   }
 
-  /* Chunks handed to the dead socket recently may not have arrived: queue
-   * them again ahead of everything (the receiver drops duplicates). */
-  void requeue_replay_locked ()
+  /* What a dead connection may have swallowed goes out again first: every
+   * unacknowledged chunk when the peer acks, else the recent ones. */
+  void requeue_unacked_locked ()
   {
-    int64_t now = g_get_monotonic_time () / 1000;
-    for (auto it = replay.rbegin (); it != replay.rend (); ++it)
+    int64_t now = mono_ms ();
+    for (auto it = unacked.rbegin (); it != unacked.rend (); ++it)
       {
-        if (now - it->sent_mono_ms > config.replay_window_ms)
+        if (!stats.peer_acks && now - it->sent_mono_ms > config.replay_window_ms)
           break;
+        it->item.replay = true;
         backlog.push_front (std::move (it->item));
         stats.chunks_replayed++;
       }
-    replay.clear ();
+    unacked.clear ();
+  }
+
+  /* Forget sent chunks that need no replay: acknowledged, or (without acks)
+   * older than the replay window, or beyond the backlog's own bound. */
+  void trim_unacked_locked ()
+  {
+    int64_t now = mono_ms ();
+    int64_t held = 0;
+    for (const auto &r : unacked)
+      held += r.item.media_duration;
+    while (!unacked.empty ())
+      {
+        const SentRecord &r = unacked.front ();
+        bool old = !stats.peer_acks && now - r.sent_mono_ms > config.replay_window_ms;
+        bool acked = stats.peer_acks && r.item.chunk_index <= stats.acked_index;
+        bool over = config.backlog.max_time > 0 && held > config.backlog.max_time;
+        if (!old && !acked && !over)
+          break;
+        held -= r.item.media_duration;
+        unacked.pop_front ();
+      }
+    stats.unacked_chunks = unacked.size ();
   }
 
   void drop_connection ()
   {
+    destroy_source (&watchdog);
+    destroy_source (&resume);
     if (!conn)
       return;
     g_signal_handlers_disconnect_by_data (conn, this);
     if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "stopping");
     g_clear_object (&conn);
+  }
+
+  static gboolean on_watchdog (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    if (!self->conn)
+      return G_SOURCE_CONTINUE;
+    int64_t silent = mono_ms () - self->last_rx_ms;
+    if (silent > static_cast<int64_t> (self->config.keepalive_timeout_s) * 1000)
+      {
+        /* No pong, no message: the peer or the path is gone without a
+         * word. Closing the stream makes libsoup report the close. */
+        GST_WARNING ("%s: nothing heard for %" G_GINT64_FORMAT " ms, replacing the connection",
+                     self->config.uri.c_str (), silent);
+        {
+          std::lock_guard<std::mutex> g (self->lock);
+          self->stats.last_error = "peer silent for " + std::to_string (silent / 1000) + " s";
+        }
+        g_io_stream_close (soup_websocket_connection_get_io_stream (self->conn), nullptr, nullptr);
+      }
+    return G_SOURCE_CONTINUE;
+  }
+
+  static void on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
+  {
+    static_cast<Impl *> (data)->last_rx_ms = mono_ms ();
   }
 
   static void on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
@@ -332,10 +449,33 @@ struct WssClientTransport::Impl
 
   static void on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
   {
-    /* Receivers may answer with error reports; they are for diagnosis. */
+    auto *self = static_cast<Impl *> (data);
+    self->last_rx_ms = mono_ms ();
     gsize size = 0;
     const char *text = static_cast<const char *> (g_bytes_get_data (message, &size));
-    GST_DEBUG ("server says: %.*s", (int) MIN (size, 512), text ? text : "");
+    if (type != SOUP_WEBSOCKET_DATA_TEXT || !text)
+      return;
+    Reply reply = decode_reply (text, size);
+    std::lock_guard<std::mutex> g (self->lock);
+    if (reply.kind == Reply::Ack)
+      {
+        self->stats.peer_acks = true;
+        if (reply.chunk_index > self->stats.acked_index)
+          self->stats.acked_index = reply.chunk_index;
+        self->trim_unacked_locked ();
+        self->backlog.drop_acknowledged_replays (self->stats.acked_index);
+      }
+    else if (reply.kind == Reply::Error)
+      {
+        /* The receiver refused something: worth a warning in the log and a
+         * count, not a reconnect (it keeps the connection open). */
+        self->stats.server_errors++;
+        self->stats.last_error = "server: " + reply.code + ": " + reply.message;
+        GST_WARNING ("%s refused a message: %s (%s)", self->config.uri.c_str (), reply.code.c_str (),
+                     reply.message.c_str ());
+      }
+    else
+      GST_DEBUG ("server says: %.*s", (int) MIN (size, 512), text);
   }
 
   static void on_closed (SoupWebsocketConnection *c, gpointer data)
@@ -347,13 +487,15 @@ struct WssClientTransport::Impl
                       + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ()) + ")";
     g_signal_handlers_disconnect_by_data (c, self);
     g_clear_object (&self->conn);
+    destroy_source (&self->watchdog);
+    destroy_source (&self->resume);
 
-    bool draining;
+    bool drained;
     {
       std::lock_guard<std::mutex> g (self->lock);
-      draining = self->draining && self->backlog.empty ();
+      drained = self->draining && self->backlog.empty ();
     }
-    if (draining)
+    if (drained)
       {
         self->set_state (ConnectionState::Closed);
         return;
@@ -362,11 +504,36 @@ struct WssClientTransport::Impl
     self->schedule_retry (why);
   }
 
+  bool open () const { return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN; }
+
+  static gboolean on_resume (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    g_source_unref (self->resume);
+    self->resume = nullptr;
+    self->flush ();
+    return G_SOURCE_REMOVE;
+  }
+
   void flush ()
   {
     wake_pending = false;
-    while (conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    while (open ())
       {
+        if (config.max_in_flight > 0 && !resume)
+          {
+            int64_t unsent = unsent_bytes (conn);
+            if (unsent > static_cast<int64_t> (config.max_in_flight))
+              {
+                /* The peer is not reading: keep the rest in our bounded
+                 * backlog and look again shortly. */
+                GST_LOG ("%" G_GINT64_FORMAT " bytes unsent: holding back", unsent);
+                resume = attach_timeout (20, on_resume);
+                return;
+              }
+          }
+        else if (resume)
+          return;
         Outgoing item;
         {
           std::lock_guard<std::mutex> g (lock);
@@ -377,11 +544,10 @@ struct WssClientTransport::Impl
         send (std::move (item));
       }
 
-    bool close_now = false;
+    bool close_now;
     {
       std::lock_guard<std::mutex> g (lock);
-      close_now = draining && backlog.empty () && conn
-                  && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN;
+      close_now = draining && backlog.empty () && open ();
     }
     if (close_now)
       {
@@ -390,22 +556,38 @@ struct WssClientTransport::Impl
       }
   }
 
+  void record_latency_locked (int64_t us)
+  {
+    if (latencies.size () < kLatencySamples)
+      latencies.push_back (us);
+    else
+      latencies[latency_pos] = us;
+    latency_pos = (latency_pos + 1) % kLatencySamples;
+  }
+
   void send (Outgoing item)
   {
     int64_t ts = now_ms ();
     std::string text;
-    if (item.kind == OutgoingKind::AudioChunk)
+    bool is_chunk = item.kind == OutgoingKind::AudioChunk;
+    if (is_chunk)
       {
         AudioChunkFields f;
+        std::vector<uint8_t> header;
+        {
+          std::lock_guard<std::mutex> g (lock);
+          f.format = config.format;
+          if (header_due && item.chunk_index > 0)
+            header = stream_header;
+        }
+        header_due = false;
         f.session_id = config.session_id;
         f.audio = item.audio.data ();
         f.audio_size = item.audio.size ();
         f.timestamp_ms = ts;
-        {
-          std::lock_guard<std::mutex> g (lock);
-          f.format = config.format;
-        }
         f.chunk_index = item.chunk_index;
+        f.stream_header = header.data ();
+        f.stream_header_size = header.size ();
         /* After an outage the send time is not the capture time. */
         if (ts - item.created_ms > 1000)
           f.capture_timestamp_ms = item.created_ms;
@@ -447,26 +629,25 @@ struct WssClientTransport::Impl
     info.size = item.audio.size ();
     info.encoded_size = text.size ();
     info.timestamp_ms = ts;
-    info.replay = false;
+    info.replay = item.replay;
+    info.latency_us = item.queued_us > 0 ? g_get_monotonic_time () - item.queued_us : 0;
     {
       std::lock_guard<std::mutex> g (lock);
       stats.bytes_sent += text.size ();
-      if (item.kind == OutgoingKind::AudioChunk)
+      if (is_chunk)
         {
-          stats.chunks_sent++;
-          stats.audio_bytes_sent += item.audio.size ();
+          if (!item.replay)
+            {
+              stats.chunks_sent++;
+              stats.audio_bytes_sent += item.audio.size ();
+              record_latency_locked (info.latency_us);
+            }
+          unacked.push_back ({ std::move (item), mono_ms () });
+          trim_unacked_locked ();
         }
       else
         stats.controls_sent++;
     }
-    bool is_chunk = item.kind == OutgoingKind::AudioChunk;
-    if (config.replay_window_ms > 0 && is_chunk)
-      {
-        int64_t mono = g_get_monotonic_time () / 1000;
-        replay.push_back ({ std::move (item), mono });
-        while (!replay.empty () && mono - replay.front ().sent_mono_ms > config.replay_window_ms)
-          replay.pop_front ();
-      }
     if (is_chunk && cb.chunk_sent)
       cb.chunk_sent (info);
   }
@@ -515,13 +696,20 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
+  p->unacked.clear ();
   p->stats = TransportStats ();
+  p->latencies.clear ();
+  p->latency_pos = 0;
   p->first_outcome = p->first_ok = false;
   p->draining = p->interrupted = false;
   p->ever_connected = false;
+  p->header_due = false;
   p->context = g_main_context_new ();
   p->loop = g_main_loop_new (p->context, FALSE);
   p->thread = std::thread ([p] { p->thread_main (); });
+
+  if (config.async_connect)
+    return true; /* connection failures are retried; audio waits in the backlog */
 
   std::unique_lock<std::mutex> g (p->lock);
   /* The connect timeout bounds this; the margin covers a stuck resolver. */
@@ -541,6 +729,7 @@ DropRange
 WssClientTransport::enqueue (Outgoing item)
 {
   DropRange dropped;
+  item.queued_us = g_get_monotonic_time ();
   {
     std::lock_guard<std::mutex> g (impl_->lock);
     if (item.kind == OutgoingKind::AudioChunk)
@@ -597,6 +786,13 @@ WssClientTransport::set_format (const std::string &format)
 }
 
 void
+WssClientTransport::set_stream_header (const std::vector<uint8_t> &header)
+{
+  std::lock_guard<std::mutex> g (impl_->lock);
+  impl_->stream_header = header;
+}
+
+void
 WssClientTransport::stop ()
 {
   Impl *p = impl_;
@@ -630,7 +826,7 @@ WssClientTransport::stop ()
     if (p->stats.state != ConnectionState::Failed)
       p->stats.state = ConnectionState::Closed;
   }
-  p->replay.clear ();
+  p->unacked.clear ();
   if (lost.count > 0 && p->cb.dropped)
     p->cb.dropped (lost);
 }
@@ -643,6 +839,16 @@ WssClientTransport::stats () const
   s.backlog_chunks = impl_->backlog.audio_chunks ();
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
+  s.unacked_chunks = impl_->unacked.size ();
+  if (!impl_->latencies.empty ())
+    {
+      std::vector<int64_t> sorted = impl_->latencies;
+      std::sort (sorted.begin (), sorted.end ());
+      auto pct = [&sorted] (double q) { return sorted[static_cast<size_t> (q * (sorted.size () - 1))]; };
+      s.latency_p50_us = pct (0.50);
+      s.latency_p95_us = pct (0.95);
+      s.latency_p99_us = pct (0.99);
+    }
   return s;
 }
 

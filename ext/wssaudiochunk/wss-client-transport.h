@@ -49,13 +49,23 @@ struct TransportConfig
   std::vector<std::pair<std::string, std::string>> headers;
   std::string user_agent;
   unsigned connect_timeout_s = 10;
-  unsigned keepalive_interval_s = 30;
+  unsigned keepalive_interval_s = 10;
+  /* No pong nor message for this long: the peer is dead, reconnect. 0: off. */
+  unsigned keepalive_timeout_s = 25;
+  /* The first connection may fail and be retried instead of failing start. */
+  bool async_connect = false;
+  /* Bytes written but not yet acknowledged by the peer's TCP stack (Linux
+   * SIOCOUTQ) above which sending pauses: a slow server then grows our
+   * bounded backlog instead of libsoup's unbounded output queue. 0: off. */
+  size_t max_in_flight = 64 * 1024;
   RetryConfig retry;
   BacklogLimits backlog;
   /* Chunks already handed to a socket that died are sent again after a
    * reconnect when they are this recent: data in the kernel's buffers of a
-   * dead connection never arrives. The receiver drops duplicates. */
-  int64_t replay_window_ms = 0;
+   * dead connection never arrives. The receiver drops duplicates. A peer
+   * that sends acks ({"action":"ack"}) gets exactly the unacknowledged
+   * chunks replayed instead, whatever their age. */
+  int64_t replay_window_ms = 5000;
   size_t max_message_size = 32 * 1024;
 };
 
@@ -80,6 +90,11 @@ struct TransportStats
   uint64_t audio_bytes_sent = 0;
   uint64_t controls_sent = 0;
   uint64_t reconnects = 0;
+  uint64_t acked_index = 0; /* highest chunk the peer acknowledged */
+  bool peer_acks = false;
+  uint64_t server_errors = 0; /* error replies from the peer */
+  uint64_t unacked_chunks = 0;
+  int64_t latency_p50_us = 0, latency_p95_us = 0, latency_p99_us = 0; /* queue to socket */
   uint64_t backlog_chunks = 0;
   uint64_t backlog_bytes = 0;
   int64_t backlog_time_ns = 0;
@@ -123,6 +138,8 @@ public:
 
   /* The messages' format field, once the caps are known. */
   void set_format (const std::string &format);
+  /* The stream header, re-sent with the first chunk on every new connection. */
+  void set_stream_header (const std::vector<uint8_t> &header);
 
   /* Stops the thread; whatever is still queued is discarded and counted. */
   void stop ();

@@ -82,6 +82,24 @@ Backlog::pop_front ()
   return item;
 }
 
+size_t
+Backlog::drop_acknowledged_replays (uint64_t upto)
+{
+  size_t n = 0;
+  for (auto it = items_.begin (); it != items_.end ();)
+    {
+      if (it->replay && it->kind == OutgoingKind::AudioChunk && it->chunk_index <= upto)
+        {
+          account (*it, -1);
+          it = items_.erase (it);
+          n++;
+        }
+      else
+        ++it;
+    }
+  return n;
+}
+
 void
 Backlog::push_front (Outgoing item)
 {

@@ -56,6 +56,9 @@ public:
 
   const Outgoing &front () const { return items_.front (); }
   Outgoing pop_front ();
+  /* Removes replayed chunks the receiver has acknowledged (index <= @upto):
+   * they arrived before the connection died. Returns how many went. */
+  size_t drop_acknowledged_replays (uint64_t upto);
   /* Puts an item back at the head (a send that did not happen). */
   void push_front (Outgoing item);
   void clear ();

@@ -102,7 +102,16 @@ Chunker::push (const MuxerBuffer &buf, std::vector<Chunk> &out)
         cutting_by_time_ = true; /* clusters too rare: the caller warns once */
 
       bool cut;
-      if (cutting_by_time_)
+      /* Over the byte limit, cut before a muxer header buffer (they carry no
+       * duration: a cluster or block header), so a frame stays with its
+       * block header; the limit keeps a margin for the few bytes until one. */
+      const size_t held_bytes = current_.bytes.size () + buf.size;
+      const bool full = max_bytes_ > 0 && held_bytes > max_bytes_
+                        && current_.bytes.size () > (current_.starts_with_stream_header ? stream_header ().size () : 0)
+                        && (buf.duration == kNoTime || held_bytes > max_bytes_ + kMaxBytesMargin);
+      if (full)
+        cut = true;
+      else if (cutting_by_time_)
         cut = timed && held >= chunk_duration_;
       else if (cluster)
         cut = !timed || held >= chunk_duration_; /* untimed: one cluster per chunk */

@@ -43,6 +43,9 @@ class Chunker
 public:
   static constexpr int64_t kMinChunkDuration = 20 * 1000000LL;
   static constexpr int64_t kMaxChunkDuration = 10 * 1000000000LL;
+  /* How far past max_bytes a chunk may grow while waiting for a header
+   * buffer to cut before. */
+  static constexpr size_t kMaxBytesMargin = 1024;
 
   explicit Chunker (int64_t chunk_duration_ns);
 
@@ -69,6 +72,10 @@ public:
   bool cutting_by_time () const { return cutting_by_time_; }
 
   int64_t chunk_duration () const { return chunk_duration_; }
+  /* A chunk also closes (between buffers) once it would exceed this many
+   * bytes (by at most kMaxBytesMargin), so that its message fits the
+   * transport's frame limit. 0: none. */
+  void set_max_bytes (size_t max_bytes) { max_bytes_ = max_bytes; }
   const std::vector<uint8_t> &stream_header () const;
   /* HEADER buffers arriving after media started; they are not re-sent. */
   uint64_t late_header_buffers () const { return late_header_buffers_; }
@@ -79,6 +86,7 @@ private:
   void account_time (const MuxerBuffer &buf);
 
   int64_t chunk_duration_;
+  size_t max_bytes_ = 0;
   std::vector<uint8_t> header_buffers_;
   std::vector<uint8_t> caps_header_;
   bool media_started_ = false;

@@ -30,6 +30,9 @@ struct Outgoing
   /* Wall clock (ms since the epoch) when the chunk was completed or the
    * control was requested: the capture time that survives an outage. */
   int64_t created_ms = 0;
+  /* Monotonic time (us) when queued: what send latency is measured from. */
+  int64_t queued_us = 0;
+  bool replay = false; /* sent before, on a connection that died */
 };
 
 } // namespace wssac

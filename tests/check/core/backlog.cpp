@@ -134,6 +134,26 @@ GST_START_TEST (test_push_front_restores)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_acknowledged_replays_removed)
+{
+  Backlog b;
+  for (uint64_t i = 3; i < 6; i++)
+    {
+      Outgoing o = chunk (i);
+      o.replay = true;
+      b.push (std::move (o));
+    }
+  b.push (chunk (6));
+  fail_unless_equals_int (b.drop_acknowledged_replays (4), 2);
+  fail_unless_equals_int (b.audio_chunks (), 2);
+  fail_unless_equals_int64 (b.audio_bytes (), 1000);
+  fail_unless_equals_uint64 (b.pop_front ().chunk_index, 5);
+  /* Fresh chunks are never removed by an ack. */
+  fail_unless_equals_int (b.drop_acknowledged_replays (100), 0);
+  fail_unless_equals_uint64 (b.pop_front ().chunk_index, 6);
+}
+GST_END_TEST;
+
 static Suite *
 backlog_suite (void)
 {
@@ -146,6 +166,7 @@ backlog_suite (void)
   tcase_add_test (tc, test_controls_never_dropped_and_keep_order);
   tcase_add_test (tc, test_single_oversize_chunk_kept);
   tcase_add_test (tc, test_push_front_restores);
+  tcase_add_test (tc, test_acknowledged_replays_removed);
   return s;
 }
 

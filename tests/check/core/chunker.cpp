@@ -238,6 +238,29 @@ GST_START_TEST (test_duration_is_clamped)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_max_bytes_cuts_early)
+{
+  Feed f (1000);
+  f.chunker.set_max_bytes (800);
+  f.header (); /* 328 bytes, in chunk 0 */
+  f.media (0, 200, 20, 1000);
+  Chunk last;
+  fail_unless (f.chunker.finish (last));
+  f.chunks.push_back (last);
+  fail_unless (f.chunks.size () >= 8, "%zu chunks", f.chunks.size ());
+  for (const auto &c : f.chunks)
+    fail_unless (c.bytes.size () <= 800 + Chunker::kMaxBytesMargin, "chunk of %zu bytes", c.bytes.size ());
+  fail_unless (f.concat () == f.all);
+  /* A size cut never separates a 6-byte block header from its 50-byte
+   * frame: every chunk holds whole frames, plus maybe a 15-byte cluster. */
+  for (size_t i = 1; i < f.chunks.size (); i++)
+    {
+      size_t n = f.chunks[i].bytes.size ();
+      fail_unless (n % 56 == 0 || (n - 15) % 56 == 0, "chunk %zu: %zu bytes", i, n);
+    }
+}
+GST_END_TEST;
+
 static Suite *
 chunker_suite (void)
 {
@@ -253,6 +276,7 @@ chunker_suite (void)
   tcase_add_test (tc, test_drop_pending_resumes_at_cluster);
   tcase_add_test (tc, test_untimed_buffers_cut_per_cluster);
   tcase_add_test (tc, test_duration_is_clamped);
+  tcase_add_test (tc, test_max_bytes_cuts_early);
   return s;
 }
 
