@@ -1,0 +1,466 @@
+/* wssaudiochunk-ingest: receives many wssaudiochunk speakers on one
+ * WebSocket port and records every session to OUTDIR/SESSION.wav (16 kHz
+ * mono S16LE) plus OUTDIR/SESSION.json (the session's figures).
+ *
+ * One thread runs everything that is not GStreamer streaming: the
+ * IngestServer (libsoup) on the default GMainContext, the session writers'
+ * bus watches, the idle check and the signal handlers. */
+#include "file-names.h"
+#include "ingest-server.h"
+#include "session-writer.h"
+
+#include <gst/gst.h>
+#include <glib-unix.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace
+{
+
+constexpr int64_t kEosTimeoutMs = 10000;
+
+struct Options
+{
+  std::string address = "127.0.0.1";
+  int port = 8080;
+  std::string path = "/ws";
+  std::string output_dir = "./recordings";
+  gint64 max_message_size = 128 * 1024;
+  int reorder_wait_ms = 1000;
+  int idle_timeout_s = 30;
+  std::string port_file;
+  bool quiet = false;
+};
+
+struct Row
+{
+  std::string session_id;
+  std::string format;
+  wssac::SessionStats stats;
+  double seconds = 0.0;
+  std::string end_reason;
+  std::string status;
+};
+
+/* Client-chosen strings go to the terminal escaped. */
+std::string
+printable (const std::string &s)
+{
+  gchar *e = g_strescape (s.c_str (), nullptr);
+  std::string out (e);
+  g_free (e);
+  return out;
+}
+
+class IngestApp
+{
+public:
+  explicit IngestApp (Options options) : opt_ (std::move (options)) {}
+  ~IngestApp ()
+  {
+    if (idle_check_)
+      g_source_remove (idle_check_);
+    for (guint id : signal_sources_)
+      g_source_remove (id);
+    if (loop_)
+      g_main_loop_unref (loop_);
+  }
+
+  int run ();
+
+private:
+  void on_event (wssac::IngestEvent &&ev);
+  void end_writer (const std::string &session_id, const std::string &reason);
+  void on_writer_done (wssac_ingest::SessionWriter &w);
+  std::string unique_stem (const std::string &session_id);
+  void check_idle ();
+  void on_signal (int signum);
+  void maybe_quit ();
+  void print_table () const;
+  void progress (const char *fmt, ...) const G_GNUC_PRINTF (2, 3);
+
+  Options opt_;
+  wssac::IngestServer server_;
+  GMainLoop *loop_ = nullptr;
+  /* Sessions receiving audio, by id. */
+  std::map<std::string, std::unique_ptr<wssac_ingest::SessionWriter>> writers_;
+  /* Ended sessions whose pipeline is draining, with their final figures
+   * (taken at SessionEnded). Apart from writers_ so that a session id the
+   * core lets start again never meets its predecessor. */
+  struct Finishing
+  {
+    std::unique_ptr<wssac_ingest::SessionWriter> writer;
+    wssac::SessionStats stats;
+  };
+  std::map<const wssac_ingest::SessionWriter *, Finishing> finishing_;
+  std::set<std::string> stems_;
+  std::vector<Row> rows_;
+  bool shutting_down_ = false;
+  guint idle_check_ = 0;
+  std::vector<guint> signal_sources_;
+};
+
+void
+IngestApp::progress (const char *fmt, ...) const
+{
+  if (opt_.quiet)
+    return;
+  va_list args;
+  va_start (args, fmt);
+  gchar *text = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  fprintf (stdout, "%s\n", text);
+  fflush (stdout);
+  g_free (text);
+}
+
+std::string
+IngestApp::unique_stem (const std::string &session_id)
+{
+  const std::string base = wssac_ingest::sanitize_session_id (session_id);
+  std::string stem = base;
+  for (int n = 1;; n++)
+    {
+      gchar *wav = g_build_filename (opt_.output_dir.c_str (), (stem + ".wav").c_str (), nullptr);
+      gchar *json = g_build_filename (opt_.output_dir.c_str (), (stem + ".json").c_str (), nullptr);
+      /* Never overwrite: not another session's files of this run (two ids
+       * can sanitize alike), nor a recording left by an earlier run. */
+      bool taken = stems_.count (stem) || g_file_test (wav, G_FILE_TEST_EXISTS)
+                   || g_file_test (json, G_FILE_TEST_EXISTS);
+      g_free (wav);
+      g_free (json);
+      if (!taken)
+        break;
+      stem = base + "-" + std::to_string (n);
+    }
+  stems_.insert (stem);
+  return stem;
+}
+
+void
+IngestApp::on_event (wssac::IngestEvent &&ev)
+{
+  using wssac::IngestEventKind;
+  auto it = writers_.find (ev.session_id);
+  switch (ev.kind)
+    {
+    case IngestEventKind::SessionStarted:
+      {
+        if (it != writers_.end ())
+          return; /* cannot happen: the core ends a session before it restarts it */
+        auto w = std::make_unique<wssac_ingest::SessionWriter> (ev.session_id, opt_.output_dir,
+                                                                unique_stem (ev.session_id), kEosTimeoutMs);
+        progress ("session started: %s (%s) -> %s", printable (ev.session_id).c_str (),
+                  ev.format.empty () ? "format not known yet" : ev.format.c_str (), w->wav_path ().c_str ());
+        writers_[ev.session_id] = std::move (w);
+        break;
+      }
+    case IngestEventKind::Audio:
+      if (it == writers_.end ())
+        return;
+      if (ev.discont && ev.skipped_before > 0)
+        progress ("session %s: %" G_GUINT64_FORMAT " chunk(s) missing before chunk %" G_GUINT64_FORMAT,
+                  printable (ev.session_id).c_str (), ev.skipped_before, ev.chunk_index);
+      it->second->push (ev.format, ev.bytes, ev.discont);
+      break;
+    case IngestEventKind::Control:
+      if (it == writers_.end ())
+        return;
+      progress ("session %s: %s", printable (ev.session_id).c_str (), wssac::action_name (ev.action));
+      it->second->control (ev.action, ev.timestamp_ms);
+      break;
+    case IngestEventKind::SessionEnded:
+      end_writer (ev.session_id, ev.reason);
+      break;
+    }
+}
+
+void
+IngestApp::end_writer (const std::string &session_id, const std::string &reason)
+{
+  auto it = writers_.find (session_id);
+  if (it == writers_.end ())
+    return;
+  Finishing f;
+  f.writer = std::move (it->second);
+  writers_.erase (it);
+  /* Final now: nothing more is delivered for it. */
+  server_.core ().session_stats (session_id, f.stats);
+  wssac_ingest::SessionWriter *w = f.writer.get ();
+  finishing_[w] = std::move (f);
+  w->finish (reason, [this] (wssac_ingest::SessionWriter &done) { on_writer_done (done); });
+}
+
+void
+IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
+{
+  auto fit = finishing_.find (&w);
+  if (fit == finishing_.end ())
+    return;
+  const std::string id = w.session_id ();
+  Row row;
+  row.session_id = id;
+  row.stats = fit->second.stats;
+  row.format = w.format ().empty () ? row.stats.format : w.format ();
+  row.seconds = w.audio_seconds ();
+  row.end_reason = w.end_reason ();
+  std::string err;
+  if (!w.write_summary (row.stats, err))
+    g_printerr ("wssaudiochunk-ingest: session \"%s\": cannot write %s: %s\n", printable (id).c_str (),
+                w.json_path ().c_str (), err.c_str ());
+  row.status = w.error ().empty () ? (err.empty () ? "ok" : "no-summary") : "error";
+  const wssac::SessionStats &s = row.stats;
+  progress ("session ended: %s (%s): %" G_GUINT64_FORMAT " chunks, %" G_GUINT64_FORMAT " delivered, %"
+            G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " duplicates, %" G_GUINT64_FORMAT " gaps, %"
+            G_GUINT64_FORMAT " missing, %" G_GUINT64_FORMAT " rejected, %.3f s -> %s%s%s",
+            printable (id).c_str (), row.end_reason.c_str (), s.chunks, s.delivered, s.bytes, s.duplicates,
+            s.gaps, s.missing, s.rejected, row.seconds, w.has_wav () ? w.wav_path ().c_str () : "(no audio)",
+            w.error ().empty () ? "" : "; error: ", w.error ().c_str ());
+  rows_.push_back (std::move (row));
+  finishing_.erase (fit); /* destroys @w */
+  maybe_quit ();
+}
+
+void
+IngestApp::check_idle ()
+{
+  const int64_t now_ms = g_get_monotonic_time () / 1000; /* the IngestServer's clock */
+  std::vector<std::string> idle;
+  for (const auto &kv : writers_)
+    {
+      wssac::SessionStats s;
+      /* A connected speaker may be paused: only abandoned sessions time out. */
+      if (server_.core ().session_stats (kv.first, s) && !s.ended && !s.speaker_connected && s.last_ms >= 0
+          && now_ms - s.last_ms >= static_cast<int64_t> (opt_.idle_timeout_s) * 1000)
+        idle.push_back (kv.first);
+    }
+  for (const auto &id : idle)
+    {
+      progress ("session %s: no message for %d s, finishing it", printable (id).c_str (), opt_.idle_timeout_s);
+      server_.finish_session (id, "idle-timeout");
+    }
+}
+
+void
+IngestApp::on_signal (int signum)
+{
+  if (!shutting_down_)
+    {
+      shutting_down_ = true;
+      progress ("%s: finishing %zu session(s)", signum == SIGINT ? "SIGINT" : "SIGTERM",
+                writers_.size () + finishing_.size ());
+      server_.finish_all ("shutdown");
+      server_.stop ();
+      /* finish_all ended them all; whatever did not end still gets its
+       * WAV and summary. */
+      std::vector<std::string> left;
+      for (const auto &kv : writers_)
+        left.push_back (kv.first);
+      for (const auto &id : left)
+        end_writer (id, "shutdown");
+    }
+  else
+    {
+      progress ("%s again: not waiting for the pipelines", signum == SIGINT ? "SIGINT" : "SIGTERM");
+      for (auto &kv : finishing_)
+        kv.second.writer->abort ("interrupted");
+    }
+  maybe_quit ();
+}
+
+void
+IngestApp::maybe_quit ()
+{
+  if (shutting_down_ && writers_.empty () && finishing_.empty ())
+    g_main_loop_quit (loop_);
+}
+
+void
+IngestApp::print_table () const
+{
+  std::vector<const Row *> sorted;
+  for (const auto &r : rows_)
+    sorted.push_back (&r);
+  std::sort (sorted.begin (), sorted.end (),
+             [] (const Row *a, const Row *b) { return a->session_id < b->session_id; });
+  int width = 7;
+  for (const Row *r : sorted)
+    width = std::max (width, static_cast<int> (printable (r->session_id).size ()));
+  printf ("%-*s %-9s %7s %9s %8s %5s %7s %8s %8s %-14s %s\n", width, "SESSION", "FORMAT", "CHUNKS", "DELIVERED",
+          "BYTES", "GAPS", "MISSING", "REJECTED", "SECONDS", "END", "STATUS");
+  for (const Row *r : sorted)
+    printf ("%-*s %-9s %7" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %5" G_GUINT64_FORMAT
+            " %7" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %8.3f %-14s %s\n",
+            width, printable (r->session_id).c_str (), r->format.empty () ? "-" : r->format.c_str (),
+            r->stats.chunks, r->stats.delivered, r->stats.bytes, r->stats.gaps, r->stats.missing,
+            r->stats.rejected, r->seconds, r->end_reason.c_str (), r->status.c_str ());
+  fflush (stdout);
+}
+
+int
+IngestApp::run ()
+{
+  if (g_mkdir_with_parents (opt_.output_dir.c_str (), 0755) != 0)
+    {
+      g_printerr ("wssaudiochunk-ingest: cannot create %s: %s\n", opt_.output_dir.c_str (), g_strerror (errno));
+      return 1;
+    }
+
+  wssac::IngestServerConfig config;
+  config.address = opt_.address;
+  config.port = static_cast<unsigned> (opt_.port);
+  config.path = opt_.path;
+  config.max_message_size = static_cast<size_t> (opt_.max_message_size);
+  /* base64 carries 3 bytes in 4: let the decoded audio fill the frame. */
+  config.core.limits.max_audio_bytes = config.max_message_size / 4 * 3;
+  config.core.reassembly.max_wait_ms = opt_.reorder_wait_ms;
+
+  loop_ = g_main_loop_new (g_main_context_default (), FALSE);
+  std::string error;
+  if (!server_.start (g_main_context_default (), config,
+                      [this] (wssac::IngestEvent &&ev) { on_event (std::move (ev)); }, error))
+    {
+      g_printerr ("wssaudiochunk-ingest: %s\n", error.c_str ());
+      return 1;
+    }
+  const unsigned port = server_.port ();
+  if (!opt_.port_file.empty ())
+    {
+      std::string text = std::to_string (port) + "\n";
+      GError *err = nullptr;
+      if (!g_file_set_contents (opt_.port_file.c_str (), text.c_str (), -1, &err))
+        {
+          g_printerr ("wssaudiochunk-ingest: cannot write %s: %s\n", opt_.port_file.c_str (), err->message);
+          g_error_free (err);
+          return 1;
+        }
+    }
+  const bool v6 = opt_.address.find (':') != std::string::npos;
+  progress ("listening on ws://%s%s%s:%u%s, recording to %s", v6 ? "[" : "", opt_.address.c_str (), v6 ? "]" : "",
+            port, opt_.path.c_str (), opt_.output_dir.c_str ());
+
+  struct SignalData
+  {
+    IngestApp *app;
+    int signum;
+  };
+  static SignalData sig_data[2];
+  sig_data[0] = { this, SIGINT };
+  sig_data[1] = { this, SIGTERM };
+  for (SignalData &d : sig_data)
+    signal_sources_.push_back (g_unix_signal_add (
+        d.signum,
+        [] (gpointer p) -> gboolean {
+          auto *sd = static_cast<SignalData *> (p);
+          sd->app->on_signal (sd->signum);
+          return G_SOURCE_CONTINUE;
+        },
+        &d));
+
+  if (opt_.idle_timeout_s > 0)
+    {
+      guint period_ms = static_cast<guint> (std::min (1000, opt_.idle_timeout_s * 250));
+      idle_check_ = g_timeout_add (period_ms, [] (gpointer p) -> gboolean {
+        static_cast<IngestApp *> (p)->check_idle ();
+        return G_SOURCE_CONTINUE;
+      }, this);
+    }
+
+  g_main_loop_run (loop_);
+
+  print_table ();
+  return 0;
+}
+
+} // namespace
+
+int
+main (int argc, char **argv)
+{
+  Options opt;
+  gchar *address = nullptr, *path = nullptr, *output_dir = nullptr, *port_file = nullptr;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
+    { "path", 0, 0, G_OPTION_ARG_STRING, &path, "WebSocket path (default /ws)", "PATH" },
+    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
+      "Directory for SESSION.wav and SESSION.json (default ./recordings)", "DIR" },
+    { "max-message-size", 0, 0, G_OPTION_ARG_INT64, &opt.max_message_size,
+      "Largest WebSocket message accepted, in bytes (default 131072)", "BYTES" },
+    { "reorder-wait-ms", 0, 0, G_OPTION_ARG_INT, &opt.reorder_wait_ms,
+      "How long a missing chunk is waited for before it is given up (default 1000)", "MS" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt.idle_timeout_s,
+      "Seconds a session whose speaker disconnected may stay silent before it is finished (default 30; 0: never)", "SECONDS" },
+    { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &port_file,
+      "Write the bound port number to FILE once listening", "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress lines (errors and the final table still)",
+      nullptr },
+    { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
+  };
+  GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
+  g_option_context_set_summary (ctx,
+                                "Serves wssaudiochunk speakers (JSON audioChunk messages over WebSocket) on one "
+                                "port,\nany number of sessions at once, and records each session to\n"
+                                "OUTDIR/SESSION.wav (16 kHz mono 16-bit) and OUTDIR/SESSION.json.\n"
+                                "SIGINT/SIGTERM finish every session, print a table and exit.");
+  g_option_context_add_main_entries (ctx, entries, nullptr);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  GError *err = nullptr;
+  if (!g_option_context_parse (ctx, &argc, &argv, &err))
+    {
+      g_printerr ("wssaudiochunk-ingest: %s\n", err->message);
+      g_error_free (err);
+      g_option_context_free (ctx);
+      return 2;
+    }
+  g_option_context_free (ctx);
+
+  if (address)
+    opt.address = address;
+  if (path)
+    opt.path = path;
+  if (output_dir)
+    opt.output_dir = output_dir;
+  if (port_file)
+    opt.port_file = port_file;
+  opt.quiet = quiet;
+  g_free (address);
+  g_free (path);
+  g_free (output_dir);
+  g_free (port_file);
+
+  const char *bad = nullptr;
+  if (argc > 1)
+    bad = "unexpected arguments";
+  else if (opt.port < 0 || opt.port > 65535)
+    bad = "--port must be 0..65535";
+  else if (opt.path.empty () || opt.path[0] != '/')
+    bad = "--path must start with /";
+  else if (opt.max_message_size < 1024 || opt.max_message_size > G_GINT64_CONSTANT (64) * 1024 * 1024)
+    bad = "--max-message-size must be 1024..67108864";
+  else if (opt.reorder_wait_ms < 0)
+    bad = "--reorder-wait-ms must be >= 0";
+  else if (opt.idle_timeout_s < 0 || opt.idle_timeout_s > 24 * 3600)
+    bad = "--idle-timeout must be 0..86400";
+  else if (opt.output_dir.empty ())
+    bad = "--output-dir must not be empty";
+  if (bad)
+    {
+      g_printerr ("wssaudiochunk-ingest: %s (see --help)\n", bad);
+      return 2;
+    }
+
+  setvbuf (stdout, nullptr, _IOLBF, 0);
+  IngestApp app (std::move (opt));
+  return app.run ();
+}
