@@ -37,13 +37,13 @@ else
 fi
 
 # -m prints the sink's bus messages: one per chunk sent, and the final count.
-gst-launch-1.0 -q -m $source ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
+gst-launch-1.0 -m $source ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
   ! opusenc bitrate=16000 ! webmmux streamable=true min-cluster-duration=250000000 \
   ! wssaudiochunksink location="$url" session-id="$session" end-session-on-eos=true \
   > "$out/speaker.log" 2>&1 || { echo "demo: the speaker pipeline failed:"; tail -20 "$out/speaker.log"; exit 1; }
 
 sent=$(grep -c 'wss-audio-chunk-sent' "$out/speaker.log" || true)
-bytes=$(grep -o ' size=(uint)[0-9]*' "$out/speaker.log" | awk -F')' '{s += $2} END {print s + 0}')
+bytes=$( (grep -o ' size=(uint)[0-9]*' "$out/speaker.log" || true) | awk -F')' '{s += $2} END {print s + 0}')
 echo "demo: sent $sent chunks ($bytes bytes of WebM/Opus) for session $session"
 
 # The speaker ended the session; give the server a moment, then stop it.
