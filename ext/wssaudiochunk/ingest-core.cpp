@@ -451,6 +451,7 @@ IngestCore::session_stats (const std::string &session_id, SessionStats &out) con
     }
   const Session &s = *sit->second;
   out = s.stats;
+  out.speaker_connected = s.owner != 0;
   ReassemblerStats rs = s.reassembler.stats ();
   out.duplicates = rs.duplicates;
   out.late = rs.late;

@@ -73,6 +73,7 @@ struct SessionStats
   uint64_t controls = 0;
   uint64_t takeovers = 0;    /* reconnects of the speaker */
   bool ended = false;
+  bool speaker_connected = false; /* a connection speaks for it now */
   int64_t first_ms = -1, last_ms = -1;
 };
 

@@ -231,6 +231,14 @@ IngestServer::stop ()
   p->context = nullptr;
 }
 
+void
+IngestServer::close_all (unsigned short code, const char *reason)
+{
+  for (auto &kv : impl_->conns)
+    if (soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (kv.second, code, reason);
+}
+
 unsigned
 IngestServer::port () const
 {

@@ -42,6 +42,9 @@ public:
               std::string &error);
   /* Closes every connection (1001 going away) and stops listening. */
   void stop ();
+  /* Closes every connection with @code, keeps listening (maintenance,
+   * load shedding; the fault tests use it). */
+  void close_all (unsigned short code, const char *reason = "closing");
 
   unsigned port () const;
   /* Ends every session: pending audio is delivered, then SessionEnded. */

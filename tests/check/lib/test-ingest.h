@@ -1,0 +1,56 @@
+/* Test helper: our IngestServer on a thread of its own, recording every
+ * delivered chunk across restarts (a restart loses the server's state, as a
+ * crashed and restarted process would). */
+#pragma once
+
+#include "ingest-server.h"
+
+#include <glib.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+class TestIngest
+{
+public:
+  explicit TestIngest (unsigned ack_every = 4) : ack_every_ (ack_every) {}
+  ~TestIngest () { stop (); }
+
+  /* @port 0 picks one the first time; restarts reuse it. */
+  void start (unsigned port = 0);
+  void stop ();
+  void restart () { stop (), start (port_); }
+  unsigned port () const { return port_; }
+  std::string url () const { return "ws://127.0.0.1:" + std::to_string (port_) + "/ws"; }
+  /* Closes every connection with @code (1001 going away, 1011 server error). */
+  void close_all (unsigned short code);
+
+  /* Audio delivered, by chunkIndex (a chunk delivered by two incarnations
+   * counts once here, and in deliveries() twice). */
+  std::map<uint64_t, std::vector<uint8_t>> chunks () const;
+  size_t deliveries () const;
+  size_t session_ends () const;
+  unsigned incarnations () const { return incarnations_; }
+  bool wait_for_end (int64_t timeout_ms) const;
+
+private:
+  void run_on_thread (std::function<void ()> fn);
+
+  unsigned ack_every_;
+  unsigned port_ = 0;
+  unsigned incarnations_ = 0;
+  std::thread thread_;
+  GMainContext *context_ = nullptr;
+  GMainLoop *loop_ = nullptr;
+  wssac::IngestServer *server_ = nullptr;
+
+  mutable std::mutex lock_;
+  mutable std::condition_variable cond_;
+  std::map<uint64_t, std::vector<uint8_t>> chunks_;
+  size_t deliveries_ = 0;
+  size_t ends_ = 0;
+};
