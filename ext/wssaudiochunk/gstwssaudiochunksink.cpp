@@ -17,7 +17,9 @@
  *      "timestamp":<epoch ms>,"format":"webm-opus","chunkIndex":N,"originalSize":<bytes>}
  *
  * The first chunk begins with the stream header, and every later one with a
- * cluster, so a receiver can decode the concatenation. Network I/O runs on a
+ * cluster (unless clusters come too rarely, or a chunk must be cut early to
+ * fit #GstWssAudioChunkSink:max-message-size), so a receiver can decode the
+ * concatenation. chunkIndex counts from 0 for the life of the element. Network I/O runs on a
  * libsoup thread of its own: the streaming thread never waits on the
  * network. A lost connection is re-established with backoff while chunks wait
  * in a bounded backlog; anything the bound drops is counted in
@@ -34,7 +36,8 @@
  * ## Messages
  * * `wss-audio-chunk-sent`: chunk-index (guint64), size (guint, audio bytes),
  *   encoded-size (guint, bytes of the text frame), timestamp (gint64, epoch ms).
- * * `wss-audio-chunk-stream-start`: session-id, location. Posted once connected.
+ * * `wss-audio-chunk-stream-start`: session-id, location. Posted once started
+ *   (connected, unless #GstWssAudioChunkSink:async-connect is set).
  * * `wss-audio-chunk-stream-stop`: session-id, chunks-sent, chunks-dropped, reason
  *   ("eos", "stopped" or "error").
  * * `wss-audio-chunk-connection`: state ("connecting", "connected",
@@ -185,7 +188,7 @@ struct _GstWssAudioChunkSinkPrivate
   std::string caps_format;
   std::string session_id; /* copied at start */
   std::string location;
-  guint64 next_index = 0;
+  guint64 next_index = 0; /* for the life of the element, across restarts */
   gboolean post_messages = TRUE;
   gboolean warned_time_cuts = FALSE;
   gboolean stream_stopped = FALSE;
@@ -907,7 +910,6 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
                  - 4096 * 4 / 3;
   priv->chunker->set_max_bytes (room > 0 ? static_cast<size_t> (room) * 3 / 4 : 1);
   priv->header_passed = FALSE;
-  priv->next_index = 0;
   priv->warned_time_cuts = FALSE;
   priv->stream_stopped = FALSE;
   priv->fatal = false;

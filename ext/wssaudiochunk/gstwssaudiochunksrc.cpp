@@ -27,7 +27,8 @@
  * Control actions become element messages and custom downstream events
  * named `wss-audio-chunk-control` (action, session-id, timestamp);
  * `endSession` becomes EOS unless #GstWssAudioChunkSrc:eos-on-end-session
- * is off.
+ * is off; then the element keeps listening and the next session to speak takes
+ * over (an ended session id cannot start again).
  *
  * ## Example launch line (the seed's Phase 2: WebM to 16 kHz mono PCM)
  * |[
@@ -357,7 +358,7 @@ make_stats_on_server (GstWssAudioChunkSrc *self)
   for (const auto &kv : is.rejected_by_code)
     gst_structure_set (st, ("rejected-" + kv.first).c_str (), G_TYPE_UINT64, (guint64) kv.second, NULL);
   wssac::SessionStats ss;
-  if (!core.locked_session ().empty () && core.session_stats (core.locked_session (), ss))
+  if (!core.last_session ().empty () && core.session_stats (core.last_session (), ss))
     gst_structure_set (st,
         "session-id", G_TYPE_STRING, ss.session_id.c_str (),
         "chunks", G_TYPE_UINT64, (guint64) ss.chunks,

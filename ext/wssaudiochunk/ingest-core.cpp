@@ -167,6 +167,9 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
     }
   waiting_.erase (&s);
   sessions_.erase (id);
+  /* A single-session receiver that keeps listening takes the next session. */
+  if (config_.single_session && locked_session_ == id)
+    locked_session_.clear ();
 }
 
 void
@@ -285,7 +288,7 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
       s = fresh.get ();
       sessions_[sid] = std::move (fresh);
       if (config_.single_session)
-        locked_session_ = sid;
+        locked_session_ = last_session_ = sid;
       IngestEvent ev;
       ev.kind = IngestEventKind::SessionStarted;
       ev.session_id = sid;
@@ -342,16 +345,17 @@ IngestCore::too_big (Connection &c, size_t length, IngestOutput &out)
 {
   if (length <= config_.max_message_size)
     return false;
+  /* Not a bad-message count: an oversize message always closes, with 1009. */
+  stats_.rejected++;
+  stats_.rejected_by_code["message-too-big"]++;
   auto sit = sessions_.find (c.session);
-  reject (c, sit == sessions_.end () ? nullptr : sit->second.get (), "message-too-big",
-          std::to_string (length) + "-byte message over the " + std::to_string (config_.max_message_size)
-              + "-byte limit",
-          -1, out);
-  if (!c.closing)
-    {
-      c.closing = true;
-      out.closes.push_back ({ c.id, 1009, "message too big" });
-    }
+  if (sit != sessions_.end ())
+    sit->second->stats.rejected++;
+  out.replies.push_back ({ c.id, error_reply ("message-too-big",
+                                              std::to_string (length) + "-byte message over the "
+                                                  + std::to_string (config_.max_message_size) + "-byte limit") });
+  c.closing = true;
+  out.closes.push_back ({ c.id, 1009, "message too big" });
   return true;
 }
 

@@ -153,8 +153,10 @@ public:
   void finish_all (const std::string &reason, IngestOutput &out);
 
   std::vector<std::string> session_ids () const;
-  /* single_session: the session the receiver locked on to, if any. */
+  /* single_session: the session the receiver is locked on to (empty once it
+   * ended), and the last one it was locked on to. */
   const std::string &locked_session () const { return locked_session_; }
+  const std::string &last_session () const { return last_session_; }
   bool session_stats (const std::string &session_id, SessionStats &out) const;
   IngestStats stats () const;
 
@@ -180,6 +182,7 @@ private:
   std::map<std::string, SessionStats> ended_;
   std::deque<std::string> ended_order_;
   std::string locked_session_;
+  std::string last_session_;
   IngestStats stats_;
 };
 

@@ -31,7 +31,34 @@ struct IngestServer::Impl
   {
     Impl *impl;
     ConnectionId id;
+    int64_t last_rx_ms;
   };
+  GSource *watchdog = nullptr;
+
+  static gboolean on_watchdog (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    int64_t now = now_ms ();
+    int64_t limit = static_cast<int64_t> (self->config.peer_timeout_s) * 1000;
+    std::vector<SoupWebsocketConnection *> dead;
+    for (auto &kv : self->conns)
+      {
+        auto *cd = static_cast<ConnData *> (g_object_get_data (G_OBJECT (kv.second), "wssac-conn"));
+        if (cd && now - cd->last_rx_ms > limit)
+          dead.push_back (kv.second);
+      }
+    for (auto *c : dead)
+      {
+        GST_INFO ("closing a connection silent for over %u s", self->config.peer_timeout_s);
+        g_io_stream_close (soup_websocket_connection_get_io_stream (c), nullptr, nullptr);
+      }
+    return G_SOURCE_CONTINUE;
+  }
+
+  static void on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
+  {
+    static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
+  }
 
   void apply (IngestOutput &out)
   {
@@ -97,7 +124,9 @@ struct IngestServer::Impl
     g_object_ref (conn);
     soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * self->config.max_message_size);
     self->conns[id] = conn;
-    auto *cd = new ConnData{ self, id };
+    auto *cd = new ConnData{ self, id, now_ms () };
+    soup_websocket_connection_set_keepalive_interval (conn, self->config.keepalive_interval_s);
+    g_signal_connect (conn, "pong", G_CALLBACK (on_pong), cd);
     g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) { delete static_cast<ConnData *> (p); });
     g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);
     g_signal_connect (conn, "closed", G_CALLBACK (on_closed), cd);
@@ -118,6 +147,7 @@ struct IngestServer::Impl
   {
     auto *cd = static_cast<ConnData *> (data);
     Impl *self = cd->impl;
+    cd->last_rx_ms = now_ms ();
     gsize size = 0;
     const char *bytes = static_cast<const char *> (g_bytes_get_data (message, &size));
     IngestOutput out;
@@ -195,6 +225,12 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->port = uris ? g_uri_get_port (static_cast<GUri *> (uris->data)) : config.port;
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   GST_INFO ("listening on ws://%s:%u%s", config.address.c_str (), p->port, config.path.c_str ());
+  if (config.peer_timeout_s > 0)
+    {
+      p->watchdog = g_timeout_source_new_seconds (1);
+      g_source_set_callback (p->watchdog, Impl::on_watchdog, p, nullptr);
+      g_source_attach (p->watchdog, p->context);
+    }
   return true;
 }
 
@@ -204,12 +240,13 @@ IngestServer::stop ()
   Impl *p = impl_;
   if (!p->server)
     return;
-  if (p->deadline)
-    {
-      g_source_destroy (p->deadline);
-      g_source_unref (p->deadline);
-      p->deadline = nullptr;
-    }
+  for (GSource **src : { &p->deadline, &p->watchdog })
+    if (*src)
+      {
+        g_source_destroy (*src);
+        g_source_unref (*src);
+        *src = nullptr;
+      }
   auto conns = p->conns;
   for (auto &kv : conns)
     {

@@ -24,6 +24,11 @@ struct IngestServerConfig
    * gets an error reply and a 1009 close. libsoup itself drops, without a
    * close frame, anything over four times this, before buffering it. */
   size_t max_message_size = 128 * 1024;
+  /* Pings to every speaker; one that answers nothing (no pong, no message)
+   * for peer_timeout_s is closed, so a dead speaker does not keep its
+   * session claimed while it reconnects. 0: off. */
+  unsigned keepalive_interval_s = 10;
+  unsigned peer_timeout_s = 30;
   IngestConfig core;
 };
 

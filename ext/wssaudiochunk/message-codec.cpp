@@ -91,7 +91,8 @@ get_int (JsonObject *obj, const char *name, int64_t &out, DecodeResult &err, boo
       if (t == G_TYPE_DOUBLE)
         {
           double d = json_node_get_double (node);
-          if (d == static_cast<double> (static_cast<int64_t> (d)))
+          /* Range first: casting an out-of-range double is undefined. */
+          if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == static_cast<double> (static_cast<int64_t> (d)))
             {
               out = static_cast<int64_t> (d);
               return true;

@@ -52,7 +52,8 @@ struct AudioChunkFields
  *  "format":..,"chunkIndex":..,"originalSize":..} */
 std::string encode_audio_chunk (const AudioChunkFields &fields);
 
-/* The receiver's acknowledgement: every chunk up to @chunk_index arrived.
+/* The receiver's acknowledgement: every chunk up to @chunk_index arrived, or
+ * was given up as a gap (so the sender need not replay it).
  * {"action":"ack","sessionId":..,"chunkIndex":N} */
 std::string encode_ack (const std::string &session_id, uint64_t chunk_index);
 

@@ -113,6 +113,14 @@ struct WssClientTransport::Impl
   GSource *timer = nullptr;    /* connect timeout or retry delay */
   GSource *watchdog = nullptr; /* dead-peer check, once a second */
   GSource *resume = nullptr;   /* retry a flush paused by backpressure */
+  GSource *pending_source = nullptr;
+  enum class PendingAction
+  {
+    None,
+    Reconnect,
+    GiveUp,
+  } pending_action = PendingAction::None; /* decided by a server reply */
+  std::string pending_detail;
   bool connect_timed_out = false;
   std::thread thread;
   RetryPolicy retry{ RetryConfig () };
@@ -167,6 +175,7 @@ struct WssClientTransport::Impl
     destroy_source (&timer);
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&pending_source);
     if (cancellable)
       g_cancellable_cancel (cancellable);
     /* Let a cancelled connect callback run before the session goes. */
@@ -346,11 +355,14 @@ struct WssClientTransport::Impl
     ever_connected = true;
     {
       std::lock_guard<std::mutex> g (lock);
+      /* The first chunk on every connection that is not chunk 0 (which holds
+       * it anyway) carries the stream header: a receiver that lost its state,
+       * or never saw chunk 0, can still decode from there. */
+      header_due = true;
       if (reconnect)
         {
           stats.reconnects++;
           requeue_unacked_locked ();
-          header_due = true;
         }
       else
         {
@@ -473,9 +485,55 @@ struct WssClientTransport::Impl
         self->stats.last_error = "server: " + reply.code + ": " + reply.message;
         GST_WARNING ("%s refused a message: %s (%s)", self->config.uri.c_str (), reply.code.c_str (),
                      reply.message.c_str ());
+        if (reply.code == "session-claimed")
+          {
+            /* The server still holds our previous, dead connection: retry
+             * later; what it refused is unacknowledged and will be replayed. */
+            self->pending_action = PendingAction::Reconnect;
+            self->pending_detail = reply.message;
+          }
+        else if (reply.code == "session-ended")
+          {
+            self->pending_action = PendingAction::GiveUp;
+            self->pending_detail = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
+          }
       }
     else
       GST_DEBUG ("server says: %.*s", (int) MIN (size, 512), text);
+    if (self->pending_action != PendingAction::None && !self->pending_source)
+      self->pending_source = self->attach_timeout (0, on_pending_action);
+  }
+
+  static gboolean on_pending_action (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    g_source_unref (self->pending_source);
+    self->pending_source = nullptr;
+    PendingAction action;
+    std::string detail;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      action = self->pending_action;
+      detail = self->pending_detail;
+      self->pending_action = PendingAction::None;
+    }
+    if (!self->conn)
+      return G_SOURCE_REMOVE;
+    if (action == PendingAction::GiveUp)
+      {
+        self->drop_connection ();
+        self->give_up (detail);
+      }
+    else if (action == PendingAction::Reconnect)
+      {
+        self->drop_connection ();
+        {
+          std::lock_guard<std::mutex> g (self->lock);
+          self->requeue_unacked_locked ();
+        }
+        self->schedule_retry ("session claimed by another connection: " + detail);
+      }
+    return G_SOURCE_REMOVE;
   }
 
   static void on_closed (SoupWebsocketConnection *c, gpointer data)
@@ -601,6 +659,13 @@ struct WssClientTransport::Impl
         text = encode_control (action, config.session_id, item.created_ms, item.reason);
       }
 
+    if (text.size () > config.max_message_size && !is_chunk)
+      {
+        GST_WARNING ("%s message of %zu bytes over max-message-size: not sent", item.action.c_str (), text.size ());
+        std::lock_guard<std::mutex> g (lock);
+        stats.last_error = item.action + " message over max-message-size: not sent";
+        return;
+      }
     if (text.size () > config.max_message_size)
       {
         /* One frame over the gateway's limit closes the connection (1009)

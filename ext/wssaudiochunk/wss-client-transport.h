@@ -4,9 +4,9 @@
  * and the streaming thread must never wait on the network: so this class owns
  * a thread running its own GMainContext, the SoupSession and the connection.
  * The element hands it finished messages through a bounded Backlog; the
- * thread encodes each one (the seed's timestamp is "when handed to the
- * socket") and sends it while the connection is open, reconnecting with
- * backoff when it is not.
+ * thread encodes each one (an audio chunk's timestamp is when it is handed to
+ * the socket, a control's when it was requested) and sends it while the
+ * connection is open, reconnecting with backoff when it is not.
  */
 #pragma once
 

@@ -839,7 +839,11 @@ GST_START_TEST (test_single_session_locks)
   expect_error (rig.chunk (2, "second", 0), 2, "wrong-session", 0);
   IngestOutput out = rig.control (3, Action::EndSession, "first", "done");
   fail_unless_equals_int (out.events.size (), 1);
-  expect_error (rig.chunk (2, "second", 0), 2, "wrong-session", 0);
+  /* Once it ended, the receiver takes the next session that speaks. */
+  expect_started (rig.chunk (2, "second", 0), "second", "webm-opus", true);
+  expect_error (rig.chunk (3, "first", 2), 3, "wrong-session", 2);
+  fail_unless_equals_string (rig.core.last_session ().c_str (), "second");
+  rig.control (2, Action::EndSession, "second", "done");
 
   /* The ended session is gone from the live list, its figures remain. */
   fail_unless (rig.core.session_ids ().empty ());

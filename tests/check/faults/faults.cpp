@@ -363,6 +363,29 @@ GST_START_TEST (test_network_drops_without_acks)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_half_open_connection)
+{
+  /* The path dies silently: neither side sees a close. The sink's watchdog
+   * replaces its connection; the server still holds the old one and refuses
+   * the session ("session-claimed") until its own watchdog drops it; the
+   * sink keeps retrying and replays what was refused. */
+  TestIngest ingest (4, 4);
+  ingest.start ();
+  FaultProxy proxy (ingest.port ());
+  Outcome o;
+  stream_through ("ws://127.0.0.1:" + std::to_string (proxy.port ()) + "/ws", 14,
+      "keepalive-interval=1 keepalive-timeout=3", ingest,
+      [&] (Timeline &tl, GstElement *, Outcome &) {
+        tl.at (2);
+        proxy.blackhole_existing ();
+      },
+      o);
+  fail_unless (o.reconnects >= 1);
+  check_complete (o);
+  check_and_report ("path goes silent (half-open)", "3-4 s detection", o, 14.0);
+}
+GST_END_TEST;
+
 static Suite *
 faults_suite (void)
 {
@@ -378,6 +401,7 @@ faults_suite (void)
   tcase_add_test (tc, test_stalled_reads);
   tcase_add_test (tc, test_backlog_overflow_is_counted);
   tcase_add_test (tc, test_network_drops_without_acks);
+  tcase_add_test (tc, test_half_open_connection);
   return s;
 }
 

@@ -92,17 +92,20 @@ FaultProxy::accept_loop ()
       std::lock_guard<std::mutex> g (lock_);
       open_fds_.push_back (client);
       open_fds_.push_back (backend);
-      pumps_.emplace_back ([this, client, backend] { pump (client, backend); });
+      unsigned gen = next_generation_++;
+      pumps_.emplace_back ([this, client, backend, gen] { pump (client, backend, gen); });
     }
 }
 
 void
-FaultProxy::pump (int client, int backend)
+FaultProxy::pump (int client, int backend, unsigned generation)
 {
   char buf[16384];
   while (!stopping_)
     {
-      pollfd p[2] = { { client, static_cast<short> (stalled_ ? 0 : POLLIN), 0 }, { backend, POLLIN, 0 } };
+      bool dead = generation < blackhole_below_;
+      pollfd p[2] = { { client, static_cast<short> (stalled_ || dead ? 0 : POLLIN), 0 },
+                      { backend, static_cast<short> (dead ? 0 : POLLIN), 0 } };
       int n = poll (p, 2, 50);
       if (n < 0)
         break;

@@ -26,13 +26,16 @@ public:
   void cut_all ();
   /* While set, bytes from clients are not read. */
   void set_stalled (bool stalled) { stalled_ = stalled; }
+  /* The connections open now go silent both ways without closing (a dead
+   * path: the server still thinks its peer is there); new ones work. */
+  void blackhole_existing () { blackhole_below_ = next_generation_.load (); }
   /* While set, new connections get "503 Service Unavailable". */
   void set_refusing (bool refusing) { refusing_ = refusing; }
   unsigned connections () const { return connections_; }
 
 private:
   void accept_loop ();
-  void pump (int client, int backend);
+  void pump (int client, int backend, unsigned generation);
 
   int listen_fd_ = -1;
   unsigned port_ = 0;
@@ -42,6 +45,8 @@ private:
   std::atomic<bool> stalled_{ false };
   std::atomic<bool> refusing_{ false };
   std::atomic<unsigned> connections_{ 0 };
+  std::atomic<unsigned> next_generation_{ 1 };
+  std::atomic<unsigned> blackhole_below_{ 0 };
   std::thread acceptor_;
   std::mutex lock_;
   std::vector<std::thread> pumps_;

@@ -17,6 +17,8 @@ TestIngest::start (unsigned port)
     wssac::IngestServerConfig config;
     config.port = port;
     config.core.ack_every = ack_every_;
+    config.peer_timeout_s = peer_timeout_s_;
+    config.keepalive_interval_s = peer_timeout_s_ < 10 ? 1 : 10;
     config.core.reassembly.max_wait_ms = 500;
     bool ok = false;
     /* The port may still be held by the previous incarnation for a moment. */

@@ -17,7 +17,10 @@
 class TestIngest
 {
 public:
-  explicit TestIngest (unsigned ack_every = 4) : ack_every_ (ack_every) {}
+  explicit TestIngest (unsigned ack_every = 4, unsigned peer_timeout_s = 30)
+      : ack_every_ (ack_every), peer_timeout_s_ (peer_timeout_s)
+  {
+  }
   ~TestIngest () { stop (); }
 
   /* @port 0 picks one the first time; restarts reuse it. */
@@ -41,6 +44,7 @@ private:
   void run_on_thread (std::function<void ()> fn);
 
   unsigned ack_every_;
+  unsigned peer_timeout_s_;
   unsigned port_ = 0;
   unsigned incarnations_ = 0;
   std::thread thread_;
