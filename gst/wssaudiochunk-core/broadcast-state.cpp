@@ -1,0 +1,174 @@
+#include "broadcast-state.h"
+
+#include <utility>
+
+namespace wssac
+{
+
+Outgoing
+BroadcastState::control (const char *action, int64_t now_ms, const std::string &reason)
+{
+  Outgoing o;
+  o.kind = OutgoingKind::Control;
+  o.action = action;
+  o.reason = reason;
+  o.created_ms = now_ms;
+  return o;
+}
+
+/* Controls before the first chunk wait for it; an opposite request cancels
+ * the waiting one. */
+void
+BroadcastState::emit (BroadcastEffects &fx, Outgoing c)
+{
+  if (started_)
+    {
+      fx.send.push_back (std::move (c));
+      return;
+    }
+  if (!deferred_.empty ())
+    {
+      const std::string &last = deferred_.back ().action;
+      if ((last == "pauseBroadcast" && c.action == "resumeBroadcast")
+          || (last == "muteBroadcast" && c.action == "unmuteBroadcast"))
+        {
+          deferred_.pop_back ();
+          return;
+        }
+    }
+  deferred_.push_back (std::move (c));
+}
+
+/* The first chunk is out: what waited for it follows. */
+void
+BroadcastState::start (BroadcastEffects &fx)
+{
+  if (started_)
+    return;
+  started_ = true;
+  for (auto &c : deferred_)
+    fx.send.push_back (std::move (c));
+  deferred_.clear ();
+}
+
+void
+BroadcastState::release_held (BroadcastEffects &fx)
+{
+  if (held_.empty ())
+    return;
+  for (auto &item : held_)
+    fx.send.push_back (std::move (item));
+  held_.clear ();
+  held_time_ = 0;
+  start (fx);
+}
+
+void
+BroadcastState::finish (BroadcastEffects &fx, bool was_transmitting) const
+{
+  fx.transmitting_changed = was_transmitting != transmitting ();
+}
+
+BroadcastEffects
+BroadcastState::pause (int64_t now_ms)
+{
+  BroadcastEffects fx;
+  if (paused_ || ended_)
+    return fx;
+  bool was = transmitting ();
+  paused_ = true;
+  fx.changed = true;
+  emit (fx, control ("pauseBroadcast", now_ms));
+  finish (fx, was);
+  return fx;
+}
+
+BroadcastEffects
+BroadcastState::resume (int64_t now_ms)
+{
+  BroadcastEffects fx;
+  if (!paused_ || ended_)
+    return fx;
+  bool was = transmitting ();
+  paused_ = false;
+  fx.changed = true;
+  release_held (fx);
+  emit (fx, control ("resumeBroadcast", now_ms));
+  finish (fx, was);
+  return fx;
+}
+
+BroadcastEffects
+BroadcastState::mute (int64_t now_ms)
+{
+  BroadcastEffects fx;
+  if (muted_ || ended_)
+    return fx;
+  bool was = transmitting ();
+  muted_ = true;
+  fx.changed = true;
+  emit (fx, control ("muteBroadcast", now_ms));
+  finish (fx, was);
+  return fx;
+}
+
+BroadcastEffects
+BroadcastState::unmute (int64_t now_ms)
+{
+  BroadcastEffects fx;
+  if (!muted_ || ended_)
+    return fx;
+  bool was = transmitting ();
+  muted_ = false;
+  fx.changed = true;
+  emit (fx, control ("unmuteBroadcast", now_ms));
+  finish (fx, was);
+  return fx;
+}
+
+BroadcastEffects
+BroadcastState::end (const std::string &reason, int64_t now_ms)
+{
+  BroadcastEffects fx;
+  if (ended_)
+    return fx;
+  bool was = transmitting ();
+  /* What was held for a resume goes out first: ending is not discarding. */
+  release_held (fx);
+  ended_ = true;
+  fx.changed = true;
+  emit (fx, control ("endSession", now_ms, reason));
+  finish (fx, was);
+  return fx;
+}
+
+BroadcastEffects
+BroadcastState::chunk (Outgoing item)
+{
+  BroadcastEffects fx;
+  if (ended_)
+    return fx;
+  if (!paused_)
+    {
+      fx.send.push_back (std::move (item));
+      start (fx);
+      return fx;
+    }
+  held_time_ += item.media_duration;
+  held_.push_back (std::move (item));
+  while (held_.size () > 1 && max_pause_time_ > 0 && held_time_ > max_pause_time_)
+    {
+      const Outgoing &old = held_.front ();
+      if (fx.dropped.count == 0)
+        fx.dropped.first = old.chunk_index;
+      fx.dropped.last = old.chunk_index;
+      fx.dropped.count++;
+      fx.dropped.bytes += old.audio.size ();
+      fx.dropped.media_time += old.media_duration;
+      held_time_ -= old.media_duration;
+      held_.pop_front ();
+    }
+  return fx;
+}
+
+} // namespace wssac
