@@ -53,6 +53,7 @@
 #include "gstwssaudiochunksink.h"
 #include "gstwssaudiochunkelements.h"
 
+#include "broadcast-state.h"
 #include "chunker.h"
 #include "wss-client-transport.h"
 
@@ -90,6 +91,9 @@ enum
   PROP_MAX_MESSAGE_SIZE,
   PROP_POST_MESSAGES,
   PROP_END_SESSION_ON_EOS,
+  PROP_PAUSED,
+  PROP_MUTED,
+  PROP_MAX_PAUSE_TIME,
   PROP_STATS,
 };
 
@@ -114,6 +118,7 @@ enum
 #define DEFAULT_MAX_MESSAGE_SIZE (32 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_END_SESSION_ON_EOS FALSE
+#define DEFAULT_MAX_PAUSE_TIME (5 * GST_SECOND)
 
 /**
  * GstWssAudioChunkSinkBacklogPolicy:
@@ -173,6 +178,26 @@ struct Settings
   guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   gboolean post_messages = DEFAULT_POST_MESSAGES;
   gboolean end_session_on_eos = DEFAULT_END_SESSION_ON_EOS;
+  gboolean paused = FALSE;
+  gboolean muted = FALSE;
+  GstClockTime max_pause_time = DEFAULT_MAX_PAUSE_TIME;
+};
+
+enum class Control
+{
+  Pause,
+  Resume,
+  Mute,
+  Unmute,
+  End,
+};
+
+/* What a locked section decided, reported once the lock is released (bus
+ * messages go out without holding it). */
+struct Pending
+{
+  std::vector<wssac::DropRange> drops;
+  bool transmitting_changed = false;
 };
 
 } // namespace
@@ -194,12 +219,36 @@ struct _GstWssAudioChunkSinkPrivate
   gboolean stream_stopped = FALSE;
   gboolean header_passed = FALSE; /* the transport has the stream header */
   std::atomic<bool> fatal{ false };
+
+  /* Chunker, broadcast state and the order of what enters the transport:
+   * the streaming thread and the control paths (signals, properties, bus,
+   * events) take it in turn. */
+  std::mutex stream_lock;
+  wssac::BroadcastState broadcast;
+  GstBus *watched_bus = nullptr;
+  gulong bus_handler = 0;
+  std::atomic<int> posted_transmitting{ -1 }; /* last value posted, -1 none */
+};
+
+/* Action signals */
+enum
+{
+  SIGNAL_PAUSE,
+  SIGNAL_RESUME,
+  SIGNAL_MUTE,
+  SIGNAL_UNMUTE,
+  SIGNAL_END_SESSION,
+  LAST_SIGNAL
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/webm; video/webm; audio/ogg"));
 
 static void gst_wss_audio_chunk_sink_uri_handler_init (gpointer g_iface, gpointer iface_data);
+static void control (GstWssAudioChunkSink *self, Control c, const std::string &reason);
+static void post_transmitting (GstWssAudioChunkSink *self, gboolean transmitting, gboolean paused, gboolean muted);
+static void watch_pipeline_bus (GstWssAudioChunkSink *self);
+static void unwatch_pipeline_bus (GstWssAudioChunkSink *self);
 
 #define gst_wss_audio_chunk_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstWssAudioChunkSink, gst_wss_audio_chunk_sink, GST_TYPE_BASE_SINK,
@@ -465,6 +514,88 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
       g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped",
           GST_TYPE_STRUCTURE, static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstWssAudioChunkSink:paused:
+   *
+   * Pause the broadcast: chunks are kept (up to max-pause-time of audio)
+   * and sent after resume; `pauseBroadcast` and `resumeBroadcast` tell the
+   * server. Settable while PLAYING, like the `pause`/`resume` signals.
+   */
+  g_object_class_install_property (gobject_class, PROP_PAUSED,
+      g_param_spec_boolean ("paused", "Paused", "Hold chunks and tell the server the broadcast is paused", FALSE,
+          static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
+  /**
+   * GstWssAudioChunkSink:muted:
+   *
+   * Mute the broadcast: audio produced while muted is never sent, not even
+   * after unmute (whole clusters are dropped, so the stream stays
+   * decodable); `muteBroadcast` and `unmuteBroadcast` tell the server.
+   * Settable while PLAYING, like the `mute`/`unmute` signals.
+   */
+  g_object_class_install_property (gobject_class, PROP_MUTED,
+      g_param_spec_boolean ("muted", "Muted", "Send no audio at all, and tell the server", FALSE,
+          static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
+  /**
+   * GstWssAudioChunkSink:max-pause-time:
+   *
+   * Audio kept while paused, in nanoseconds (the seed kept 5 s); older
+   * chunks are dropped, counted and announced. 0: no bound.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PAUSE_TIME,
+      g_param_spec_uint64 ("max-pause-time", "Max pause time",
+          "Nanoseconds of audio kept while paused (0 = unbounded)", 0, G_MAXUINT64, DEFAULT_MAX_PAUSE_TIME, RW));
+
+  /**
+   * GstWssAudioChunkSink::pause:
+   *
+   * Action signal: pause the broadcast (see #GstWssAudioChunkSink:paused).
+   */
+  g_signal_new_class_handler ("pause", G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (+[] (GstWssAudioChunkSink *self) { control (self, Control::Pause, ""); }), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+  /**
+   * GstWssAudioChunkSink::resume:
+   *
+   * Action signal: resume a paused broadcast; the kept chunks go out first.
+   */
+  g_signal_new_class_handler ("resume", G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (+[] (GstWssAudioChunkSink *self) { control (self, Control::Resume, ""); }), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+  /**
+   * GstWssAudioChunkSink::mute:
+   *
+   * Action signal: mute (see #GstWssAudioChunkSink:muted).
+   */
+  g_signal_new_class_handler ("mute", G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (+[] (GstWssAudioChunkSink *self) { control (self, Control::Mute, ""); }), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+  /**
+   * GstWssAudioChunkSink::unmute:
+   *
+   * Action signal: unmute; audio resumes at the next cluster.
+   */
+  g_signal_new_class_handler ("unmute", G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (+[] (GstWssAudioChunkSink *self) { control (self, Control::Unmute, ""); }), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+  /**
+   * GstWssAudioChunkSink::end-session:
+   * @reason: why, for the server (the seed sends "Speaker ended session")
+   *
+   * Action signal: send what is queued, then `endSession` with @reason, then
+   * close the connection; the element accepts no more audio (render returns
+   * EOS, so the pipeline ends).
+   */
+  g_signal_new_class_handler ("end-session", G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (+[] (GstWssAudioChunkSink *self, const gchar *reason) {
+        control (self, Control::End, reason ? reason : "");
+      }),
+      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "WebSocket audio chunk sink", "Sink/Network",
       "Streams WebM/Opus audio in JSON chunks over a WebSocket (libsoup)",
@@ -513,6 +644,15 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
 {
   GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
   GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (prop_id == PROP_PAUSED || prop_id == PROP_MUTED)
+    {
+      /* control() takes the stream lock and records the state itself. */
+      gboolean on = g_value_get_boolean (value);
+      control (self,
+          prop_id == PROP_PAUSED ? (on ? Control::Pause : Control::Resume) : (on ? Control::Mute : Control::Unmute),
+          "");
+      return;
+    }
   std::lock_guard<std::mutex> g (priv->settings_lock);
   Settings &s = priv->settings;
 
@@ -590,6 +730,10 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
     case PROP_END_SESSION_ON_EOS:
       s.end_session_on_eos = g_value_get_boolean (value);
       break;
+    case PROP_MAX_PAUSE_TIME:
+      s.max_pause_time = g_value_get_uint64 (value);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -710,6 +854,15 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       break;
     case PROP_END_SESSION_ON_EOS:
       g_value_set_boolean (value, s.end_session_on_eos);
+      break;
+    case PROP_MAX_PAUSE_TIME:
+      g_value_set_uint64 (value, s.max_pause_time);
+      break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, s.paused);
+      break;
+    case PROP_MUTED:
+      g_value_set_boolean (value, s.muted);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -860,7 +1013,8 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
   GstWssAudioChunkSinkPrivate *priv = self->priv;
   wssac::TransportConfig config;
-  GstClockTime chunk_duration;
+  GstClockTime chunk_duration, max_pause_time;
+  gboolean start_paused, start_muted;
   {
     std::lock_guard<std::mutex> g (priv->settings_lock);
     const Settings &s = priv->settings;
@@ -885,6 +1039,9 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
     config.max_message_size = s.max_message_size;
     chunk_duration = s.chunk_duration;
     priv->post_messages = s.post_messages;
+    max_pause_time = s.max_pause_time;
+    start_paused = s.paused;
+    start_muted = s.muted;
   }
 
   if (config.session_id.empty ())
@@ -941,6 +1098,18 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   post_element_message (self, gst_structure_new ("wss-audio-chunk-stream-start",
       "session-id", G_TYPE_STRING, priv->session_id.c_str (),
       "location", G_TYPE_STRING, priv->location.c_str (), NULL));
+  {
+    std::lock_guard<std::mutex> g (priv->stream_lock);
+    int64_t now = g_get_real_time () / 1000;
+    priv->broadcast = wssac::BroadcastState (static_cast<int64_t> (max_pause_time));
+    if (start_paused)
+      priv->broadcast.pause (now); /* waits for the first chunk */
+    if (start_muted)
+      priv->broadcast.mute (now);
+  }
+  priv->posted_transmitting = -1;
+  post_transmitting (self, !start_paused && !start_muted, start_paused, start_muted);
+  watch_pipeline_bus (self);
   return TRUE;
 }
 
@@ -949,11 +1118,13 @@ gst_wss_audio_chunk_sink_stop (GstBaseSink *sink)
 {
   GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
   GstWssAudioChunkSinkPrivate *priv = self->priv;
+  unwatch_pipeline_bus (self);
   if (priv->transport)
     {
       priv->transport->stop ();
       post_stream_stop (self, priv->fatal ? "error" : "stopped");
     }
+  std::lock_guard<std::mutex> g (priv->stream_lock);
   priv->chunker.reset ();
   return TRUE;
 }
@@ -1003,8 +1174,25 @@ gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   return TRUE;
 }
 
+/* ---- what enters the transport (stream lock held) ---- */
+
 static void
-enqueue_chunk (GstWssAudioChunkSink *self, wssac::Chunk &&chunk)
+submit (GstWssAudioChunkSink *self, wssac::BroadcastEffects &&fx, Pending &pending)
+{
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (!fx.dropped.empty ())
+    pending.drops.push_back (fx.dropped);
+  pending.transmitting_changed |= fx.transmitting_changed;
+  for (auto &item : fx.send)
+    {
+      wssac::DropRange dropped = priv->transport->enqueue (std::move (item));
+      if (!dropped.empty ())
+        pending.drops.push_back (dropped);
+    }
+}
+
+static void
+submit_chunk (GstWssAudioChunkSink *self, wssac::Chunk &&chunk, Pending &pending)
 {
   GstWssAudioChunkSinkPrivate *priv = self->priv;
   if (!priv->header_passed && !priv->chunker->stream_header ().empty ())
@@ -1020,22 +1208,188 @@ enqueue_chunk (GstWssAudioChunkSink *self, wssac::Chunk &&chunk)
   item.audio = std::move (chunk.bytes);
   GST_LOG_OBJECT (self, "chunk %" G_GUINT64_FORMAT ": %zu bytes, %" GST_TIME_FORMAT, item.chunk_index,
       item.audio.size (), GST_TIME_ARGS (item.media_duration));
-  wssac::DropRange dropped = priv->transport->enqueue (std::move (item));
-  if (!dropped.empty ())
-    on_dropped (self, dropped);
+  submit (self, priv->broadcast.chunk (std::move (item)), pending);
 }
 
-/* Control messages share the chunks' queue, so they keep their place
- * relative to the audio around them, backlog included. */
+/* The partial chunk holds audio from before a mute or the end: send it. */
 static void
-enqueue_control (GstWssAudioChunkSink *self, wssac::Action action, const std::string &reason)
+submit_partial (GstWssAudioChunkSink *self, Pending &pending)
 {
-  wssac::Outgoing item;
-  item.kind = wssac::OutgoingKind::Control;
-  item.action = wssac::action_name (action);
-  item.reason = reason;
-  item.created_ms = g_get_real_time () / 1000;
-  self->priv->transport->enqueue (std::move (item));
+  wssac::Chunk last;
+  if (self->priv->chunker && self->priv->chunker->finish (last))
+    submit_chunk (self, std::move (last), pending);
+}
+
+static void
+post_transmitting (GstWssAudioChunkSink *self, gboolean transmitting, gboolean paused, gboolean muted)
+{
+  /* Only changes: the seed's setTransmitting(). */
+  if (self->priv->posted_transmitting.exchange (transmitting ? 1 : 0) == (transmitting ? 1 : 0))
+    return;
+  post_element_message (self, gst_structure_new ("wss-audio-chunk-transmitting",
+      "transmitting", G_TYPE_BOOLEAN, transmitting,
+      "paused", G_TYPE_BOOLEAN, paused,
+      "muted", G_TYPE_BOOLEAN, muted, NULL));
+}
+
+/* Bus messages for what a locked section decided (lock released). */
+static void
+report (GstWssAudioChunkSink *self, const Pending &pending)
+{
+  for (const auto &d : pending.drops)
+    on_dropped (self, d);
+  if (pending.transmitting_changed)
+    {
+      gboolean t, p, m;
+      {
+        std::lock_guard<std::mutex> g (self->priv->stream_lock);
+        t = self->priv->broadcast.transmitting ();
+        p = self->priv->broadcast.paused ();
+        m = self->priv->broadcast.muted ();
+      }
+      post_transmitting (self, t, p, m);
+    }
+}
+
+/* Every control path (signals, properties, bus messages, events) ends here. */
+static void
+control (GstWssAudioChunkSink *self, Control c, const std::string &reason)
+{
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  Pending pending;
+  {
+    std::lock_guard<std::mutex> g (priv->stream_lock);
+    if (!priv->transport)
+      {
+        /* Not started: remember it; start() applies it. */
+        std::lock_guard<std::mutex> sg (priv->settings_lock);
+        if (c == Control::Pause || c == Control::Resume)
+          priv->settings.paused = c == Control::Pause;
+        else if (c == Control::Mute || c == Control::Unmute)
+          priv->settings.muted = c == Control::Mute;
+        else
+          GST_WARNING_OBJECT (self, "end-session before the element started: ignored");
+        return;
+      }
+    int64_t now = g_get_real_time () / 1000;
+    wssac::BroadcastEffects fx;
+    switch (c)
+      {
+      case Control::Pause:
+        fx = priv->broadcast.pause (now);
+        break;
+      case Control::Resume:
+        fx = priv->broadcast.resume (now);
+        break;
+      case Control::Mute:
+        if (!priv->broadcast.muted () && !priv->broadcast.ended ())
+          submit_partial (self, pending);
+        fx = priv->broadcast.mute (now);
+        break;
+      case Control::Unmute:
+        fx = priv->broadcast.unmute (now);
+        if (fx.changed && priv->chunker)
+          priv->chunker->drop_pending (); /* resume at the next cluster */
+        break;
+      case Control::End:
+        if (!priv->broadcast.ended ())
+          submit_partial (self, pending);
+        fx = priv->broadcast.end (reason, now);
+        if (fx.changed)
+          priv->transport->close_when_drained ();
+        break;
+      }
+    GST_INFO_OBJECT (self, "control %d: %s", (int) c, fx.changed ? "applied" : "no change");
+    submit (self, std::move (fx), pending);
+    std::lock_guard<std::mutex> sg (priv->settings_lock);
+    priv->settings.paused = priv->broadcast.paused ();
+    priv->settings.muted = priv->broadcast.muted ();
+  }
+  report (self, pending);
+}
+
+/* The structure of control bus messages and events:
+ *   wss-audio-chunk-control, action=(string){pause,resume,mute,unmute,end-session}
+ *   [, reason=(string)...] [, target=(string)<element name>] */
+static gboolean
+control_from_structure (GstWssAudioChunkSink *self, const GstStructure *s)
+{
+  if (!s || !gst_structure_has_name (s, "wss-audio-chunk-control"))
+    return FALSE;
+  const gchar *target = gst_structure_get_string (s, "target");
+  if (target)
+    {
+      gchar *name = gst_object_get_name (GST_OBJECT (self));
+      gboolean mine = g_strcmp0 (name, target) == 0;
+      g_free (name);
+      if (!mine)
+        return FALSE;
+    }
+  const gchar *action = gst_structure_get_string (s, "action");
+  const gchar *reason = gst_structure_get_string (s, "reason");
+  static const struct
+  {
+    const char *name, *seed_name;
+    Control control;
+  } actions[] = {
+    { "pause", "pauseBroadcast", Control::Pause },
+    { "resume", "resumeBroadcast", Control::Resume },
+    { "mute", "muteBroadcast", Control::Mute },
+    { "unmute", "unmuteBroadcast", Control::Unmute },
+    { "end-session", "endSession", Control::End },
+  };
+  for (const auto &a : actions)
+    if (g_strcmp0 (action, a.name) == 0 || g_strcmp0 (action, a.seed_name) == 0)
+      {
+        control (self, a.control, reason ? reason : "");
+        return TRUE;
+      }
+  GST_WARNING_OBJECT (self, "unknown control action \"%s\" in %" GST_PTR_FORMAT, GST_STR_NULL (action), s);
+  return FALSE;
+}
+
+/* Application messages on the pipeline's bus, seen as they are posted
+ * (whatever thread posts them, whether or not the application runs a main
+ * loop or has its own bus watch). */
+static void
+on_bus_sync_message (GstBus *bus, GstMessage *message, GstWssAudioChunkSink *self)
+{
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_APPLICATION)
+    control_from_structure (self, gst_message_get_structure (message));
+}
+
+static void
+watch_pipeline_bus (GstWssAudioChunkSink *self)
+{
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  GstObject *top = GST_OBJECT (gst_object_ref (self));
+  GstObject *parent;
+  while ((parent = gst_object_get_parent (top)))
+    {
+      gst_object_unref (top);
+      top = parent;
+    }
+  if (GST_IS_ELEMENT (top))
+    priv->watched_bus = gst_element_get_bus (GST_ELEMENT (top));
+  gst_object_unref (top);
+  if (!priv->watched_bus)
+    return;
+  gst_bus_enable_sync_message_emission (priv->watched_bus);
+  priv->bus_handler = g_signal_connect (priv->watched_bus, "sync-message::application",
+      G_CALLBACK (on_bus_sync_message), self);
+}
+
+static void
+unwatch_pipeline_bus (GstWssAudioChunkSink *self)
+{
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (!priv->watched_bus)
+    return;
+  g_signal_handler_disconnect (priv->watched_bus, priv->bus_handler);
+  gst_bus_disable_sync_message_emission (priv->watched_bus);
+  gst_object_unref (priv->watched_bus);
+  priv->watched_bus = nullptr;
+  priv->bus_handler = 0;
 }
 
 static GstFlowReturn
@@ -1047,38 +1401,47 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
   if (priv->fatal)
     return GST_FLOW_ERROR;
 
-  GstMapInfo map;
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
-    {
-      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map a buffer"), (NULL));
-      return GST_FLOW_ERROR;
-    }
-  wssac::MuxerBuffer mb;
-  mb.data = map.data;
-  mb.size = map.size;
-  mb.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_PTS (buffer)) : wssac::kNoTime;
-  mb.duration = GST_BUFFER_DURATION_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_DURATION (buffer))
-                                                      : wssac::kNoTime;
-  mb.header = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER);
-  mb.delta = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  Pending pending;
+  gboolean warn_time_cuts = FALSE;
+  {
+    std::lock_guard<std::mutex> g (priv->stream_lock);
+    if (priv->broadcast.ended ())
+      return GST_FLOW_EOS; /* end-session: no more audio */
+    if (priv->broadcast.muted () && !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER))
+      return GST_FLOW_OK; /* never sent, not even after unmute */
 
-  std::vector<wssac::Chunk> done;
-  priv->chunker->push (mb, done);
-  gst_buffer_unmap (buffer, &map);
+    GstMapInfo map;
+    if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+      {
+        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map a buffer"), (NULL));
+        return GST_FLOW_ERROR;
+      }
+    wssac::MuxerBuffer mb;
+    mb.data = map.data;
+    mb.size = map.size;
+    mb.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_PTS (buffer)) : wssac::kNoTime;
+    mb.duration = GST_BUFFER_DURATION_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_DURATION (buffer))
+                                                        : wssac::kNoTime;
+    mb.header = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER);
+    mb.delta = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
 
-  if (priv->chunker->cutting_by_time () && !priv->warned_time_cuts)
-    {
-      priv->warned_time_cuts = TRUE;
-      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("Clusters arrive less often than twice chunk-duration: cutting chunks between muxer "
-           "buffers instead of on clusters"),
-          ("set webmmux min-cluster-duration to chunk-duration (%" G_GUINT64_FORMAT
-           " ns) so that every chunk starts on a cluster and can be decoded on its own",
-              (guint64) priv->chunker->chunk_duration ()));
-    }
+    std::vector<wssac::Chunk> done;
+    priv->chunker->push (mb, done);
+    gst_buffer_unmap (buffer, &map);
+    for (auto &c : done)
+      submit_chunk (self, std::move (c), pending);
+    if (priv->chunker->cutting_by_time () && !priv->warned_time_cuts)
+      warn_time_cuts = priv->warned_time_cuts = TRUE;
+  }
+  report (self, pending);
 
-  for (auto &c : done)
-    enqueue_chunk (self, std::move (c));
+  if (warn_time_cuts)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Clusters arrive less often than twice chunk-duration: cutting chunks between muxer "
+         "buffers instead of on clusters"),
+        ("set webmmux min-cluster-duration to chunk-duration (%" G_GUINT64_FORMAT
+         " ns) so that every chunk starts on a cluster and can be decoded on its own",
+            (guint64) priv->chunker->chunk_duration ()));
   return GST_FLOW_OK;
 }
 
@@ -1090,12 +1453,17 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
 
   switch (GST_EVENT_TYPE (event))
     {
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      /* In-band controls: applied exactly between the buffers around them. */
+      if (control_from_structure (self, gst_event_get_structure (event)))
+        {
+          gst_event_unref (event);
+          return TRUE;
+        }
+      break;
     case GST_EVENT_EOS:
       if (priv->chunker && priv->transport && !priv->fatal)
         {
-          wssac::Chunk last;
-          if (priv->chunker->finish (last))
-            enqueue_chunk (self, std::move (last));
           guint timeout;
           gboolean end_session;
           {
@@ -1103,8 +1471,15 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
             timeout = priv->settings.drain_timeout;
             end_session = priv->settings.end_session_on_eos;
           }
+          Pending pending;
+          {
+            std::lock_guard<std::mutex> g (priv->stream_lock);
+            if (!priv->broadcast.muted ())
+              submit_partial (self, pending);
+          }
+          report (self, pending);
           if (end_session)
-            enqueue_control (self, wssac::Action::EndSession, "end of stream");
+            control (self, Control::End, "end of stream");
           if (!priv->transport->drain_and_close (static_cast<int64_t> (timeout) * 1000))
             {
               wssac::TransportStats t = priv->transport->stats ();
@@ -1114,13 +1489,17 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
                       (guint64) t.backlog_chunks, timeout, wssac::connection_state_name (t.state),
                       t.last_error.c_str ()));
             }
+          post_transmitting (self, FALSE, priv->broadcast.paused (), priv->broadcast.muted ());
           post_stream_stop (self, "eos");
         }
       break;
     case GST_EVENT_FLUSH_STOP:
-      if (priv->chunker)
-        priv->chunker->drop_pending ();
-      break;
+      {
+        std::lock_guard<std::mutex> g (priv->stream_lock);
+        if (priv->chunker)
+          priv->chunker->drop_pending ();
+        break;
+      }
     default:
       break;
     }

@@ -827,6 +827,19 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
 }
 
 void
+WssClientTransport::close_when_drained ()
+{
+  Impl *p = impl_;
+  if (!p->context)
+    return;
+  {
+    std::lock_guard<std::mutex> g (p->lock);
+    p->draining = true;
+  }
+  g_main_context_invoke (p->context, Impl::on_wake, p);
+}
+
+void
 WssClientTransport::interrupt ()
 {
   {

@@ -132,6 +132,8 @@ public:
    * false when the backlog could not be delivered in time (or was
    * interrupted). */
   bool drain_and_close (int64_t timeout_ms);
+  /* Like drain_and_close() without waiting: closes once the queue is empty. */
+  void close_when_drained ();
   /* Makes a waiting drain_and_close() return at once (flushing). */
   void interrupt ();
   void clear_interrupt ();

@@ -1,0 +1,379 @@
+/* Broadcast controls, four ways in (action signals, properties, application
+ * messages on the pipeline bus, custom downstream events), each against our
+ * receiver (wssaudiochunksrc): the server hears pause/resume/mute/unmute in
+ * order, paused audio arrives late but whole, muted audio never arrives, and
+ * end-session ends both pipelines. Live, real-time streams. */
+#include <gst/app/gstappsink.h>
+#include <gst/check/gstcheck.h>
+
+#include "test-util.h"
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+using Clock = std::chrono::steady_clock;
+
+struct Receiver
+{
+  GstElement *pipeline, *src, *out;
+  guint port = 0;
+  std::mutex lock;
+  std::vector<std::string> controls; /* from the receiver's bus */
+  std::string end_reason;
+
+  Receiver ()
+  {
+    pipeline = gst_parse_launch ("wssaudiochunksrc name=src port=0 ! matroskademux ! opusdec ! audioconvert "
+                                 "! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 "
+                                 "! appsink name=out sync=false",
+        NULL);
+    src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+    out = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+    GstBus *bus = gst_element_get_bus (pipeline);
+    gst_bus_set_sync_handler (bus, (GstBusSyncHandler) on_message, this, NULL);
+    gst_object_unref (bus);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    g_object_get (src, "port", &port, NULL);
+    fail_unless (port > 0);
+  }
+  ~Receiver ()
+  {
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (src);
+    gst_object_unref (out);
+    gst_object_unref (pipeline);
+  }
+  static GstBusSyncReply on_message (GstBus *, GstMessage *m, Receiver *self)
+  {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s)
+      {
+        std::lock_guard<std::mutex> g (self->lock);
+        if (gst_structure_has_name (s, "wss-audio-chunk-control"))
+          self->controls.push_back (gst_structure_get_string (s, "action"));
+        else if (gst_structure_has_name (s, "wss-audio-chunk-session")
+                 && g_str_equal (gst_structure_get_string (s, "event"), "ended"))
+          self->end_reason = gst_structure_get_string (s, "reason");
+      }
+    return GST_BUS_PASS;
+  }
+  std::string url () const { return "ws://127.0.0.1:" + std::to_string (port) + "/ws"; }
+  std::vector<int16_t> pcm (int timeout_s)
+  {
+    std::vector<int16_t> out_pcm;
+    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < deadline)
+      {
+        GstSample *s = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 200 * GST_MSECOND);
+        if (!s)
+          {
+            if (gst_app_sink_is_eos (GST_APP_SINK (out)))
+              break;
+            continue;
+          }
+        GstMapInfo map;
+        GstBuffer *b = gst_sample_get_buffer (s);
+        gst_buffer_map (b, &map, GST_MAP_READ);
+        const int16_t *d = reinterpret_cast<const int16_t *> (map.data);
+        out_pcm.insert (out_pcm.end (), d, d + map.size / 2);
+        gst_buffer_unmap (b, &map);
+        gst_sample_unref (s);
+      }
+    fail_unless (gst_app_sink_is_eos (GST_APP_SINK (out)), "the receiver did not reach EOS");
+    return out_pcm;
+  }
+  std::vector<std::string> control_actions ()
+  {
+    std::lock_guard<std::mutex> g (lock);
+    return controls;
+  }
+};
+
+/* Runs a live speaker into @rx for @seconds while @script runs on a thread. */
+static void
+speak (Receiver &rx, int seconds, std::function<void (GstElement *pipeline, GstElement *sink, GstElement *src,
+                                       std::function<void (double)> at)> script,
+    BusLog &log, const char *extra = "end-session-on-eos=true")
+{
+  gchar *desc = g_strdup_printf ("audiotestsrc name=tone is-live=true num-buffers=%d samplesperbuffer=320 wave=sine "
+                                 "freq=440 volume=0.5 ! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 "
+                                 "! webmmux streamable=true min-cluster-duration=250000000 "
+                                 "! wssaudiochunksink name=sink location=%s session-id=ctl %s",
+      seconds * 50, rx.url ().c_str (), extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "tone");
+  auto t0 = Clock::now ();
+  auto at = [t0] (double s) { std::this_thread::sleep_until (t0 + std::chrono::milliseconds ((int) (s * 1000))); };
+  std::thread th ([&] { script (p, sink, src, at); });
+  run_pipeline (p, seconds + 30, log);
+  th.join ();
+  fail_unless (log.eos, "speaker: %s", log.error_message.c_str ());
+  gst_object_unref (sink);
+  gst_object_unref (src);
+  gst_object_unref (p);
+}
+
+static std::vector<gboolean>
+transmitting_changes (const BusLog &log)
+{
+  std::vector<gboolean> out;
+  for (const GstStructure *s : log.named ("wss-audio-chunk-transmitting"))
+    {
+      gboolean t;
+      gst_structure_get_boolean (s, "transmitting", &t);
+      out.push_back (t);
+    }
+  return out;
+}
+
+typedef std::vector<std::string> V;
+
+/* Pause at 1.5 s, resume at 3 s, mute at 4 s, unmute at 5 s, in 7 s: the
+ * receiver hears the four actions in order, gets every paused chunk, and
+ * misses about the 1 s muted. */
+static void
+check_four_way (Receiver &rx, BusLog &log)
+{
+  std::vector<int16_t> pcm = rx.pcm (20);
+  fail_unless (rx.control_actions () == V ({ "pauseBroadcast", "resumeBroadcast", "muteBroadcast", "unmuteBroadcast" }),
+      "receiver heard %zu controls", rx.control_actions ().size ());
+  double seconds = pcm.size () / 16000.0;
+  /* 7 s minus the muted second, give or take a cluster at each edge. */
+  fail_unless (seconds > 5.4 && seconds < 6.3, "received %.3f s", seconds);
+  fail_unless (transmitting_changes (log) == std::vector<gboolean> ({ TRUE, FALSE, TRUE, FALSE, TRUE, FALSE }));
+}
+
+GST_START_TEST (test_action_signals)
+{
+  Receiver rx;
+  BusLog log;
+  speak (rx, 7,
+      [] (GstElement *, GstElement *sink, GstElement *, std::function<void (double)> at) {
+        at (1.5);
+        g_signal_emit_by_name (sink, "pause");
+        at (3);
+        g_signal_emit_by_name (sink, "resume");
+        at (4);
+        g_signal_emit_by_name (sink, "mute");
+        at (5);
+        g_signal_emit_by_name (sink, "unmute");
+      },
+      log);
+  check_four_way (rx, log);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_properties)
+{
+  Receiver rx;
+  BusLog log;
+  speak (rx, 7,
+      [] (GstElement *, GstElement *sink, GstElement *, std::function<void (double)> at) {
+        at (1.5);
+        g_object_set (sink, "paused", TRUE, NULL);
+        gboolean paused;
+        g_object_get (sink, "paused", &paused, NULL);
+        fail_unless (paused);
+        at (3);
+        g_object_set (sink, "paused", FALSE, NULL);
+        at (4);
+        g_object_set (sink, "muted", TRUE, NULL);
+        at (5);
+        g_object_set (sink, "muted", FALSE, NULL);
+      },
+      log);
+  check_four_way (rx, log);
+}
+GST_END_TEST;
+
+static void
+post_control (GstElement *pipeline, const char *action)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gst_bus_post (bus, gst_message_new_application (NULL,
+                         gst_structure_new ("wss-audio-chunk-control", "action", G_TYPE_STRING, action, NULL)));
+  gst_object_unref (bus);
+}
+
+GST_START_TEST (test_bus_messages)
+{
+  Receiver rx;
+  BusLog log;
+  speak (rx, 7,
+      [] (GstElement *p, GstElement *, GstElement *, std::function<void (double)> at) {
+        at (1.5);
+        post_control (p, "pause");
+        at (3);
+        post_control (p, "resume");
+        at (4);
+        post_control (p, "mute");
+        at (5);
+        post_control (p, "unmute");
+      },
+      log);
+  check_four_way (rx, log);
+}
+GST_END_TEST;
+
+static void
+send_control_event (GstElement *src, const char *action)
+{
+  /* Into the source: it travels downstream in band, through the encoder and
+   * the muxer, and takes effect between the buffers around it. */
+  fail_unless (gst_element_send_event (src, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+                                                gst_structure_new ("wss-audio-chunk-control", "action", G_TYPE_STRING,
+                                                    action, NULL))));
+}
+
+GST_START_TEST (test_custom_events)
+{
+  Receiver rx;
+  BusLog log;
+  speak (rx, 7,
+      [] (GstElement *, GstElement *, GstElement *src, std::function<void (double)> at) {
+        at (1.5);
+        send_control_event (src, "pause");
+        at (3);
+        send_control_event (src, "resume");
+        at (4);
+        send_control_event (src, "mute");
+        at (5);
+        send_control_event (src, "unmute");
+      },
+      log);
+  check_four_way (rx, log);
+}
+GST_END_TEST;
+
+/* Windows of 20 ms where a 1500 Hz tone dominates 440 Hz (Goertzel). */
+static int
+windows_with_high_tone (const std::vector<int16_t> &pcm)
+{
+  auto power = [] (const int16_t *x, int n, double f) {
+    double w = 2 * M_PI * f / 16000.0, c = 2 * cos (w), s1 = 0, s2 = 0;
+    for (int i = 0; i < n; i++)
+      {
+        double s0 = x[i] + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+      }
+    return s1 * s1 + s2 * s2 - c * s1 * s2;
+  };
+  int count = 0;
+  for (size_t i = 0; i + 320 <= pcm.size (); i += 320)
+    if (power (&pcm[i], 320, 1500) > power (&pcm[i], 320, 440))
+      count++;
+  return count;
+}
+
+/* A 1500 Hz tone plays from 2 s to 4 s. */
+static void
+tone_script (GstElement *src, std::function<void (double)> &at)
+{
+  at (2.0);
+  g_object_set (src, "freq", 1500.0, NULL);
+  at (4.0);
+  g_object_set (src, "freq", 440.0, NULL);
+}
+
+GST_START_TEST (test_muted_audio_never_sent)
+{
+  /* Without mute the receiver hears the 1500 Hz tone: the detector works. */
+  {
+    Receiver rx;
+    BusLog log;
+    speak (rx, 6,
+        [] (GstElement *, GstElement *, GstElement *src, std::function<void (double)> at) { tone_script (src, at); },
+        log);
+    int high = windows_with_high_tone (rx.pcm (20));
+    fail_unless (high > 60, "the 2 s tone was detected in only %d windows", high);
+  }
+  /* Muted from 1.8 s to 4.2 s: not one window of it reaches the receiver,
+   * not even after unmute (the seed's client sent it then). */
+  Receiver rx;
+  BusLog log;
+  speak (rx, 6,
+      [] (GstElement *, GstElement *sink, GstElement *src, std::function<void (double)> at) {
+        at (1.8);
+        g_signal_emit_by_name (sink, "mute");
+        tone_script (src, at);
+        at (4.2);
+        g_signal_emit_by_name (sink, "unmute");
+      },
+      log);
+  std::vector<int16_t> pcm = rx.pcm (20);
+  fail_unless_equals_int (windows_with_high_tone (pcm), 0);
+  double seconds = pcm.size () / 16000.0;
+  fail_unless (seconds > 3.0 && seconds < 4.0, "received %.3f s", seconds);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_end_session_signal)
+{
+  Receiver rx;
+  BusLog log;
+  /* 10 s of audio, ended after 2: both pipelines end, with the reason. */
+  speak (rx, 10,
+      [] (GstElement *, GstElement *sink, GstElement *, std::function<void (double)> at) {
+        at (2.0);
+        g_signal_emit_by_name (sink, "end-session", "Speaker ended session");
+      },
+      log, "");
+  std::vector<int16_t> pcm = rx.pcm (20);
+  double seconds = pcm.size () / 16000.0;
+  fail_unless (seconds > 1.7 && seconds < 2.6, "received %.3f s", seconds);
+  std::lock_guard<std::mutex> g (rx.lock);
+  fail_unless_equals_string (rx.end_reason.c_str (), "Speaker ended session");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_pause_bound_is_reported)
+{
+  Receiver rx;
+  BusLog log;
+  speak (rx, 6,
+      [] (GstElement *, GstElement *sink, GstElement *, std::function<void (double)> at) {
+        at (1.0);
+        g_signal_emit_by_name (sink, "pause");
+        at (4.5);
+        g_signal_emit_by_name (sink, "resume");
+      },
+      log, "end-session-on-eos=true max-pause-time=1000000000");
+  std::vector<int16_t> pcm = rx.pcm (20);
+  /* 3.5 s paused, 1 s kept: about 2.5 s dropped, and said so. */
+  guint64 reported = 0;
+  for (auto *d : log.warning_details)
+    {
+      guint64 c = 0;
+      gst_structure_get_uint64 (d, "count", &c);
+      reported += c;
+    }
+  fail_unless (reported >= 8 && reported <= 11, "reported %" G_GUINT64_FORMAT " dropped", reported);
+  double seconds = pcm.size () / 16000.0;
+  fail_unless (std::fabs (seconds - (6.0 - reported * 0.26)) < 0.3, "received %.3f s", seconds);
+}
+GST_END_TEST;
+
+static Suite *
+controls_suite (void)
+{
+  Suite *s = suite_create ("controls");
+  TCase *tc = tcase_create ("controls");
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_action_signals);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_bus_messages);
+  tcase_add_test (tc, test_custom_events);
+  tcase_add_test (tc, test_muted_audio_never_sent);
+  tcase_add_test (tc, test_end_session_signal);
+  tcase_add_test (tc, test_pause_bound_is_reported);
+  return s;
+}
+
+GST_CHECK_MAIN (controls);
