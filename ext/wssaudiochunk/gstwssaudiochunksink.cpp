@@ -93,6 +93,11 @@ enum
   PROP_END_SESSION_ON_EOS,
   PROP_PAUSED,
   PROP_MUTED,
+  PROP_AUTH_TOKEN,
+  PROP_AUTH_TOKEN_MODE,
+  PROP_SSL_STRICT,
+  PROP_SSL_CA_FILE,
+  PROP_TLS_DATABASE,
   PROP_MAX_PAUSE_TIME,
   PROP_STATS,
 };
@@ -150,6 +155,33 @@ gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
   return type;
 }
 
+/**
+ * GstWssAudioChunkSinkAuthTokenMode:
+ * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER: `Authorization: Bearer <token>`
+ * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY: `?token=<token>` on the URI (for
+ *   clients and gateways that cannot use headers on the upgrade)
+ */
+typedef enum
+{
+  GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER,
+  GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY,
+} GstWssAudioChunkSinkAuthTokenMode;
+
+#define GST_TYPE_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_MODE (gst_wss_audio_chunk_sink_auth_token_mode_get_type ())
+static GType
+gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER, "Authorization: Bearer header", "header" },
+    { GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY, "token query parameter", "query" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkAuthTokenMode", values));
+  return type;
+}
+
 namespace
 {
 
@@ -181,6 +213,11 @@ struct Settings
   gboolean paused = FALSE;
   gboolean muted = FALSE;
   GstClockTime max_pause_time = DEFAULT_MAX_PAUSE_TIME;
+  std::string auth_token;
+  gint auth_token_mode = GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER;
+  gboolean ssl_strict = TRUE;
+  std::string ssl_ca_file;
+  GTlsDatabase *tls_database = nullptr;
 };
 
 enum class Control
@@ -546,6 +583,51 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
           "Nanoseconds of audio kept while paused (0 = unbounded)", 0, G_MAXUINT64, DEFAULT_MAX_PAUSE_TIME, RW));
 
   /**
+   * GstWssAudioChunkSink:auth-token:
+   *
+   * A bearer token for the server (API Gateway authorizers, our receivers'
+   * auth-tokens). Write-only, and never logged, posted or put in an error.
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN,
+      g_param_spec_string ("auth-token", "Auth token", "Bearer token for the server (write-only, never logged)", NULL,
+          static_cast<GParamFlags> (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  /**
+   * GstWssAudioChunkSink:auth-token-mode:
+   *
+   * How auth-token is sent: an Authorization header, or a `token` query
+   * parameter (shown as `token=***` wherever the URI is printed).
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN_MODE,
+      g_param_spec_enum ("auth-token-mode", "Auth token mode", "How the token is sent",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_MODE, GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER, RW));
+  /**
+   * GstWssAudioChunkSink:ssl-strict:
+   *
+   * Validate the server's TLS certificate (wss://). Turning it off accepts
+   * any certificate and posts a warning: for tests only.
+   */
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict", "Refuse servers whose TLS certificate does not validate",
+          TRUE, RW));
+  /**
+   * GstWssAudioChunkSink:ssl-ca-file:
+   *
+   * A PEM file of CA certificates to validate the server against instead of
+   * the system's.
+   */
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file", "PEM file of trusted CA certificates (instead of the system's)",
+          NULL, RW));
+  /**
+   * GstWssAudioChunkSink:tls-database:
+   *
+   * A GTlsDatabase to validate the server against (overrides ssl-ca-file).
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database", "GTlsDatabase used to validate the server's certificate",
+          G_TYPE_TLS_DATABASE, RW));
+
+  /**
    * GstWssAudioChunkSink::pause:
    *
    * Action signal: pause the broadcast (see #GstWssAudioChunkSink:paused).
@@ -628,6 +710,7 @@ gst_wss_audio_chunk_sink_finalize (GObject *object)
   GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
   if (self->priv->settings.extra_headers)
     gst_structure_free (self->priv->settings.extra_headers);
+  g_clear_object (&self->priv->settings.tls_database);
   delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -732,6 +815,22 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
       break;
     case PROP_MAX_PAUSE_TIME:
       s.max_pause_time = g_value_get_uint64 (value);
+      break;
+    case PROP_AUTH_TOKEN:
+      s.auth_token = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_AUTH_TOKEN_MODE:
+      s.auth_token_mode = g_value_get_enum (value);
+      break;
+    case PROP_SSL_STRICT:
+      s.ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      s.ssl_ca_file = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&s.tls_database);
+      s.tls_database = static_cast<GTlsDatabase *> (g_value_dup_object (value));
       break;
 
     default:
@@ -857,6 +956,18 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       break;
     case PROP_MAX_PAUSE_TIME:
       g_value_set_uint64 (value, s.max_pause_time);
+      break;
+    case PROP_AUTH_TOKEN_MODE:
+      g_value_set_enum (value, s.auth_token_mode);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, s.ssl_strict);
+      break;
+    case PROP_SSL_CA_FILE:
+      set_str (s.ssl_ca_file);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, s.tls_database);
       break;
     case PROP_PAUSED:
       g_value_set_boolean (value, s.paused);
@@ -1040,6 +1151,11 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
     chunk_duration = s.chunk_duration;
     priv->post_messages = s.post_messages;
     max_pause_time = s.max_pause_time;
+    config.auth_token = s.auth_token;
+    config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;
+    config.ssl_strict = s.ssl_strict;
+    config.tls_ca_file = s.ssl_ca_file;
+    config.tls_database = s.tls_database ? G_TLS_DATABASE (g_object_ref (s.tls_database)) : nullptr;
     start_paused = s.paused;
     start_muted = s.muted;
   }
@@ -1058,7 +1174,7 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
     }
 
   priv->session_id = config.session_id;
-  priv->location = config.uri;
+  priv->location = wssac::redact_uri (config.uri); /* what bus messages show */
   priv->chunker = std::make_unique<wssac::Chunker> (static_cast<int64_t> (chunk_duration));
   /* Keep every message under max-message-size: base64 is 4/3 of the audio,
    * plus the other fields (an escaped session id, a re-sent stream header
@@ -1085,8 +1201,15 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   if (config.format.empty ())
     config.format = "webm-opus";
 
+  if (!config.ssl_strict && g_str_has_prefix (config.uri.c_str (), "wss"))
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("TLS certificate validation is disabled (ssl-strict=false)"),
+        ("any server can pose as %s and read the audio; set ssl-ca-file instead",
+            wssac::redact_uri (config.uri).c_str ()));
+
   std::string error;
-  if (!priv->transport->start (config, std::move (cb), error))
+  gboolean started = priv->transport->start (config, std::move (cb), error);
+  g_clear_object (&config.tls_database);
+  if (!started)
     {
       priv->transport->stop ();
       priv->transport.reset ();

@@ -60,6 +60,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 GST_DEBUG_CATEGORY_STATIC (gst_wss_audio_chunk_src_debug);
 #define GST_CAT_DEFAULT gst_wss_audio_chunk_src_debug
@@ -76,6 +77,14 @@ enum
   PROP_REORDER_WAIT,
   PROP_MAX_BAD_MESSAGES,
   PROP_EOS_ON_END_SESSION,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
+  PROP_AUTH_TOKENS,
+  PROP_AUTH_TOKEN_FILE,
+  PROP_ALLOWED_ORIGINS,
+  PROP_MAX_CONNECTIONS_PER_ADDRESS,
+  PROP_MAX_MESSAGES_PER_SECOND,
+  PROP_FIRST_MESSAGE_TIMEOUT,
   PROP_STATS,
 };
 
@@ -102,7 +111,28 @@ struct Settings
   guint reorder_wait = DEFAULT_REORDER_WAIT;
   guint max_bad_messages = DEFAULT_MAX_BAD_MESSAGES;
   gboolean eos_on_end_session = DEFAULT_EOS_ON_END_SESSION;
+  std::string tls_certificate_file;
+  std::string tls_key_file;
+  std::string auth_tokens;
+  std::string auth_token_file;
+  std::string allowed_origins;
+  guint max_connections_per_address = 16;
+  gdouble max_messages_per_second = 50;
+  guint first_message_timeout = 30;
 };
+
+/* "a, b c" -> {"a", "b", "c"} */
+std::vector<std::string>
+split_list (const std::string &s)
+{
+  std::vector<std::string> out;
+  gchar **parts = g_strsplit_set (s.c_str (), ", \t\n\r", -1);
+  for (gchar **p = parts; *p; p++)
+    if (**p)
+      out.emplace_back (*p);
+  g_strfreev (parts);
+  return out;
+}
 
 struct QueuedEvent
 {
@@ -253,10 +283,82 @@ gst_wss_audio_chunk_src_class_init (GstWssAudioChunkSrcClass *klass)
       g_param_spec_boolean ("eos-on-end-session", "EOS on end session",
           "Send EOS when the speaker ends the session", DEFAULT_EOS_ON_END_SESSION, RW));
   /**
+   * GstWssAudioChunkSrc:tls-certificate-file:
+   *
+   * Serve wss:// with this PEM certificate (chain); the key comes from
+   * tls-key-file, or from this same file.
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string ("tls-certificate-file", "TLS certificate file",
+          "PEM certificate to serve wss:// with (empty: plain ws://)", NULL, RW));
+  /**
+   * GstWssAudioChunkSrc:tls-key-file:
+   *
+   * The PEM private key of tls-certificate-file.
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS key file", "PEM private key for tls-certificate-file", NULL, RW));
+  /**
+   * GstWssAudioChunkSrc:auth-tokens:
+   *
+   * Accepted bearer tokens, separated by commas or spaces. When set (here or
+   * in auth-token-file), an upgrade without one of them, as
+   * `Authorization: Bearer` or `?token=`, gets HTTP 401. Write-only.
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKENS,
+      g_param_spec_string ("auth-tokens", "Auth tokens", "Accepted bearer tokens, comma-separated (write-only)", NULL,
+          static_cast<GParamFlags> (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  /**
+   * GstWssAudioChunkSrc:auth-token-file:
+   *
+   * A file of accepted tokens, one per line (read at start).
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN_FILE,
+      g_param_spec_string ("auth-token-file", "Auth token file", "File of accepted tokens, one per line", NULL, RW));
+  /**
+   * GstWssAudioChunkSrc:allowed-origins:
+   *
+   * Browser origins allowed to connect (comma-separated, e.g.
+   * "https://app.example.com"); others get HTTP 403. Clients that send no
+   * Origin (not browsers) are not affected. Empty: any.
+   */
+  g_object_class_install_property (gobject_class, PROP_ALLOWED_ORIGINS,
+      g_param_spec_string ("allowed-origins", "Allowed origins", "Comma-separated browser origins allowed (empty = any)",
+          NULL, RW));
+  /**
+   * GstWssAudioChunkSrc:max-connections-per-address:
+   *
+   * Open connections one client IP may have; more get HTTP 429. 0: no limit.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_CONNECTIONS_PER_ADDRESS,
+      g_param_spec_uint ("max-connections-per-address", "Max connections per address",
+          "Open connections per client IP (0 = no limit)", 0, G_MAXUINT, 16, RW));
+  /**
+   * GstWssAudioChunkSrc:max-messages-per-second:
+   *
+   * Average messages per second a connection may send (bursts of 400
+   * allowed, for a speaker flushing its backlog); over it the connection is
+   * closed with 1008. 0: no limit.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGES_PER_SECOND,
+      g_param_spec_double ("max-messages-per-second", "Max messages per second",
+          "Average messages per second per connection (0 = no limit)", 0, 1e6, 50, RW));
+  /**
+   * GstWssAudioChunkSrc:first-message-timeout:
+   *
+   * Seconds a new connection may stay without sending a message before it
+   * is closed with 1008. 0: no limit.
+   */
+  g_object_class_install_property (gobject_class, PROP_FIRST_MESSAGE_TIMEOUT,
+      g_param_spec_uint ("first-message-timeout", "First message timeout",
+          "Seconds a connection may stay silent after connecting (0 = forever)", 0, 86400, 30, RW));
+  /**
    * GstWssAudioChunkSrc:stats:
    *
    * Counters as a `wss-audio-chunk-src-stats` structure: connections,
-   * open-connections, messages, rejected, closed-for-abuse, and for the
+   * open-connections, messages, rejected, closed-for-abuse, closed-for-rate,
+   * auth-refused, origin-refused, address-refused, closed-silent,
+   * closed-no-message, and for the
    * session chunks, bytes, duplicates, late, gaps, missing, controls,
    * takeovers, plus rejected-<code> per refusal reason.
    */
@@ -333,6 +435,30 @@ gst_wss_audio_chunk_src_set_property (GObject *object, guint prop_id, const GVal
     case PROP_EOS_ON_END_SESSION:
       s.eos_on_end_session = g_value_get_boolean (value);
       break;
+    case PROP_TLS_CERTIFICATE_FILE:
+      s.tls_certificate_file = str ();
+      break;
+    case PROP_TLS_KEY_FILE:
+      s.tls_key_file = str ();
+      break;
+    case PROP_AUTH_TOKENS:
+      s.auth_tokens = str ();
+      break;
+    case PROP_AUTH_TOKEN_FILE:
+      s.auth_token_file = str ();
+      break;
+    case PROP_ALLOWED_ORIGINS:
+      s.allowed_origins = str ();
+      break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      s.max_connections_per_address = g_value_get_uint (value);
+      break;
+    case PROP_MAX_MESSAGES_PER_SECOND:
+      s.max_messages_per_second = g_value_get_double (value);
+      break;
+    case PROP_FIRST_MESSAGE_TIMEOUT:
+      s.first_message_timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -354,7 +480,15 @@ make_stats_on_server (GstWssAudioChunkSrc *self)
       "open-connections", G_TYPE_UINT64, (guint64) is.open_connections,
       "messages", G_TYPE_UINT64, (guint64) is.messages,
       "rejected", G_TYPE_UINT64, (guint64) is.rejected,
-      "closed-for-abuse", G_TYPE_UINT64, (guint64) is.closed_for_abuse, NULL);
+      "closed-for-abuse", G_TYPE_UINT64, (guint64) is.closed_for_abuse,
+      "closed-for-rate", G_TYPE_UINT64, (guint64) is.closed_for_rate, NULL);
+  wssac::IngestServerStats ss_ = priv->server->server_stats ();
+  gst_structure_set (st,
+      "auth-refused", G_TYPE_UINT64, (guint64) ss_.auth_refused,
+      "origin-refused", G_TYPE_UINT64, (guint64) ss_.origin_refused,
+      "address-refused", G_TYPE_UINT64, (guint64) ss_.address_refused,
+      "closed-silent", G_TYPE_UINT64, (guint64) ss_.closed_silent,
+      "closed-no-message", G_TYPE_UINT64, (guint64) ss_.closed_no_message, NULL);
   for (const auto &kv : is.rejected_by_code)
     gst_structure_set (st, ("rejected-" + kv.first).c_str (), G_TYPE_UINT64, (guint64) kv.second, NULL);
   wssac::SessionStats ss;
@@ -455,6 +589,27 @@ gst_wss_audio_chunk_src_get_property (GObject *object, guint prop_id, GValue *va
     case PROP_EOS_ON_END_SESSION:
       g_value_set_boolean (value, s.eos_on_end_session);
       break;
+    case PROP_TLS_CERTIFICATE_FILE:
+      g_value_set_string (value, s.tls_certificate_file.empty () ? NULL : s.tls_certificate_file.c_str ());
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_value_set_string (value, s.tls_key_file.empty () ? NULL : s.tls_key_file.c_str ());
+      break;
+    case PROP_AUTH_TOKEN_FILE:
+      g_value_set_string (value, s.auth_token_file.empty () ? NULL : s.auth_token_file.c_str ());
+      break;
+    case PROP_ALLOWED_ORIGINS:
+      g_value_set_string (value, s.allowed_origins.empty () ? NULL : s.allowed_origins.c_str ());
+      break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      g_value_set_uint (value, s.max_connections_per_address);
+      break;
+    case PROP_MAX_MESSAGES_PER_SECOND:
+      g_value_set_double (value, s.max_messages_per_second);
+      break;
+    case PROP_FIRST_MESSAGE_TIMEOUT:
+      g_value_set_uint (value, s.first_message_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -531,6 +686,7 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
   GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (src);
   GstWssAudioChunkSrcPrivate *priv = self->priv;
   wssac::IngestServerConfig config;
+  std::string token_file;
   {
     std::lock_guard<std::mutex> g (priv->settings_lock);
     const Settings &s = priv->settings;
@@ -543,7 +699,35 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
     config.core.max_bad_messages = s.max_bad_messages;
     config.core.limits.max_audio_bytes = s.max_chunk_size;
     config.core.reassembly.max_wait_ms = s.reorder_wait;
+    config.core.max_messages_per_second = s.max_messages_per_second;
+    config.tls_cert_file = s.tls_certificate_file;
+    config.tls_key_file = s.tls_key_file;
+    config.auth_tokens = split_list (s.auth_tokens);
+    config.allowed_origins = split_list (s.allowed_origins);
+    config.max_connections_per_address = s.max_connections_per_address;
+    config.first_message_timeout_s = s.first_message_timeout;
+    token_file = s.auth_token_file;
   }
+  if (!token_file.empty ())
+    {
+      gchar *contents = nullptr;
+      GError *err = nullptr;
+      if (!g_file_get_contents (token_file.c_str (), &contents, nullptr, &err))
+        {
+          GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not read auth-token-file: %s", err->message), (NULL));
+          g_error_free (err);
+          return FALSE;
+        }
+      for (auto &t : split_list (contents))
+        config.auth_tokens.push_back (t);
+      g_free (contents);
+      if (config.auth_tokens.empty ())
+        {
+          GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("auth-token-file %s holds no token", token_file.c_str ()),
+              ("an empty token list would let everyone in: put one token per line"));
+          return FALSE;
+        }
+    }
   {
     std::lock_guard<std::mutex> g (priv->lock);
     priv->queue.clear ();

@@ -2,6 +2,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include <algorithm>
+
 
 namespace wssac
 {
@@ -24,6 +26,8 @@ struct IngestCore::Connection
   std::string session; /* the one it speaks for, once claimed */
   uint32_t bad = 0;
   bool closing = false;
+  double tokens = -1; /* rate limit bucket; -1: not started */
+  int64_t tokens_ms = 0;
 };
 
 IngestCore::IngestCore (IngestConfig config) : config_ (std::move (config)) {}
@@ -182,7 +186,7 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
   stats_.messages++;
   if (c.closing)
     return; /* closed for abuse or size: nothing more from it counts */
-  if (too_big (c, length, out))
+  if (over_rate (c, now_ms, out) || too_big (c, length, out))
     return;
 
   DecodeResult r = decode_message (text, length, config_.limits);
@@ -340,6 +344,34 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
     }
 }
 
+/* A token bucket per connection. */
+bool
+IngestCore::over_rate (Connection &c, int64_t now_ms, IngestOutput &out)
+{
+  if (config_.max_messages_per_second <= 0)
+    return false;
+  if (c.tokens < 0)
+    c.tokens = config_.rate_burst;
+  else
+    c.tokens = std::min (config_.rate_burst,
+                         c.tokens + (now_ms - c.tokens_ms) * config_.max_messages_per_second / 1000.0);
+  c.tokens_ms = now_ms;
+  if (c.tokens >= 1)
+    {
+      c.tokens -= 1;
+      return false;
+    }
+  stats_.closed_for_rate++;
+  stats_.rejected++;
+  stats_.rejected_by_code["rate-limited"]++;
+  out.replies.push_back ({ c.id, error_reply ("rate-limited", "more than "
+                                                  + std::to_string ((int) config_.max_messages_per_second)
+                                                  + " messages per second") });
+  c.closing = true;
+  out.closes.push_back ({ c.id, 1008, "rate limit exceeded" });
+  return true;
+}
+
 bool
 IngestCore::too_big (Connection &c, size_t length, IngestOutput &out)
 {
@@ -368,7 +400,7 @@ IngestCore::on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOut
   stats_.messages++;
   if (cit->second->closing)
     return;
-  if (too_big (*cit->second, length, out))
+  if (over_rate (*cit->second, now_ms, out) || too_big (*cit->second, length, out))
     return;
   auto sit = sessions_.find (cit->second->session);
   reject (*cit->second, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",

@@ -43,6 +43,11 @@ struct IngestConfig
   size_t max_message_size = 128 * 1024;
   /* Bad messages a connection may send before it is closed (1008). */
   uint32_t max_bad_messages = 20;
+  /* Messages per second a connection may send on average, with bursts of
+   * up to rate_burst (a sender flushing a 30 s backlog after an outage sends
+   * ~120 at once); over it: closed with 1008. 0: no limit. */
+  double max_messages_per_second = 50;
+  double rate_burst = 400;
   /* Acknowledge delivered chunks every this many chunks ({"action":"ack"},
    * cumulative), so a sender knows what it need not replay; 0: never. */
   uint32_t ack_every = 4;
@@ -125,6 +130,7 @@ struct IngestStats
   uint64_t messages = 0;
   uint64_t rejected = 0;
   uint64_t closed_for_abuse = 0;
+  uint64_t closed_for_rate = 0;
   std::map<std::string, uint64_t> rejected_by_code;
 };
 
@@ -173,6 +179,7 @@ private:
   void update_waiting (Session &s);
   void ack (Session &s, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
+  bool over_rate (Connection &c, int64_t now_ms, IngestOutput &out);
 
   IngestConfig config_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;

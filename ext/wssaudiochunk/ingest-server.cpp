@@ -32,7 +32,94 @@ struct IngestServer::Impl
     Impl *impl;
     ConnectionId id;
     int64_t last_rx_ms;
+    int64_t connected_ms;
+    bool spoke;
+    std::string address;
   };
+  IngestServerStats sstats;
+  std::map<std::string, unsigned> per_address; /* open connections by client IP */
+
+  /* Equal length and content, in time that depends only on the lengths. */
+  static bool same_secret (const std::string &a, const std::string &b)
+  {
+    unsigned char diff = a.size () != b.size ();
+    for (size_t i = 0; i < a.size (); i++)
+      diff |= static_cast<unsigned char> (a[i] ^ (i < b.size () ? b[i] : 0));
+    return diff == 0;
+  }
+
+  bool token_ok (SoupServerMessage *msg) const
+  {
+    std::string presented;
+    const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+    if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
+      presented = auth + 7;
+    else if (const char *query = g_uri_get_query (soup_server_message_get_uri (msg)))
+      {
+        GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+        if (params)
+          {
+            const char *t = static_cast<const char *> (g_hash_table_lookup (params, "token"));
+            if (t)
+              presented = t;
+            g_hash_table_unref (params);
+          }
+      }
+    bool ok = false;
+    for (const auto &t : config.auth_tokens)
+      ok |= same_secret (presented, t); /* no early exit: every token is compared */
+    return ok && !presented.empty ();
+  }
+
+  static std::string client_address (SoupServerMessage *msg)
+  {
+    GSocketAddress *addr = soup_server_message_get_remote_address (msg);
+    if (!addr || !G_IS_INET_SOCKET_ADDRESS (addr))
+      return std::string ();
+    gchar *ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
+    std::string out (ip);
+    g_free (ip);
+    return out;
+  }
+
+  /* Runs when the request's headers are in, before the upgrade: refusals
+   * here cost no WebSocket and no session. */
+  static void on_early (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    if (!self->config.auth_tokens.empty () && !self->token_ok (msg))
+      {
+        self->sstats.auth_refused++;
+        GST_INFO ("upgrade refused: missing or wrong token");
+        soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, nullptr);
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate", "Bearer");
+        return;
+      }
+    if (!self->config.allowed_origins.empty ())
+      {
+        const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
+        bool allowed = origin == nullptr;
+        for (const auto &o : self->config.allowed_origins)
+          allowed |= origin && o == origin;
+        if (!allowed)
+          {
+            self->sstats.origin_refused++;
+            GST_INFO ("upgrade refused: origin %s not allowed", origin);
+            soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, nullptr);
+            return;
+          }
+      }
+    if (self->config.max_connections_per_address > 0)
+      {
+        auto it = self->per_address.find (client_address (msg));
+        if (it != self->per_address.end () && it->second >= self->config.max_connections_per_address)
+          {
+            self->sstats.address_refused++;
+            soup_server_message_set_status (msg, 429, "Too Many Connections");
+            return;
+          }
+      }
+  }
   GSource *watchdog = nullptr;
 
   static gboolean on_watchdog (gpointer data)
@@ -40,17 +127,29 @@ struct IngestServer::Impl
     auto *self = static_cast<Impl *> (data);
     int64_t now = now_ms ();
     int64_t limit = static_cast<int64_t> (self->config.peer_timeout_s) * 1000;
-    std::vector<SoupWebsocketConnection *> dead;
+    int64_t first = static_cast<int64_t> (self->config.first_message_timeout_s) * 1000;
+    std::vector<SoupWebsocketConnection *> dead, mute;
     for (auto &kv : self->conns)
       {
         auto *cd = static_cast<ConnData *> (g_object_get_data (G_OBJECT (kv.second), "wssac-conn"));
-        if (cd && now - cd->last_rx_ms > limit)
+        if (!cd)
+          continue;
+        if (limit > 0 && now - cd->last_rx_ms > limit)
           dead.push_back (kv.second);
+        else if (first > 0 && !cd->spoke && now - cd->connected_ms > first
+                 && soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
+          mute.push_back (kv.second);
       }
     for (auto *c : dead)
       {
         GST_INFO ("closing a connection silent for over %u s", self->config.peer_timeout_s);
+        self->sstats.closed_silent++;
         g_io_stream_close (soup_websocket_connection_get_io_stream (c), nullptr, nullptr);
+      }
+    for (auto *c : mute)
+      {
+        self->sstats.closed_no_message++;
+        soup_websocket_connection_close (c, 1008, "no message");
       }
     return G_SOURCE_CONTINUE;
   }
@@ -124,7 +223,8 @@ struct IngestServer::Impl
     g_object_ref (conn);
     soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * self->config.max_message_size);
     self->conns[id] = conn;
-    auto *cd = new ConnData{ self, id, now_ms () };
+    auto *cd = new ConnData{ self, id, now_ms (), now_ms (), false, client_address (msg) };
+    self->per_address[cd->address]++;
     soup_websocket_connection_set_keepalive_interval (conn, self->config.keepalive_interval_s);
     g_signal_connect (conn, "pong", G_CALLBACK (on_pong), cd);
     g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) { delete static_cast<ConnData *> (p); });
@@ -148,6 +248,7 @@ struct IngestServer::Impl
     auto *cd = static_cast<ConnData *> (data);
     Impl *self = cd->impl;
     cd->last_rx_ms = now_ms ();
+    cd->spoke = true;
     gsize size = 0;
     const char *bytes = static_cast<const char *> (g_bytes_get_data (message, &size));
     IngestOutput out;
@@ -168,6 +269,9 @@ struct IngestServer::Impl
     IngestOutput out;
     self->core->on_disconnect (id, now_ms (), out);
     self->conns.erase (id);
+    auto pa = self->per_address.find (cd->address);
+    if (pa != self->per_address.end () && --pa->second == 0)
+      self->per_address.erase (pa);
     g_signal_handlers_disconnect_by_data (conn, cd);
     g_object_unref (conn); /* frees cd */
     self->apply (out);
@@ -200,6 +304,26 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   core_config.max_message_size = config.max_message_size;
   p->core = std::make_unique<IngestCore> (core_config);
   p->server = soup_server_new ("server-header", "wssaudiochunk-ingest", NULL);
+  p->sstats = IngestServerStats ();
+  p->per_address.clear ();
+  bool tls = !config.tls_cert_file.empty ();
+  if (tls)
+    {
+      GError *terr = nullptr;
+      GTlsCertificate *cert = g_tls_certificate_new_from_files (config.tls_cert_file.c_str (),
+          config.tls_key_file.empty () ? config.tls_cert_file.c_str () : config.tls_key_file.c_str (), &terr);
+      if (!cert)
+        {
+          error = "could not load the TLS certificate \"" + config.tls_cert_file + "\" and key \""
+                  + config.tls_key_file + "\": " + (terr ? terr->message : "?");
+          g_clear_error (&terr);
+          g_clear_object (&p->server);
+          return false;
+        }
+      soup_server_set_tls_certificate (p->server, cert);
+      g_object_unref (cert);
+    }
+  soup_server_add_early_handler (p->server, config.path.c_str (), Impl::on_early, p, nullptr);
   soup_server_add_websocket_handler (p->server, config.path.c_str (), nullptr, nullptr,
                                      (SoupServerWebsocketCallback) Impl::on_websocket, p, nullptr);
 
@@ -212,7 +336,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
     }
   GSocketAddress *addr = g_inet_socket_address_new (ia, config.port);
   g_object_unref (ia);
-  gboolean ok = soup_server_listen (p->server, addr, (SoupServerListenOptions) 0, &err);
+  gboolean ok = soup_server_listen (p->server, addr, tls ? SOUP_SERVER_LISTEN_HTTPS : (SoupServerListenOptions) 0, &err);
   g_object_unref (addr);
   if (!ok)
     {
@@ -225,7 +349,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->port = uris ? g_uri_get_port (static_cast<GUri *> (uris->data)) : config.port;
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   GST_INFO ("listening on ws://%s:%u%s", config.address.c_str (), p->port, config.path.c_str ());
-  if (config.peer_timeout_s > 0)
+  if (config.peer_timeout_s > 0 || config.first_message_timeout_s > 0)
     {
       p->watchdog = g_timeout_source_new_seconds (1);
       g_source_set_callback (p->watchdog, Impl::on_watchdog, p, nullptr);
@@ -296,6 +420,12 @@ IngestServer::finish_session (const std::string &session_id, const std::string &
   IngestOutput out;
   impl_->core->finish_session (session_id, reason, out);
   impl_->apply (out);
+}
+
+IngestServerStats
+IngestServer::server_stats () const
+{
+  return impl_->sstats;
 }
 
 const IngestCore &

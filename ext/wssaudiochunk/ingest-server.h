@@ -8,6 +8,7 @@
 #include "ingest-core.h"
 
 #include <functional>
+#include <vector>
 #include <string>
 
 #include <glib.h>
@@ -29,7 +30,33 @@ struct IngestServerConfig
    * session claimed while it reconnects. 0: off. */
   unsigned keepalive_interval_s = 10;
   unsigned peer_timeout_s = 30;
+  /* A connection that has sent no message this long after the upgrade is
+   * closed (1008): it holds a socket and speaks for nobody. 0: off. */
+  unsigned first_message_timeout_s = 30;
+
+  /* wss://: serve TLS with this certificate and key (PEM files). */
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /* When not empty, the upgrade needs one of these tokens, as
+   * "Authorization: Bearer <t>" or "?token=<t>": else HTTP 401, before any
+   * WebSocket or session exists. Compared in constant time. */
+  std::vector<std::string> auth_tokens;
+  /* When not empty, a browser's Origin must be one of these (else HTTP
+   * 403). Requests without an Origin (non-browser clients) pass. */
+  std::vector<std::string> allowed_origins;
+  /* Open connections per client IP address; more get HTTP 429. 0: no limit. */
+  unsigned max_connections_per_address = 16;
   IngestConfig core;
+};
+
+/* What the server refused or closed on its own, beside IngestCore's counts. */
+struct IngestServerStats
+{
+  uint64_t auth_refused = 0;     /* 401 */
+  uint64_t origin_refused = 0;   /* 403 */
+  uint64_t address_refused = 0;  /* 429: too many connections from one address */
+  uint64_t closed_silent = 0;    /* no pong nor message for peer_timeout_s */
+  uint64_t closed_no_message = 0; /* no message within first_message_timeout_s */
 };
 
 class IngestServer
@@ -57,6 +84,7 @@ public:
   void finish_session (const std::string &session_id, const std::string &reason);
 
   const IngestCore &core () const;
+  IngestServerStats server_stats () const;
 
 private:
   struct Impl;

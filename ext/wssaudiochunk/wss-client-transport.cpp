@@ -42,6 +42,45 @@ connection_state_name (ConnectionState state)
   return "unknown";
 }
 
+std::string
+redact_uri (const std::string &uri)
+{
+  GUri *u = g_uri_parse (uri.c_str (), G_URI_FLAGS_ENCODED_QUERY, nullptr);
+  if (!u)
+    return uri;
+  const char *query = g_uri_get_query (u);
+  if (!query || !*query)
+    {
+      g_uri_unref (u);
+      return uri;
+    }
+  static const char *secret[] = { "token", "access_token", "auth", "authorization", "key", "api_key", "apikey",
+    "signature", "sig", "password", "secret", "x-amz-security-token", "x-amz-signature", "x-amz-credential" };
+  std::string out_query;
+  gchar **pairs = g_strsplit (query, "&", -1);
+  for (gchar **p = pairs; *p; p++)
+    {
+      std::string pair = *p;
+      std::string name = pair.substr (0, pair.find ('='));
+      bool hide = false;
+      for (const char *s : secret)
+        if (g_ascii_strcasecmp (name.c_str (), s) == 0)
+          hide = true;
+      if (!out_query.empty ())
+        out_query += "&";
+      out_query += hide && pair.find ('=') != std::string::npos ? name + "=***" : pair;
+    }
+  g_strfreev (pairs);
+  GUri *r = g_uri_build (G_URI_FLAGS_ENCODED_QUERY, g_uri_get_scheme (u), g_uri_get_userinfo (u), g_uri_get_host (u),
+                         g_uri_get_port (u), g_uri_get_path (u), out_query.c_str (), g_uri_get_fragment (u));
+  gchar *str = g_uri_to_string (r);
+  std::string out (str);
+  g_free (str);
+  g_uri_unref (r);
+  g_uri_unref (u);
+  return out;
+}
+
 namespace
 {
 int64_t
@@ -101,6 +140,9 @@ unsent_bytes (SoupWebsocketConnection *conn)
 struct WssClientTransport::Impl
 {
   TransportConfig config;
+  std::string shown_uri;   /* redacted: the only form logs and messages use */
+  std::string connect_uri; /* with the token, when it goes in the query */
+  GTlsDatabase *tls_database = nullptr;
   TransportCallbacks cb;
 
   /* Owned by the transport thread once started. */
@@ -156,7 +198,7 @@ struct WssClientTransport::Impl
         stats.last_error = detail;
     }
     cond.notify_all ();
-    GST_INFO ("%s: %s%s%s", config.uri.c_str (), connection_state_name (s), detail.empty () ? "" : ": ",
+    GST_INFO ("%s: %s%s%s", shown_uri.c_str (), connection_state_name (s), detail.empty () ? "" : ": ",
               detail.c_str ());
     if (cb.state_changed)
       cb.state_changed (s, detail);
@@ -169,6 +211,8 @@ struct WssClientTransport::Impl
     g_main_context_push_thread_default (context);
     session = soup_session_new_with_options ("user-agent", config.user_agent.c_str (), "timeout",
                                              config.connect_timeout_s, NULL);
+    if (tls_database)
+      soup_session_set_tls_database (session, tls_database);
     connect ();
     g_main_loop_run (loop);
 
@@ -183,6 +227,7 @@ struct WssClientTransport::Impl
       g_main_context_iteration (context, TRUE);
     drop_connection ();
     g_clear_object (&session);
+    g_clear_object (&tls_database);
     while (g_main_context_pending (context))
       g_main_context_iteration (context, FALSE);
     g_main_context_pop_thread_default (context);
@@ -209,7 +254,7 @@ struct WssClientTransport::Impl
   void connect ()
   {
     set_state (ever_connected ? ConnectionState::Reconnecting : ConnectionState::Connecting);
-    SoupMessage *msg = soup_message_new ("GET", config.uri.c_str ());
+    SoupMessage *msg = soup_message_new ("GET", connect_uri.c_str ());
     if (!msg)
       {
         on_connect_failed ("not a valid URI", false);
@@ -218,6 +263,14 @@ struct WssClientTransport::Impl
     SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
     for (const auto &h : config.headers)
       soup_message_headers_append (headers, h.first.c_str (), h.second.c_str ());
+    if (!config.auth_token.empty () && !config.auth_token_in_query)
+      soup_message_headers_replace (headers, "Authorization", ("Bearer " + config.auth_token).c_str ());
+    if (!config.ssl_strict)
+      g_signal_connect (msg, "accept-certificate",
+                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags, gpointer) -> gboolean {
+                          return TRUE; /* ssl-strict=false: the element warned on the bus */
+                        }),
+                        nullptr);
 
     g_clear_object (&cancellable);
     cancellable = g_cancellable_new ();
@@ -261,6 +314,9 @@ struct WssClientTransport::Impl
             cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
                     + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
           }
+        else if (error && error->domain == G_TLS_ERROR)
+          cause = std::string ("TLS: ") + error->message
+                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that signed it)";
         else
           cause = error ? error->message : "unknown error";
         bool cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
@@ -276,7 +332,7 @@ struct WssClientTransport::Impl
 
   void on_connect_failed (const std::string &cause, bool retryable)
   {
-    std::string message = "Could not connect to " + config.uri + ": " + cause;
+    std::string message = "Could not connect to " + shown_uri + ": " + cause;
     GST_WARNING ("%s", message.c_str ());
     if (!ever_connected && !config.async_connect)
       {
@@ -320,7 +376,7 @@ struct WssClientTransport::Impl
       std::lock_guard<std::mutex> g (lock);
       stats.last_error = why;
     }
-    GST_INFO ("reconnecting to %s in %" G_GINT64_FORMAT " ms", config.uri.c_str (), *delay);
+    GST_INFO ("reconnecting to %s in %" G_GINT64_FORMAT " ms", shown_uri.c_str (), *delay);
     set_state (ConnectionState::Reconnecting, why);
     destroy_source (&timer);
     timer = attach_timeout (*delay, on_retry_timer);
@@ -436,7 +492,7 @@ struct WssClientTransport::Impl
         /* No pong, no message: the peer or the path is gone without a
          * word. Closing the stream makes libsoup report the close. */
         GST_WARNING ("%s: nothing heard for %" G_GINT64_FORMAT " ms, replacing the connection",
-                     self->config.uri.c_str (), silent);
+                     self->shown_uri.c_str (), silent);
         {
           std::lock_guard<std::mutex> g (self->lock);
           self->stats.last_error = "peer silent for " + std::to_string (silent / 1000) + " s";
@@ -454,7 +510,7 @@ struct WssClientTransport::Impl
   static void on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    GST_WARNING ("%s: %s", self->config.uri.c_str (), error->message);
+    GST_WARNING ("%s: %s", self->shown_uri.c_str (), error->message);
     std::lock_guard<std::mutex> g (self->lock);
     self->stats.last_error = error->message;
   }
@@ -483,7 +539,7 @@ struct WssClientTransport::Impl
          * count, not a reconnect (it keeps the connection open). */
         self->stats.server_errors++;
         self->stats.last_error = "server: " + reply.code + ": " + reply.message;
-        GST_WARNING ("%s refused a message: %s (%s)", self->config.uri.c_str (), reply.code.c_str (),
+        GST_WARNING ("%s refused a message: %s (%s)", self->shown_uri.c_str (), reply.code.c_str (),
                      reply.message.c_str ());
         if (reply.code == "session-claimed")
           {
@@ -558,7 +614,7 @@ struct WssClientTransport::Impl
         self->set_state (ConnectionState::Closed);
         return;
       }
-    GST_WARNING ("%s: %s", self->config.uri.c_str (), why.c_str ());
+    GST_WARNING ("%s: %s", self->shown_uri.c_str (), why.c_str ());
     self->schedule_retry (why);
   }
 
@@ -757,7 +813,30 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
 {
   Impl *p = impl_;
   p->config = config;
+  p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
+  p->shown_uri = redact_uri (config.uri);
+  p->connect_uri = config.uri;
+  if (!config.auth_token.empty () && config.auth_token_in_query)
+    {
+      gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
+      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=") + std::string (escaped);
+      g_free (escaped);
+    }
+  g_clear_object (&p->tls_database);
+  if (config.tls_database)
+    p->tls_database = G_TLS_DATABASE (g_object_ref (config.tls_database));
+  else if (!config.tls_ca_file.empty ())
+    {
+      GError *err = nullptr;
+      p->tls_database = g_tls_file_database_new (config.tls_ca_file.c_str (), &err);
+      if (!p->tls_database)
+        {
+          error = "Could not read the CA file \"" + config.tls_ca_file + "\": " + (err ? err->message : "?");
+          g_clear_error (&err);
+          return false;
+        }
+    }
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
@@ -781,7 +860,7 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   auto limit = std::chrono::seconds (config.connect_timeout_s + 5);
   if (!p->cond.wait_for (g, limit, [p] { return p->first_outcome; }))
     {
-      error = "Could not connect to " + config.uri + ": no answer within "
+      error = "Could not connect to " + p->shown_uri + ": no answer within "
               + std::to_string (config.connect_timeout_s) + " s";
       return false;
     }

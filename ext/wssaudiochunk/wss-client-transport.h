@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include <glib.h>
+#include <gio/gio.h>
 
 namespace wssac
 {
@@ -41,6 +41,11 @@ enum class ConnectionState
 
 const char *connection_state_name (ConnectionState state);
 
+/* @uri with the values of credential-like query parameters (token,
+ * access_token, auth, key, signature, ...) replaced by "***": what may be
+ * shown in logs and messages. */
+std::string redact_uri (const std::string &uri);
+
 struct TransportConfig
 {
   std::string uri;
@@ -48,6 +53,16 @@ struct TransportConfig
   std::string format = "webm-opus";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string user_agent;
+  /* Authentication: a bearer token, sent as "Authorization: Bearer" or as
+   * the "token" query parameter (API Gateway authorizers read either). It
+   * never appears in logs, messages or errors. */
+  std::string auth_token;
+  bool auth_token_in_query = false;
+  /* TLS (wss://): the server's certificate is validated against the system
+   * store, or @tls_ca_file / @tls_database; ssl_strict=false accepts any. */
+  bool ssl_strict = true;
+  std::string tls_ca_file;
+  GTlsDatabase *tls_database = nullptr; /* borrowed for the call to start() */
   unsigned connect_timeout_s = 10;
   unsigned keepalive_interval_s = 10;
   /* No pong nor message for this long: the peer is dead, reconnect. 0: off. */

@@ -62,10 +62,13 @@ WsTestClient::run (std::function<void ()> fn)
 }
 
 bool
-WsTestClient::connect (const std::string &url, std::string &error)
+WsTestClient::connect (const std::string &url, std::string &error,
+                       const std::vector<std::pair<std::string, std::string>> &headers)
 {
-  run ([this, url] {
+  run ([this, url, headers] {
     SoupMessage *msg = soup_message_new ("GET", url.c_str ());
+    for (const auto &h : headers)
+      soup_message_headers_append (soup_message_get_request_headers (msg), h.first.c_str (), h.second.c_str ());
     soup_session_websocket_connect_async (
         session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
         [] (GObject *src, GAsyncResult *res, gpointer data) {
@@ -76,6 +79,7 @@ WsTestClient::connect (const std::string &url, std::string &error)
           self->connect_done_ = true;
           if (!c)
             {
+              self->refused_status_ = soup_message_get_status (soup_session_get_async_result_message (SOUP_SESSION (src), res));
               self->error_ = err ? err->message : "?";
               g_clear_error (&err);
             }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 typedef struct _SoupSession SoupSession;
@@ -21,7 +22,10 @@ public:
   ~WsTestClient ();
 
   /* Connects and waits (up to 10 s); false with @error on failure. */
-  bool connect (const std::string &url, std::string &error);
+  bool connect (const std::string &url, std::string &error,
+                const std::vector<std::pair<std::string, std::string>> &headers = {});
+  /* The HTTP status of a refused upgrade (0 if it was not refused). */
+  unsigned refused_status () const { return refused_status_; }
   void send_text (const std::string &text);
   void send_binary (const std::vector<uint8_t> &data);
   void close (unsigned short code = 1000);
@@ -48,4 +52,5 @@ private:
   bool closed_ = false;
   unsigned close_code_ = 0;
   std::string error_;
+  unsigned refused_status_ = 0;
 };
