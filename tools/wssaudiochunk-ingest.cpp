@@ -39,6 +39,11 @@ struct Options
   int idle_timeout_s = 30;
   std::string port_file;
   bool quiet = false;
+  std::string tls_cert, tls_key, token_file;
+  std::vector<std::string> allowed_origins;
+  int max_sessions = 10000;
+  int max_connections_per_address = 16;
+  double max_messages_per_second = 50;
 };
 
 struct Row
@@ -323,6 +328,37 @@ IngestApp::run ()
   /* base64 carries 3 bytes in 4: let the decoded audio fill the frame. */
   config.core.limits.max_audio_bytes = config.max_message_size / 4 * 3;
   config.core.reassembly.max_wait_ms = opt_.reorder_wait_ms;
+  config.core.max_sessions = static_cast<size_t> (opt_.max_sessions);
+  config.core.max_messages_per_second = opt_.max_messages_per_second;
+  config.max_connections_per_address = static_cast<unsigned> (opt_.max_connections_per_address);
+  config.tls_cert_file = opt_.tls_cert;
+  config.tls_key_file = opt_.tls_key;
+  config.allowed_origins = opt_.allowed_origins;
+  if (!opt_.token_file.empty ())
+    {
+      gchar *contents = nullptr;
+      GError *terr = nullptr;
+      if (!g_file_get_contents (opt_.token_file.c_str (), &contents, nullptr, &terr))
+        {
+          g_printerr ("wssaudiochunk-ingest: cannot read --auth-token-file: %s\n", terr->message);
+          g_error_free (terr);
+          return 1;
+        }
+      gchar **lines = g_strsplit_set (contents, "\r\n", -1);
+      for (gchar **l = lines; *l; l++)
+        {
+          gchar *t = g_strstrip (*l);
+          if (*t)
+            config.auth_tokens.emplace_back (t);
+        }
+      g_strfreev (lines);
+      g_free (contents);
+      if (config.auth_tokens.empty ())
+        {
+          g_printerr ("wssaudiochunk-ingest: --auth-token-file holds no token (one per line)\n");
+          return 1;
+        }
+    }
 
   loop_ = g_main_loop_new (g_main_context_default (), FALSE);
   std::string error;
@@ -345,7 +381,7 @@ IngestApp::run ()
         }
     }
   const bool v6 = opt_.address.find (':') != std::string::npos;
-  progress ("listening on ws://%s%s%s:%u%s, recording to %s", v6 ? "[" : "", opt_.address.c_str (), v6 ? "]" : "",
+  progress ("listening on %s://%s%s%s:%u%s, recording to %s", opt_.tls_cert.empty () ? "ws" : "wss", v6 ? "[" : "", opt_.address.c_str (), v6 ? "]" : "",
             port, opt_.path.c_str (), opt_.output_dir.c_str ());
 
   struct SignalData
@@ -388,6 +424,8 @@ main (int argc, char **argv)
 {
   Options opt;
   gchar *address = nullptr, *path = nullptr, *output_dir = nullptr, *port_file = nullptr;
+  gchar *tls_cert = nullptr, *tls_key = nullptr, *token_file = nullptr;
+  gchar **origins = nullptr;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
@@ -405,6 +443,17 @@ main (int argc, char **argv)
       "Write the bound port number to FILE once listening", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress lines (errors and the final table still)",
       nullptr },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Serve wss:// with this PEM certificate", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert", "FILE" },
+    { "auth-token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
+      "Accept only speakers presenting one of these tokens (one per line; Bearer header or ?token=)", "FILE" },
+    { "allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
+      "A browser origin allowed to connect (repeatable; default any)", "ORIGIN" },
+    { "max-sessions", 0, 0, G_OPTION_ARG_INT, &opt.max_sessions, "Sessions at once (default 10000)", "N" },
+    { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &opt.max_connections_per_address,
+      "Open connections per client IP (default 16; 0: no limit)", "N" },
+    { "max-messages-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_messages_per_second,
+      "Average messages per second per connection (default 50; 0: no limit)", "RATE" },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
@@ -434,10 +483,22 @@ main (int argc, char **argv)
   if (port_file)
     opt.port_file = port_file;
   opt.quiet = quiet;
+  if (tls_cert)
+    opt.tls_cert = tls_cert;
+  if (tls_key)
+    opt.tls_key = tls_key;
+  if (token_file)
+    opt.token_file = token_file;
+  for (gchar **o = origins; o && *o; o++)
+    opt.allowed_origins.emplace_back (*o);
   g_free (address);
   g_free (path);
   g_free (output_dir);
   g_free (port_file);
+  g_free (tls_cert);
+  g_free (tls_key);
+  g_free (token_file);
+  g_strfreev (origins);
 
   const char *bad = nullptr;
   if (argc > 1)
@@ -454,6 +515,10 @@ main (int argc, char **argv)
     bad = "--idle-timeout must be 0..86400";
   else if (opt.output_dir.empty ())
     bad = "--output-dir must not be empty";
+  else if (opt.max_sessions < 1 || opt.max_connections_per_address < 0 || opt.max_messages_per_second < 0)
+    bad = "--max-sessions must be >= 1, the other limits >= 0";
+  else if (opt.tls_key.size () && opt.tls_cert.empty ())
+    bad = "--tls-key needs --tls-cert";
   if (bad)
     {
       g_printerr ("wssaudiochunk-ingest: %s (see --help)\n", bad);

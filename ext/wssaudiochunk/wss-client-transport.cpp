@@ -829,7 +829,10 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   else if (!config.tls_ca_file.empty ())
     {
       GError *err = nullptr;
-      p->tls_database = g_tls_file_database_new (config.tls_ca_file.c_str (), &err);
+      /* GTlsFileDatabase wants an absolute path. */
+      gchar *abs = g_canonicalize_filename (config.tls_ca_file.c_str (), nullptr);
+      p->tls_database = g_tls_file_database_new (abs, &err);
+      g_free (abs);
       if (!p->tls_database)
         {
           error = "Could not read the CA file \"" + config.tls_ca_file + "\": " + (err ? err->message : "?");

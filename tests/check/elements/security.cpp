@@ -129,6 +129,15 @@ GST_START_TEST (test_tls_with_test_ca)
   speak (rx.url ("wss"), "ssl-ca-file=" + path ("ca.pem"), log);
   fail_unless (log.eos, "%s | %s", log.error_message.c_str (), log.error_debug.c_str ());
   fail_unless (rx.stat ("chunks") >= 3);
+  /* A relative CA path works too (GTlsFileDatabase itself wants an absolute one). */
+  gchar *cwd = g_get_current_dir ();
+  fail_unless (g_chdir (tmpdir) == 0);
+  Receiver rx2 ("tls-certificate-file=server.pem tls-key-file=server.key");
+  BusLog log2;
+  speak (rx2.url ("wss"), "ssl-ca-file=ca.pem", log2);
+  fail_unless (g_chdir (cwd) == 0);
+  g_free (cwd);
+  fail_unless (log2.eos, "%s | %s", log2.error_message.c_str (), log2.error_debug.c_str ());
 }
 GST_END_TEST;
 
