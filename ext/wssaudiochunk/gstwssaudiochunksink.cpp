@@ -33,7 +33,26 @@
  *   ! wssaudiochunksink location=ws://127.0.0.1:8080/ws session-id=demo
  * ]|
  *
+ * ## Broadcast controls
+ * Pause, resume, mute, unmute and end the session four ways: the action
+ * signals `pause`, `resume`, `mute`, `unmute`, `end-session` (reason); the
+ * #GstWssAudioChunkSink:paused and #GstWssAudioChunkSink:muted properties
+ * (while PLAYING); an application message posted on the pipeline's bus; or a
+ * custom downstream event travelling in band through the pipeline. Messages
+ * and events share one structure:
+ * |[
+ * wss-audio-chunk-control, action=(string)pause   (pause, resume, mute, unmute, end-session;
+ *                                                 reason=(string)..., target=(string)<sink name>)
+ * ]|
+ * A pause holds chunks (up to #GstWssAudioChunkSink:max-pause-time) and sends
+ * them after resume; a mute drops the audio for good (whole clusters, so the
+ * stream stays decodable). The server hears `pauseBroadcast`,
+ * `resumeBroadcast`, `muteBroadcast`, `unmuteBroadcast` and `endSession`, in
+ * order with the chunks around them.
+ *
  * ## Messages
+ * * `wss-audio-chunk-transmitting`: transmitting, paused, muted (gboolean), on
+ *   every change (the seed's setTransmitting).
  * * `wss-audio-chunk-sent`: chunk-index (guint64), size (guint, audio bytes),
  *   encoded-size (guint, bytes of the text frame), timestamp (gint64, epoch ms).
  * * `wss-audio-chunk-stream-start`: session-id, location. Posted once started
