@@ -5,26 +5,21 @@
 void
 TestIngest::start (unsigned port)
 {
-  context_ = g_main_context_new ();
-  loop_ = g_main_loop_new (context_, FALSE);
-  std::mutex m;
-  std::condition_variable ready;
-  bool started = false;
-  std::string error;
-  thread_ = std::thread ([&, port] {
-    g_main_context_push_thread_default (context_);
-    auto *server = new wssac::IngestServer ();
+  thread_ = std::make_unique<ContextThread> ();
+  thread_->invoke ([this, port] {
+    server_ = std::make_unique<wssac::IngestServer> ();
     wssac::IngestServerConfig config;
     config.port = port;
     config.core.ack_every = ack_every_;
     config.peer_timeout_s = peer_timeout_s_;
     config.keepalive_interval_s = peer_timeout_s_ < 10 ? 1 : 10;
     config.core.reassembly.max_wait_ms = 500;
+    std::string error;
     bool ok = false;
     /* The port may still be held by the previous incarnation for a moment. */
     for (int attempt = 0; attempt < 50 && !ok; attempt++)
       {
-        ok = server->start (context_, config,
+        ok = server_->start (thread_->context (), config,
             [this] (wssac::IngestEvent &&ev) {
               std::lock_guard<std::mutex> g (lock_);
               if (ev.kind == wssac::IngestEventKind::Audio)
@@ -42,74 +37,28 @@ TestIngest::start (unsigned port)
       }
     if (!ok)
       g_error ("test ingest: %s", error.c_str ());
-    server_ = server;
-    port_ = server->port ();
-    {
-      std::lock_guard<std::mutex> g (m);
-      started = true;
-    }
-    ready.notify_all ();
-    g_main_loop_run (loop_);
-    server->stop ();
-    delete server;
-    server_ = nullptr;
-    while (g_main_context_pending (context_))
-      g_main_context_iteration (context_, FALSE);
-    g_main_context_pop_thread_default (context_);
+    port_ = server_->port ();
   });
-  std::unique_lock<std::mutex> g (m);
-  ready.wait (g, [&] { return started; });
   incarnations_++;
-}
-
-struct IngestCall
-{
-  std::function<void ()> fn;
-  std::mutex m;
-  std::condition_variable c;
-  bool done = false;
-};
-
-static gboolean
-ingest_call (gpointer data)
-{
-  auto *call = static_cast<IngestCall *> (data);
-  call->fn ();
-  std::lock_guard<std::mutex> g (call->m);
-  call->done = true;
-  call->c.notify_all ();
-  return G_SOURCE_REMOVE;
-}
-
-void
-TestIngest::run_on_thread (std::function<void ()> fn)
-{
-  IngestCall call;
-  call.fn = std::move (fn);
-  g_main_context_invoke (context_, ingest_call, &call);
-  std::unique_lock<std::mutex> g (call.m);
-  call.c.wait (g, [&] { return call.done; });
 }
 
 void
 TestIngest::stop ()
 {
-  if (!loop_)
+  if (!thread_)
     return;
-  run_on_thread ([this] { g_main_loop_quit (loop_); });
-  thread_.join ();
-  g_main_loop_unref (loop_);
-  g_main_context_unref (context_);
-  loop_ = nullptr;
-  context_ = nullptr;
+  thread_->invoke ([this] {
+    server_->stop ();
+    server_.reset ();
+  });
+  thread_.reset ();
 }
 
 void
 TestIngest::close_all (unsigned short code)
 {
-  run_on_thread ([this, code] { server_->close_all (code); });
+  thread_->invoke ([this, code] { server_->close_all (code); });
 }
-
 std::map<uint64_t, std::vector<uint8_t>>
 TestIngest::chunks () const
 {

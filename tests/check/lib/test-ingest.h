@@ -3,6 +3,7 @@
  * crashed and restarted process would). */
 #pragma once
 
+#include "context-thread.h"
 #include "ingest-server.h"
 
 #include <glib.h>
@@ -11,7 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <memory>
 #include <vector>
 
 class TestIngest
@@ -41,16 +42,13 @@ public:
   bool wait_for_end (int64_t timeout_ms) const;
 
 private:
-  void run_on_thread (std::function<void ()> fn);
 
   unsigned ack_every_;
   unsigned peer_timeout_s_;
   unsigned port_ = 0;
   unsigned incarnations_ = 0;
-  std::thread thread_;
-  GMainContext *context_ = nullptr;
-  GMainLoop *loop_ = nullptr;
-  wssac::IngestServer *server_ = nullptr;
+  std::unique_ptr<ContextThread> thread_;
+  std::unique_ptr<wssac::IngestServer> server_;
 
   mutable std::mutex lock_;
   mutable std::condition_variable cond_;

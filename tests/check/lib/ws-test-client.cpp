@@ -6,59 +6,19 @@
 
 WsTestClient::WsTestClient ()
 {
-  context_ = g_main_context_new ();
-  loop_ = g_main_loop_new (context_, FALSE);
-  thread_ = std::thread ([this] {
-    g_main_context_push_thread_default (context_);
-    session_ = soup_session_new ();
-    g_main_loop_run (loop_);
+  run ([this] { session_ = soup_session_new (); });
+}
+
+WsTestClient::~WsTestClient ()
+{
+  run ([this] {
     if (conn_)
       {
         g_signal_handlers_disconnect_by_data (conn_, this);
         g_clear_object (&conn_);
       }
     g_clear_object (&session_);
-    while (g_main_context_pending (context_))
-      g_main_context_iteration (context_, FALSE);
-    g_main_context_pop_thread_default (context_);
   });
-}
-
-WsTestClient::~WsTestClient ()
-{
-  run ([this] { g_main_loop_quit (loop_); });
-  thread_.join ();
-  g_main_loop_unref (loop_);
-  g_main_context_unref (context_);
-}
-
-struct ClientCall
-{
-  std::function<void ()> fn;
-  std::mutex m;
-  std::condition_variable c;
-  bool done = false;
-};
-
-static gboolean
-client_call (gpointer data)
-{
-  auto *call = static_cast<ClientCall *> (data);
-  call->fn ();
-  std::lock_guard<std::mutex> g (call->m);
-  call->done = true;
-  call->c.notify_all ();
-  return G_SOURCE_REMOVE;
-}
-
-void
-WsTestClient::run (std::function<void ()> fn)
-{
-  ClientCall call;
-  call.fn = std::move (fn);
-  g_main_context_invoke (context_, client_call, &call);
-  std::unique_lock<std::mutex> g (call.m);
-  call.c.wait (g, [&] { return call.done; });
 }
 
 bool

@@ -2,13 +2,14 @@
  * that must send exactly what they choose (reordered, duplicated, broken). */
 #pragma once
 
+#include "context-thread.h"
+
 #include <glib.h>
 
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,11 +37,9 @@ public:
   unsigned close_code () const; /* the code the server closed with */
 
 private:
-  void run (std::function<void ()> fn);
+  void run (const std::function<void ()> &fn) { thread_.invoke (fn); }
 
-  std::thread thread_;
-  GMainContext *context_ = nullptr;
-  GMainLoop *loop_ = nullptr;
+  ContextThread thread_;
   SoupSession *session_ = nullptr;
   SoupWebsocketConnection *conn_ = nullptr;
 

@@ -3,6 +3,7 @@
 #include <libsoup/soup.h>
 
 #include <chrono>
+#include <memory>
 
 WsTestServer::WsTestServer () {}
 
@@ -20,14 +21,8 @@ not_found (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 void
 WsTestServer::start (const std::string &path)
 {
-  context_ = g_main_context_new ();
-  loop_ = g_main_loop_new (context_, FALSE);
-  std::mutex m;
-  std::condition_variable ready;
-  bool started = false;
-
-  thread_ = std::thread ([&, path] {
-    g_main_context_push_thread_default (context_);
+  thread_ = std::make_unique<ContextThread> ();
+  thread_->invoke ([this, path] {
     server_ = soup_server_new (nullptr, nullptr);
     soup_server_add_handler (server_, nullptr, not_found, this, nullptr);
     soup_server_add_websocket_handler (server_, path.c_str (), nullptr, nullptr,
@@ -42,13 +37,15 @@ WsTestServer::start (const std::string &path)
     GSList *uris = soup_server_get_uris (server_);
     port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
     g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-    {
-      std::lock_guard<std::mutex> g (m);
-      started = true;
-    }
-    ready.notify_all ();
-    g_main_loop_run (loop_);
+  });
+}
 
+void
+WsTestServer::stop ()
+{
+  if (!thread_)
+    return;
+  thread_->invoke ([this] {
     for (auto *c : open_)
       {
         g_signal_handlers_disconnect_by_data (c, this);
@@ -57,25 +54,8 @@ WsTestServer::start (const std::string &path)
     open_.clear ();
     soup_server_disconnect (server_);
     g_clear_object (&server_);
-    while (g_main_context_pending (context_))
-      g_main_context_iteration (context_, FALSE);
-    g_main_context_pop_thread_default (context_);
   });
-  std::unique_lock<std::mutex> g (m);
-  ready.wait (g, [&] { return started; });
-}
-
-void
-WsTestServer::stop ()
-{
-  if (!loop_)
-    return;
-  run_on_server ([this] { g_main_loop_quit (loop_); });
-  thread_.join ();
-  g_main_loop_unref (loop_);
-  g_main_context_unref (context_);
-  loop_ = nullptr;
-  context_ = nullptr;
+  thread_.reset ();
 }
 
 std::string
@@ -172,33 +152,10 @@ WsTestServer::wait_for_closed (int64_t timeout_ms) const
                          [&] { return connections_ > 0 && open_count_ == 0; });
 }
 
-struct Call
-{
-  std::function<void ()> fn;
-  std::mutex m;
-  std::condition_variable c;
-  bool done = false;
-};
-
-static gboolean
-run_call (gpointer data)
-{
-  auto *call = static_cast<Call *> (data);
-  call->fn ();
-  std::lock_guard<std::mutex> g (call->m);
-  call->done = true;
-  call->c.notify_all ();
-  return G_SOURCE_REMOVE;
-}
-
 void
 WsTestServer::run_on_server (std::function<void ()> fn)
 {
-  Call call;
-  call.fn = std::move (fn);
-  g_main_context_invoke (context_, run_call, &call);
-  std::unique_lock<std::mutex> g (call.m);
-  call.c.wait (g, [&] { return call.done; });
+  thread_->invoke (fn);
 }
 
 void

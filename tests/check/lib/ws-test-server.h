@@ -4,13 +4,15 @@
  * request: refuse the upgrade, close with a code, drop the TCP connection. */
 #pragma once
 
+#include "context-thread.h"
+
 #include <glib.h>
 
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <memory>
 #include <vector>
 
 typedef struct _SoupServer SoupServer;
@@ -54,9 +56,7 @@ private:
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data);
   static void on_closed (SoupWebsocketConnection *, gpointer data);
 
-  std::thread thread_;
-  GMainContext *context_ = nullptr;
-  GMainLoop *loop_ = nullptr;
+  std::unique_ptr<ContextThread> thread_;
   SoupServer *server_ = nullptr;
   unsigned port_ = 0;
   std::vector<SoupWebsocketConnection *> open_;
