@@ -13,6 +13,13 @@ PACKAGES=(
   gstreamer1.0-plugins-bad glib-networking
   # demo and tests: speech, audio tools, third-party peers
   espeak-ng sox python3 python3-websockets ffmpeg
+  # interop: tests/interop (docs/interop.md): headless Chromium running the
+  # seed's client, a PulseAudio daemon for pulsesrc (in plugins-good), and
+  # Node with Debian's `ws` for a third-party recorder. Not `npm`: Debian's
+  # conflicts with a NodeSource nodejs that already ships its own npm.
+  chromium pulseaudio pulseaudio-utils nodejs node-ws
+  # examples: examples/speaker_controls.py (PyGObject on Debian's python3)
+  python3-gi gir1.2-gstreamer-1.0
 )
 
 missing=()
