@@ -117,6 +117,7 @@ enum
   PROP_SSL_STRICT,
   PROP_SSL_CA_FILE,
   PROP_TLS_DATABASE,
+  PROP_FRAMING,
   PROP_MAX_PAUSE_TIME,
   PROP_STATS,
 };
@@ -201,6 +202,33 @@ gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
   return type;
 }
 
+/**
+ * GstWssAudioChunkSinkFraming:
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the seed's JSON text message with base64 audio
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY: one binary message: "WSAC", a JSON
+ *   header, the raw audio (docs/protocol.md); a third fewer bytes
+ */
+typedef enum
+{
+  GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON,
+  GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY,
+} GstWssAudioChunkSinkFraming;
+
+#define GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING (gst_wss_audio_chunk_sink_framing_get_type ())
+static GType
+gst_wss_audio_chunk_sink_framing_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the seed's)", "json" },
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY, "Binary: JSON header and raw audio", "binary" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkFraming", values));
+  return type;
+}
+
 namespace
 {
 
@@ -237,6 +265,7 @@ struct Settings
   gboolean ssl_strict = TRUE;
   std::string ssl_ca_file;
   GTlsDatabase *tls_database = nullptr;
+  gint framing = GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON;
 };
 
 enum class Control
@@ -647,6 +676,18 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
           G_TYPE_TLS_DATABASE, RW));
 
   /**
+   * GstWssAudioChunkSink:framing:
+   *
+   * How audio chunks travel: the seed's JSON text with base64 audio (the
+   * default, what every backend of the seed understands), or the binary
+   * framing our receivers also accept (a third fewer bytes on the wire).
+   * Control messages are JSON text either way.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMING,
+      g_param_spec_enum ("framing", "Framing", "JSON text (the seed's) or binary audio messages",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING, GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
+
+  /**
    * GstWssAudioChunkSink::pause:
    *
    * Action signal: pause the broadcast (see #GstWssAudioChunkSink:paused).
@@ -847,6 +888,9 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
     case PROP_SSL_CA_FILE:
       s.ssl_ca_file = str_or_empty (g_value_get_string (value));
       break;
+    case PROP_FRAMING:
+      s.framing = g_value_get_enum (value);
+      break;
     case PROP_TLS_DATABASE:
       g_clear_object (&s.tls_database);
       s.tls_database = static_cast<GTlsDatabase *> (g_value_dup_object (value));
@@ -987,6 +1031,9 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       break;
     case PROP_TLS_DATABASE:
       g_value_set_object (value, s.tls_database);
+      break;
+    case PROP_FRAMING:
+      g_value_set_enum (value, s.framing);
       break;
     case PROP_PAUSED:
       g_value_set_boolean (value, s.paused);
@@ -1173,6 +1220,7 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
     config.auth_token = s.auth_token;
     config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;
     config.ssl_strict = s.ssl_strict;
+    config.binary_framing = s.framing == GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY;
     config.tls_ca_file = s.ssl_ca_file;
     config.tls_database = s.tls_database ? G_TLS_DATABASE (g_object_ref (s.tls_database)) : nullptr;
     start_paused = s.paused;

@@ -3,6 +3,7 @@
 #include <json-glib/json-glib.h>
 
 #include <algorithm>
+#include <cstring>
 
 
 namespace wssac
@@ -189,7 +190,12 @@ IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t n
   if (over_rate (c, now_ms, out) || too_big (c, length, out))
     return;
 
-  DecodeResult r = decode_message (text, length, config_.limits);
+  handle (c, decode_message (text, length, config_.limits), now_ms, out);
+}
+
+void
+IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutput &out)
+{
   if (!r.ok ())
     {
       auto sit = sessions_.find (c.session);
@@ -392,19 +398,28 @@ IngestCore::too_big (Connection &c, size_t length, IngestOutput &out)
 }
 
 void
-IngestCore::on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out)
+IngestCore::on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out)
 {
   auto cit = connections_.find (id);
   if (cit == connections_.end ())
     return;
+  Connection &c = *cit->second;
   stats_.messages++;
-  if (cit->second->closing)
+  if (c.closing)
     return;
-  if (over_rate (*cit->second, now_ms, out) || too_big (*cit->second, length, out))
+  if (over_rate (c, now_ms, out) || too_big (c, length, out))
     return;
-  auto sit = sessions_.find (cit->second->session);
-  reject (*cit->second, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",
-          "messages are JSON text frames (" + std::to_string (length) + "-byte binary frame refused)", -1, out);
+  const bool framed = length >= 6 && memcmp (data, kBinaryMagic, 4) == 0;
+  if (!config_.accept_binary || !framed)
+    {
+      auto sit = sessions_.find (c.session);
+      reject (c, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",
+              "messages are JSON text frames, or binary frames in the WSAC framing (" + std::to_string (length)
+                  + "-byte binary frame refused)",
+              -1, out);
+      return;
+    }
+  handle (c, decode_binary_message (data, length, config_.limits), now_ms, out);
 }
 
 void

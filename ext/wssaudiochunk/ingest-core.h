@@ -51,6 +51,8 @@ struct IngestConfig
   /* Acknowledge delivered chunks every this many chunks ({"action":"ack"},
    * cumulative), so a sender knows what it need not replay; 0: never. */
   uint32_t ack_every = 4;
+  /* Accept the binary framing (an audioChunk in one binary message). */
+  bool accept_binary = true;
   ReassemblerConfig reassembly;
   DecodeLimits limits;
 };
@@ -144,7 +146,8 @@ public:
 
   void on_connect (ConnectionId id, const std::string &peer);
   void on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out);
-  void on_binary (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out);
+  /* The binary framing (message-codec.h), unless accept_binary is off. */
+  void on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out);
   /* The peer went away: its session stays, waiting for a takeover. */
   void on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out);
 
@@ -179,6 +182,7 @@ private:
   void update_waiting (Session &s);
   void ack (Session &s, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
+  void handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutput &out);
   bool over_rate (Connection &c, int64_t now_ms, IngestOutput &out);
 
   IngestConfig config_;

@@ -255,7 +255,7 @@ struct IngestServer::Impl
     if (type == SOUP_WEBSOCKET_DATA_TEXT)
       self->core->on_text (cd->id, bytes ? bytes : "", size, now_ms (), out);
     else
-      self->core->on_binary (cd->id, size, now_ms (), out);
+      self->core->on_binary (cd->id, reinterpret_cast<const uint8_t *> (bytes), size, now_ms (), out);
     self->apply (out);
   }
 

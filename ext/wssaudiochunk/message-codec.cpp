@@ -3,6 +3,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include <cstring>
+
 
 namespace wssac
 {
@@ -278,6 +280,17 @@ decode_reply (const char *text, size_t length)
   return reply;
 }
 
+namespace
+{
+struct BinaryPayload
+{
+  const uint8_t *data;
+  size_t size;
+};
+
+DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload);
+} // namespace
+
 DecodeResult
 decode_message (const char *text, size_t length, const DecodeLimits &limits)
 {
@@ -292,8 +305,75 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
   JsonNode *root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (DecodeError::NotObject, "the message must be a JSON object");
-  JsonObject *obj = json_node_get_object (root);
+  return decode_object (json_node_get_object (root), limits, nullptr);
+}
 
+DecodeResult
+decode_binary_message (const uint8_t *data, size_t length, const DecodeLimits &limits)
+{
+  if (length < 6 || memcmp (data, kBinaryMagic, 4) != 0)
+    return fail (DecodeError::NotObject, "binary message without the WSAC framing");
+  size_t header_len = (static_cast<size_t> (data[4]) << 8) | data[5];
+  if (6 + header_len > length)
+    return fail (DecodeError::BadValue, "binary framing: header length past the end of the message");
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, reinterpret_cast<const char *> (data + 6), static_cast<gssize> (header_len),
+                                   nullptr))
+    return fail (DecodeError::NotJson, "binary framing: the header is not valid JSON");
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    return fail (DecodeError::NotObject, "binary framing: the header must be a JSON object");
+  BinaryPayload payload{ data + 6 + header_len, length - 6 - header_len };
+  DecodeResult r = decode_object (json_node_get_object (root), limits, &payload);
+  if (r.ok () && r.message.action != Action::AudioChunk)
+    return fail (DecodeError::BadValue, "binary framing carries audioChunk messages only");
+  return r;
+}
+
+std::string
+encode_binary_audio_chunk (const AudioChunkFields &f)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "action");
+  json_builder_add_string_value (b, "audioChunk");
+  json_builder_set_member_name (b, "sessionId");
+  json_builder_add_string_value (b, f.session_id.c_str ());
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, f.timestamp_ms);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, f.format.c_str ());
+  json_builder_set_member_name (b, "chunkIndex");
+  json_builder_add_int_value (b, static_cast<gint64> (f.chunk_index));
+  json_builder_set_member_name (b, "originalSize");
+  json_builder_add_int_value (b, static_cast<gint64> (f.audio_size));
+  if (f.stream_header_size > 0)
+    {
+      json_builder_set_member_name (b, "streamHeaderSize");
+      json_builder_add_int_value (b, static_cast<gint64> (f.stream_header_size));
+    }
+  if (f.capture_timestamp_ms >= 0)
+    {
+      json_builder_set_member_name (b, "captureTimestamp");
+      json_builder_add_int_value (b, f.capture_timestamp_ms);
+    }
+  json_builder_end_object (b);
+  std::string header = to_string (b);
+  std::string out (kBinaryMagic, 4);
+  out.push_back (static_cast<char> ((header.size () >> 8) & 0xff));
+  out.push_back (static_cast<char> (header.size () & 0xff));
+  out += header;
+  if (f.stream_header_size > 0)
+    out.append (reinterpret_cast<const char *> (f.stream_header), f.stream_header_size);
+  out.append (reinterpret_cast<const char *> (f.audio), f.audio_size);
+  return out;
+}
+
+namespace
+{
+DecodeResult
+decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload)
+{
   DecodeResult r;
   std::string action;
   if (!get_string (obj, "action", action, r, true))
@@ -323,7 +403,12 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
 
   std::string data;
   int64_t index = 0, original_size = 0;
-  if (!get_string (obj, "audioData", data, r, true))
+  if (payload)
+    {
+      if (json_object_has_member (obj, "audioData"))
+        return fail (DecodeError::BadValue, "binary framing: the audio is the payload, not audioData");
+    }
+  else if (!get_string (obj, "audioData", data, r, true))
     return r;
   if (!get_int (obj, "chunkIndex", index, r, true))
     return r;
@@ -337,7 +422,7 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
   std::string header;
   if (!get_string (obj, "streamHeader", header, r, false) && !r.ok ())
     return r;
-  if (!header.empty ())
+  if (!header.empty () && !payload)
     {
       if (header.size () / 4 * 3 > limits.max_audio_bytes + 2 || !valid_base64 (header.data (), header.size ()))
         return fail (DecodeError::BadBase64, "field \"streamHeader\" is not valid base64 of a sane size");
@@ -350,6 +435,23 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
   if (index < 0 || static_cast<uint64_t> (index) > limits.max_chunk_index)
     return fail (DecodeError::BadValue, "field \"chunkIndex\" out of range: " + std::to_string (index));
   m.chunk_index = static_cast<uint64_t> (index);
+  if (payload)
+    {
+      int64_t header_size = 0;
+      if (!get_int (obj, "streamHeaderSize", header_size, r, false) && !r.ok ())
+        return r;
+      if (header_size < 0 || static_cast<uint64_t> (header_size) >= payload->size)
+        return fail (DecodeError::BadValue, "binary framing: streamHeaderSize leaves no audio");
+      if (payload->size - header_size > limits.max_audio_bytes)
+        return fail (DecodeError::BadValue, "audio larger than " + std::to_string (limits.max_audio_bytes) + " bytes");
+      m.stream_header.assign (payload->data, payload->data + header_size);
+      m.audio.assign (payload->data + header_size, payload->data + payload->size);
+      if (have_size && (original_size < 0 || static_cast<uint64_t> (original_size) != m.audio.size ()))
+        return fail (DecodeError::SizeMismatch, "originalSize " + std::to_string (original_size) + " but the payload holds "
+                                                    + std::to_string (m.audio.size ()) + " bytes");
+      m.original_size = m.audio.size ();
+      return r;
+    }
   if (data.empty ())
     return fail (DecodeError::BadValue, "field \"audioData\" is empty");
   if (data.size () / 4 * 3 > limits.max_audio_bytes + 2)
@@ -368,5 +470,6 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
   m.original_size = m.audio.size ();
   return r;
 }
+} // namespace
 
 } // namespace wssac

@@ -126,4 +126,14 @@ struct DecodeResult
 DecodeResult decode_message (const char *text, size_t length,
                              const DecodeLimits &limits = DecodeLimits ());
 
+/* The optional binary framing (sink framing=binary): one binary WebSocket
+ * message per chunk, "WSAC", a 16-bit big-endian header length, the JSON
+ * header (the audioChunk fields without audioData, plus streamHeaderSize
+ * when a stream header precedes the audio), then the raw bytes. Saves the
+ * base64 third. audioChunk only; controls stay JSON text. */
+constexpr char kBinaryMagic[4] = { 'W', 'S', 'A', 'C' };
+std::string encode_binary_audio_chunk (const AudioChunkFields &fields);
+DecodeResult decode_binary_message (const uint8_t *data, size_t length,
+                                    const DecodeLimits &limits = DecodeLimits ());
+
 } // namespace wssac

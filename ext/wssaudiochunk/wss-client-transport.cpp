@@ -705,7 +705,7 @@ struct WssClientTransport::Impl
         /* After an outage the send time is not the capture time. */
         if (ts - item.created_ms > 1000)
           f.capture_timestamp_ms = item.created_ms;
-        text = encode_audio_chunk (f);
+        text = config.binary_framing ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
       }
     else
       {
@@ -743,7 +743,10 @@ struct WssClientTransport::Impl
         return;
       }
 
-    soup_websocket_connection_send_text (conn, text.c_str ());
+    if (is_chunk && config.binary_framing)
+      soup_websocket_connection_send_binary (conn, text.data (), text.size ());
+    else
+      soup_websocket_connection_send_text (conn, text.c_str ());
 
     SentInfo info;
     info.chunk_index = item.chunk_index;

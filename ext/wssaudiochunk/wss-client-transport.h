@@ -82,6 +82,9 @@ struct TransportConfig
    * chunks replayed instead, whatever their age. */
   int64_t replay_window_ms = 5000;
   size_t max_message_size = 32 * 1024;
+  /* Audio chunks in the binary framing (message-codec.h) instead of JSON
+   * text with base64: a third fewer bytes; our receivers understand it. */
+  bool binary_framing = false;
 };
 
 struct SentInfo

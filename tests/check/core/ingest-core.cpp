@@ -110,10 +110,19 @@ struct Rig
     return text (c, wssac::encode_control (action, session, now, reason));
   }
 
+  /* A binary frame that is not the WSAC framing. */
   IngestOutput binary (ConnectionId c, size_t length)
   {
+    std::vector<uint8_t> junk (length, 0x5a);
     IngestOutput out;
-    core.on_binary (c, length, now, out);
+    core.on_binary (c, junk.data (), junk.size (), now, out);
+    return out;
+  }
+
+  IngestOutput framed (ConnectionId c, const std::string &bytes)
+  {
+    IngestOutput out;
+    core.on_binary (c, reinterpret_cast<const uint8_t *> (bytes.data ()), bytes.size (), now, out);
     return out;
   }
 
@@ -981,6 +990,42 @@ GST_END_TEST;
 /* Acks, mid-stream joins, refused messages leave no trace             */
 /* ------------------------------------------------------------------ */
 
+GST_START_TEST (test_binary_framing)
+{
+  Rig rig;
+  rig.connect (1);
+  std::vector<uint8_t> p0 = payload (0), p1 = payload (1);
+  wssac::AudioChunkFields f;
+  f.session_id = "bin";
+  f.audio = p0.data ();
+  f.audio_size = p0.size ();
+  f.chunk_index = 0;
+  IngestOutput out = rig.framed (1, wssac::encode_binary_audio_chunk (f));
+  fail_unless_equals_int (out.events.size (), 2);
+  fail_unless (out.events[1].bytes == p0);
+  /* Binary and text messages mix on one connection. */
+  expect_audio (rig.chunk (1, "bin", 1), "bin", { 1 });
+  /* A re-sent stream header travels in the payload, ahead of the audio. */
+  const std::vector<uint8_t> header = { 0x1a, 0x45, 0xdf, 0xa3 };
+  rig.connect (2);
+  f.session_id = "late";
+  f.chunk_index = 7;
+  f.audio = p1.data ();
+  f.audio_size = p1.size ();
+  f.stream_header = header.data ();
+  f.stream_header_size = header.size ();
+  out = rig.framed (2, wssac::encode_binary_audio_chunk (f));
+  fail_unless_equals_int (out.events.size (), 2);
+  std::vector<uint8_t> expected = header;
+  expected.insert (expected.end (), p1.begin (), p1.end ());
+  fail_unless (out.events[1].bytes == expected);
+  /* A framed message with a broken header is refused like bad JSON. */
+  std::string broken = wssac::encode_binary_audio_chunk (f);
+  broken[6] = '#'; /* the header's opening brace */
+  expect_error (rig.framed (2, broken), 2, "not-json");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_acks_are_cumulative)
 {
   IngestConfig cfg = quiet_config ();
@@ -1097,6 +1142,7 @@ ingest_core_suite (void)
   TCase *extra = tcase_create ("acks-and-joins");
   suite_add_tcase (s, extra);
   tcase_add_test (extra, test_acks_are_cumulative);
+  tcase_add_test (extra, test_binary_framing);
   tcase_add_test (extra, test_mid_stream_join_with_header);
   tcase_add_test (extra, test_refused_message_claims_nothing);
 

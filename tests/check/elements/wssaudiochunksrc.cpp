@@ -145,6 +145,41 @@ GST_START_TEST (test_round_trip_pcm)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_binary_framing_round_trip)
+{
+  Receiver rx;
+  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=150 samplesperbuffer=320 wave=sine freq=440 volume=0.5 "
+                                 "! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 "
+                                 "! webmmux streamable=true min-cluster-duration=250000000 "
+                                 "! wssaudiochunksink name=sink location=%s session-id=bin sync=false framing=binary "
+                                 "end-session-on-eos=true", rx.url ().c_str ());
+  GstElement *tx = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  BusLog log;
+  run_pipeline (tx, 30, log);
+  fail_unless (log.eos, "%s", log.error_message.c_str ());
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (tx), "sink");
+  GstStructure *st = NULL;
+  g_object_get (sink, "stats", &st, NULL);
+  guint64 wire = 0, audio = 0;
+  gst_structure_get_uint64 (st, "bytes-sent", &wire);
+  gst_structure_get_uint64 (st, "audio-bytes-sent", &audio);
+  gst_structure_free (st);
+  gst_object_unref (sink);
+  gst_object_unref (tx);
+  /* Raw audio plus a small header: well under base64's 4/3. */
+  fail_unless (wire < audio * 1.30, "%" G_GUINT64_FORMAT " bytes on the wire for %" G_GUINT64_FORMAT, wire, audio);
+
+  std::vector<int16_t> pcm;
+  int disconts = 0;
+  fail_unless (rx.pull_all (pcm, 20, &disconts));
+  fail_unless (std::fabs (pcm.size () / 16000.0 - 3.0) <= 0.02, "received %.3f s", pcm.size () / 16000.0);
+  GstStructure *rs = rx.stats ();
+  fail_unless_equals_uint64 (stat (rs, "rejected"), 0);
+  gst_structure_free (rs);
+}
+GST_END_TEST;
+
 /* Records a real 5 s stream's messages with the test server. */
 static std::vector<std::string>
 record_stream (const char *session)
@@ -448,6 +483,7 @@ wssaudiochunksrc_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_round_trip_pcm);
+  tcase_add_test (tc, test_binary_framing_round_trip);
   tcase_add_test (tc, test_reorder_duplicate_missing);
   tcase_add_test (tc, test_bad_input_over_socket);
   tcase_add_test (tc, test_oversize_frame_closed_1009);
