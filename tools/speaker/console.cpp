@@ -9,7 +9,10 @@
 namespace wssac_speaker
 {
 
-Console::Console (bool stdout_is_tty, std::string secret) : tty_ (stdout_is_tty), secret_ (std::move (secret)) {}
+Console::Console (bool stdout_is_tty, std::string secret)
+    : tty_ (stdout_is_tty), secret_ (std::move (secret))
+{
+}
 
 int
 Console::width () const
@@ -62,12 +65,13 @@ Console::status (const std::string &text)
 }
 
 void
-Console::line (const std::string &text)
+Console::line (const std::string &text, bool redraw)
 {
   clear_status ();
   fprintf (stdout, "%s\n", redact (text, secret_).c_str ());
   fflush (stdout);
-  redraw_status ();
+  if (redraw)
+    redraw_status ();
 }
 
 void

@@ -14,14 +14,20 @@ class Console
 public:
   Console (bool stdout_is_tty, std::string secret);
 
-  bool tty () const { return tty_; }
+  bool
+  tty () const
+  {
+    return tty_;
+  }
   /* Columns of the terminal (80 when unknown or not a terminal). */
   int width () const;
 
   /* The status line: redrawn on a terminal, a new line otherwise. */
   void status (const std::string &text);
-  /* A line of its own on stdout (above the status line on a terminal). */
-  void line (const std::string &text);
+  /* A line of its own on stdout (above the status line on a terminal).
+   * With @redraw false the status line is not drawn again after it (the
+   * caller draws a new one). */
+  void line (const std::string &text, bool redraw = true);
   /* A line of its own on stderr. */
   void error (const std::string &text);
   /* Text as is (with its newlines) on stdout, after the status line. */

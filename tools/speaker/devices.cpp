@@ -12,45 +12,55 @@ namespace
 std::string
 lower (std::string s)
 {
-  std::transform (s.begin (), s.end (), s.begin (), [] (unsigned char c) { return std::tolower (c); });
+  std::transform (s.begin (), s.end (), s.begin (),
+                  [] (unsigned char c) { return std::tolower (c); });
   return s;
 }
 
 bool
 all_digits (const std::string &s)
 {
-  return !s.empty () && std::all_of (s.begin (), s.end (), [] (unsigned char c) { return std::isdigit (c); });
+  return !s.empty ()
+         && std::all_of (s.begin (), s.end (), [] (unsigned char c) { return std::isdigit (c); });
 }
 
 /* "pulsesrc device=foo": the factory and the properties the device set
- * (those that differ from the factory's defaults). */
+ * (those that differ from a new element of the same factory). */
 std::string
 describe_element (GstElement *e, std::string &id)
 {
   GstElementFactory *f = gst_element_get_factory (e);
-  std::string out = f ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)) : G_OBJECT_TYPE_NAME (e);
+  std::string out
+      = f ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)) : G_OBJECT_TYPE_NAME (e);
+  GstElement *plain = f ? gst_element_factory_create (f, nullptr) : nullptr;
+  if (!plain)
+    return out;
+  gst_object_ref_sink (plain);
   guint n = 0;
   GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
   for (guint i = 0; i < n; i++)
     {
       GParamSpec *p = specs[i];
-      if (!(p->flags & G_PARAM_READABLE) || !(p->flags & G_PARAM_WRITABLE) || (p->flags & G_PARAM_CONSTRUCT_ONLY)
-          || g_str_equal (p->name, "name") || g_str_equal (p->name, "parent"))
+      if (!(p->flags & G_PARAM_READABLE) || !(p->flags & G_PARAM_WRITABLE)
+          || (p->flags & G_PARAM_CONSTRUCT_ONLY) || g_str_equal (p->name, "name")
+          || g_str_equal (p->name, "parent"))
         continue;
       GType t = G_PARAM_SPEC_VALUE_TYPE (p);
       if (t != G_TYPE_STRING && t != G_TYPE_INT && t != G_TYPE_UINT && t != G_TYPE_BOOLEAN
           && !G_TYPE_IS_ENUM (t))
         continue;
-      GValue v = G_VALUE_INIT;
+      GValue v = G_VALUE_INIT, v0 = G_VALUE_INIT;
       g_value_init (&v, t);
+      g_value_init (&v0, t);
       g_object_get_property (G_OBJECT (e), p->name, &v);
-      if (!g_param_value_defaults (p, &v))
+      g_object_get_property (G_OBJECT (plain), p->name, &v0);
+      if (gst_value_compare (&v, &v0) != GST_VALUE_EQUAL)
         {
+          if (g_str_equal (p->name, "device") && t == G_TYPE_STRING && g_value_get_string (&v))
+            id = g_value_get_string (&v);
           gchar *s = gst_value_serialize (&v);
           if (s)
             {
-              if (g_str_equal (p->name, "device") && t == G_TYPE_STRING)
-                id = g_value_get_string (&v) ? g_value_get_string (&v) : "";
               /* quoted when it holds spaces, as gst-launch wants it */
               std::string value = s;
               if (value.find (' ') != std::string::npos && value[0] != '"')
@@ -60,8 +70,10 @@ describe_element (GstElement *e, std::string &id)
             }
         }
       g_value_unset (&v);
+      g_value_unset (&v0);
     }
   g_free (specs);
+  gst_object_unref (plain);
   return out;
 }
 
@@ -90,8 +102,10 @@ pick_device (const std::vector<DeviceEntry> &devices, const std::string &spec, s
       const unsigned long i = std::stoul (spec);
       if (spec.size () < 6 && i < devices.size ())
         return static_cast<int> (i);
-      error = "No device " + spec + ": there " + (devices.size () == 1 ? "is 1 device" : "are "
-              + std::to_string (devices.size ()) + " devices") + " (see --list-devices)";
+      error = "No device " + spec + ": there "
+              + (devices.size () == 1 ? "is 1 device"
+                                      : "are " + std::to_string (devices.size ()) + " devices")
+              + " (see --list-devices)";
       return -1;
     }
   const std::string want = lower (spec);

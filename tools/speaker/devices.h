@@ -27,7 +27,8 @@ struct DeviceEntry
  * (ignoring case) with the display name, then the id, then as a part of
  * either when only one device has it. -1 with @error set when none or
  * several match, or the list is empty. */
-int pick_device (const std::vector<DeviceEntry> &devices, const std::string &spec, std::string &error);
+int pick_device (const std::vector<DeviceEntry> &devices, const std::string &spec,
+                 std::string &error);
 
 /* --list-devices' text for @devices (several lines, or one saying there
  * are none). */
@@ -44,7 +45,11 @@ public:
 
   /* Probes once (GstDeviceMonitor started and stopped). */
   void probe ();
-  const std::vector<DeviceEntry> &entries () const { return entries_; }
+  const std::vector<DeviceEntry> &
+  entries () const
+  {
+    return entries_;
+  }
   /* A new source element for entry @index (floating ref), or nullptr. */
   GstElement *create_element (int index, const char *name) const;
 

@@ -8,9 +8,9 @@
 namespace wssac_speaker
 {
 
-const char *const kMicrophoneDenied
-    = "Microphone access denied. Please allow microphone access (check the audio server's permissions "
-      "for this user).";
+const char *const kMicrophoneDenied = "Microphone access denied. Please allow microphone access "
+                                      "(check the audio server's permissions "
+                                      "for this user).";
 const char *const kNoMicrophone = "No microphone found. Please connect a microphone.";
 const char *const kMicrophoneBusy = "Microphone is already in use by another application.";
 
@@ -20,7 +20,8 @@ namespace
 std::string
 lower (std::string s)
 {
-  std::transform (s.begin (), s.end (), s.begin (), [] (unsigned char c) { return std::tolower (c); });
+  std::transform (s.begin (), s.end (), s.begin (),
+                  [] (unsigned char c) { return std::tolower (c); });
   return s;
 }
 
@@ -58,7 +59,8 @@ microphone_error (const ErrorInfo &e)
         return kMicrophoneBusy;
       if (mentions (all, { "permission", "access denied", "not allowed", "not authorized" }))
         return kMicrophoneDenied;
-      if (mentions (all, { "no such", "not found", "does not exist", "no device", "no such entity" }))
+      if (mentions (all,
+                    { "no such", "not found", "does not exist", "no device", "no such entity" }))
         return kNoMicrophone;
       if (mentions (all, { "failed to connect: ", "connection refused", "connection terminated" }))
         return "Could not reach the audio server (PulseAudio or PipeWire): " + e.message;
@@ -102,9 +104,10 @@ file_error (const ErrorInfo &e)
   const std::string what = e.file.empty () ? std::string ("the file") : "\"" + e.file + "\"";
   if (e.domain == GST_RESOURCE_ERROR)
     return "Cannot read " + what + ": " + e.message;
-  if (e.domain == GST_STREAM_ERROR || (e.domain == GST_CORE_ERROR && e.code == GST_CORE_ERROR_MISSING_PLUGIN))
-    return "Cannot decode " + what + " (not an audio file, or no decoder installed for its format): "
-           + e.message;
+  if (e.domain == GST_STREAM_ERROR
+      || (e.domain == GST_CORE_ERROR && e.code == GST_CORE_ERROR_MISSING_PLUGIN))
+    return "Cannot decode " + what
+           + " (not an audio file, or no decoder installed for its format): " + e.message;
   return "Cannot play " + what + ": " + e.message;
 }
 

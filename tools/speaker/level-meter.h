@@ -28,16 +28,44 @@ public:
 
   /* What to show now: the last RMS level, or the previous one falling
    * back at kReleasePerSecond, whichever is higher. */
-  int level () const { return displayed_; }
+  int
+  level () const
+  {
+    return displayed_;
+  }
   /* Peak of the last update, in dBFS, and whether it reached full scale
    * (clipping, within 0.1 dB). */
-  double peak_db () const { return peak_db_; }
-  bool clipping () const { return peak_db_ > -0.1; }
+  double
+  peak_db () const
+  {
+    return peak_db_;
+  }
+  bool
+  clipping () const
+  {
+    return peak_db_ > -0.1;
+  }
   /* Highest RMS level and RMS/peak dB since construction (--check-mic). */
-  int max_level () const { return max_level_; }
-  double max_rms_db () const { return max_rms_db_; }
-  double max_peak_db () const { return max_peak_db_; }
-  int updates () const { return updates_; }
+  int
+  max_level () const
+  {
+    return max_level_;
+  }
+  double
+  max_rms_db () const
+  {
+    return max_rms_db_;
+  }
+  double
+  max_peak_db () const
+  {
+    return max_peak_db_;
+  }
+  int
+  updates () const
+  {
+    return updates_;
+  }
 
 private:
   double displayed_exact_ = 0.0;

@@ -6,6 +6,7 @@
 
 #include "console.h"
 #include "devices.h"
+#include "friendly-error.h"
 #include "level-meter.h"
 #include "speaker-options.h"
 #include "status-line.h"
@@ -82,6 +83,12 @@ private:
   gint64 ended_us_ = 0;
   guint bus_watch_ = 0, stdin_watch_ = 0, tick_ = 0, end_timer_ = 0;
   guint signal_watches_[3] = { 0, 0, 0 };
+  struct SignalData
+  {
+    SpeakerApp *app;
+    const char *name;
+  };
+  SignalData signal_data_[3];
   bool connected_once_ = false;
   std::string last_connection_;
 };

@@ -11,7 +11,8 @@ namespace
 
 const char *const kSummary
     = "Streams live speech from a microphone (or an audio file, in real time) to a wssaudiochunk\n"
-      "WebSocket server: 16 kHz mono, Opus at 16 kbit/s in WebM, one JSON message per 250 ms chunk,\n"
+      "WebSocket server: 16 kHz mono, Opus at 16 kbit/s in WebM, one JSON message per 250 ms "
+      "chunk,\n"
       "as the browser speaker app does.";
 
 const char *const kDescription
@@ -47,7 +48,8 @@ take (gchar *&s)
 } // namespace
 
 bool
-parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &error, GOptionGroup *gst_group)
+parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &error,
+               GOptionGroup *gst_group)
 {
   gboolean list_devices = FALSE, check_mic = FALSE, no_dsp = FALSE, verbose = FALSE;
   gchar *device = nullptr, *file = nullptr, *url = nullptr, *session_id = nullptr, *token = nullptr;
@@ -56,18 +58,23 @@ parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &error, G
     { "list-devices", 'l', 0, G_OPTION_ARG_NONE, &list_devices,
       "List the audio input devices (index, name, how to pick one) and exit", nullptr },
     { "check-mic", 'c', 0, G_OPTION_ARG_NONE, &check_mic,
-      "Open the microphone for about 1 s, report its input level and exit (0 = it works)", nullptr },
+      "Open the microphone for about 1 s, report its input level and exit (0 = it works)",
+      nullptr },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-      "Capture from this device: an index or a name from --list-devices (default: the system's default)",
+      "Capture from this device: an index or a name from --list-devices (default: the system's "
+      "default)",
       "N|NAME" },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME, &file,
-      "Stream an audio file instead, in real time as if live; the session ends at its end", "PATH" },
-    { "url", 'u', 0, G_OPTION_ARG_STRING, &url, "WebSocket server to stream to (ws:// or wss://)", "URL" },
+      "Stream an audio file instead, in real time as if live; the session ends at its end",
+      "PATH" },
+    { "url", 'u', 0, G_OPTION_ARG_STRING, &url, "WebSocket server to stream to (ws:// or wss://)",
+      "URL" },
     { "session-id", 's', 0, G_OPTION_ARG_STRING, &session_id,
       "Session identifier sent with every chunk (default: speaker-DATE-TIME-RANDOM)", "ID" },
     { "token", 't', 0, G_OPTION_ARG_STRING, &token,
       "Sent as \"Authorization: Bearer TOKEN\" with the WebSocket upgrade; never printed "
-      "(default: $WSSAC_TOKEN)", "TOKEN" },
+      "(default: $WSSAC_TOKEN)",
+      "TOKEN" },
     { "no-dsp", 0, 0, G_OPTION_ARG_NONE, &no_dsp,
       "No voice processing (webrtcdsp noise suppression and gain control)", nullptr },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
@@ -152,7 +159,9 @@ validate_options (SpeakerOptions &opt, std::string &error)
       return false;
     }
   gchar *scheme = g_uri_parse_scheme (opt.url.c_str ());
-  const bool ws = scheme && (g_ascii_strcasecmp (scheme, "ws") == 0 || g_ascii_strcasecmp (scheme, "wss") == 0);
+  const bool ws
+      = scheme
+        && (g_ascii_strcasecmp (scheme, "ws") == 0 || g_ascii_strcasecmp (scheme, "wss") == 0);
   g_free (scheme);
   GUri *uri = ws ? g_uri_parse (opt.url.c_str (), G_URI_FLAGS_NONE, nullptr) : nullptr;
   const bool has_host = uri && g_uri_get_host (uri) && *g_uri_get_host (uri);
@@ -197,8 +206,9 @@ display_url (const std::string &url)
   GUri *uri = g_uri_parse (url.c_str (), G_URI_FLAGS_NONE, nullptr);
   if (!uri)
     return "(invalid URL)";
-  GUri *shown = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), nullptr, g_uri_get_host (uri),
-                             g_uri_get_port (uri), g_uri_get_path (uri), nullptr, nullptr);
+  GUri *shown
+      = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), nullptr, g_uri_get_host (uri),
+                     g_uri_get_port (uri), g_uri_get_path (uri), nullptr, nullptr);
   gchar *text = g_uri_to_string (shown);
   std::string out = text;
   if (g_uri_get_query (uri))

@@ -12,8 +12,8 @@ namespace wssac_speaker
 enum ExitStatus
 {
   kExitOk = 0,
-  kExitFailure = 1,     /* microphone, file or server trouble */
-  kExitUsage = 2,       /* a wrong command line */
+  kExitFailure = 1,       /* microphone, file or server trouble */
+  kExitUsage = 2,         /* a wrong command line */
   kExitInterrupted = 130, /* a second Ctrl-C before the session ended */
 };
 
@@ -36,7 +36,8 @@ struct SpeakerOptions
   bool no_dsp = false;
   bool verbose = false;
 
-  Mode mode () const
+  Mode
+  mode () const
   {
     return list_devices ? Mode::ListDevices : check_mic ? Mode::CheckMic : Mode::Stream;
   }

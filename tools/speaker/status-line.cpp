@@ -76,10 +76,12 @@ format_summary (const SessionSummary &s)
   char buf[256];
   std::string out = "Session summary (" + s.session_id + ")\n";
   out += "  ended:          " + (s.end_reason.empty () ? std::string ("-") : s.end_reason) + "\n";
-  snprintf (buf, sizeof buf, "  duration:       %s (%.1f s)\n", clock_text (s.duration_s).c_str (), s.duration_s);
+  snprintf (buf, sizeof buf, "  duration:       %s (%.1f s)\n", clock_text (s.duration_s).c_str (),
+            s.duration_s);
   out += buf;
   snprintf (buf, sizeof buf,
-            "  chunks sent:    %" PRIu64 "\n  chunks dropped: %" PRIu64 "\n  reconnects:     %" PRIu64 "\n",
+            "  chunks sent:    %" PRIu64 "\n  chunks dropped: %" PRIu64
+            "\n  reconnects:     %" PRIu64 "\n",
             s.chunks_sent, s.chunks_dropped, s.reconnects);
   out += buf;
   return out;

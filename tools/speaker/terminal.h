@@ -21,7 +21,11 @@ public:
   RawTerminal (const RawTerminal &) = delete;
   RawTerminal &operator= (const RawTerminal &) = delete;
 
-  bool active () const { return active_; }
+  bool
+  active () const
+  {
+    return active_;
+  }
   /* Back to the saved settings now (idempotent). */
   void restore ();
 
