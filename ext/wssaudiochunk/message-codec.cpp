@@ -117,7 +117,15 @@ get_string (JsonObject *obj, const char *name, std::string &out, DecodeResult &e
     }
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
     {
-      out = json_node_get_string (node);
+      const char *value = json_node_get_string (node);
+      /* json-glib lets "\ud83d" (a lone surrogate) through as invalid UTF-8:
+       * refuse it, or it would reach replies, logs and file names. */
+      if (!g_utf8_validate (value, -1, nullptr))
+        {
+          err = fail (DecodeError::BadValue, std::string ("field \"") + name + "\" is not valid UTF-8");
+          return false;
+        }
+      out = value;
       return true;
     }
   err = fail (DecodeError::WrongType, std::string ("field \"") + name + "\" must be a string");

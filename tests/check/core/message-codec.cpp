@@ -163,6 +163,10 @@ GST_START_TEST (test_refusals)
   fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":7,\"audioData\":\"AAAA\","
                              "\"chunkIndex\":0}")
                == DecodeError::WrongType);
+  /* A lone surrogate decodes to invalid UTF-8: refused. */
+  fail_unless (decode_error ("{\"action\":\"audioChunk\",\"sessionId\":\"\\ud83dx\",\"audioData\":\"AAAA\","
+                             "\"chunkIndex\":0}")
+               == DecodeError::BadValue);
 }
 GST_END_TEST;
 
