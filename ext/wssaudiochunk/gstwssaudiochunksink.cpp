@@ -1485,12 +1485,15 @@ control (GstWssAudioChunkSink *self, Control c, const std::string &reason)
         if (!priv->broadcast.ended ())
           submit_partial (self, pending);
         fx = priv->broadcast.end (reason, now);
-        if (fx.changed)
-          priv->transport->close_when_drained ();
         break;
       }
     GST_INFO_OBJECT (self, "control %d: %s", (int) c, fx.changed ? "applied" : "no change");
+    const bool ending = c == Control::End && fx.changed;
     submit (self, std::move (fx), pending);
+    /* Only once endSession is queued: the transport closes as soon as its
+     * queue is empty. */
+    if (ending)
+      priv->transport->close_when_drained ();
     std::lock_guard<std::mutex> sg (priv->settings_lock);
     priv->settings.paused = priv->broadcast.paused ();
     priv->settings.muted = priv->broadcast.muted ();

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include <map>
+#include <sys/socket.h>
 #include <memory>
 #include <mutex>
 
@@ -335,8 +336,19 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
       return false;
     }
   GSocketAddress *addr = g_inet_socket_address_new (ia, config.port);
+  /* Our own socket: soup_server_listen() keeps GLib's listen backlog of 10,
+   * which makes thousands of speakers reconnecting at once wait seconds. */
+  GSocket *sock = g_socket_new (g_inet_address_get_family (ia), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err);
   g_object_unref (ia);
-  gboolean ok = soup_server_listen (p->server, addr, tls ? SOUP_SERVER_LISTEN_HTTPS : (SoupServerListenOptions) 0, &err);
+  gboolean ok = sock != nullptr;
+  if (ok)
+    {
+      g_socket_set_listen_backlog (sock, SOMAXCONN);
+      ok = g_socket_bind (sock, addr, TRUE, &err) && g_socket_listen (sock, &err)
+           && soup_server_listen_socket (p->server, sock, tls ? SOUP_SERVER_LISTEN_HTTPS : (SoupServerListenOptions) 0,
+                                         &err);
+      g_object_unref (sock);
+    }
   g_object_unref (addr);
   if (!ok)
     {
