@@ -91,19 +91,23 @@ hex4 (const char *p, const char *end)
 }
 
 /* What json-glib 1.6 mishandles, refused before it parses (found by
- * fuzzing, docs/security-testing.md): text after the root object (it keeps
- * the first value, leaks the rest and reports success), and \u escapes of
- * surrogates that do not form a pair (it leaks, or yields invalid UTF-8).
- * Not a JSON parser: a scan of strings and braces. Returns an empty string
- * when the text may go to json-glib. */
-std::string
+ * fuzzing, docs/security-testing.md): anything but one object (it keeps the
+ * first value of "{..}{..}" or "\"\" {..}", leaks the rest and reports
+ * success), and \u escapes that are not 4 hex digits or not a surrogate
+ * pair (it leaks, or yields invalid UTF-8). Not a JSON parser: a scan of
+ * strings and braces. DecodeError::None: the text may go to json-glib. */
+DecodeResult
 json_guard (const char *text, size_t length)
 {
   const char *p = text, *end = text + length;
   while (p < end && g_ascii_isspace (*p))
     p++;
-  if (p == end || *p != '{')
-    return std::string (); /* json-glib says why (not JSON, not an object) */
+  if (p == end)
+    return fail (DecodeError::NotJson, "not valid JSON: empty message");
+  if (*p != '{')
+    return fail (*p == '[' || *p == '"' || *p == '-' || g_ascii_isdigit (*p) ? DecodeError::NotObject
+                                                                              : DecodeError::NotJson,
+                 "the message must be a JSON object");
   int depth = 0;
   bool in_string = false;
   for (; p < end; p++)
@@ -120,15 +124,16 @@ json_guard (const char *text, size_t length)
                 continue;
               int u = hex4 (p + 1, end);
               if (u < 0)
-                continue; /* json-glib refuses it */
+                return fail (DecodeError::NotJson, "not valid JSON: a \\u escape without 4 hex digits");
               p += 4;
               if (u >= 0xDC00 && u <= 0xDFFF)
-                return "a \\u escape of a lone low surrogate";
+                return fail (DecodeError::NotJson, "not valid JSON: a \\u escape of a lone low surrogate");
               if (u >= 0xD800 && u <= 0xDBFF)
                 {
                   int low = (end - p > 2 && p[1] == '\\' && p[2] == 'u') ? hex4 (p + 3, end) : -1;
                   if (low < 0xDC00 || low > 0xDFFF)
-                    return "a \\u escape of a high surrogate without its low surrogate";
+                    return fail (DecodeError::NotJson,
+                                 "not valid JSON: a \\u escape of a high surrogate without its low surrogate");
                   p += 6;
                 }
             }
@@ -138,18 +143,15 @@ json_guard (const char *text, size_t length)
         in_string = true;
       else if (c == '{' || c == '[')
         depth++;
-      else if (c == '}' || c == ']')
+      else if ((c == '}' || c == ']') && --depth == 0)
         {
-          if (--depth == 0)
-            {
-              for (p++; p < end; p++)
-                if (!g_ascii_isspace (*p))
-                  return "text after the JSON object";
-              return std::string ();
-            }
+          for (p++; p < end; p++)
+            if (!g_ascii_isspace (*p))
+              return fail (DecodeError::NotJson, "not valid JSON: text after the JSON object");
+          return DecodeResult ();
         }
     }
-  return std::string (); /* unterminated: json-glib refuses it */
+  return DecodeResult (); /* unterminated: json-glib refuses it */
 }
 
 /* Integral JSON number, as json-glib parses it (gint64); doubles with no
@@ -352,7 +354,7 @@ Reply
 decode_reply (const char *text, size_t length)
 {
   Reply reply;
-  if (!json_guard (text, length).empty ())
+  if (!json_guard (text, length).ok ())
     return reply;
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, static_cast<gssize> (length), nullptr))
@@ -396,9 +398,9 @@ DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits, const B
 DecodeResult
 decode_message (const char *text, size_t length, const DecodeLimits &limits)
 {
-  std::string guard = json_guard (text, length);
-  if (!guard.empty ())
-    return fail (DecodeError::NotJson, "not valid JSON: " + guard);
+  DecodeResult guard = json_guard (text, length);
+  if (!guard.ok ())
+    return guard;
   g_autoptr (JsonParser) parser = json_parser_new ();
   GError *error = nullptr;
   if (!json_parser_load_from_data (parser, text, static_cast<gssize> (length), &error))
@@ -421,9 +423,9 @@ decode_binary_message (const uint8_t *data, size_t length, const DecodeLimits &l
   size_t header_len = (static_cast<size_t> (data[4]) << 8) | data[5];
   if (6 + header_len > length)
     return fail (DecodeError::BadValue, "binary framing: header length past the end of the message");
-  std::string guard = json_guard (reinterpret_cast<const char *> (data + 6), header_len);
-  if (!guard.empty ())
-    return fail (DecodeError::NotJson, "binary framing: the header is not valid JSON: " + guard);
+  DecodeResult guard = json_guard (reinterpret_cast<const char *> (data + 6), header_len);
+  if (!guard.ok ())
+    return fail (guard.error, "binary framing: " + guard.detail);
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, reinterpret_cast<const char *> (data + 6), static_cast<gssize> (header_len),
                                    nullptr))

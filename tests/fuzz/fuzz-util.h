@@ -43,11 +43,12 @@ strict ()
 
 /* Known issues of json-glib 1.6.6 (Debian 12) that hostile input reaches
  * through decode_message/decode_reply, reported in
- * docs/security-testing.md ("Findings"). Unless FUZZ_STRICT is set, the
- * targets do not parse inputs that trigger them, so that fuzzing goes on
- * finding new problems; tests/fuzz/known-issues/ holds a reproducer of
- * each, which scripts/fuzz.sh replays with FUZZ_STRICT=1: the stage fails
- * while one is still there (unless FUZZ_ALLOW_KNOWN=1).
+ * docs/security-testing.md ("Findings"), all three now fixed (json_guard ()
+ * and g_utf8_make_valid () in message-codec.cpp); their reproducers are
+ * regression seeds (corpus/<target>/regress-ki*). With FUZZ_LENIENT=1 the
+ * targets leave out the inputs that trigger them, as they did while the
+ * issues were open (tests/fuzz/known-issues/ held the reproducers, which
+ * scripts/fuzz.sh replays: the way to park a future issue).
  *   KI-1 "trailing-value": json_parser_load_from_data() accepts text with
  *        more JSON values after the first, keeps the first as the root and
  *        leaks the others (a valid audioChunk followed by a 100 KB value
@@ -65,8 +66,8 @@ strict ()
  *        json-glib's parse error, which quotes the offending string as
  *        json-glib decoded it: "\ud83d" in a string json-glib then refuses
  *        puts invalid UTF-8 into the error reply, which libsoup refuses to
- *        send. The targets check every reply and detail is UTF-8, except,
- *        unless FUZZ_STRICT, "not-json" ones. */
+ *        send. The targets check every reply and detail is UTF-8 (but
+ *        "not-json" ones with FUZZ_LENIENT). */
 enum class KnownIssue
 {
   None,
