@@ -272,7 +272,13 @@ class PtyProcess:
     def __init__(self, h, name, argv, env, rows=30, cols=120):
         self.h = h
         self.name = name
-        self.master, self.slave = os.openpty()
+        try:
+            self.master, self.slave = os.openpty()
+        except OSError as e:
+            # A chroot without /dev/pts (a fresh-machine check) has no
+            # pseudo-terminals: the keys cannot be tested there, say so.
+            print("SKIP: no pseudo-terminal available (%s); mount devpts to run this case" % e, flush=True)
+            sys.exit(SKIP)
         h.fds += [self.master, self.slave]
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.initial_attrs = termios.tcgetattr(self.slave)
