@@ -603,11 +603,12 @@ async def cdp_eval(ws_url, expressions, timeout):
 
 
 def run_chromium_speaker(seconds, wav, rx_port, tag):
-    page_dir = os.path.join(HERE, "chromium")
+    # The repository root: the page loads the seed's client from tests/interop/chromium (one transcription).
+    page_dir = ROOT
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=page_dir))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     profile = tempfile.mkdtemp(prefix="wssac-bench-chromium-")
-    url = "http://127.0.0.1:%d/index.html" % httpd.server_address[1]
+    url = "http://127.0.0.1:%d/bench/chromium/index.html" % httpd.server_address[1]
     argv = (["chromium"] + CHROMIUM_FLAGS + ["--mute-audio", "--user-data-dir=" + profile,
                                              "--remote-debugging-port=0", "--use-fake-ui-for-media-stream",
                                              "--use-fake-device-for-media-stream",

@@ -277,7 +277,7 @@ def write_performance_md(path, res, made, meta, rows):
           "receiver on 127.0.0.1.\n\n"
           "- **gst-launch**: `%s`. CPU and peak RSS from `wait4()`.\n"
           "- **Chromium** %s (Debian's package) runs the seed's `AudioStreamService` "
-          "(`bench/chromium/seed-audio-stream-service.js`, transcribed from the seed's TypeScript: getUserMedia, "
+          "(`tests/interop/chromium/audio-stream-service.js`, shared with the interop test, transcribed from the seed's TypeScript: getUserMedia, "
           "MediaRecorder `audio/webm;codecs=opus` at 16 kbps with a 250 ms timeslice, FileReader base64, one JSON "
           "message per chunk) with its fake microphone playing the WAV: `%s`. The page is driven over the "
           "DevTools protocol by `bench/bench.py`; CPU is the sum over Chromium's whole process tree (%d "
