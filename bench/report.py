@@ -439,7 +439,7 @@ def problems(res):
     if s:
         V = s["variants"]
         out.append(
-            "%d. **`encode_audio_chunk()` (ext/wssaudiochunk/message-codec.cpp) costs %s instructions and %s µs "
+            "%d. **`encode_audio_chunk()` (gst-libs/wssaudiochunk/protocol/message-codec.cpp) costs %s instructions and %s µs "
             "per chunk, %.0f %% of the sink's per-chunk work**; the sink misses its 5 µs target because of it "
             "(section 1). json-glib's generator escapes the base64 string character by character, the immutable "
             "builder hashes every member when it seals the object, and every field is a `JsonNode`. Fix: write "
@@ -498,7 +498,7 @@ def problems(res):
                            "`IngestCore` do not reach the list. " % (glib, kpoll))
             out.append(
                 "This is why ours does %s messages per CPU-second where Node (libuv, epoll) does %s at the "
-                "same load. Fix (ext/wssaudiochunk/ingest-server.cpp): shard the connections over several "
+                "same load. Fix (gst-libs/wssaudiochunk/net/ingest-server.cpp): shard the connections over several "
                 "threads, each with its own `GMainContext` and `SoupServer` (accept on one listener and hand "
                 "each connection to a worker with `soup_server_accept_iostream()`, or one `SO_REUSEPORT` "
                 "listener per worker), each with its own `IngestCore` (sessions are independent; a connection "
@@ -524,7 +524,7 @@ def problems(res):
     if L:
         out.append(
             "%d. **The sink holds every chunk one Opus frame longer than needed (%s ms p50).** `Chunker::push()` "
-            "(gst/wssaudiochunk-core/chunker.cpp) cuts only when the next cluster's first buffer arrives, which "
+            "(gst-libs/wssaudiochunk/core/chunker.cpp) cuts only when the next cluster's first buffer arrives, which "
             "webmmux sends with the next frame. Fix: when the chunk's media end reaches `chunk-duration` and "
             "webmmux's `min-cluster-duration` is not larger (the sink could check the upstream element or take a "
             "property), emit the chunk right after that frame's buffer.\n" % (

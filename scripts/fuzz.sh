@@ -59,15 +59,15 @@ mkdir -p "$OUT"
 DEPS_CFLAGS=$(pkg-config --cflags glib-2.0 json-glib-1.0) || exit 1
 DEPS_LIBS=$(pkg-config --libs glib-2.0 json-glib-1.0) || exit 1
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CORE=(gst/wssaudiochunk-core/backlog.cpp gst/wssaudiochunk-core/broadcast-state.cpp
-      gst/wssaudiochunk-core/chunker.cpp gst/wssaudiochunk-core/reassembler.cpp
-      gst/wssaudiochunk-core/retry-policy.cpp
-      ext/wssaudiochunk/message-codec.cpp ext/wssaudiochunk/ingest-core.cpp)
+CORE=(gst-libs/wssaudiochunk/core/backlog.cpp gst-libs/wssaudiochunk/core/broadcast-state.cpp
+      gst-libs/wssaudiochunk/core/chunker.cpp gst-libs/wssaudiochunk/core/reassembler.cpp
+      gst-libs/wssaudiochunk/core/retry-policy.cpp
+      gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp)
 ROOT=$(pwd)
 {
   echo "cxx = $CXX"
   echo "cflags = -std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter $SAN" \
-       "-I$ROOT/gst/wssaudiochunk-core -I$ROOT/ext/wssaudiochunk -I$ROOT/tests/fuzz $DEPS_CFLAGS"
+       "-I$ROOT/gst-libs/wssaudiochunk/core -I$ROOT/gst-libs/wssaudiochunk/protocol -I$ROOT/tests/fuzz $DEPS_CFLAGS"
   echo "libs = $DEPS_LIBS"
   echo "rule cxx"
   echo "  command = \$cxx -MMD -MF \$out.d \$cflags \$extra -c \$in -o \$out"

@@ -81,6 +81,7 @@
 #include <mutex>
 #include <string>
 #include <vector>
+#include "bus-messages.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_wss_audio_chunk_sink_debug);
 #define GST_CAT_DEFAULT gst_wss_audio_chunk_sink_debug
@@ -908,7 +909,7 @@ make_stats (GstWssAudioChunkSink *self)
   wssac::TransportStats t;
   if (self->priv->transport)
     t = self->priv->transport->stats ();
-  return gst_structure_new ("wss-audio-chunk-sink-stats",
+  return gst_structure_new (wssac::bus::kSinkStats,
       "state", G_TYPE_STRING, wssac::connection_state_name (t.state),
       "chunks-queued", G_TYPE_UINT64, (guint64) t.chunks_queued,
       "chunks-sent", G_TYPE_UINT64, (guint64) t.chunks_sent,
@@ -1129,7 +1130,7 @@ post_stream_stop (GstWssAudioChunkSink *self, const char *reason)
     return;
   priv->stream_stopped = TRUE;
   wssac::TransportStats t = priv->transport->stats ();
-  post_element_message (self, gst_structure_new ("wss-audio-chunk-stream-stop",
+  post_element_message (self, gst_structure_new (wssac::bus::kStreamStop,
       "session-id", G_TYPE_STRING, priv->session_id.c_str (),
       "chunks-sent", G_TYPE_UINT64, (guint64) t.chunks_sent,
       "chunks-dropped", G_TYPE_UINT64, (guint64) t.chunks_dropped,
@@ -1143,7 +1144,7 @@ on_chunk_sent (GstWssAudioChunkSink *self, const wssac::SentInfo &info)
       info.size, info.encoded_size);
   if (!self->priv->post_messages)
     return;
-  post_element_message (self, gst_structure_new ("wss-audio-chunk-sent",
+  post_element_message (self, gst_structure_new (wssac::bus::kSent,
       "chunk-index", G_TYPE_UINT64, (guint64) info.chunk_index,
       "size", G_TYPE_UINT, (guint) info.size,
       "encoded-size", G_TYPE_UINT, (guint) info.encoded_size,
@@ -1168,7 +1169,7 @@ on_dropped (GstWssAudioChunkSink *self, const wssac::DropRange &r)
 static void
 on_state_changed (GstWssAudioChunkSink *self, wssac::ConnectionState state, const std::string &detail)
 {
-  post_element_message (self, gst_structure_new ("wss-audio-chunk-connection",
+  post_element_message (self, gst_structure_new (wssac::bus::kConnection,
       "state", G_TYPE_STRING, wssac::connection_state_name (state),
       "detail", G_TYPE_STRING, detail.c_str (), NULL));
 }
@@ -1285,7 +1286,7 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
       return FALSE;
     }
 
-  post_element_message (self, gst_structure_new ("wss-audio-chunk-stream-start",
+  post_element_message (self, gst_structure_new (wssac::bus::kStreamStart,
       "session-id", G_TYPE_STRING, priv->session_id.c_str (),
       "location", G_TYPE_STRING, priv->location.c_str (), NULL));
   {
@@ -1416,7 +1417,7 @@ post_transmitting (GstWssAudioChunkSink *self, gboolean transmitting, gboolean p
   /* Only changes: the seed's setTransmitting(). */
   if (self->priv->posted_transmitting.exchange (transmitting ? 1 : 0) == (transmitting ? 1 : 0))
     return;
-  post_element_message (self, gst_structure_new ("wss-audio-chunk-transmitting",
+  post_element_message (self, gst_structure_new (wssac::bus::kTransmitting,
       "transmitting", G_TYPE_BOOLEAN, transmitting,
       "paused", G_TYPE_BOOLEAN, paused,
       "muted", G_TYPE_BOOLEAN, muted, NULL));
@@ -1507,7 +1508,7 @@ control (GstWssAudioChunkSink *self, Control c, const std::string &reason)
 static gboolean
 control_from_structure (GstWssAudioChunkSink *self, const GstStructure *s)
 {
-  if (!s || !gst_structure_has_name (s, "wss-audio-chunk-control"))
+  if (!s || !gst_structure_has_name (s, wssac::bus::kControl))
     return FALSE;
   const gchar *target = gst_structure_get_string (s, "target");
   if (target)

@@ -61,6 +61,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "bus-messages.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_wss_audio_chunk_src_debug);
 #define GST_CAT_DEFAULT gst_wss_audio_chunk_src_debug
@@ -470,7 +471,7 @@ static GstStructure *
 make_stats_on_server (GstWssAudioChunkSrc *self)
 {
   GstWssAudioChunkSrcPrivate *priv = self->priv;
-  GstStructure *st = gst_structure_new_empty ("wss-audio-chunk-src-stats");
+  GstStructure *st = gst_structure_new_empty (wssac::bus::kSrcStats);
   if (!priv->server)
     return st;
   const wssac::IngestCore &core = priv->server->core ();
@@ -538,7 +539,7 @@ make_stats (GstWssAudioChunkSrc *self)
       ctx = g_main_context_ref (priv->context);
   }
   if (!ctx)
-    return gst_structure_new_empty ("wss-audio-chunk-src-stats");
+    return gst_structure_new_empty (wssac::bus::kSrcStats);
   StatsCall call;
   call.self = self;
   g_main_context_invoke (ctx, stats_on_server, &call);
@@ -762,7 +763,7 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
   g.unlock ();
   GST_INFO_OBJECT (self, "listening on ws://%s:%u%s", config.address.c_str (), port, config.path.c_str ());
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
-      gst_structure_new ("wss-audio-chunk-listening", "port", G_TYPE_UINT, port, NULL)));
+      gst_structure_new (wssac::bus::kListening, "port", G_TYPE_UINT, port, NULL)));
   g_object_notify (G_OBJECT (self), "port");
   return TRUE;
 }
@@ -819,7 +820,7 @@ gst_wss_audio_chunk_src_unlock_stop (GstBaseSrc *src)
 static GstStructure *
 control_structure (const wssac::IngestEvent &ev)
 {
-  return gst_structure_new ("wss-audio-chunk-control",
+  return gst_structure_new (wssac::bus::kControl,
       "session-id", G_TYPE_STRING, ev.session_id.c_str (),
       "action", G_TYPE_STRING, wssac::action_name (ev.action),
       "timestamp", G_TYPE_INT64, (gint64) ev.timestamp_ms, NULL);
@@ -860,7 +861,7 @@ gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf)
         case wssac::IngestEventKind::SessionStarted:
           priv->session = ev.session_id;
           GST_INFO_OBJECT (self, "session %s started", ev.session_id.c_str ());
-          post (self, gst_structure_new ("wss-audio-chunk-session", "session-id", G_TYPE_STRING,
+          post (self, gst_structure_new (wssac::bus::kSession, "session-id", G_TYPE_STRING,
               ev.session_id.c_str (), "event", G_TYPE_STRING, "started", "format", G_TYPE_STRING,
               ev.format.c_str (), "reason", G_TYPE_STRING, "", NULL));
           break;
@@ -873,7 +874,7 @@ gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf)
 
         case wssac::IngestEventKind::SessionEnded:
           GST_INFO_OBJECT (self, "session %s ended: %s", ev.session_id.c_str (), ev.reason.c_str ());
-          post (self, gst_structure_new ("wss-audio-chunk-session", "session-id", G_TYPE_STRING,
+          post (self, gst_structure_new (wssac::bus::kSession, "session-id", G_TYPE_STRING,
               ev.session_id.c_str (), "event", G_TYPE_STRING, "ended", "format", G_TYPE_STRING,
               ev.format.c_str (), "reason", G_TYPE_STRING, ev.reason.c_str (), NULL));
           if (eos_on_end)
@@ -896,7 +897,7 @@ gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf)
                 priv->caps_set = true;
               }
             if (ev.discont && ev.skipped_before > 0)
-              post (self, gst_structure_new ("wss-audio-chunk-gap", "session-id", G_TYPE_STRING,
+              post (self, gst_structure_new (wssac::bus::kGap, "session-id", G_TYPE_STRING,
                   ev.session_id.c_str (), "next-index", G_TYPE_UINT64, (guint64) ev.chunk_index,
                   "missing", G_TYPE_UINT64, (guint64) ev.skipped_before, NULL));
             gsize size = ev.bytes.size ();

@@ -1,5 +1,5 @@
 /* libFuzzer target: the two byte-stream pieces of the core,
- * gst/wssaudiochunk-core/chunker.cpp (sender) and reassembler.cpp
+ * gst-libs/wssaudiochunk/core/chunker.cpp (sender) and reassembler.cpp
  * (receiver), each against a small model of what it must do.
  *
  * Input format (fuzz::Reader; zeros past the end): byte 0 & 1 picks the

@@ -1,4 +1,4 @@
-/* libFuzzer target: the receiver's logic (ext/wssaudiochunk/ingest-core.cpp)
+/* libFuzzer target: the receiver's logic (gst-libs/wssaudiochunk/protocol/ingest-core.cpp)
  * driven by a script of operations on one IngestCore, the way the ingest
  * server and wssaudiochunksrc drive it from their sockets and timers.
  *

@@ -1,4 +1,4 @@
-/* libFuzzer target: the wire format (ext/wssaudiochunk/message-codec.cpp).
+/* libFuzzer target: the wire format (gst-libs/wssaudiochunk/protocol/message-codec.cpp).
  *
  * The input is one frame exactly as a peer could send it. It goes through
  * every decoder (decode_message: text frames receivers accept;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <unistd.h>
+#include "bus-messages.h"
 
 namespace wssac_speaker
 {
@@ -589,12 +590,12 @@ SpeakerApp::on_element (GstMessage *msg)
     return;
   if (gst_structure_has_name (s, "level"))
     on_level (s);
-  else if (gst_structure_has_name (s, "wss-audio-chunk-stream-start"))
+  else if (gst_structure_has_name (s, wssac::bus::kStreamStart))
     {
       status_.started = true;
       started_us_ = now_us ();
     }
-  else if (gst_structure_has_name (s, "wss-audio-chunk-transmitting"))
+  else if (gst_structure_has_name (s, wssac::bus::kTransmitting))
     {
       gboolean paused = FALSE, muted = FALSE;
       gst_structure_get_boolean (s, "paused", &paused);
@@ -602,7 +603,7 @@ SpeakerApp::on_element (GstMessage *msg)
       status_.paused = paused;
       status_.muted = muted;
     }
-  else if (gst_structure_has_name (s, "wss-audio-chunk-connection"))
+  else if (gst_structure_has_name (s, wssac::bus::kConnection))
     {
       const gchar *state = gst_structure_get_string (s, "state");
       const gchar *detail = gst_structure_get_string (s, "detail");

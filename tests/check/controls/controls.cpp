@@ -13,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include "bus-messages.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -52,9 +53,9 @@ struct Receiver
     if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s)
       {
         std::lock_guard<std::mutex> g (self->lock);
-        if (gst_structure_has_name (s, "wss-audio-chunk-control"))
+        if (gst_structure_has_name (s, wssac::bus::kControl))
           self->controls.push_back (gst_structure_get_string (s, "action"));
-        else if (gst_structure_has_name (s, "wss-audio-chunk-session")
+        else if (gst_structure_has_name (s, wssac::bus::kSession)
                  && g_str_equal (gst_structure_get_string (s, "event"), "ended"))
           self->end_reason = gst_structure_get_string (s, "reason");
       }
@@ -122,7 +123,7 @@ static std::vector<gboolean>
 transmitting_changes (const BusLog &log)
 {
   std::vector<gboolean> out;
-  for (const GstStructure *s : log.named ("wss-audio-chunk-transmitting"))
+  for (const GstStructure *s : log.named (wssac::bus::kTransmitting))
     {
       gboolean t;
       gst_structure_get_boolean (s, "transmitting", &t);
@@ -196,7 +197,7 @@ post_control (GstElement *pipeline, const char *action)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
   gst_bus_post (bus, gst_message_new_application (NULL,
-                         gst_structure_new ("wss-audio-chunk-control", "action", G_TYPE_STRING, action, NULL)));
+                         gst_structure_new (wssac::bus::kControl, "action", G_TYPE_STRING, action, NULL)));
   gst_object_unref (bus);
 }
 
@@ -226,7 +227,7 @@ send_control_event (GstElement *src, const char *action)
   /* Into the source: it travels downstream in band, through the encoder and
    * the muxer, and takes effect between the buffers around it. */
   fail_unless (gst_element_send_event (src, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
-                                                gst_structure_new ("wss-audio-chunk-control", "action", G_TYPE_STRING,
+                                                gst_structure_new (wssac::bus::kControl, "action", G_TYPE_STRING,
                                                     action, NULL))));
 }
 

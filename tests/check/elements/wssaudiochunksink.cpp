@@ -11,6 +11,7 @@
 #include <cmath>
 #include <string>
 #include <vector>
+#include "bus-messages.h"
 
 static const char *SPEAKER = "audiotestsrc num-buffers=%d samplesperbuffer=320 wave=sine freq=440 "
                              "! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 "
@@ -147,7 +148,7 @@ GST_START_TEST (test_seed_messages_decode_to_input_duration)
   fail_unless (std::fabs (seconds - 3.0) <= 0.020, "decoded %.4f s", seconds);
 
   /* A sent message per chunk, with the sizes the server saw. */
-  auto sent = log.named ("wss-audio-chunk-sent");
+  auto sent = log.named (wssac::bus::kSent);
   fail_unless_equals_int (sent.size (), parsed.chunks.size ());
   for (size_t i = 0; i < sent.size (); i++)
     {
@@ -160,8 +161,8 @@ GST_START_TEST (test_seed_messages_decode_to_input_duration)
       fail_unless_equals_int (size, parsed.chunks[i].size ());
       fail_unless_equals_int (encoded, server.messages ()[i].size ());
     }
-  fail_unless_equals_int (log.named ("wss-audio-chunk-stream-start").size (), 1);
-  auto stops = log.named ("wss-audio-chunk-stream-stop");
+  fail_unless_equals_int (log.named (wssac::bus::kStreamStart).size (), 1);
+  auto stops = log.named (wssac::bus::kStreamStop);
   fail_unless_equals_int (stops.size (), 1);
   fail_unless_equals_string (gst_structure_get_string (stops[0], "reason"), "eos");
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <string>
 #include <vector>
+#include "bus-messages.h"
 
 static const char *RECEIVER = "wssaudiochunksrc name=src port=0 reorder-wait=%u ! matroskademux ! opusdec "
                               "! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 "
@@ -353,7 +354,7 @@ GST_START_TEST (test_controls_become_messages_and_events)
         GstEvent *e = GST_PAD_PROBE_INFO_EVENT (info);
         const GstStructure *s = gst_event_get_structure (e);
         if (GST_EVENT_TYPE (e) == GST_EVENT_CUSTOM_DOWNSTREAM && s
-            && gst_structure_has_name (s, "wss-audio-chunk-control"))
+            && gst_structure_has_name (s, wssac::bus::kControl))
           seen_events.push_back (gst_structure_get_string (s, "action"));
         return GST_PAD_PROBE_OK;
       },
@@ -386,9 +387,9 @@ GST_START_TEST (test_controls_become_messages_and_events)
       if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS)
         eos = true;
       const GstStructure *s = gst_message_get_structure (m);
-      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && gst_structure_has_name (s, "wss-audio-chunk-control"))
+      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && gst_structure_has_name (s, wssac::bus::kControl))
         actions.push_back (gst_structure_get_string (s, "action"));
-      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && gst_structure_has_name (s, "wss-audio-chunk-session")
+      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && gst_structure_has_name (s, wssac::bus::kSession)
           && g_str_equal (gst_structure_get_string (s, "event"), "ended"))
         {
           ended = true;
