@@ -45,8 +45,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
-BUILD = os.path.join(OUT, "bench-build")
-MAIN_BUILD = os.path.join(OUT, "main-build")
+MAIN_BUILD = os.path.join(OUT, "build")
+BUILD = os.path.join(MAIN_BUILD, "bench")
 FX = os.path.join(OUT, "fixture")
 IMG = os.path.join(ROOT, "docs", "img")
 DOC = os.path.join(ROOT, "docs", "performance.md")
@@ -282,7 +282,7 @@ def part_sink(res, args):
             v, r["variants"][v]["median"], r["variants"][v]["min"], r["variants"][v]["max"],
             r["variants"][v]["instructions"]))
     r["callgrind_command"] = ("valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=OUT "
-                              "bench/out/bench-build/sinkbench sink --in bench/out/fixture --variant V "
+                              "bench/out/build/bench/sinkbench sink --in bench/out/fixture --variant V "
                               "--chunks 500 --repeats 1 --callgrind")
     r["top_encode"] = callgrind_top(os.path.join(OUT, "callgrind-sink-encode.out"))
     r["top_full"] = callgrind_top(os.path.join(OUT, "callgrind-sink-full.out"))
@@ -316,7 +316,7 @@ def start_receiver(kind, tag, cpu=None, extra=()):
     elif kind == "node":
         argv = ["node", os.path.join(HERE, "node", "receiver.js"), "--port-file", port_file] + list(extra)
     elif kind == "python":
-        argv = ["/usr/bin/python3", os.path.join(HERE, "py", "receiver.py"), "--port-file", port_file] + list(extra)
+        argv = [sys.executable, os.path.join(HERE, "py", "receiver.py"), "--port-file", port_file] + list(extra)
     else:
         raise ValueError(kind)
     env = gst_env()
@@ -463,10 +463,10 @@ def part_latency(res, args):
             series["last_to_complete"].append(c[k] - last[k])
     summary = {k: {"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v) if v else None, "n": len(v)}
                for k, v in series.items()}
-    r = {"minutes": minutes, "command": "bench/out/bench-build/speaker --out OUT.json --pipeline '%s'" % desc.replace(
+    r = {"minutes": minutes, "command": "bench/out/build/bench/speaker --out OUT.json --pipeline '%s'" % desc.replace(
         wav, rel(wav)).replace("session-id=latency-%d" % os.getpid(), "session-id=latency").replace(
         ":%d/" % port, ":PORT/"),
-        "receiver": "bench/out/bench-build/ingestbench --arrivals FILE", "summary": summary,
+        "receiver": "bench/out/build/bench/ingestbench --arrivals FILE", "summary": summary,
         "sink_stats": d.get("stats", {}), "chunks": len(c), "received": len(arr), "loadavg_before": la0,
         "loadavg_after": la1, "wake": wake, "series": {k: v for k, v in series.items()}, "cpu_s": d.get("cpu_s"),
         "wall_s": d.get("wall_s"), "max_rss_kib": d.get("max_rss_kib"), "sent_encoded": d.get("sent_encoded"),
@@ -734,7 +734,7 @@ def scale_run(kind, n, idx, args, profile=False):
             "--speakers", str(n), "--src-ip", "127.0.%d.%d" % (1 + idx // 200, 10 + idx % 200),
             "--warmup", str(args.scale_warmup), "--duration", str(args.scale_duration), "--drain", "4",
             "--connect-timeout", "60", "--tag", tag, "--out", lg_json]
-    cmd = ("taskset -c 1 bench/out/bench-build/loadgen --port PORT --chunks bench/out/fixture/chunks.bin "
+    cmd = ("taskset -c 1 bench/out/build/bench/loadgen --port PORT --chunks bench/out/fixture/chunks.bin "
            "--speakers %d --warmup %s --duration %s --drain 4" % (n, args.scale_warmup, args.scale_duration))
     perf = None
     try:
@@ -840,9 +840,9 @@ def receiver_versions():
     except (OSError, ValueError):
         pass
     try:
-        v["websockets"] = subprocess.run(["/usr/bin/python3", "-c", "import websockets;print(websockets.__version__)"],
+        v["websockets"] = subprocess.run([sys.executable, "-c", "import websockets;print(websockets.__version__)"],
                                          capture_output=True, text=True).stdout.strip()
-        v["python"] = subprocess.run(["/usr/bin/python3", "--version"], capture_output=True, text=True).stdout.split()[-1]
+        v["python"] = subprocess.run([sys.executable, "--version"], capture_output=True, text=True).stdout.split()[-1]
     except OSError:
         pass
     return v

@@ -28,21 +28,10 @@ PACKAGES=(
   espeak-ng sox                       # the speech fixture
   python3 python3-websockets python3-matplotlib   # orchestration, Python receiver, figures
   valgrind linux-perf util-linux      # callgrind, perf, taskset
-  chromium                            # the seed's client
+  chromium                            # the browser speaker app's client
   nodejs                              # the Node receiver
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$ROOT/scripts/install-deps.sh" "${PACKAGES[@]}"
 
 # ---- the `ws` package for the Node receiver, from the npm registry
 # (falls back to Debian's node-ws when npm is unavailable)
@@ -51,8 +40,7 @@ if [ ! -d "$HERE/node/node_modules/ws" ]; then
     :
   else
     echo "bench: npm install failed; using Debian's node-ws"
-    dpkg-query -W -f='${Status}' node-ws 2>/dev/null | grep -q "install ok installed" \
-      || $SUDO apt-get install -y -q --no-install-recommends node-ws >/dev/null
+    "$ROOT/scripts/install-deps.sh" node-ws
   fi
 fi
 
@@ -62,18 +50,16 @@ if [ "$(ulimit -n)" -lt 12000 ]; then
   echo "bench: warning: ulimit -n is $(ulimit -n); the 5000-speaker runs need more than 5100" >&2
 fi
 
-# ---- build: the main project (its own build dir, tests and examples off), then the bench programs
+# ---- build: the main project with its bench programs (-Dbenchmarks=true;
+# tests and examples off), in its own build dir
 mkdir -p "$OUT"
-if [ ! -f "$OUT/main-build/build.ninja" ]; then
-  meson setup "$OUT/main-build" "$ROOT" --buildtype=debugoptimized -Dtests=disabled -Dexamples=disabled >"$OUT/main-setup.log"
+if [ ! -f "$OUT/build/build.ninja" ]; then
+  meson setup "$OUT/build" "$ROOT" --buildtype=debugoptimized -Dbenchmarks=true -Dtests=disabled \
+    -Dexamples=disabled >"$OUT/setup.log" || { cat "$OUT/setup.log"; exit 1; }
 fi
-ninja -C "$OUT/main-build" >"$OUT/main-build.log" || { tail -30 "$OUT/main-build.log"; exit 1; }
-if [ ! -f "$OUT/bench-build/build.ninja" ]; then
-  meson setup "$OUT/bench-build" "$HERE" -Dmain_build="$OUT/main-build" >"$OUT/bench-setup.log"
-fi
-ninja -C "$OUT/bench-build" >"$OUT/bench-build.log" || { tail -30 "$OUT/bench-build.log"; exit 1; }
+ninja -C "$OUT/build" >"$OUT/build.log" || { tail -30 "$OUT/build.log"; exit 1; }
 echo "bench: built in $(( $(date +%s) - START )) s"
 
 # ---- run
-/usr/bin/python3 "$HERE/bench.py" "$@"
+/usr/bin/python3 "$HERE/bench.py" "$@"  # Debian's: python3-matplotlib and python3-websockets are its modules
 echo "bench: done in $(( $(date +%s) - START )) s"

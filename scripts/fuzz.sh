@@ -1,13 +1,14 @@
 #!/bin/bash
-# Builds the libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan) into
-# build-fuzz/ and runs each for a bounded time from a copy of its seed corpus.
+# Builds the libFuzzer targets of tests/fuzz/ (meson -Dfuzzing=true: clang,
+# ASan + UBSan) in build-fuzz/ and runs each for a bounded time from a copy of
+# its seed corpus.
 # Fails on any crash, failed invariant, leak, timeout, out-of-memory or
 # sanitizer report, and prints the reproducer. docs/security-testing.md.
 #
 #   scripts/fuzz.sh [TARGET...]        build, then run every target (or those named)
 #   scripts/fuzz.sh --build-only       build only
 #   scripts/fuzz.sh --regen-corpus     rewrite tests/fuzz/corpus/*/gen-* (gen-corpus.cpp)
-#   build-fuzz/TARGET FILE             re-run one input (a reproducer)
+#   build-fuzz/tests/fuzz/TARGET FILE  re-run one input (a reproducer)
 #
 # FUZZ_SECONDS  seconds per target (default 60)
 # FUZZ_JOBS     targets fuzzed at once (default: all of them, so the stage
@@ -35,74 +36,31 @@ done
 [ ${#targets[@]} -eq 0 ] && targets=("${TARGETS_ALL[@]}")
 FUZZ_JOBS=${FUZZ_JOBS:-${#targets[@]}}
 
-# ---- toolchain: as scripts/install-deps.sh does (its "security" group) ----
-PACKAGES=(clang libfuzzer-14-dev libclang-rt-14-dev ninja-build pkg-config libglib2.0-dev libjson-glib-dev)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "fuzz: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-    SUDO=sudo
-  fi
-  echo "fuzz: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
-    || { echo "fuzz: could not install ${missing[*]}" >&2; exit 1; }
-fi
+# ---- toolchain: scripts/install-deps.sh installs what is missing ----
+scripts/install-deps.sh meson ninja-build pkg-config clang libfuzzer-14-dev libclang-rt-14-dev \
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libsoup-3.0-dev libjson-glib-dev >/dev/null \
+  || { echo "fuzz: could not install the toolchain (scripts/install-deps.sh)" >&2; exit 1; }
 CXX=$(command -v clang++-14 || command -v clang++) || { echo "fuzz: no clang++" >&2; exit 1; }
+CC=$(command -v clang-14 || command -v clang) || { echo "fuzz: no clang" >&2; exit 1; }
 
-# ---- build (a generated ninja file: incremental, parallel, header deps) ----
-mkdir -p "$OUT"
-DEPS_CFLAGS=$(pkg-config --cflags glib-2.0 json-glib-1.0) || exit 1
-DEPS_LIBS=$(pkg-config --libs glib-2.0 json-glib-1.0) || exit 1
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CORE=(gst-libs/wssaudiochunk/core/backlog.cpp gst-libs/wssaudiochunk/core/broadcast-state.cpp
-      gst-libs/wssaudiochunk/core/chunker.cpp gst-libs/wssaudiochunk/core/reassembler.cpp
-      gst-libs/wssaudiochunk/core/retry-policy.cpp
-      gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp)
-ROOT=$(pwd)
-{
-  echo "cxx = $CXX"
-  echo "cflags = -std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter $SAN" \
-       "-I$ROOT/gst-libs/wssaudiochunk/core -I$ROOT/gst-libs/wssaudiochunk/protocol -I$ROOT/tests/fuzz $DEPS_CFLAGS"
-  echo "libs = $DEPS_LIBS"
-  echo "rule cxx"
-  echo "  command = \$cxx -MMD -MF \$out.d \$cflags \$extra -c \$in -o \$out"
-  echo "  depfile = \$out.d"
-  echo "  deps = gcc"
-  echo "  description = CXX \$out"
-  echo "rule link"
-  echo "  command = \$cxx \$cflags \$extra \$in -o \$out \$libs"
-  echo "  description = LINK \$out"
-  objs=()
-  for s in "${CORE[@]}"; do
-    o="obj/$(basename "${s%.cpp}").o"
-    objs+=("$o")
-    echo "build $o: cxx $ROOT/$s"
-    echo "  extra = -fsanitize=fuzzer-no-link"
-  done
-  for t in "${TARGETS_ALL[@]}"; do
-    echo "build obj/$t.o: cxx $ROOT/tests/fuzz/$t.cpp"
-    echo "  extra = -fsanitize=fuzzer-no-link"
-    echo "build $t: link obj/$t.o ${objs[*]}"
-    echo "  extra = -fsanitize=fuzzer"
-  done
-  # The corpus generator: a plain program (no libFuzzer main).
-  echo "build obj/gen-corpus.o: cxx $ROOT/tests/fuzz/gen-corpus.cpp"
-  echo "build gen-corpus: link obj/gen-corpus.o ${objs[*]}"
-  echo "  extra = -fsanitize=fuzzer-no-link"
-} > "$OUT/build.ninja.tmp"
-mv "$OUT/build.ninja.tmp" "$OUT/build.ninja"
+# ---- build: meson -Dfuzzing=true (tests/fuzz/meson.build), only the fuzz targets ----
+BIN=$OUT/tests/fuzz
 t0=$(date +%s)
-ninja -C "$OUT" --quiet "${TARGETS_ALL[@]}" gen-corpus || { echo "fuzz: build failed" >&2; exit 1; }
+if [ ! -f "$OUT/build.ninja" ] || [ ! -f "$OUT/meson-private/coredata.dat" ]; then
+  rm -rf "$OUT"
+  # -O1 -g, frame pointers: readable sanitizer stacks at a fuzzing speed.
+  CC=$CC CXX=$CXX meson setup "$OUT" -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debug -Doptimization=1 -Dtests=disabled -Dexamples=disabled >"$OUT.setup.log" 2>&1 \
+    || { cat "$OUT.setup.log"; echo "fuzz: meson setup failed" >&2; rm -rf "$OUT"; exit 1; }
+  rm -f "$OUT.setup.log"
+fi
+ninja -C "$OUT" --quiet "${TARGETS_ALL[@]/#/tests/fuzz/}" tests/fuzz/gen-corpus \
+  || { echo "fuzz: build failed" >&2; exit 1; }
 echo "fuzz: built ${TARGETS_ALL[*]} in $(( $(date +%s) - t0 )) s ($CXX)"
 
 if [ $regen -eq 1 ]; then
   rm -f tests/fuzz/corpus/*/gen-*
-  ASAN_OPTIONS=detect_leaks=1 "$OUT/gen-corpus" tests/fuzz/corpus || exit 1
+  ASAN_OPTIONS=detect_leaks=1 "$BIN/gen-corpus" tests/fuzz/corpus || exit 1
   echo "fuzz: wrote $(ls tests/fuzz/corpus/*/gen-* | wc -l) generated seeds into tests/fuzz/corpus"
   exit 0
 fi
@@ -126,7 +84,7 @@ run_target() {
   case "$t" in
     fuzz_message_codec|fuzz_ingest_core) dict=(-dict=tests/fuzz/json.dict) ;;
   esac
-  "$OUT/$t" "$dir/corpus" "${dict[@]}" \
+  "$BIN/$t" "$dir/corpus" "${dict[@]}" \
     -max_total_time="$FUZZ_SECONDS" -detect_leaks=1 -rss_limit_mb=2048 -timeout=25 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/" >"$dir/log" 2>&1
   echo $? >"$dir/rc"
@@ -175,8 +133,8 @@ for t in "${targets[@]}"; do
     for f in "$dir"/artifacts/*; do
       [ -e "$f" ] || continue
       echo "fuzz: reproducer: $f"
-      echo "fuzz:   re-run:   $OUT/$t $f"
-      echo "fuzz:   minimise: $OUT/$t -minimize_crash=1 -runs=10000 $f"
+      echo "fuzz:   re-run:   $BIN/$t $f"
+      echo "fuzz:   minimise: $BIN/$t -minimize_crash=1 -runs=10000 $f"
     done
   fi
 done
@@ -191,11 +149,11 @@ for f in tests/fuzz/known-issues/*; do
   name=$(basename "$f")
   t=${name%%--*}
   [[ " ${targets[*]} " == *" $t "* ]] || continue
-  if "$OUT/$t" "$f" >"$OUT/run/known-issue-$name.log" 2>&1; then
+  if "$BIN/$t" "$f" >"$OUT/run/known-issue-$name.log" 2>&1; then
     echo "fuzz: known issue $name no longer reproduces: make it a regression seed (corpus/$t/regress-*)"
   else
     known=$((known + 1))
-    echo "fuzz: known issue still present: $name ($OUT/$t $f)"
+    echo "fuzz: known issue still present: $name ($BIN/$t $f)"
   fi
 done
 if [ $known -gt 0 ]; then

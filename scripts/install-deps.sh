@@ -1,6 +1,8 @@
 #!/bin/bash
 # Installs the Debian 12 packages wssaudiochunk needs to build, test and run
 # its demo, skipping those already present. Runs as root, or through sudo.
+#   scripts/install-deps.sh              every package below
+#   scripts/install-deps.sh PACKAGE...   only these (bench/run.sh, scripts/fuzz.sh)
 set -euo pipefail
 
 PACKAGES=(
@@ -25,6 +27,7 @@ PACKAGES=(
   # docs/security-testing.md
   clang libfuzzer-14-dev libclang-rt-14-dev valgrind
 )
+[ $# -gt 0 ] && PACKAGES=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

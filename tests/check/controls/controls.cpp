@@ -6,6 +6,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/check/gstcheck.h>
 
+#include "receiver.h"
 #include "test-util.h"
 
 #include <chrono>
@@ -16,82 +17,6 @@
 #include "bus-messages.h"
 
 using Clock = std::chrono::steady_clock;
-
-struct Receiver
-{
-  GstElement *pipeline, *src, *out;
-  guint port = 0;
-  std::mutex lock;
-  std::vector<std::string> controls; /* from the receiver's bus */
-  std::string end_reason;
-
-  Receiver ()
-  {
-    pipeline = gst_parse_launch ("wssaudiochunksrc name=src port=0 ! matroskademux ! opusdec ! audioconvert "
-                                 "! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 "
-                                 "! appsink name=out sync=false",
-        NULL);
-    src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-    out = gst_bin_get_by_name (GST_BIN (pipeline), "out");
-    GstBus *bus = gst_element_get_bus (pipeline);
-    gst_bus_set_sync_handler (bus, (GstBusSyncHandler) on_message, this, NULL);
-    gst_object_unref (bus);
-    gst_element_set_state (pipeline, GST_STATE_PLAYING);
-    g_object_get (src, "port", &port, NULL);
-    fail_unless (port > 0);
-  }
-  ~Receiver ()
-  {
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_object_unref (src);
-    gst_object_unref (out);
-    gst_object_unref (pipeline);
-  }
-  static GstBusSyncReply on_message (GstBus *, GstMessage *m, Receiver *self)
-  {
-    const GstStructure *s = gst_message_get_structure (m);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s)
-      {
-        std::lock_guard<std::mutex> g (self->lock);
-        if (gst_structure_has_name (s, wssac::bus::kControl))
-          self->controls.push_back (gst_structure_get_string (s, "action"));
-        else if (gst_structure_has_name (s, wssac::bus::kSession)
-                 && g_str_equal (gst_structure_get_string (s, "event"), "ended"))
-          self->end_reason = gst_structure_get_string (s, "reason");
-      }
-    return GST_BUS_PASS;
-  }
-  std::string url () const { return "ws://127.0.0.1:" + std::to_string (port) + "/ws"; }
-  std::vector<int16_t> pcm (int timeout_s)
-  {
-    std::vector<int16_t> out_pcm;
-    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
-    while (g_get_monotonic_time () < deadline)
-      {
-        GstSample *s = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 200 * GST_MSECOND);
-        if (!s)
-          {
-            if (gst_app_sink_is_eos (GST_APP_SINK (out)))
-              break;
-            continue;
-          }
-        GstMapInfo map;
-        GstBuffer *b = gst_sample_get_buffer (s);
-        gst_buffer_map (b, &map, GST_MAP_READ);
-        const int16_t *d = reinterpret_cast<const int16_t *> (map.data);
-        out_pcm.insert (out_pcm.end (), d, d + map.size / 2);
-        gst_buffer_unmap (b, &map);
-        gst_sample_unref (s);
-      }
-    fail_unless (gst_app_sink_is_eos (GST_APP_SINK (out)), "the receiver did not reach EOS");
-    return out_pcm;
-  }
-  std::vector<std::string> control_actions ()
-  {
-    std::lock_guard<std::mutex> g (lock);
-    return controls;
-  }
-};
 
 /* Runs a live speaker into @rx for @seconds while @script runs on a thread. */
 static void
@@ -328,8 +253,8 @@ GST_START_TEST (test_end_session_signal)
   std::vector<int16_t> pcm = rx.pcm (20);
   double seconds = pcm.size () / 16000.0;
   fail_unless (seconds > 1.7 && seconds < 2.6, "received %.3f s", seconds);
-  std::lock_guard<std::mutex> g (rx.lock);
-  fail_unless_equals_string (rx.end_reason.c_str (), "Speaker ended session");
+  std::string reason = rx.end_reason ();
+  fail_unless_equals_string (reason.c_str (), "Speaker ended session");
 }
 GST_END_TEST;
 

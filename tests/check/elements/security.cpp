@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "message-codec.h"
+#include "receiver.h"
 #include "test-util.h"
 #include "ws-test-client.h"
 
@@ -61,39 +62,6 @@ remove_certificates (void)
   g_free (tmpdir);
 }
 
-struct Receiver
-{
-  GstElement *pipeline, *src;
-  guint port = 0;
-  explicit Receiver (const std::string &props)
-  {
-    std::string desc = "wssaudiochunksrc name=src port=0 " + props + " ! fakesink";
-    pipeline = gst_parse_launch (desc.c_str (), NULL);
-    src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-    g_object_get (src, "port", &port, NULL);
-  }
-  ~Receiver ()
-  {
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_object_unref (src);
-    gst_object_unref (pipeline);
-  }
-  std::string url (const char *scheme = "ws") const
-  {
-    return std::string (scheme) + "://127.0.0.1:" + std::to_string (port) + "/ws";
-  }
-  guint64 stat (const char *name)
-  {
-    GstStructure *st = NULL;
-    g_object_get (src, "stats", &st, NULL);
-    guint64 v = 0;
-    gst_structure_get_uint64 (st, name, &v);
-    gst_structure_free (st);
-    return v;
-  }
-};
-
 /* 1 s of speech-like audio through the sink; returns the bus log. */
 static void
 speak (const std::string &url, const std::string &props, BusLog &log)
@@ -124,7 +92,8 @@ everything_said (const BusLog &log)
 
 GST_START_TEST (test_tls_with_test_ca)
 {
-  Receiver rx ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"));
+  Receiver rx ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"),
+               Receiver::Output::kDiscard);
   BusLog log;
   speak (rx.url ("wss"), "ssl-ca-file=" + path ("ca.pem"), log);
   fail_unless (log.eos, "%s | %s", log.error_message.c_str (), log.error_debug.c_str ());
@@ -132,7 +101,7 @@ GST_START_TEST (test_tls_with_test_ca)
   /* A relative CA path works too (GTlsFileDatabase itself wants an absolute one). */
   gchar *cwd = g_get_current_dir ();
   fail_unless (g_chdir (tmpdir) == 0);
-  Receiver rx2 ("tls-certificate-file=server.pem tls-key-file=server.key");
+  Receiver rx2 ("tls-certificate-file=server.pem tls-key-file=server.key", Receiver::Output::kDiscard);
   BusLog log2;
   speak (rx2.url ("wss"), "ssl-ca-file=ca.pem", log2);
   fail_unless (g_chdir (cwd) == 0);
@@ -143,7 +112,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_tls_untrusted_certificate)
 {
-  Receiver rx ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"));
+  Receiver rx ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"),
+               Receiver::Output::kDiscard);
   /* The system store does not know our CA, nor does another CA. */
   for (std::string props : { std::string (""), "ssl-ca-file=" + path ("other.pem") })
     {
@@ -161,7 +131,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_tls_not_strict_warns)
 {
-  Receiver rx ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"));
+  Receiver rx ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"),
+               Receiver::Output::kDiscard);
   BusLog log;
   speak (rx.url ("wss"), "ssl-strict=false", log);
   fail_unless (log.eos);
@@ -176,7 +147,8 @@ GST_START_TEST (test_tokens)
 {
   g_file_set_contents (path ("tokens").c_str (), "gamma-token\n\n", -1, NULL);
   Receiver rx ("auth-tokens=alpha-token,beta-token auth-token-file=" + path ("tokens")
-               + " eos-on-end-session=false");
+               + " eos-on-end-session=false",
+               Receiver::Output::kDiscard);
   {
     BusLog log;
     speak (rx.url (), "auth-token=beta-token", log);
@@ -228,7 +200,7 @@ chunk_message (uint64_t index, size_t bytes = 100)
 
 GST_START_TEST (test_connections_per_address)
 {
-  Receiver rx ("max-connections-per-address=2");
+  Receiver rx ("max-connections-per-address=2", Receiver::Output::kDiscard);
   WsTestClient a, b, c;
   std::string err;
   fail_unless (a.connect (rx.url (), err));
@@ -248,7 +220,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_origins)
 {
-  Receiver rx ("allowed-origins=https://good.example");
+  Receiver rx ("allowed-origins=https://good.example", Receiver::Output::kDiscard);
   WsTestClient evil, good, tool;
   std::string err;
   fail_if (evil.connect (rx.url (), err, { { "Origin", "https://evil.example" } }));
@@ -261,7 +233,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_rate_limit)
 {
-  Receiver rx ("max-messages-per-second=20");
+  Receiver rx ("max-messages-per-second=20", Receiver::Output::kDiscard);
   WsTestClient c;
   std::string err;
   fail_unless (c.connect (rx.url (), err));
@@ -277,7 +249,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_first_message_timeout)
 {
-  Receiver rx ("first-message-timeout=1");
+  Receiver rx ("first-message-timeout=1", Receiver::Output::kDiscard);
   WsTestClient idle, talker;
   std::string err;
   fail_unless (idle.connect (rx.url (), err));
@@ -292,7 +264,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_chunk_size_limit)
 {
-  Receiver rx ("max-chunk-size=1000");
+  Receiver rx ("max-chunk-size=1000", Receiver::Output::kDiscard);
   WsTestClient c;
   std::string err;
   fail_unless (c.connect (rx.url (), err));

@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "message-codec.h"
+#include "receiver.h"
 #include "test-util.h"
 #include "ws-test-client.h"
 #include "ws-test-server.h"
@@ -16,74 +17,6 @@
 #include <vector>
 #include "bus-messages.h"
 
-static const char *RECEIVER = "wssaudiochunksrc name=src port=0 reorder-wait=%u ! matroskademux ! opusdec "
-                              "! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 "
-                              "! appsink name=out sync=false";
-
-struct Receiver
-{
-  GstElement *pipeline = nullptr;
-  GstElement *src = nullptr;
-  GstElement *out = nullptr;
-  guint port = 0;
-
-  explicit Receiver (guint reorder_wait_ms = 1000)
-  {
-    gchar *desc = g_strdup_printf (RECEIVER, reorder_wait_ms);
-    pipeline = gst_parse_launch (desc, NULL);
-    g_free (desc);
-    fail_unless (pipeline != NULL);
-    src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-    out = gst_bin_get_by_name (GST_BIN (pipeline), "out");
-    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-    g_object_get (src, "port", &port, NULL);
-    fail_unless (port > 0);
-  }
-  ~Receiver ()
-  {
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_object_unref (src);
-    gst_object_unref (out);
-    gst_object_unref (pipeline);
-  }
-  std::string url () const { return "ws://127.0.0.1:" + std::to_string (port) + "/ws"; }
-
-  /* Pulls PCM until EOS (or @timeout_s); counts DISCONT buffers after the first. */
-  bool pull_all (std::vector<int16_t> &pcm, int timeout_s, int *disconts = nullptr)
-  {
-    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
-    bool first = true;
-    while (g_get_monotonic_time () < deadline)
-      {
-        GstSample *s = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 200 * GST_MSECOND);
-        if (!s)
-          {
-            if (gst_app_sink_is_eos (GST_APP_SINK (out)))
-              return true;
-            continue;
-          }
-        GstBuffer *b = gst_sample_get_buffer (s);
-        if (!first && disconts && GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DISCONT))
-          (*disconts)++;
-        first = false;
-        GstMapInfo map;
-        gst_buffer_map (b, &map, GST_MAP_READ);
-        const int16_t *d = reinterpret_cast<const int16_t *> (map.data);
-        pcm.insert (pcm.end (), d, d + map.size / 2);
-        gst_buffer_unmap (b, &map);
-        gst_sample_unref (s);
-      }
-    return false;
-  }
-
-  GstStructure *stats ()
-  {
-    GstStructure *st = NULL;
-    g_object_get (src, "stats", &st, NULL);
-    fail_unless (st != NULL);
-    return st;
-  }
-};
 
 static guint64
 stat (const GstStructure *st, const char *name)
@@ -200,7 +133,7 @@ GST_START_TEST (test_reorder_duplicate_missing)
 {
   std::vector<std::string> msgs = record_stream ("ro");
   fail_unless (msgs.size () >= 19, "%zu", msgs.size ());
-  Receiver rx (200);
+  Receiver rx ("reorder-wait=200");
 
   WsTestClient client;
   std::string err;

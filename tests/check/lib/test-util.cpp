@@ -127,12 +127,7 @@ decode_opus_container (const std::vector<uint8_t> &bytes, bool ogg, std::vector<
       GstStructure *st = gst_caps_get_structure (gst_sample_get_caps (s), 0);
       gst_structure_get_int (st, "rate", &rate);
       gst_structure_get_int (st, "channels", &channels);
-      GstMapInfo map;
-      GstBuffer *b = gst_sample_get_buffer (s);
-      gst_buffer_map (b, &map, GST_MAP_READ);
-      const int16_t *d = reinterpret_cast<const int16_t *> (map.data);
-      pcm.insert (pcm.end (), d, d + map.size / 2);
-      gst_buffer_unmap (b, &map);
+      append_pcm (s, pcm);
       gst_sample_unref (s);
     }
   GstBus *bus = gst_element_get_bus (p);
@@ -152,6 +147,17 @@ decode_opus_container (const std::vector<uint8_t> &bytes, bool ogg, std::vector<
   gst_object_unref (sink);
   gst_object_unref (p);
   return ok && rate > 0;
+}
+
+void
+append_pcm (GstSample *sample, std::vector<int16_t> &pcm)
+{
+  GstMapInfo map;
+  GstBuffer *b = gst_sample_get_buffer (sample);
+  gst_buffer_map (b, &map, GST_MAP_READ);
+  const int16_t *d = reinterpret_cast<const int16_t *> (map.data);
+  pcm.insert (pcm.end (), d, d + map.size / 2);
+  gst_buffer_unmap (b, &map);
 }
 
 std::vector<uint8_t>

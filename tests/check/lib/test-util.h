@@ -36,4 +36,7 @@ void run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log);
 bool decode_opus_container (const std::vector<uint8_t> &bytes, bool ogg, std::vector<int16_t> &pcm,
                             int &rate, int &channels, std::string &error);
 
+/* Appends the S16LE samples of @sample to @pcm. */
+void append_pcm (GstSample *sample, std::vector<int16_t> &pcm);
+
 std::vector<uint8_t> base64_decode (const std::string &s);
