@@ -1,10 +1,12 @@
-"""Shared helpers of the interop suite: a scratch directory and child processes
-that are always cleaned up, a hard deadline, speech samples, WAV/PCM reading,
-20 ms RMS envelopes with lag-searched Pearson correlation, the seed's message
-schema, and our receiver pipeline (wssaudiochunksrc) run by gst-launch-1.0.
+"""Shared helpers of the interop suite: speech samples, WAV/PCM reading,
+20 ms RMS envelopes with lag-searched Pearson correlation, the original
+protocol's message schema, and our receiver pipeline (wssaudiochunksrc) run by
+gst-launch-1.0, over the process harness the Python suites share
+(tests/lib/harness.py: scratch directory, child processes ended by their
+process group's id, a hard deadline).
 
-Only the Python standard library is used: the tests run on Debian's
-/usr/bin/python3, which has no numpy.
+Only the Python standard library is used: the tests run on Debian's Python
+(as meson finds it), which has no numpy.
 """
 
 import array
@@ -14,17 +16,15 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SKIP = 77  # meson's "skipped" exit code
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from harness import SKIP, Failure, ProcessHarness, run_case  # noqa: E402,F401
 
-# The seed's AudioStreamService.sendChunk() message, field by field, with the
+# The browser speaker app's AudioStreamService.sendChunk() message, field by field, with the
 # JSON type each value has there (Date.now(), blob.size and a counter are
 # integers; the rest are strings).
 AUDIO_CHUNK_SCHEMA = {
@@ -36,17 +36,9 @@ AUDIO_CHUNK_SCHEMA = {
     "chunkIndex": int,
     "originalSize": int,
 }
-# The seed's SpeakerService.endSession() sends {action, sessionId, reason};
-# our sink adds the timestamp every other seed message carries.
+# The app's SpeakerService.endSession() sends {action, sessionId, reason};
+# our sink adds the timestamp every other message of the app carries.
 END_SESSION_SCHEMA = {"action": str, "sessionId": str, "timestamp": int, "reason": str}
-
-
-class Failure(Exception):
-    pass
-
-
-class DeadlineExceeded(Exception):
-    pass
 
 
 def log(*args):
@@ -61,34 +53,15 @@ def require_tools(*tools):
         sys.exit(SKIP)
 
 
-class Harness:
-    """Scratch directory, child processes and deadline of one test.
+class Harness(ProcessHarness):
+    """One test's harness: each child's standard output and error go to one
+    log file, whose last lines a failure shows."""
 
-    Every child is started in a session (process group) of its own and is
-    ended by that group's id at the end, whatever happened: normal exit, a
-    failure, the deadline, or meson's SIGTERM on time-out.
-    """
+    KEEP_ENV = "INTEROP_KEEP"
 
     def __init__(self, name, deadline_s):
-        self.name = name
-        self.procs = []
+        super().__init__(name, deadline_s, prefix="wssac-interop")
         self.logs = {}
-        self.dir = tempfile.mkdtemp(prefix="wssac-interop-%s-" % name)
-        self.t0 = time.monotonic()
-        self.deadline_s = deadline_s
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGALRM, self._on_alarm)
-        signal.alarm(int(deadline_s))
-
-    def _on_signal(self, signum, frame):
-        raise SystemExit("interrupted by signal %d" % signum)
-
-    def _on_alarm(self, signum, frame):
-        raise DeadlineExceeded("%s: deadline of %d s exceeded" % (self.name, self.deadline_s))
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
 
     def spawn(self, name, argv, env=None, stdout_path=None, **kw):
         """Starts a child in its own process group; stdout+stderr go to a log file."""
@@ -97,22 +70,16 @@ class Harness:
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
-        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env=full_env, start_new_session=True, **kw)
+        p = self.popen(name, argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                       env=full_env, **kw)
         out.close()
-        p.name = name
-        self.procs.append(p)
         self.logs[name] = logpath
         return p
 
     def run(self, name, argv, timeout, env=None, check=True):
         """Runs a child to completion (bounded), returning its exit code."""
         p = self.spawn(name, argv, env=env)
-        try:
-            rc = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop(p)
-            raise Failure("%s did not finish within %d s" % (name, timeout))
+        rc = self.wait(p, timeout)
         if check and rc != 0:
             raise Failure("%s exited with %d:\n%s" % (name, rc, self.tail(name)))
         return rc
@@ -127,77 +94,22 @@ class Harness:
     def tail(self, name, lines=40):
         return "\n".join(self.read_log(name).splitlines()[-lines:])
 
-    def wait_for(self, what, predicate, timeout, proc=None, interval=0.05):
-        """Polls predicate() until it returns a true value; fails early if proc died."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            v = predicate()
-            if v:
-                return v
-            if proc is not None and proc.poll() is not None:
-                v = predicate()
-                if v:
-                    return v
-                raise Failure("%s exited (%s) while waiting for %s:\n%s"
-                              % (proc.name, proc.returncode, what, self.tail(proc.name)))
-            time.sleep(interval)
-        raise Failure("timed out after %.0f s waiting for %s" % (timeout, what))
+    def describe(self, proc):
+        return ":\n" + self.tail(proc.name)
 
-    def stop(self, p, sig=signal.SIGTERM, grace=5.0):
-        """Ends one child's process group by its id: sig, then SIGKILL after grace."""
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
-        # Kill leftovers of the group (e.g. Chromium's renderers) in any case.
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def close(self, ok):
-        signal.alarm(0)
-        for p in reversed(self.procs):
-            self.stop(p, grace=3.0)
-        if not ok:
-            for name in self.logs:
-                # Chromium's complaints about the absent D-Bus are noise here.
-                lines = [line for line in self.read_log(name).splitlines()
-                         if "dbus/" not in line and "D-Bus" not in line]
-                text = "\n".join(lines[-25:])
-                if text.strip():
-                    print("---- %s (last lines) ----\n%s" % (name, text), flush=True)
-        if os.environ.get("INTEROP_KEEP"):
-            log("kept scratch directory", self.dir)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+    def print_logs(self):
+        for name in self.logs:
+            # Chromium's complaints about the absent D-Bus are noise here.
+            lines = [line for line in self.read_log(name).splitlines()
+                     if "dbus/" not in line and "D-Bus" not in line]
+            text = "\n".join(lines[-25:])
+            if text.strip():
+                print("---- %s (last lines) ----\n%s" % (name, text), flush=True)
 
 
 def main(name, body, deadline_s=240):
     """Runs body(harness) with cleanup; exit 0 on success, 1 on failure."""
-    h = Harness(name, deadline_s)
-    ok = False
-    try:
-        body(h)
-        ok = True
-    except (Failure, DeadlineExceeded) as e:
-        print("FAIL: %s" % e, flush=True)
-    except SystemExit as e:
-        print("FAIL: %s" % e, flush=True)
-    finally:
-        h.close(ok)
-    if ok:
-        print("PASS: %s" % name, flush=True)
-    sys.exit(0 if ok else 1)
+    run_case(name, lambda: Harness(name, deadline_s), body)
 
 
 # ---- sound ----------------------------------------------------------------
@@ -307,7 +219,7 @@ def stats(values):
     return {"n": n, "min": v[0], "p50": pct(0.5), "mean": round(mean, 1), "p90": pct(0.9), "max": v[-1]}
 
 
-# ---- the seed's wire format ------------------------------------------------
+# ---- the original protocol ------------------------------------------------
 
 def check_type(value, typ):
     if typ is int:
@@ -316,14 +228,14 @@ def check_type(value, typ):
 
 
 def check_messages(records, session_id, t_start_ms, t_end_ms, fmt="webm-opus"):
-    """Checks recorded messages (dicts with "binary", "text") against the seed's
-    schema. Returns (chunks, end_session): chunk messages as dicts, in arrival
+    """Checks recorded messages (dicts with "binary", "text") against the original
+    protocol's schema. Returns (chunks, end_session): chunk messages as dicts, in arrival
     order, with their decoded audio under "_audio"."""
     chunks = []
     end = None
     for n, rec in enumerate(records):
         if rec.get("binary"):
-            raise Failure("message %d is a binary frame; the seed sends JSON text" % n)
+            raise Failure("message %d is a binary frame; the original protocol is JSON text" % n)
         try:
             m = json.loads(rec["text"])
         except ValueError as e:

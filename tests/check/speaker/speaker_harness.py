@@ -1,12 +1,11 @@
-"""Helpers of the speaker tests: a scratch directory, child processes that are
-always ended (each in a process group of its own, by its id), a hard deadline,
-the ingest server as receiver, test WAV files, and the tool run on a
-pseudo-terminal.
+"""Helpers of the speaker tests: the ingest server as receiver, test WAV
+files, and the tool run on a pseudo-terminal, over the process harness the
+Python suites share (tests/lib/harness.py: scratch directory, child processes
+ended by their process group's id, a hard deadline).
 
 The paths of the programs come from the environment meson sets:
 WSSAC_SPEAKER (build/tools/speaker/wssaudiochunk-speaker) and WSSAC_INGEST
-(build/tools/wssaudiochunk-ingest). Standard library only: the tests run on
-Debian's /usr/bin/python3.
+(build/tools/wssaudiochunk-ingest). Standard library only.
 """
 
 import errno
@@ -22,17 +21,13 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import threading
 import time
 import wave
 
-SKIP = 77  # meson's "skipped" exit code
-
-
-class Failure(Exception):
-    pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from harness import SKIP, Failure, ProcessHarness, run_case  # noqa: E402,F401
 
 
 def log(*args):
@@ -97,29 +92,16 @@ def parse_status(line):
     return m.group(2), int(m.group(3)), m.group(4)
 
 
-class Harness:
+class Harness(ProcessHarness):
+    KEEP_ENV = "SPEAKER_TEST_KEEP"
+
     def __init__(self, name, deadline_s=55):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix="wssac-speaker-%s-" % name)
-        self.procs = []
+        super().__init__(name, deadline_s, prefix="wssac-speaker")
         self.fds = []
-        self.deadline_s = deadline_s
         self.speaker = os.environ.get("WSSAC_SPEAKER", "")
         self.ingest_exe = os.environ.get("WSSAC_INGEST", "")
         check(os.access(self.speaker, os.X_OK), "WSSAC_SPEAKER is not an executable: %r" % self.speaker)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGALRM, self._on_alarm)
-        signal.alarm(int(deadline_s))
         self.registry = os.environ.get("GST_REGISTRY", self.path("registry"))
-
-    def _on_signal(self, signum, frame):
-        raise SystemExit("interrupted by signal %d" % signum)
-
-    def _on_alarm(self, signum, frame):
-        raise Failure("%s: deadline of %d s exceeded" % (self.name, self.deadline_s))
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
 
     def env(self, who, extra=None):
         """The environment of a child: a GStreamer registry per @who (two
@@ -134,12 +116,10 @@ class Harness:
     def spawn(self, name, argv, env=None, **kw):
         out = open(self.path(name + ".out"), "wb")
         err = open(self.path(name + ".err"), "wb")
-        p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=kw.pop("stdin", subprocess.DEVNULL),
-                             env=env or self.env(name), start_new_session=True, **kw)
+        p = self.popen(name, argv, stdout=out, stderr=err, stdin=kw.pop("stdin", subprocess.DEVNULL),
+                       env=env or self.env(name), **kw)
         out.close()
         err.close()
-        p.name = name
-        self.procs.append(p)
         return p
 
     def output(self, name):
@@ -152,6 +132,9 @@ class Harness:
                 pass
         return text
 
+    def describe(self, proc):
+        return ":\n" + self.output(proc.name)[-3000:]
+
     def stdout_of(self, name):
         with open(self.path(name + ".out"), "rb") as f:
             return f.read().decode("utf-8", "replace")
@@ -159,47 +142,6 @@ class Harness:
     def stderr_of(self, name):
         with open(self.path(name + ".err"), "rb") as f:
             return f.read().decode("utf-8", "replace")
-
-    def wait(self, p, timeout):
-        try:
-            return p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop(p, signal.SIGKILL, 1)
-            raise Failure("%s did not exit within %.0f s:\n%s" % (p.name, timeout, self.output(p.name)[-3000:]))
-
-    def stop(self, p, sig=signal.SIGTERM, grace=5.0):
-        """Ends one child's process group by its id: sig, then SIGKILL."""
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def wait_for(self, what, predicate, timeout, proc=None, interval=0.05):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            v = predicate()
-            if v:
-                return v
-            if proc is not None and proc.poll() is not None:
-                v = predicate()
-                if v:
-                    return v
-                raise Failure("%s exited (%s) while waiting for %s" % (proc.name, proc.returncode, what))
-            time.sleep(interval)
-        raise Failure("timed out after %.1f s waiting for %s" % (timeout, what))
 
     # --- the receiver ---------------------------------------------------
 
@@ -243,25 +185,20 @@ class Harness:
         return rc, self.stdout_of(name), self.stderr_of(name)
 
     def close(self, ok):
-        signal.alarm(0)
-        for p in reversed(self.procs):
-            self.stop(p, grace=3.0)
+        super().close(ok)
         for fd in self.fds:
             try:
                 os.close(fd)
             except OSError:
                 pass
-        if not ok:
-            for f in sorted(os.listdir(self.dir)):
-                if f.endswith((".out", ".err", ".tty")):
-                    with open(self.path(f), "rb") as fh:
-                        text = fh.read().decode("utf-8", "replace")
-                    if text.strip():
-                        print("---- %s (last 3000 characters) ----\n%s" % (f, text[-3000:]), flush=True)
-        if os.environ.get("SPEAKER_TEST_KEEP"):
-            log("kept", self.dir)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def print_logs(self):
+        for f in sorted(os.listdir(self.dir)):
+            if f.endswith((".out", ".err", ".tty")):
+                with open(self.path(f), "rb") as fh:
+                    text = fh.read().decode("utf-8", "replace")
+                if text.strip():
+                    print("---- %s (last 3000 characters) ----\n%s" % (f, text[-3000:]), flush=True)
 
 
 class PtyProcess:
@@ -290,10 +227,8 @@ class PtyProcess:
             # its stdin, the pty's slave, becomes the controlling one.
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        self.proc = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave, stderr=self.slave, env=env,
-                                     start_new_session=True, preexec_fn=become_terminal_owner)
-        self.proc.name = name
-        h.procs.append(self.proc)
+        self.proc = h.popen(name, argv, stdin=self.slave, stdout=self.slave, stderr=self.slave, env=env,
+                            preexec_fn=become_terminal_owner)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -375,26 +310,4 @@ def main(cases):
     if name not in cases:
         print("usage: %s {%s}" % (sys.argv[0], "|".join(sorted(cases))))
         sys.exit(2)
-    h = None
-    ok = False
-    try:
-        h = Harness(name)
-        rc = cases[name](h)
-        if rc == SKIP:
-            ok = True
-            h.close(True)
-            h = None
-            sys.exit(SKIP)
-        ok = True
-    except Failure as e:
-        print("FAIL: %s" % e, flush=True)
-    except SystemExit as e:
-        if e.code == SKIP:
-            raise
-        print("FAIL: %s" % e, flush=True)
-    finally:
-        if h:
-            h.close(ok)
-    if ok:
-        print("PASS: %s" % name, flush=True)
-    sys.exit(0 if ok else 1)
+    run_case(name, lambda: Harness(name), cases[name])
