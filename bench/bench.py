@@ -13,7 +13,7 @@ keeps the other parts' last results in bench/out/results.json):
   latency   real-time speech through the sink to our receiver: added latency
             per chunk, sink stats, end-to-end delivery on loopback
   speaker   a whole speaker in real time: gst-launch-1.0 vs headless Chromium
-            running the seed's client, CPU and memory per minute of audio
+            running the browser speaker app's client, CPU and memory per minute of audio
   scale     N simulated speakers against our receiver, a Node `ws` receiver
             and a Python `websockets` receiver, each pinned to core 0
   wire      bytes on the wire per second of audio (computed; no run)
@@ -603,7 +603,7 @@ async def cdp_eval(ws_url, expressions, timeout):
 
 
 def run_chromium_speaker(seconds, wav, rx_port, tag):
-    # The repository root: the page loads the seed's client from tests/interop/chromium (one transcription).
+    # The repository root: the page loads the browser speaker app's client from tests/interop/chromium (one transcription).
     page_dir = ROOT
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=page_dir))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -1000,7 +1000,7 @@ def figures(res):
         g, c = S["gst"], S["chromium"]
         m = S["minutes"]
         fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-        ax[0].bar(["gst-launch\n(opusenc ! webmmux !\nwssaudiochunksink)", "Chromium, seed's client\n(total)",
+        ax[0].bar(["gst-launch\n(opusenc ! webmmux !\nwssaudiochunksink)", "Chromium, browser app's\nclient (total)",
                    "Chromium\n(while recording)"],
                   [g["cpu_s"] / m, c["total_cpu_s"] / m, c["steady_cpu_s"] / (c["steady_s"] / 60)],
                   color=["#4c72b0", "#c44e52", "#dd8452"])

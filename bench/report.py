@@ -34,7 +34,7 @@ def write_performance_md(path, res, made, meta, rows):
     o = []
     w = o.append
     w("# Performance\n\n")
-    w("Benchmarks of wssaudiochunk against what users would pick instead: a browser running the seed's client "
+    w("Benchmarks of wssaudiochunk against what users would pick instead: a browser running the browser speaker app's client "
       "as the speaker, and a Node `ws` or Python `websockets` server as the receiver. Everything here is "
       "produced by one command, which installs what it needs, builds the bench programs, runs every "
       "measurement, draws the figures and rewrites this page:\n\n")
@@ -139,7 +139,7 @@ def write_performance_md(path, res, made, meta, rows):
         c = P["callgrind"]
         fn = c.get("functions", {})
         w("\nCommands: `%s` (and the same with `fakesink sync=false`, and with `post-messages=false`). "
-          "The receiver is `bench/out/bench-build/ingestbench --no-rate-limit` (the default receiver would "
+          "The receiver is `bench/out/build/bench/ingestbench --no-rate-limit` (the default receiver would "
           "close a sender doing 50 messages per second).\n" % P["commands"]["wssaudiochunksink"])
         k = "wssaudiochunksink"
         w("\n**Result.** The wall-clock difference, %s µs per chunk (%s %% of the pipeline's CPU time; "
@@ -170,7 +170,7 @@ def write_performance_md(path, res, made, meta, rows):
         w(img(made, "latency", "latency CDF"))
         w("%g minutes of speech in real time: the WAV is cut into 20 ms buffers and paced by `identity "
           "sync=true`, as a microphone would deliver it, then `opusenc ! webmmux ! wssaudiochunksink "
-          "sync=false` sends to our receiver on 127.0.0.1. `bench/out/bench-build/speaker` runs that pipeline "
+          "sync=false` sends to our receiver on 127.0.0.1. `bench/out/build/bench/speaker` runs that pipeline "
           "and stamps, in CLOCK_MONOTONIC microseconds: each buffer entering the sink pad (a copy of the "
           "`Chunker` fed the same buffers says which buffer completes which chunk), and each chunk's "
           "`wss-audio-chunk-sent` message, caught by a synchronous bus handler on the transport thread right "
@@ -234,7 +234,7 @@ def write_performance_md(path, res, made, meta, rows):
           "`audioData`, check `originalSize`, keep one session per connection, restore `chunkIndex` order per "
           "session, append the bytes to the session's stream (emptied every 64 KiB, where a decoder would take "
           "them), and answer `{\"action\":\"ack\",...}` every 4th chunk.\n\n"
-          "- **ours**: `bench/out/bench-build/ingestbench`, a `wssac::IngestServer` (libsoup 3 server, "
+          "- **ours**: `bench/out/build/bench/ingestbench`, a `wssac::IngestServer` (libsoup 3 server, "
           "`IngestCore`: `decode_message()` with json-glib and GLib base64, the speaker rule, `Reassembler`, "
           "acks) on one GMainContext, with `wssaudiochunk-ingest`'s defaults except no per-address connection "
           "limit (all speakers come from one address here, as they would through a load balancer). It does "
@@ -271,13 +271,13 @@ def write_performance_md(path, res, made, meta, rows):
     if SP:
         g, c = SP["gst"], SP["chromium"]
         m = SP["minutes"]
-        w("\n## 5. A whole speaker: gst-launch vs Chromium running the seed's client\n\n")
+        w("\n## 5. A whole speaker: gst-launch vs Chromium running the browser speaker app's client\n\n")
         w(img(made, "speaker", "speaker CPU and memory"))
         w("Both speakers send the same speech file (48 kHz mono WAV, looped to %g min) in real time to a "
           "receiver on 127.0.0.1.\n\n"
           "- **gst-launch**: `%s`. CPU and peak RSS from `wait4()`.\n"
-          "- **Chromium** %s (Debian's package) runs the seed's `AudioStreamService` "
-          "(`tests/interop/chromium/audio-stream-service.js`, shared with the interop test, transcribed from the seed's TypeScript: getUserMedia, "
+          "- **Chromium** %s (Debian's package) runs the browser speaker app's `AudioStreamService` "
+          "(`tests/interop/chromium/audio-stream-service.js`, shared with the interop test, transcribed from the app's TypeScript: getUserMedia, "
           "MediaRecorder `audio/webm;codecs=opus` at 16 kbps with a 250 ms timeslice, FileReader base64, one JSON "
           "message per chunk) with its fake microphone playing the WAV: `%s`. The page is driven over the "
           "DevTools protocol by `bench/bench.py`; CPU is the sum over Chromium's whole process tree (%d "
@@ -310,7 +310,7 @@ def write_performance_md(path, res, made, meta, rows):
         w("| What goes on the wire | Bytes per second of audio | Over the Opus payload |\n| --- | --- | --- |\n")
         rowsw = [("Opus payload (the encoder's packets)", p["opus"]),
                  ("WebM byte stream (clusters, SimpleBlocks)", p["webm"]),
-                 ("**ours today**: seed JSON, base64 WebM, one text frame per chunk", p["json"]),
+                 ("**ours today**: the original protocol's JSON, base64 WebM, one text frame per chunk", p["json"]),
                  ("(a) small JSON text frame (%d bytes: action, 36-char sessionId, chunkIndex, timestamp, format) "
                   "+ binary frame with the WebM bytes" % W["header_json_bytes"], p["bin_a"]),
                  ("(b) one binary frame: 2-byte length + the same JSON header + WebM", p["bin_b"]),
@@ -326,7 +326,7 @@ def write_performance_md(path, res, made, meta, rows):
               "WebM (%d chunks).\n" % (f0(sm["json_frames_per_s"]), f0(sm["webm_per_s"]), sm["chunks"]))
         cw = W.get("chromium")
         if cw:
-            w("\nChromium running the seed's client: %s bytes per second of JSON frames for %s bytes of WebM "
+            w("\nChromium running the browser speaker app's client: %s bytes per second of JSON frames for %s bytes of WebM "
               "(%d messages in %s s). Chromium offers permessage-deflate and both `websockets` and our libsoup "
               "server accept it by default (negotiated: %s), so what actually crossed TCP was %s bytes per "
               "second. Our sink does not offer compression.\n" % (
@@ -351,12 +351,12 @@ def write_performance_md(path, res, made, meta, rows):
       "| `bench/run.sh` | The one command: installs missing Debian packages and `ws` (npm), builds, runs `bench.py`. |\n"
       "| `bench/bench.py` | Runs every part, keeps `bench/out/results.json`, draws `docs/img/perf-*.png`. |\n"
       "| `bench/report.py` | Writes this page. |\n"
-      "| `bench/meson.build`, `bench/src/` | The C++ programs, linked against the static libraries of a build "
-      "of the main project made in `bench/out/main-build`: `sinkbench` (per-chunk and per-message costs, "
+      "| `bench/meson.build`, `bench/src/` | The C++ programs (`-Dbenchmarks=true`), built with the main project in `bench/out/build` "
+      "and linked against the same static libraries as the plugin: `sinkbench` (per-chunk and per-message costs, "
       "fixture capture), `speaker` (a pipeline with timestamps per chunk), `ingestbench` (our receiver), "
       "`loadgen` (the load generator). |\n"
       "| `bench/node/receiver.js`, `bench/py/receiver.py` | The Node and Python receivers. |\n"
-      "| `bench/chromium/` | The seed's client for Chromium and the page around it. |\n")
+      "| `bench/chromium/` | The page around the browser speaker app's client for Chromium. |\n")
     w("\nEvery process the bench starts listens on or talks to 127.0.0.1 only, runs in its own process group, "
       "and is ended by that group's id; every loop is bounded in time.\n")
     with open(path, "w") as fh:

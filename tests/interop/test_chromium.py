@@ -46,8 +46,8 @@ TAIL_S = 0.5   # and after it
 # within about +-150 ms of the file's end, whatever the chunk phase.
 STOP_BEFORE_END_S = 0.080
 STOP_AFTER_CHUNK_MS = 150
-# INTEROP_FAKE_LOOP=1 (no '%noloop') and INTEROP_END_ORDER=seed (endSession
-# before stopping, as the seed's SpeakerService.endSession() does) are for
+# INTEROP_FAKE_LOOP=1 (no '%noloop') and INTEROP_END_ORDER=app (endSession
+# before stopping, as the app's SpeakerService.endSession() does) are for
 # experiments.
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

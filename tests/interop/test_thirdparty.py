@@ -66,7 +66,7 @@ def body(h, which):
         raise Failure("no endSession message")
     if end["reason"] != "end of stream":
         raise Failure("endSession reason %r" % end["reason"])
-    log("%d messages: %d audioChunk (indices 0..%d) + endSession, all exactly the seed's schema"
+    log("%d messages: %d audioChunk (indices 0..%d) + endSession, all exactly the original protocol's schema"
         % (len(records), len(chunks), len(chunks) - 1))
 
     webm = h.path("chunks.webm")

@@ -10,7 +10,7 @@ function sleep(ms) {
 }
 
 // opts: { wsUrl, sessionId, recordMs, stopAfterChunkMs,
-//         endSessionOrder: 'stop-first'|'seed' }
+//         endSessionOrder: 'stop-first'|'app' }
 // The speaker presses stop stopAfterChunkMs after the first chunk that
 // MediaRecorder delivers once recordMs have passed: mid-timeslice, so the
 // chunk the seed's stop() drops holds about that much audio. (Stopping right
@@ -64,7 +64,7 @@ async function runSeedClient(opts) {
     sessionId: opts.sessionId,
     reason: 'Speaker ended session',
   }));
-  if (opts.endSessionOrder === 'seed') {
+  if (opts.endSessionOrder === 'app') {
     // SpeakerService.endSession(): send endSession, then cleanup the service.
     endSession();
     result.tStop = rel();
