@@ -50,7 +50,7 @@ if [ ! -f "$OUT/build.ninja" ] || [ ! -f "$OUT/meson-private/coredata.dat" ]; th
   rm -rf "$OUT"
   # -O1 -g, frame pointers: readable sanitizer stacks at a fuzzing speed.
   CC=$CC CXX=$CXX meson setup "$OUT" -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbuildtype=debug -Doptimization=1 -Dtests=disabled -Dexamples=disabled >"$OUT.setup.log" 2>&1 \
+    -Ddebug=true -Doptimization=1 -Dtests=disabled -Dexamples=disabled >"$OUT.setup.log" 2>&1 \
     || { cat "$OUT.setup.log"; echo "fuzz: meson setup failed" >&2; rm -rf "$OUT"; exit 1; }
   rm -f "$OUT.setup.log"
 fi
@@ -124,7 +124,7 @@ for t in "${targets[@]}"; do
   seeds=$(ls tests/fuzz/corpus/"$t" | wc -l)
   reports=$(grep -a -c -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FUZZ_CHECK failed' "$log")
   if [ "$rc" -eq 0 ] && [ "$reports" -eq 0 ]; then
-    echo "fuzz: PASS $t: ${runs:-?} runs, ${execs:-?} exec/s, cov ${cov:-?} ft ${ft:-?}, corpus ${seeds} seeds -> ${corp:-?} ($log)"
+    echo "fuzz: PASS $t: ${runs:-?} runs, ${execs:-?} exec/s, cov ${cov:-?} ft ${ft:-?}, corpus ${seeds} inputs -> ${corp:-?} ($log)"
   else
     failed=$((failed + 1))
     echo "fuzz: FAIL $t (exit $rc) -- log: $log"

@@ -2,7 +2,7 @@
  *
  * Reader consumes the fuzz input from the front, one field at a time, and
  * answers zeros once it is exhausted, so every input is a valid script and a
- * seed written by gen-corpus.cpp or record-seeds.py reads back as written.
+ * seed written by gen-corpus.cpp or record-corpus.py reads back as written.
  * FUZZ_CHECK aborts with a message: libFuzzer reports it as a crash and
  * keeps the input as the reproducer. */
 #pragma once

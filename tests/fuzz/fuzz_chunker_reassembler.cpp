@@ -35,7 +35,7 @@
  * chunks/bytes (bounded by max_pending_chunks: bounded memory); after push
  * or tick nothing overdue; after flush nothing pending.
  * Seeds: tests/fuzz/corpus/fuzz_chunker_reassembler (gen-corpus.cpp;
- * record-seeds.py for the real webmmux buffer sequences). */
+ * record-corpus.py for the real webmmux buffer sequences). */
 #include "fuzz-util.h"
 
 #include "chunker.h"
@@ -52,7 +52,7 @@ using namespace wssac;
 namespace
 {
 
-/* FUZZ_TRACE=1 build-fuzz/fuzz_chunker_reassembler FILE: what a script does. */
+/* FUZZ_TRACE=1 build-fuzz/tests/fuzz/fuzz_chunker_reassembler FILE: what a script does. */
 const bool kTrace = std::getenv ("FUZZ_TRACE") != nullptr;
 
 /* ---------------------------------------------------------------- */

@@ -38,7 +38,7 @@
  *     max_sessions (one at a time with single_session, only only_session);
  *   - after tick (now), nothing is overdue; after finish_all, nothing is
  *     left.
- * Seeds: tests/fuzz/corpus/fuzz_ingest_core (gen-corpus.cpp, record-seeds.py). */
+ * Seeds: tests/fuzz/corpus/fuzz_ingest_core (gen-corpus.cpp, record-corpus.py). */
 #include "fuzz-util.h"
 
 #include "ingest-core.h"
@@ -61,7 +61,7 @@ namespace
 
 const char *const kSessions[] = { "s1", "s2", "s3" };
 
-/* FUZZ_TRACE=1 build-fuzz/fuzz_ingest_core FILE: what a script does. */
+/* FUZZ_TRACE=1 build-fuzz/tests/fuzz/fuzz_ingest_core FILE: what a script does. */
 const bool kTrace = std::getenv ("FUZZ_TRACE") != nullptr;
 
 void

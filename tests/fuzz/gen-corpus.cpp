@@ -1,7 +1,7 @@
 /* Writes the generated part of the seed corpora (tests/fuzz/corpus/<target>/gen-*)
  * with the project's own encoders, in the script formats the targets read
  * (see the comment at the top of each fuzz_*.cpp). The recorded part
- * (real-*) comes from tests/fuzz/record-seeds.py.
+ * (real-*) comes from tests/fuzz/record-corpus.py.
  *
  * Built and run by `scripts/fuzz.sh --regen-corpus`. */
 #include "fuzz-util.h"

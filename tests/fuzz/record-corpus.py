@@ -13,7 +13,7 @@ Needs a built plugin (./scripts/build.sh), Debian's python3-websockets and
 python3-gi (run with /usr/bin/python3). The scripts are written in the formats
 documented at the top of fuzz_ingest_core.cpp and fuzz_chunker_reassembler.cpp.
 
-usage: /usr/bin/python3 tests/fuzz/record-seeds.py [BUILD_DIR]   (default: build)
+usage: /usr/bin/python3 tests/fuzz/record-corpus.py [BUILD_DIR]   (default: build)
 """
 
 import asyncio
@@ -84,7 +84,7 @@ def record_messages():
     bus = pipeline.get_bus()
     bus.add_signal_watch()
     bus.connect("message::eos", lambda *a: mainloop.quit())
-    bus.connect("message::error", lambda b, m: (print("record-seeds:", m.parse_error()), mainloop.quit()))
+    bus.connect("message::error", lambda b, m: (print("record-corpus:", m.parse_error()), mainloop.quit()))
     # 300 x 20 ms = 6 s of audio: pause, resume, mute and unmute on the way.
     for at, prop, value in ((2.0, "paused", True), (2.6, "paused", False),
                             (3.4, "muted", True), (4.0, "muted", False)):
@@ -161,7 +161,7 @@ def main():
     Gst.init(None)
 
     msgs = record_messages()
-    print("record-seeds: %d messages on %d connections" % (len(msgs), len({c for c, _ in msgs})))
+    print("record-corpus: %d messages on %d connections" % (len(msgs), len({c for c, _ in msgs})))
     audio = [(c, t) for c, t in msgs if '"audioChunk"' in t]
     controls = [(c, t) for c, t in msgs if '"audioChunk"' not in t]
     picks = {"audio-first": audio[0][1], "audio-next": audio[1][1]}
@@ -188,7 +188,7 @@ def main():
     write("fuzz_ingest_core", "session", ingest_script(keep))
 
     bufs = record_buffers()
-    print("record-seeds: %d webmmux buffers (%d header, %d cluster starts)"
+    print("record-corpus: %d webmmux buffers (%d header, %d cluster starts)"
           % (len(bufs), sum(b[0] for b in bufs), sum(1 for b in bufs if not b[0] and not b[1])))
     write("fuzz_chunker_reassembler", "webmmux", chunker_script_timed(bufs))
 
