@@ -188,7 +188,7 @@ struct Gen
       return;
     c.want_out = want;
     epoll_event ev{};
-    ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+    ev.events = EPOLLIN | (want ? uint32_t (EPOLLOUT) : 0u);
     ev.data.u64 = idx;
     epoll_ctl (ep, EPOLL_CTL_MOD, c.fd, &ev);
   }
