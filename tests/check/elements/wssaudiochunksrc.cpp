@@ -238,20 +238,13 @@ GST_END_TEST;
 
 GST_START_TEST (test_oversize_frame_closed_1009)
 {
-  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 max-message-size=2048 ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  guint port;
-  g_object_get (src, "port", &port, NULL);
+  Receiver rx ("max-message-size=2048", Receiver::Output::kDiscard);
   WsTestClient c;
   std::string err;
-  fail_unless (c.connect ("ws://127.0.0.1:" + std::to_string (port) + "/ws", err), "%s", err.c_str ());
+  fail_unless (c.connect (rx.url (), err), "%s", err.c_str ());
   c.send_text (std::string (4000, 'x'));
   fail_unless (c.wait_closed (5000));
   fail_unless_equals_int (c.close_code (), 1009);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (p);
 }
 GST_END_TEST;
 
@@ -391,22 +384,16 @@ GST_END_TEST;
 
 GST_START_TEST (test_port_in_use_is_an_error)
 {
-  GstElement *a = gst_parse_launch ("wssaudiochunksrc name=src port=0 ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (a), "src");
-  gst_element_set_state (a, GST_STATE_PLAYING);
-  guint port;
-  g_object_get (src, "port", &port, NULL);
-  gchar *desc = g_strdup_printf ("wssaudiochunksrc port=%u ! fakesink", port);
+  Receiver a ("", Receiver::Output::kDiscard);
+  gchar *desc = g_strdup_printf ("wssaudiochunksrc port=%u ! fakesink", a.port);
   GstElement *b = gst_parse_launch (desc, NULL);
   g_free (desc);
   BusLog log;
   run_pipeline (b, 10, log);
   fail_unless (log.error);
-  fail_unless (log.error_message.find (std::to_string (port)) != std::string::npos, "%s", log.error_message.c_str ());
+  fail_unless (log.error_message.find (std::to_string (a.port)) != std::string::npos, "%s",
+      log.error_message.c_str ());
   gst_object_unref (b);
-  gst_element_set_state (a, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (a);
 }
 GST_END_TEST;
 
