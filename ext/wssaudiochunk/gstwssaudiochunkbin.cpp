@@ -32,6 +32,11 @@
  * inband-fec, packet-loss-percentage. The children can also be reached as
  * `sink::…`, `encoder::…`, `mux::…` (GstChildProxy).
  *
+ * Broadcast controls posted on the bus (`wss-audio-chunk-control`) reach the
+ * inner sink; their optional `target` field names that sink, which is
+ * called `sink` in every bin, so with several bins in one pipeline use the
+ * bins' action signals instead.
+ *
  * Input must be raw audio; already encoded Opus goes straight to
  * `webmmux ! wssaudiochunksink`.
  *
