@@ -37,8 +37,10 @@
  * called `sink` in every bin, so with several bins in one pipeline use the
  * bins' action signals instead.
  *
- * Input must be raw audio; already encoded Opus goes straight to
- * `webmmux ! wssaudiochunksink`.
+ * Already encoded Opus (`audio/x-opus`) is muxed as it is, without the
+ * converters and the encoder (whose settings then do nothing): encode it in
+ * frames that divide chunk-duration. The first caps choose the way in for
+ * the run; going back to READY chooses again.
  *
  * ## Example launch lines
  * |[
@@ -93,10 +95,22 @@ struct _GstWssAudioChunkBinPrivate
   GstElement *encoder = nullptr;
   GstElement *mux = nullptr;
   GstElement *sink = nullptr;
+  GstPad *ghost = nullptr;
+  GstCaps *opus_caps = nullptr; /* what the muxer takes as Opus */
+
+  /* Chosen by the first caps, on the streaming thread; reset in READY. */
+  enum class Input
+  {
+    None,
+    Raw,  /* ghost -> audioconvert ... opusenc -> mux */
+    Opus, /* ghost -> mux */
+  } input
+      = Input::None;
+  GstPad *mux_pad = nullptr; /* requested once the input is known */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw"));
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
 
 /* The sink's own properties, by (prop_id - PROP_SINK_FIRST). */
 static std::vector<const gchar *> sink_property_names;
@@ -329,6 +343,118 @@ gst_wss_audio_chunk_bin_get_property (GObject *object, guint prop_id, GValue *va
     }
 }
 
+/* The muxer gets its pad only once the input is known: a pad that never
+ * receives data would hold it back. Raw audio is encoded first; Opus goes
+ * straight in. */
+static gboolean
+choose_input (GstWssAudioChunkBin *self, bool opus)
+{
+  auto *priv = self->priv;
+  using Input = GstWssAudioChunkBinPrivate::Input;
+  const Input wanted = opus ? Input::Opus : Input::Raw;
+  if (priv->input == wanted)
+    return TRUE;
+  if (priv->input != Input::None)
+    {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("The input changed between raw audio and Opus"),
+                         ("wssaudiochunkbin takes one kind of input per run; restart it from "
+                          "READY to change"));
+      return FALSE;
+    }
+  priv->mux_pad = gst_element_request_pad_simple (priv->mux, "audio_%u");
+  if (!priv->mux_pad)
+    return FALSE;
+  gboolean ok;
+  if (opus)
+    ok = gst_ghost_pad_set_target (GST_GHOST_PAD (priv->ghost), priv->mux_pad);
+  else
+    {
+      GstPad *enc = gst_element_get_static_pad (priv->encoder, "src");
+      ok = gst_pad_link (enc, priv->mux_pad) == GST_PAD_LINK_OK;
+      gst_object_unref (enc);
+    }
+  GST_DEBUG_OBJECT (self, "input %s", opus ? "Opus, muxed as is" : "raw audio, encoded");
+  priv->input = wanted;
+  return ok;
+}
+
+static void
+reset_input (GstWssAudioChunkBin *self)
+{
+  auto *priv = self->priv;
+  if (!priv->mux_pad)
+    return;
+  GstPad *peer = gst_pad_get_peer (priv->mux_pad);
+  if (peer)
+    {
+      gst_pad_unlink (peer, priv->mux_pad);
+      gst_object_unref (peer);
+    }
+  GstPad *convert = gst_element_get_static_pad (priv->convert, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (priv->ghost), convert);
+  gst_object_unref (convert);
+  gst_element_release_request_pad (priv->mux, priv->mux_pad);
+  gst_object_unref (priv->mux_pad);
+  priv->mux_pad = nullptr;
+  priv->input = GstWssAudioChunkBinPrivate::Input::None;
+}
+
+static gboolean
+ghost_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  auto *self = GST_WSS_AUDIO_CHUNK_BIN (parent);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+    {
+      GstCaps *caps = nullptr;
+      gst_event_parse_caps (event, &caps);
+      const bool opus = gst_structure_has_name (gst_caps_get_structure (caps, 0), "audio/x-opus");
+      if (!choose_input (self, opus))
+        {
+          gst_event_unref (event);
+          return FALSE;
+        }
+    }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* Before the first caps the pad offers both ways in: what audioconvert
+ * takes, and the Opus the muxer takes. */
+static gboolean
+ghost_query (GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  auto *self = GST_WSS_AUDIO_CHUNK_BIN (parent);
+  auto *priv = self->priv;
+  if (priv->input != GstWssAudioChunkBinPrivate::Input::None)
+    return gst_pad_query_default (pad, parent, query);
+
+  GstPad *convert = gst_element_get_static_pad (priv->convert, "sink");
+  gboolean handled = FALSE;
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS)
+    {
+      GstCaps *filter = nullptr;
+      gst_query_parse_caps (query, &filter);
+      GstCaps *raw = gst_pad_query_caps (convert, filter);
+      GstCaps *opus
+          = filter ? gst_caps_intersect_full (filter, priv->opus_caps, GST_CAPS_INTERSECT_FIRST)
+                   : gst_caps_ref (priv->opus_caps);
+      GstCaps *both = gst_caps_merge (raw, opus);
+      gst_query_set_caps_result (query, both);
+      gst_caps_unref (both);
+      handled = TRUE;
+    }
+  else if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS)
+    {
+      GstCaps *caps = nullptr;
+      gst_query_parse_accept_caps (query, &caps);
+      gboolean accepted = gst_caps_can_intersect (caps, priv->opus_caps)
+                          || gst_pad_query_accept_caps (convert, caps);
+      gst_query_set_accept_caps_result (query, accepted);
+      handled = TRUE;
+    }
+  gst_object_unref (convert);
+  return handled ? TRUE : gst_pad_query_default (pad, parent, query);
+}
+
 static GstStateChangeReturn
 gst_wss_audio_chunk_bin_change_state (GstElement *element, GstStateChange transition)
 {
@@ -350,14 +476,19 @@ gst_wss_audio_chunk_bin_change_state (GstElement *element, GstStateChange transi
       check_frame_fit (self);
     }
 
-  return GST_ELEMENT_CLASS (gst_wss_audio_chunk_bin_parent_class)
-      ->change_state (element, transition);
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_wss_audio_chunk_bin_parent_class)
+                                 ->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    reset_input (self);
+  return ret;
 }
 
 static void
 gst_wss_audio_chunk_bin_finalize (GObject *object)
 {
   auto *self = GST_WSS_AUDIO_CHUNK_BIN (object);
+  if (self->priv->opus_caps)
+    gst_caps_unref (self->priv->opus_caps);
   delete self->priv;
   G_OBJECT_CLASS (gst_wss_audio_chunk_bin_parent_class)->finalize (object);
 }
@@ -505,12 +636,22 @@ gst_wss_audio_chunk_bin_init (GstWssAudioChunkBin *self)
   if (!priv->convert || !priv->resample || !priv->filter || !priv->encoder || !priv->mux)
     return; /* NULL_TO_READY reports what is missing */
 
-  gst_element_link_many (priv->convert, priv->resample, priv->filter, priv->encoder, priv->mux,
-                         priv->sink, NULL);
+  gst_element_link_many (priv->convert, priv->resample, priv->filter, priv->encoder, NULL);
+  gst_element_link (priv->mux, priv->sink);
+  GstPadTemplate *mux_audio
+      = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (priv->mux), "audio_%u");
+  GstCaps *opus = gst_caps_from_string ("audio/x-opus");
+  GstCaps *mux_caps = gst_pad_template_get_caps (mux_audio);
+  priv->opus_caps = gst_caps_intersect (mux_caps, opus);
+  gst_caps_unref (mux_caps);
+  gst_caps_unref (opus);
+
   GstPad *target = gst_element_get_static_pad (priv->convert, "sink");
-  GstPad *ghost = gst_ghost_pad_new_from_template (
+  priv->ghost = gst_ghost_pad_new_from_template (
       "sink", target, gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self), "sink"));
   gst_object_unref (target);
-  gst_element_add_pad (GST_ELEMENT (self), ghost);
+  gst_pad_set_event_function (priv->ghost, GST_DEBUG_FUNCPTR (ghost_event));
+  gst_pad_set_query_function (priv->ghost, GST_DEBUG_FUNCPTR (ghost_query));
+  gst_element_add_pad (GST_ELEMENT (self), priv->ghost);
   sync_cluster_duration (self);
 }

@@ -121,20 +121,21 @@ clusters_of (const std::vector<uint8_t> &chunk)
   return out;
 }
 
-/* 2 s of a sine at @rate Hz and @channels into the bin, with 250 ms chunks:
- * every chunk is one cluster of 25 Opus frames of 10 ms, cluster timecodes
- * step by exactly 250 ms, and the stream decodes back to 2 s. */
+/* 2 s of a sine at @rate Hz and @channels into the bin (through @encoder
+ * when not empty), with 250 ms chunks: every chunk is one cluster of 25 Opus
+ * frames of 10 ms, cluster timecodes step by exactly 250 ms, and the stream
+ * decodes back to 2 s. */
 void
-check_raw_input (int rate, int channels)
+check_input (int rate, int channels, const char *encoder = "")
 {
   const int kChunkMs = 250, kFrameMs = 10, kSeconds = 2;
   WsTestServer server;
   server.start ();
   gchar *desc = g_strdup_printf (
       "audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
-      "! audio/x-raw,rate=%d,channels=%d ! wssaudiochunkbin name=bin location=%s session-id=raw "
-      "sink::sync=false",
-      kSeconds * 100, rate / 100, rate, channels, server.url ().c_str ());
+      "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin location=%s "
+      "session-id=raw sink::sync=false",
+      kSeconds * 100, rate / 100, rate, channels, encoder, server.url ().c_str ());
   GError *err = NULL;
   GstElement *p = gst_parse_launch (desc, &err);
   fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
@@ -186,37 +187,37 @@ check_raw_input (int rate, int channels)
 
 GST_START_TEST (test_8000_mono)
 {
-  check_raw_input (8000, 1);
+  check_input (8000, 1);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_8000_stereo)
 {
-  check_raw_input (8000, 2);
+  check_input (8000, 2);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_44100_mono)
 {
-  check_raw_input (44100, 1);
+  check_input (44100, 1);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_44100_stereo)
 {
-  check_raw_input (44100, 2);
+  check_input (44100, 2);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_48000_mono)
 {
-  check_raw_input (48000, 1);
+  check_input (48000, 1);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_48000_stereo)
 {
-  check_raw_input (48000, 2);
+  check_input (48000, 2);
 }
 GST_END_TEST;
 
@@ -323,6 +324,13 @@ GST_START_TEST (test_frame_size_mismatch_warns)
 }
 GST_END_TEST;
 
+/* Opus already encoded (in 10 ms frames) is muxed as it is. */
+GST_START_TEST (test_opus_input)
+{
+  check_input (48000, 2, "! opusenc bitrate=16000 frame-size=10");
+}
+GST_END_TEST;
+
 static Suite *
 wssaudiochunkbin_suite (void)
 {
@@ -335,6 +343,7 @@ wssaudiochunkbin_suite (void)
   tcase_add_test (tc, test_44100_stereo);
   tcase_add_test (tc, test_48000_mono);
   tcase_add_test (tc, test_48000_stereo);
+  tcase_add_test (tc, test_opus_input);
   tcase_add_test (tc, test_properties_proxied);
   tcase_add_test (tc, test_end_session_signal_forwarded);
   tcase_add_test (tc, test_frame_size_mismatch_warns);
