@@ -22,7 +22,7 @@ fail() { echo "test-package: FAILED: $*" >&2; exit 1; }
 step "installing the packaging tools and build dependencies"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -q --no-install-recommends dpkg-dev debhelper fakeroot gstreamer1.0-tools >/dev/null
-$SUDO apt-get build-dep -y -q "$src" >/dev/null
+$SUDO apt-get build-dep -y -q --no-install-recommends "$src" >/dev/null
 
 # Build from a copy: dpkg-buildpackage writes into debian/ and the parent dir.
 work=$(mktemp -d)
