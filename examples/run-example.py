@@ -24,8 +24,11 @@ SKIP = 77
 
 def main():
     session, argv = sys.argv[1], sys.argv[2:]
-    if any(a.endswith(".py") for a in argv):
-        probe = subprocess.run([argv[0], "-c", "import gi; gi.require_version('Gst', '1.0'); "
+    if argv[0].endswith(".py"):
+        # Run as documented, by its first line (#!/usr/bin/python3): probe that Python.
+        with open(argv[0]) as f:
+            interpreter = f.readline()[2:].strip()
+        probe = subprocess.run([interpreter, "-c", "import gi; gi.require_version('Gst', '1.0'); "
                                 "from gi.repository import Gst"], stderr=subprocess.PIPE)
         if probe.returncode != 0:
             print("SKIP: PyGObject for GStreamer is not installed (python3-gi, gir1.2-gstreamer-1.0: "

@@ -1,8 +1,8 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """speaker_controls.py: wssaudiochunksink embedded in a Python (PyGObject)
 application; the same timeline as speaker-controls.cpp.
 
-    GST_PLUGIN_PATH=build/ext/wssaudiochunk python3 examples/speaker_controls.py \\
+    GST_PLUGIN_PATH=build/ext/wssaudiochunk examples/speaker_controls.py \\
         ws://127.0.0.1:8080/ws [--session-id ID] [--file PATH] [--seconds N]
 
 Streams a live test tone (or a file, paced in real time) and, counted from
@@ -14,16 +14,25 @@ the stats property once a second. Exit status 0 when the session ended
 cleanly with every control seen on the bus, 1 otherwise, 2 on a wrong
 command line or when the plugin cannot be found.
 
-Needs python3-gi and gir1.2-gstreamer-1.0 (scripts/install-deps.sh).
+Needs Debian's PyGObject: python3-gi and gir1.2-gstreamer-1.0
+(scripts/install-deps.sh), and Debian's own /usr/bin/python3, which the
+first line names: a virtualenv, pyenv or conda python3 does not see Debian's
+packages.
 """
 
 import argparse
 import sys
 
-import gi
-
-gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+try:
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import GLib, Gst  # noqa: E402
+except (ImportError, ValueError) as e:
+    print("speaker_controls.py: PyGObject for GStreamer is missing (%s).\n"
+          "Install Debian's python3-gi and gir1.2-gstreamer-1.0, and run the script with Debian's\n"
+          "/usr/bin/python3 (./examples/speaker_controls.py does): a virtualenv, pyenv or conda\n"
+          "python3 does not see Debian's packages." % e, file=sys.stderr)
+    sys.exit(2)
 
 
 class Example:
@@ -49,9 +58,9 @@ class Example:
         self.sink = self.pipeline.get_by_name("sink")
         self.sink.set_property("location", args.url)
         self.sink.set_property("session-id", args.session_id)
-        # A token would go in extra-headers, one field per header:
-        #   h = Gst.Structure.new_empty("headers"); h.set_value("Authorization", "Bearer ...")
-        #   self.sink.set_property("extra-headers", h)
+        # A token goes in auth-token (sent as "Authorization: Bearer ...", or as
+        # ?token=... with auth-token-mode=query), a private CA in ssl-ca-file:
+        #   self.sink.set_property("auth-token", token)
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
         bus.connect("message", self.on_message)

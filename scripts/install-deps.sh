@@ -22,6 +22,8 @@ PACKAGES=(
   chromium pulseaudio pulseaudio-utils nodejs node-ws
   # examples: examples/speaker_controls.py (PyGObject on Debian's python3)
   python3-gi gir1.2-gstreamer-1.0
+  # packaging: scripts/test-package.sh (dpkg-buildpackage -b -us -uc)
+  dpkg-dev debhelper fakeroot
   # security: libFuzzer targets (scripts/fuzz.sh), valgrind for the core tests
   # (scripts/memcheck.sh); gcc's ASan/UBSan (scripts/sanitize.sh) come with g++.
   # docs/security-testing.md

@@ -7,5 +7,6 @@ G_BEGIN_DECLS
 
 GST_ELEMENT_REGISTER_DECLARE (wssaudiochunksink);
 GST_ELEMENT_REGISTER_DECLARE (wssaudiochunksrc);
+GST_ELEMENT_REGISTER_DECLARE (wssaudiochunkbin);
 
 G_END_DECLS

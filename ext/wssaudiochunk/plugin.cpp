@@ -11,6 +11,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (wssaudiochunksink, plugin);
   ret |= GST_ELEMENT_REGISTER (wssaudiochunksrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (wssaudiochunkbin, plugin);
   return ret;
 }
 

@@ -81,16 +81,47 @@ connect_detail (const std::string &message)
   return message;
 }
 
+/* The two common mix-ups, told by what each looks like: wss:// to a plain
+ * server waits for a TLS answer that never comes (or gets an HTTP reply
+ * where a handshake should be); ws:// to a TLS port gets the connection
+ * reset or closed, as the server finds no TLS ClientHello. Nothing is said
+ * when nothing listens (refused) or the name does not resolve. */
+std::string
+scheme_hint (const ErrorInfo &e)
+{
+  const std::string all = e.message + "\n" + e.debug;
+  if (mentions (all, { "refused", "resolv", "name or service", "no route", "(http " }))
+    return "";
+  const bool tls = g_ascii_strncasecmp (e.url.c_str (), "wss://", 6) == 0;
+  const bool ws = g_ascii_strncasecmp (e.url.c_str (), "ws://", 5) == 0;
+  if (tls && !mentions (all, { "certificate" })
+      && mentions (all, { "no answer", "timed out", "timeout", "tls", "handshake", "packet length",
+                          "unexpected" }))
+    return ". Hint: the server may not speak TLS: if it is a plain WebSocket server, use ws:// "
+           "instead of wss://.";
+  if (ws
+      && mentions (all, { "reset by peer", "connection closed", "connection terminated",
+                          "unexpected eof", "broken pipe", "invalid", "no answer" }))
+    return ". Hint: the server may speak TLS: if it is a wss:// server, use wss:// instead of "
+           "ws://.";
+  return "";
+}
+
 std::string
 server_error (const ErrorInfo &e)
 {
-  if (is_resource (e, GST_RESOURCE_ERROR_OPEN_WRITE))
-    {
-      if (mentions (e.message, { "(http 401", "(http 403" }))
-        return "Server rejected the connection: " + connect_detail (e.message)
-               + ". Check the token (--token).";
-      return "Server unreachable: " + connect_detail (e.message);
-    }
+  if (is_resource (e, GST_RESOURCE_ERROR_NOT_AUTHORIZED)
+      || (is_resource (e, GST_RESOURCE_ERROR_OPEN_WRITE)
+          && mentions (e.message, { "(http 401", "(http 403" })))
+    return "Server rejected the connection: " + connect_detail (e.message)
+           + ". Check the token (--token or --token-file).";
+  if (mentions (e.message + "\n" + e.debug, { "certificate" }))
+    return "The server's TLS certificate is not trusted: " + connect_detail (e.message)
+           + ". Give the CA that signed it with --ca-file=FILE (PEM); for a test server only, "
+             "--insecure skips the check.";
+  if (is_resource (e, GST_RESOURCE_ERROR_OPEN_WRITE)
+      || is_resource (e, GST_RESOURCE_ERROR_NOT_FOUND))
+    return "Server unreachable: " + connect_detail (e.message) + scheme_hint (e);
   if (is_resource (e, GST_RESOURCE_ERROR_SETTINGS))
     return "Invalid server settings: " + e.message;
   if (is_resource (e, GST_RESOURCE_ERROR_WRITE))

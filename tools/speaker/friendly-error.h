@@ -28,6 +28,7 @@ struct ErrorInfo
   std::string message; /* GError message */
   std::string debug;   /* the debug string, may be empty */
   std::string file;    /* --file's path, for File errors */
+  std::string url;     /* --url, for the ws:// / wss:// hints of Server errors */
 };
 
 /* The seed's wording, for the cases it had. */

@@ -1,12 +1,13 @@
 #include "speaker-app.h"
 
+#include "mic-check.h"
+#include "speaker-pipeline.h"
 #include "terminal.h"
 
 #include <glib-unix.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <csignal>
 #include <unistd.h>
 #include "bus-messages.h"
@@ -23,46 +24,11 @@ namespace
 constexpr guint kEosAfterEndSeconds = 5;
 constexpr guint kGiveUpAfterEosSeconds = 15;
 
-const char *const kEncodeChain
-    = "opusenc bitrate=16000 ! webmmux streamable=true min-cluster-duration=250000000 "
-      "! wssaudiochunksink name=sink end-session-on-eos=true";
-
-/* 16 kHz mono S16LE: what opusenc, webrtcdsp and the receiver's Phase 2
- * want. level measures the input before any voice processing. */
-const char *const kCaptureChain
-    = "audioconvert ! audioresample "
-      "! audio/x-raw,format=S16LE,layout=interleaved,rate=16000,channels=1 "
-      "! level name=level interval=100000000 post-messages=true";
-
-const char *const kDspElement
-    = "webrtcdsp name=dsp echo-cancel=false noise-suppression=true gain-control=true";
-
 gint64
 now_us ()
 {
   return g_get_monotonic_time ();
 }
-
-G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-/* The loudest channel of a `level` field (a GValueArray of doubles in
- * GStreamer 1.22). */
-double
-loudest (const GstStructure *s, const char *field)
-{
-  double best = -INFINITY;
-  const GValue *v = gst_structure_get_value (s, field);
-  if (!v || !G_VALUE_HOLDS (v, g_value_array_get_type ()))
-    return best;
-  const GValueArray *arr = static_cast<const GValueArray *> (g_value_get_boxed (v));
-  for (guint i = 0; arr && i < arr->n_values; i++)
-    {
-      const GValue *c = g_value_array_get_nth (const_cast<GValueArray *> (arr), i);
-      if (G_VALUE_HOLDS_DOUBLE (c))
-        best = std::max (best, g_value_get_double (c));
-    }
-  return best;
-}
-G_GNUC_END_IGNORE_DEPRECATIONS
 
 std::string
 error_text (GError *err)
@@ -87,8 +53,6 @@ SpeakerApp::SpeakerApp (SpeakerOptions options)
 SpeakerApp::~SpeakerApp ()
 {
   terminal_.reset ();
-  if (sink_)
-    gst_object_unref (sink_);
   if (pipeline_)
     {
       gst_element_set_state (pipeline_, GST_STATE_NULL);
@@ -113,30 +77,6 @@ SpeakerApp::run ()
   return stream ();
 }
 
-bool
-SpeakerApp::require_elements (std::initializer_list<const char *> factories)
-{
-  for (const char *f : factories)
-    {
-      GstElementFactory *factory = gst_element_factory_find (f);
-      if (factory)
-        {
-          gst_object_unref (factory);
-          continue;
-        }
-      if (g_str_equal (f, "wssaudiochunksink"))
-        console_.error (
-            "The wssaudiochunksink element is not installed: install the wssaudiochunk plugin, or "
-            "point GST_PLUGIN_PATH at its build directory (build/ext/wssaudiochunk).");
-      else
-        console_.error (std::string ("The GStreamer element \"") + f
-                        + "\" is missing: install gstreamer1.0-plugins-base, -good and -bad "
-                          "(scripts/install-deps.sh).");
-      return false;
-    }
-  return true;
-}
-
 /* ---- --list-devices ---------------------------------------------------- */
 
 int
@@ -148,259 +88,37 @@ SpeakerApp::list_devices ()
   return kExitOk;
 }
 
-GstElement *
-SpeakerApp::open_device (std::string &name)
-{
-  DeviceList devices;
-  devices.probe ();
-  std::string error;
-  int index = pick_device (devices.entries (), opt_.device, error);
-  if (index < 0)
-    {
-      console_.error (error);
-      return nullptr;
-    }
-  const DeviceEntry &e = devices.entries ()[static_cast<size_t> (index)];
-  name = e.display_name;
-  GstElement *src = devices.create_element (index, "mic");
-  if (!src)
-    {
-      console_.error ("Could not open the microphone \"" + name
-                      + "\": its provider made no element for it.");
-      return nullptr;
-    }
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (src), "client-name"))
-    g_object_set (src, "client-name", "wssaudiochunk-speaker", nullptr);
-  if (opt_.verbose)
-    console_.line ("Device " + std::to_string (index) + ": " + e.element);
-  return src;
-}
-
 /* ---- --check-mic --------------------------------------------------------- */
 
 int
 SpeakerApp::check_mic ()
 {
-  if (!require_elements ({ "audioconvert", "audioresample", "level", "fakesink" }))
-    return kExitFailure;
-  std::string name;
-  GstElement *src = open_device (name);
-  if (!src)
-    return kExitFailure;
-
-  GError *err = nullptr;
-  GstElement *rest = gst_parse_bin_from_description (
-      (std::string (kCaptureChain) + " ! fakesink sync=false").c_str (), TRUE, &err);
-  if (!rest)
-    {
-      console_.error ("Cannot build the check pipeline: " + error_text (err));
-      g_clear_error (&err);
-      gst_object_unref (gst_object_ref_sink (src));
-      return kExitFailure;
-    }
-  pipeline_ = gst_pipeline_new ("check-mic");
-  gst_bin_add_many (GST_BIN (pipeline_), src, rest, nullptr);
-  capture_ = src;
-  if (!gst_element_link (src, rest))
-    {
-      console_.error ("The microphone \"" + name
-                      + "\" gives no audio that can be converted to 16 kHz mono.");
-      return kExitFailure;
-    }
-
-  console_.line ("Checking the microphone \"" + name + "\" for 1 s...");
-  gst_element_set_state (pipeline_, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus (pipeline_);
-  const gint64 t0 = now_us ();
-  gint64 deadline = t0 + 6 * G_USEC_PER_SEC; /* until the first level message */
-  bool measuring = false;
-  int status = -1;
-  while (status < 0)
-    {
-      const gint64 left = deadline - now_us ();
-      if (left <= 0)
-        break;
-      GstMessage *msg = gst_bus_timed_pop (bus, static_cast<GstClockTime> (left) * GST_USECOND);
-      if (!msg)
-        break;
-      switch (GST_MESSAGE_TYPE (msg))
-        {
-        case GST_MESSAGE_ERROR:
-          on_error (msg);
-          status = kExitFailure;
-          break;
-        case GST_MESSAGE_ELEMENT:
-          {
-            const GstStructure *s = gst_message_get_structure (msg);
-            if (s && gst_structure_has_name (s, "level"))
-              {
-                on_level (s);
-                if (!measuring)
-                  {
-                    measuring = true;
-                    deadline = now_us () + G_USEC_PER_SEC;
-                  }
-              }
-            break;
-          }
-        case GST_MESSAGE_EOS:
-          deadline = 0;
-          break;
-        default:
-          break;
-        }
-      gst_message_unref (msg);
-    }
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline_, GST_STATE_NULL);
-  if (status >= 0)
-    return status;
-
-  if (meter_.updates () == 0)
-    {
-      console_.error ("The microphone \"" + name
-                      + "\" opened but delivered no audio in 6 s: it may be in use, suspended, or "
-                        "disconnected.");
-      return kExitFailure;
-    }
-  char figures[96];
-  g_snprintf (figures, sizeof figures, "input level %d/100 (RMS %.1f dBFS, peak %.1f dBFS)",
-              meter_.max_level (), std::max (meter_.max_rms_db (), -200.0),
-              std::max (meter_.max_peak_db (), -200.0));
-  if (meter_.max_rms_db () < -100.0)
-    {
-      console_.error ("The microphone \"" + name + "\" records only silence, " + figures
-                      + ": it is probably muted. Unmute it in the mixer (pavucontrol, alsamixer) "
-                        "and try again.");
-      return kExitFailure;
-    }
-  if (meter_.max_level () == 0)
-    console_.line ("Microphone works, but it is very quiet: " + std::string (figures)
-                   + ". Speak into it, or raise its volume in the mixer.");
-  else
-    console_.line ("Microphone OK: " + std::string (figures) + ".");
-  return kExitOk;
+  return check_microphone (console_, opt_, meter_, [this] (GstMessage *msg, ErrorOrigin origin) {
+    report_error (msg, origin);
+  });
 }
 
 /* ---- streaming ----------------------------------------------------------- */
 
-std::string
-SpeakerApp::stream_description (bool dsp) const
-{
-  std::string d = kCaptureChain;
-  d += " ! ";
-  if (dsp)
-    d += std::string (kDspElement) + " ! ";
-  return d + kEncodeChain;
-}
-
-GstElement *
-SpeakerApp::build_pipeline ()
-{
-  GError *err = nullptr;
-  GstElement *pipeline = nullptr;
-  if (!opt_.file.empty ())
-    {
-      if (!require_elements ({ "filesrc", "decodebin" }))
-        return nullptr;
-      /* Files are streamed as they are: no voice processing. */
-      std::string d = "filesrc name=file ! decodebin name=decoder caps=audio/x-raw "
-                      "expose-all-streams=false ! "
-                      + stream_description (false);
-      pipeline = gst_parse_launch (d.c_str (), &err);
-      if (pipeline)
-        {
-          file_src_ = gst_bin_get_by_name (GST_BIN (pipeline), "file");
-          decoder_ = gst_bin_get_by_name (GST_BIN (pipeline), "decoder");
-          g_object_set (file_src_, "location", opt_.file.c_str (), nullptr);
-          /* not kept: the pipeline holds them */
-          gst_object_unref (file_src_);
-          gst_object_unref (decoder_);
-          gchar *base = g_path_get_basename (opt_.file.c_str ());
-          input_name_ = std::string ("file \"") + base + "\"";
-          g_free (base);
-        }
-      if (opt_.verbose && pipeline)
-        console_.line ("Pipeline: " + d);
-    }
-  else
-    {
-      std::string name;
-      GstElement *src = open_device (name);
-      if (!src)
-        return nullptr;
-      bool dsp = false;
-      if (opt_.no_dsp)
-        console_.line ("Voice processing off (--no-dsp).");
-      else if (GstElementFactory *f = gst_element_factory_find ("webrtcdsp"))
-        {
-          gst_object_unref (f);
-          dsp = true;
-          console_.line (
-              "Voice processing: webrtcdsp noise suppression and gain control "
-              "(no echo cancellation: it needs the playback signal; see docs/speaker.md).");
-        }
-      else
-        console_.line (
-            "Note: webrtcdsp is not installed (gstreamer1.0-plugins-bad): streaming without noise "
-            "suppression or gain control.");
-      const std::string d = stream_description (dsp);
-      GstElement *rest = gst_parse_bin_from_description (d.c_str (), TRUE, &err);
-      if (rest)
-        {
-          pipeline = gst_pipeline_new ("speaker");
-          gst_bin_add_many (GST_BIN (pipeline), src, rest, nullptr);
-          capture_ = src;
-          if (!gst_element_link (src, rest))
-            {
-              console_.error ("The microphone \"" + name
-                              + "\" gives no audio that can be converted to 16 kHz mono.");
-              gst_object_unref (pipeline);
-              exit_status_ = kExitFailure;
-              return nullptr;
-            }
-          input_name_ = "microphone \"" + name + "\"";
-        }
-      else
-        gst_object_unref (gst_object_ref_sink (src));
-      if (opt_.verbose && pipeline)
-        console_.line ("Pipeline: <device> ! " + d);
-    }
-  if (!pipeline)
-    {
-      console_.error ("Cannot build the pipeline: " + error_text (err));
-      g_clear_error (&err);
-      return nullptr;
-    }
-  g_clear_error (&err);
-  return pipeline;
-}
-
 int
 SpeakerApp::stream ()
 {
-  if (!require_elements (
-          { "wssaudiochunksink", "opusenc", "webmmux", "level", "audioconvert", "audioresample" }))
+  if (!require_elements (console_, { "wssaudiochunksink", "opusenc", "webmmux", "level",
+                                     "audioconvert", "audioresample" }))
     return kExitFailure;
-  pipeline_ = build_pipeline ();
-  if (!pipeline_)
+  StreamPipeline built;
+  if (!build_stream_pipeline (console_, opt_, built))
     return kExitFailure;
-  sink_ = gst_bin_get_by_name (GST_BIN (pipeline_), "sink");
-  /* Set here, never in a description that could be printed. */
-  g_object_set (sink_, "location", opt_.url.c_str (), "session-id", opt_.session_id.c_str (),
-                nullptr);
-  if (!opt_.token.empty ())
-    {
-      GstStructure *headers = gst_structure_new_empty ("extra-headers");
-      const std::string value = "Bearer " + opt_.token;
-      gst_structure_set (headers, "Authorization", G_TYPE_STRING, value.c_str (), nullptr);
-      g_object_set (sink_, "extra-headers", headers, nullptr);
-      gst_structure_free (headers);
-    }
+  pipeline_ = built.pipeline;
+  sink_ = built.sink;
+  capture_ = built.capture;
+  file_src_ = built.file_src;
+  decoder_ = built.decoder;
+  input_name_ = built.input_name;
 
   console_.line ("Streaming " + input_name_ + " to " + display_url (opt_.url) + " as session \""
                  + opt_.session_id + "\"" + (opt_.token.empty () ? "" : " (with a bearer token)")
-                 + ".");
+                 + (opt_.ca_file.empty () ? "" : " (trusting the CA of --ca-file)") + ".");
 
   loop_ = g_main_loop_new (nullptr, FALSE);
   GstBus *bus = gst_element_get_bus (pipeline_);
@@ -510,6 +228,12 @@ SpeakerApp::origin_of (GstObject *src) const
 void
 SpeakerApp::on_error (GstMessage *msg)
 {
+  report_error (msg, origin_of (GST_MESSAGE_SRC (msg)));
+}
+
+void
+SpeakerApp::report_error (GstMessage *msg, ErrorOrigin origin)
+{
   if (error_seen_)
     return; /* the first says why; the rest follow from it */
   error_seen_ = true;
@@ -517,7 +241,8 @@ SpeakerApp::on_error (GstMessage *msg)
   gchar *debug = nullptr;
   gst_message_parse_error (msg, &err, &debug);
   ErrorInfo info;
-  info.origin = origin_of (GST_MESSAGE_SRC (msg));
+  info.origin = origin;
+  info.url = opt_.url;
   info.domain = err ? err->domain : 0;
   info.code = err ? err->code : 0;
   info.message = error_text (err);
@@ -579,7 +304,7 @@ SpeakerApp::on_bus (GstBus *, GstMessage *msg, gpointer data)
 void
 SpeakerApp::on_level (const GstStructure *s)
 {
-  meter_.update (loudest (s, "rms"), loudest (s, "peak"), now_us ());
+  feed_level (meter_, s, now_us ());
 }
 
 void

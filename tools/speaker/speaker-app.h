@@ -40,16 +40,10 @@ private:
   int check_mic ();
   int stream ();
 
-  /* Picks and opens the capture device: a source element (floating), or
-   * nullptr with the reason printed. */
-  GstElement *open_device (std::string &name);
-  bool require_elements (std::initializer_list<const char *> factories);
-  std::string stream_description (bool dsp) const;
-  GstElement *build_pipeline ();
-
   /* streaming */
   static gboolean on_bus (GstBus *bus, GstMessage *msg, gpointer data);
   void on_error (GstMessage *msg);
+  void report_error (GstMessage *msg, ErrorOrigin origin);
   void on_element (GstMessage *msg);
   void on_level (const GstStructure *s);
   static gboolean on_stdin (gint fd, GIOCondition cond, gpointer data);
@@ -66,6 +60,7 @@ private:
   Console console_;
   GMainLoop *loop_ = nullptr;
   GstElement *pipeline_ = nullptr;
+  /* The pipeline's elements errors are told apart by (the pipeline holds them). */
   GstElement *sink_ = nullptr;
   GstElement *capture_ = nullptr;  /* the device's source element (mic mode) */
   GstElement *file_src_ = nullptr; /* filesrc (file mode) */

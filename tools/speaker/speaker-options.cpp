@@ -32,8 +32,11 @@ const char *const kDescription
       "  wssaudiochunk-speaker --check-mic --device=0\n"
       "  wssaudiochunk-speaker --url=wss://example.org/ws --session-id=demo --token=$TOKEN\n"
       "  wssaudiochunk-speaker --url=ws://127.0.0.1:8080/ws --file=talk.wav\n"
+      "  wssaudiochunk-speaker --url=wss://speech.internal:8443/ws --ca-file=company-ca.pem "
+      "--token-file=token.txt\n"
       "\n"
-      "The token may also come from the WSSAC_TOKEN environment variable (not visible in ps).\n"
+      "The token may also come from --token-file or the WSSAC_TOKEN environment variable (neither\n"
+      "is visible in ps).\n"
       "See docs/speaker.md.";
 
 std::string
@@ -45,14 +48,71 @@ take (gchar *&s)
   return out;
 }
 
+/* --ca-file and --insecure: for wss:// only, one or the other. */
+bool
+check_tls_options (const SpeakerOptions &opt, std::string &error)
+{
+  if (!opt.ca_file.empty () && opt.insecure)
+    {
+      error = "--ca-file and --insecure do not go together: trust a CA, or check nothing";
+      return false;
+    }
+  const bool tls = g_ascii_strncasecmp (opt.url.c_str (), "wss://", 6) == 0;
+  if (!tls && (!opt.ca_file.empty () || opt.insecure))
+    {
+      error = std::string (opt.insecure ? "--insecure" : "--ca-file")
+              + " is for wss:// URLs: a ws:// connection has no TLS certificate to check";
+      return false;
+    }
+  if (!opt.ca_file.empty () && !g_file_test (opt.ca_file.c_str (), G_FILE_TEST_IS_REGULAR))
+    {
+      error = "--ca-file \"" + opt.ca_file + "\": no such file";
+      return false;
+    }
+  return true;
+}
+
+/* The token is the file's first line, without the line end. */
+bool
+read_token_file (SpeakerOptions &opt, std::string &error)
+{
+  if (opt.token_file.empty ())
+    return true;
+  if (!opt.token.empty ())
+    {
+      error = "--token and --token-file do not go together: give the token once";
+      return false;
+    }
+  gchar *contents = nullptr;
+  GError *err = nullptr;
+  if (!g_file_get_contents (opt.token_file.c_str (), &contents, nullptr, &err))
+    {
+      error = "--token-file: " + std::string (err->message);
+      g_clear_error (&err);
+      return false;
+    }
+  std::string text = contents;
+  g_free (contents);
+  text = text.substr (0, text.find_first_of ("\r\n"));
+  if (text.empty ())
+    {
+      error = "--token-file \"" + opt.token_file + "\": the first line is empty";
+      return false;
+    }
+  opt.token = text;
+  return true;
+}
+
 } // namespace
 
 bool
 parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &error,
                GOptionGroup *gst_group)
 {
-  gboolean list_devices = FALSE, check_mic = FALSE, no_dsp = FALSE, verbose = FALSE;
-  gchar *device = nullptr, *file = nullptr, *url = nullptr, *session_id = nullptr, *token = nullptr;
+  gboolean list_devices = FALSE, check_mic = FALSE, no_dsp = FALSE, verbose = FALSE,
+           insecure = FALSE;
+  gchar *device = nullptr, *file = nullptr, *url = nullptr, *session_id = nullptr, *token = nullptr,
+        *token_file = nullptr, *ca_file = nullptr;
   gchar **rest = nullptr;
   GOptionEntry entries[] = {
     { "list-devices", 'l', 0, G_OPTION_ARG_NONE, &list_devices,
@@ -75,6 +135,16 @@ parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &error,
       "Sent as \"Authorization: Bearer TOKEN\" with the WebSocket upgrade; never printed "
       "(default: $WSSAC_TOKEN)",
       "TOKEN" },
+    { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
+      "Read the token from the first line of FILE (keeps it out of ps and shell history)", "FILE" },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      "Trust the CA certificates in this PEM file for wss:// (a server with a private CA) "
+      "instead of the system's",
+      "FILE" },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure,
+      "Do not check the wss:// server's certificate (test servers only: the stream can be read "
+      "and changed on the way)",
+      nullptr },
     { "no-dsp", 0, 0, G_OPTION_ARG_NONE, &no_dsp,
       "No voice processing (webrtcdsp noise suppression and gain control)", nullptr },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
@@ -123,7 +193,10 @@ parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &error,
   opt.url = take (url);
   opt.session_id = take (session_id);
   opt.token = take (token);
-  if (opt.token.empty ())
+  opt.token_file = take (token_file);
+  opt.ca_file = take (ca_file);
+  opt.insecure = insecure;
+  if (opt.token.empty () && opt.token_file.empty ())
     {
       const char *env = g_getenv ("WSSAC_TOKEN");
       if (env)
@@ -177,6 +250,8 @@ validate_options (SpeakerOptions &opt, std::string &error)
       error = "--file \"" + opt.file + "\": no such file";
       return false;
     }
+  if (!check_tls_options (opt, error) || !read_token_file (opt, error))
+    return false;
   if (opt.token.find_first_of ("\r\n") != std::string::npos)
     {
       error = "--token must be one line";

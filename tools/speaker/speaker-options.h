@@ -32,7 +32,10 @@ struct SpeakerOptions
   std::string file;       /* --file: stream this instead of a device */
   std::string url;        /* --url: ws:// or wss:// */
   std::string session_id; /* --session-id; generated when empty */
-  std::string token;      /* --token or $WSSAC_TOKEN: never printed */
+  std::string token;      /* --token, --token-file or $WSSAC_TOKEN: never printed */
+  std::string token_file; /* --token-file: read by validate_options() */
+  std::string ca_file;    /* --ca-file: PEM CA certificates to trust for wss:// */
+  bool insecure = false;  /* --insecure: no TLS certificate check */
   bool no_dsp = false;
   bool verbose = false;
 
@@ -51,7 +54,7 @@ bool parse_options (int argc, char **argv, SpeakerOptions &opt, std::string &err
                     GOptionGroup *gst_group = nullptr);
 
 /* Checks what goes together and fills in defaults (a generated session
- * id). Returns false with @error set. */
+ * id, the token of --token-file). Returns false with @error set. */
 bool validate_options (SpeakerOptions &opt, std::string &error);
 
 /* "speaker-20250101-120000-1a2b" */

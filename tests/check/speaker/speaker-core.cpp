@@ -8,6 +8,9 @@
 #include "speaker-options.h"
 #include "status-line.h"
 
+#include <glib/gstdio.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -83,9 +86,10 @@ GST_END_TEST;
 
 static std::string
 friendly (ErrorOrigin origin, GQuark domain, int code, const std::string &message,
-          const std::string &debug = "")
+          const std::string &debug = "", const std::string &url = "ws://127.0.0.1:1/ws")
 {
   ErrorInfo e;
+  e.url = url;
   e.origin = origin;
   e.domain = domain;
   e.code = code;
@@ -140,6 +144,30 @@ GST_START_TEST (test_friendly_errors)
                    "Server rejected the connection: ws://h/ws"));
   fail_unless (starts_with (friendly (ErrorOrigin::Server, R, GST_RESOURCE_ERROR_WRITE, "gone"),
                             "Connection to the server lost: gone"));
+  /* the ws:// / wss:// mix-ups (the sink's words, measured against the
+   * ingest server), and a private CA */
+  const std::string tls_to_plain
+      = friendly (ErrorOrigin::Server, R, GST_RESOURCE_ERROR_OPEN_WRITE,
+                  "Could not connect to wss://127.0.0.1:9/ws: no answer within 10 s", "",
+                  "wss://127.0.0.1:9/ws");
+  fail_unless (contains (tls_to_plain, "use ws:// instead of wss://"), "%s", tls_to_plain.c_str ());
+  const std::string plain_to_tls
+      = friendly (ErrorOrigin::Server, R, GST_RESOURCE_ERROR_OPEN_WRITE,
+                  "Could not connect to ws://127.0.0.1:9/ws: Error receiving data: Connection "
+                  "reset by peer");
+  fail_unless (contains (plain_to_tls, "use wss:// instead of ws://"), "%s", plain_to_tls.c_str ());
+  const std::string refused
+      = friendly (ErrorOrigin::Server, R, GST_RESOURCE_ERROR_OPEN_WRITE,
+                  "Could not connect to wss://h:1/ws: Connection refused", "", "wss://h:1/ws");
+  fail_if (contains (refused, "Hint"), "a hint where nothing listens: %s", refused.c_str ());
+  const std::string untrusted = friendly (
+      ErrorOrigin::Server, R, GST_RESOURCE_ERROR_OPEN_WRITE,
+      "Could not connect to wss://h/ws: TLS: Unacceptable TLS certificate", "", "wss://h/ws");
+  fail_unless (contains (untrusted, "--ca-file") && !contains (untrusted, "use ws://"), "%s",
+               untrusted.c_str ());
+  fail_unless (starts_with (friendly (ErrorOrigin::Server, R, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+                                      "Could not connect to ws://h/ws: HTTP 403"),
+                            "Server rejected the connection"));
   /* a file */
   fail_unless (
       starts_with (friendly (ErrorOrigin::File, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND,
@@ -265,6 +293,31 @@ GST_START_TEST (test_options)
   fail_unless (contains (e, "unexpected argument"));
   fail_if (parse ({ "--tokn=hidden" }, o, e));
   fail_unless (!contains (e, "hidden"), "%s", e);
+
+  /* TLS and the token file */
+  fail_if (parse ({ "--url", "ws://h/ws", "--insecure" }, o, e));
+  fail_unless (contains (e, "is for wss://"), "%s", e);
+  fail_if (parse ({ "--url", "wss://h/ws", "--insecure", "--ca-file", "/etc/hostname" }, o, e));
+  fail_unless (contains (e, "do not go together"), "%s", e);
+  fail_unless (parse ({ "--url", "wss://h/ws", "--ca-file", "/etc/hostname" }, o, e), "%s", e);
+  EQ_STR (o.ca_file, "/etc/hostname");
+  fail_unless (parse ({ "--url", "wss://h/ws", "--insecure" }, o, e), "%s", e);
+  fail_unless (o.insecure);
+  gchar *token_path = NULL;
+  gint fd = g_file_open_tmp ("wssac-token-XXXXXX", &token_path, NULL);
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (token_path, "s3cret\nsecond line\n", -1, NULL));
+  fail_unless (parse ({ "--url", "wss://h/ws", "--token-file", token_path }, o, e), "%s", e);
+  EQ_STR (o.token, "s3cret");
+  fail_if (parse ({ "--url", "wss://h/ws", "--token-file", token_path, "--token", "x" }, o, e));
+  fail_unless (contains (e, "do not go together"), "%s", e);
+  fail_unless (g_file_set_contents (token_path, "\n", -1, NULL));
+  fail_if (parse ({ "--url", "wss://h/ws", "--token-file", token_path }, o, e));
+  fail_unless (contains (e, "empty"), "%s", e);
+  g_unlink (token_path);
+  g_free (token_path);
+  fail_if (parse ({ "--url", "wss://h/ws", "--token-file", "/nonexistent/token" }, o, e));
 }
 GST_END_TEST;
 

@@ -145,13 +145,16 @@ class Harness(ProcessHarness):
 
     # --- the receiver ---------------------------------------------------
 
-    def start_ingest(self):
-        """wssaudiochunk-ingest on a free port; returns its ws:// URL."""
+    def start_ingest(self, args=()):
+        """wssaudiochunk-ingest on a free port, with @args added; returns its
+        ws:// URL."""
         check(os.access(self.ingest_exe, os.X_OK), "WSSAC_INGEST is not an executable: %r" % self.ingest_exe)
         self.recordings = self.path("rec")
         port_file = self.path("ingest.port")
+        if os.path.exists(port_file):
+            os.remove(port_file)  # a previous server's
         self.ingest = self.spawn("ingest", [self.ingest_exe, "--port", "0", "--port-file", port_file,
-                                            "--output-dir", self.recordings])
+                                            "--output-dir", self.recordings] + list(args))
 
         def port():
             try:

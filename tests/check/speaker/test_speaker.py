@@ -19,6 +19,13 @@
                none; --check-mic and live streaming say "No microphone
                found. Please connect a microphone." and exit 1.
   usage        wrong command lines exit 2 with a message.
+  tls          a wss:// ingest server with a certificate from a CA made here
+               (openssl), requiring a token: --ca-file plus --token-file
+               streams (exit 0, the receiver has the chunks, the token never
+               printed); without --ca-file the message names --ca-file;
+               --insecure streams and warns; ws:// to the TLS port and
+               wss:// to a plain server each get the hint for the other
+               scheme.
   pulse        a live device: a private PulseAudio with a null sink (skipped
                when PulseAudio is not installed): --list-devices shows its
                monitor, --check-mic reports a level > 0 while a tone plays,
@@ -301,6 +308,78 @@ def case_unreachable(h):
     check("key=abc" not in out + err, "the URL's query was printed")
 
 
+def make_test_ca(h):
+    """A CA and a certificate for 127.0.0.1 signed by it (openssl)."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"]
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=h.dir)
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=wssac test CA")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(h.path("san.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.cnf")
+    return h.path("ca.pem"), h.path("server.pem"), h.path("server.key")
+
+
+def case_tls(h):
+    if not shutil.which("openssl"):
+        print("SKIP: openssl is not installed: no test CA can be made", flush=True)
+        return SKIP
+    ca, cert, key = make_test_ca(h)
+    tone = write_tone_wav(h.path("tone.wav"), 2.0)
+    token_file = h.path("token.txt")
+    with open(token_file, "w") as f:
+        f.write(TOKEN + "\n")
+
+    # wss:// to a plain server: the TLS handshake gets no answer.
+    plain = h.start_ingest()
+    rc, out, err = h.run_speaker("wss-to-plain", ["--url", plain.replace("ws://", "wss://"), "--file", tone],
+                                 timeout=30)
+    log("wss:// to a plain server: exit %d: %s" % (rc, err.strip()))
+    check(rc == 1, "exit status %d" % rc)
+    check("use ws:// instead of wss://" in err, "no hint to use ws://:\n%s" % err)
+    h.finish_ingest()
+
+    url = h.start_ingest(["--tls-cert", cert, "--tls-key", key, "--auth-token-file", token_file])
+    wss = url.replace("ws://", "wss://")
+
+    rc, out, err = h.run_speaker("ws-to-tls", ["--url", url, "--file", tone], timeout=30)
+    log("ws:// to a TLS server: exit %d: %s" % (rc, err.strip()))
+    check(rc == 1, "exit status %d" % rc)
+    check("use wss:// instead of ws://" in err, "no hint to use wss://:\n%s" % err)
+
+    rc, out, err = h.run_speaker("untrusted", ["--url", wss, "--file", tone, "--token-file", token_file],
+                                 timeout=30)
+    log("private CA without --ca-file: exit %d: %s" % (rc, err.strip()))
+    check(rc == 1, "exit status %d" % rc)
+    check("--ca-file" in err and "not trusted" in err, "does not name --ca-file:\n%s" % err)
+    no_token(h, out + err, "the output")
+
+    rc, out, err = h.run_speaker("ca-file", ["--url", wss, "--file", tone, "--session-id", "tls-ca",
+                                             "--ca-file", ca, "--token-file", token_file], timeout=30)
+    log("--ca-file --token-file: exit %d" % rc)
+    check(rc == 0, "exit status %d:\n%s%s" % (rc, out, err))
+    no_token(h, out + err, "the output")
+    sent_ca = int(summary_figures(out)["chunks sent"])
+
+    rc, out, err = h.run_speaker("insecure", ["--url", wss, "--file", tone, "--session-id", "tls-insecure",
+                                              "--insecure", "--token-file", token_file], timeout=30)
+    log("--insecure: exit %d" % rc)
+    check(rc == 0, "exit status %d:\n%s%s" % (rc, out, err))
+    check("certificate validation is disabled" in out + err, "no warning for --insecure:\n%s%s" % (out, err))
+    no_token(h, out + err, "the output")
+
+    h.finish_ingest()
+    for session, sent in (("tls-ca", sent_ca), ("tls-insecure", None)):
+        summary, wav = h.session(session)
+        log("%s: %d chunks, WAV %.2f s" % (session, summary["chunks"], wav_seconds(wav)))
+        check(summary["chunks"] > 0, "%s: no chunks" % session)
+        check(sent is None or summary["chunks"] == sent, "%s: %d chunks received, %s sent"
+              % (session, summary["chunks"], sent))
+        check(abs(wav_seconds(wav) - 2.0) <= WAV_TOLERANCE_S, "%s: WAV %.3f s" % (session, wav_seconds(wav)))
+
+
 def no_audio_server_env(h, who):
     """No PulseAudio reachable, and no spawning one."""
     conf = h.path("client.conf")
@@ -340,6 +419,12 @@ def case_usage(h):
         (["--check-mic", "--file", "x.wav"], "not a file"),
         (["--tokn=" + TOKEN], "Unknown option"),
         (["stray"], "unexpected argument"),
+        (["--url", "ws://127.0.0.1:1/ws", "--insecure"], "is for wss:// URLs"),
+        (["--url", "wss://127.0.0.1:1/ws", "--insecure", "--ca-file", "x.pem"], "do not go together"),
+        (["--url", "wss://127.0.0.1:1/ws", "--ca-file", h.path("missing.pem")], "no such file"),
+        (["--url", "wss://127.0.0.1:1/ws", "--token-file", h.path("missing.txt")], "--token-file"),
+        (["--url", "wss://127.0.0.1:1/ws", "--token", TOKEN, "--token-file", h.path("t")],
+         "do not go together"),
     ]
     for i, (args, words) in enumerate(wrong):
         rc, out, err = h.run_speaker("usage-%d" % i, args, 10)
@@ -419,4 +504,4 @@ def case_pulse(h):
 
 if __name__ == "__main__":
     main({"file": case_file, "keys": case_keys, "ctrl-c": case_ctrl_c, "unreachable": case_unreachable,
-          "no-devices": case_no_devices, "usage": case_usage, "pulse": case_pulse})
+          "no-devices": case_no_devices, "usage": case_usage, "tls": case_tls, "pulse": case_pulse})
