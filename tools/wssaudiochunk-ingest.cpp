@@ -1,12 +1,15 @@
 /* wssaudiochunk-ingest: receives many wssaudiochunk speakers on one
- * WebSocket port and records every session to OUTDIR/SESSION.wav (16 kHz
- * mono S16LE) plus OUTDIR/SESSION.json (the session's figures).
+ * WebSocket port and records every session: OUTDIR/SESSION.webm (the bytes
+ * as received, the journal every ack stands for) with its index
+ * SESSION.chunks, SESSION.wav (16 kHz mono S16LE, unless --record webm)
+ * and SESSION.json (the session's figures).
  *
  * One thread runs everything that is not GStreamer streaming: the
  * IngestServer (libsoup) on the default GMainContext, the session writers'
  * bus watches, the idle check and the signal handlers. */
 #include "file-names.h"
 #include "ingest-server.h"
+#include "session-recovery.h"
 #include "session-writer.h"
 
 #include <gst/gst.h>
@@ -26,7 +29,6 @@
 namespace
 {
 
-constexpr int64_t kEosTimeoutMs = 10000;
 
 struct Options
 {
@@ -44,6 +46,8 @@ struct Options
   int max_sessions = 10000;
   int max_connections_per_address = 16;
   double max_messages_per_second = 50;
+  bool record_wav = true; /* --record wav|webm */
+  bool fsync = false;
 };
 
 struct Row
@@ -74,6 +78,8 @@ public:
   {
     if (idle_check_)
       g_source_remove (idle_check_);
+    if (writer_tick_)
+      g_source_remove (writer_tick_);
     for (guint id : signal_sources_)
       g_source_remove (id);
     if (loop_)
@@ -86,7 +92,7 @@ private:
   void on_event (wssac::IngestEvent &&ev);
   void end_writer (const std::string &session_id, const std::string &reason);
   void on_writer_done (wssac_ingest::SessionWriter &w);
-  std::string unique_stem (const std::string &session_id);
+  void tick_writers ();
   void check_idle ();
   void on_signal (int signum);
   void maybe_quit ();
@@ -107,10 +113,10 @@ private:
     wssac::SessionStats stats;
   };
   std::map<const wssac_ingest::SessionWriter *, Finishing> finishing_;
-  std::set<std::string> stems_;
   std::vector<Row> rows_;
   bool shutting_down_ = false;
   guint idle_check_ = 0;
+  guint writer_tick_ = 0;
   std::vector<guint> signal_sources_;
 };
 
@@ -128,27 +134,12 @@ IngestApp::progress (const char *fmt, ...) const
   g_free (text);
 }
 
-std::string
-IngestApp::unique_stem (const std::string &session_id)
+void
+IngestApp::tick_writers ()
 {
-  const std::string base = wssac_ingest::sanitize_session_id (session_id);
-  std::string stem = base;
-  for (int n = 1;; n++)
-    {
-      gchar *wav = g_build_filename (opt_.output_dir.c_str (), (stem + ".wav").c_str (), nullptr);
-      gchar *json = g_build_filename (opt_.output_dir.c_str (), (stem + ".json").c_str (), nullptr);
-      /* Never overwrite: not another session's files of this run (two ids
-       * can sanitize alike), nor a recording left by an earlier run. */
-      bool taken = stems_.count (stem) || g_file_test (wav, G_FILE_TEST_EXISTS)
-                   || g_file_test (json, G_FILE_TEST_EXISTS);
-      g_free (wav);
-      g_free (json);
-      if (!taken)
-        break;
-      stem = base + "-" + std::to_string (n);
-    }
-  stems_.insert (stem);
-  return stem;
+  const int64_t now_ms = g_get_monotonic_time () / 1000;
+  for (auto &kv : writers_)
+    kv.second->tick (now_ms);
 }
 
 void
@@ -162,10 +153,20 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       {
         if (it != writers_.end ())
           return; /* cannot happen: the core ends a session before it restarts it */
-        auto w = std::make_unique<wssac_ingest::SessionWriter> (ev.session_id, opt_.output_dir,
-                                                                unique_stem (ev.session_id), kEosTimeoutMs);
-        progress ("session started: %s (%s) -> %s", printable (ev.session_id).c_str (),
-                  ev.format.empty () ? "format not known yet" : ev.format.c_str (), w->wav_path ().c_str ());
+        wssac_ingest::WriterOptions wopt;
+        wopt.decode = opt_.record_wav;
+        wopt.sync = opt_.fsync;
+        auto w = std::make_unique<wssac_ingest::SessionWriter> (
+            ev.session_id, opt_.output_dir, wssac_ingest::sanitize_session_id (ev.session_id), wopt);
+        std::string err;
+        if (!w->open (ev.format, err))
+          /* Its chunks are not stored, hence not acknowledged: the sender
+           * keeps them. */
+          g_printerr ("wssaudiochunk-ingest: session \"%s\": cannot record: %s\n",
+                      printable (ev.session_id).c_str (), err.c_str ());
+        else
+          progress ("session started: %s (%s) -> %s", printable (ev.session_id).c_str (), ev.format.c_str (),
+                    w->journal_path ().c_str ());
         writers_[ev.session_id] = std::move (w);
         break;
       }
@@ -175,7 +176,11 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       if (ev.discont && ev.skipped_before > 0)
         progress ("session %s: %" G_GUINT64_FORMAT " chunk(s) missing before chunk %" G_GUINT64_FORMAT,
                   printable (ev.session_id).c_str (), ev.skipped_before, ev.chunk_index);
-      it->second->push (ev.format, ev.bytes, ev.discont);
+      if (ev.new_stream)
+        progress ("session %s: a new run of the session (stream %s) continues the recording",
+                  printable (ev.session_id).c_str (), ev.stream_id.empty () ? "-" : ev.stream_id.c_str ());
+      if (!it->second->push (ev))
+        server_.withhold_acks (ev.session_id);
       break;
     case IngestEventKind::Control:
       if (it == writers_.end ())
@@ -228,7 +233,8 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
             G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " duplicates, %" G_GUINT64_FORMAT " gaps, %"
             G_GUINT64_FORMAT " missing, %" G_GUINT64_FORMAT " rejected, %.3f s -> %s%s%s",
             printable (id).c_str (), row.end_reason.c_str (), s.chunks, s.delivered, s.bytes, s.duplicates,
-            s.gaps, s.missing, s.rejected, row.seconds, w.has_wav () ? w.wav_path ().c_str () : "(no audio)",
+            s.gaps, s.missing, s.rejected, row.seconds,
+            w.has_wav () ? w.wav_path ().c_str () : (w.stem ().empty () ? "(nothing recorded)" : w.journal_path ().c_str ()),
             w.error ().empty () ? "" : "; error: ", w.error ().c_str ());
   rows_.push_back (std::move (row));
   finishing_.erase (fit); /* destroys @w */
@@ -319,6 +325,11 @@ IngestApp::run ()
       g_printerr ("wssaudiochunk-ingest: cannot create %s: %s\n", opt_.output_dir.c_str (), g_strerror (errno));
       return 1;
     }
+
+  for (const auto &part : wssac_ingest::recover_unfinished_parts (opt_.output_dir, opt_.record_wav))
+    progress ("recovered an unfinished recording: %s (session %s): %zu chunks, %.3f s%s%s", part.stem.c_str (),
+              printable (part.session_id).c_str (), part.chunks, part.audio_seconds,
+              part.error.empty () ? "" : "; ", part.error.c_str ());
 
   wssac::IngestServerConfig config;
   config.address = opt_.address;
@@ -411,6 +422,11 @@ IngestApp::run ()
       }, this);
     }
 
+  writer_tick_ = g_timeout_add (250, [] (gpointer p) -> gboolean {
+    static_cast<IngestApp *> (p)->tick_writers ();
+    return G_SOURCE_CONTINUE;
+  }, this);
+
   g_main_loop_run (loop_);
 
   print_table ();
@@ -426,7 +442,8 @@ main (int argc, char **argv)
   gchar *address = nullptr, *path = nullptr, *output_dir = nullptr, *port_file = nullptr;
   gchar *tls_cert = nullptr, *tls_key = nullptr, *token_file = nullptr;
   gchar **origins = nullptr;
-  gboolean quiet = FALSE;
+  gchar *record = nullptr;
+  gboolean quiet = FALSE, fsync_opt = FALSE;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
@@ -454,6 +471,10 @@ main (int argc, char **argv)
       "Open connections per client IP (default 16; 0: no limit)", "N" },
     { "max-messages-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_messages_per_second,
       "Average messages per second per connection (default 50; 0: no limit)", "RATE" },
+    { "record", 0, 0, G_OPTION_ARG_STRING, &record,
+      "wav: the journal plus a decoded SESSION.wav (default); webm: the journal only, no decoding", "wav|webm" },
+    { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_opt,
+      "Sync the journal to the disk before each ack (survives power loss; costs a disk flush per chunk)", nullptr },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
@@ -483,6 +504,10 @@ main (int argc, char **argv)
   if (port_file)
     opt.port_file = port_file;
   opt.quiet = quiet;
+  opt.fsync = fsync_opt;
+  const std::string record_mode = record ? record : "wav";
+  g_free (record);
+  opt.record_wav = record_mode == "wav";
   if (tls_cert)
     opt.tls_cert = tls_cert;
   if (tls_key)
@@ -519,6 +544,8 @@ main (int argc, char **argv)
     bad = "--max-sessions must be >= 1, the other limits >= 0";
   else if (opt.tls_key.size () && opt.tls_cert.empty ())
     bad = "--tls-key needs --tls-cert";
+  else if (record_mode != "wav" && record_mode != "webm")
+    bad = "--record must be wav or webm";
   if (bad)
     {
       g_printerr ("wssaudiochunk-ingest: %s (see --help)\n", bad);

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include <map>
+#include <set>
 #include <sys/socket.h>
 #include <memory>
 #include <mutex>
@@ -160,15 +161,25 @@ struct IngestServer::Impl
     static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
   }
 
+  std::set<std::string> withheld; /* sessions whose audio was not stored in this apply () */
+
   void apply (IngestOutput &out)
   {
+    /* Events first: the handler stores the audio (the ingest program's
+     * journal) before the acks that stand for it leave. */
+    for (auto &e : out.events)
+      if (on_event)
+        on_event (std::move (e));
     for (auto &r : out.replies)
       {
+        if (!r.ack_session.empty () && withheld.count (r.ack_session))
+          continue;
         auto it = conns.find (r.connection);
         if (it != conns.end ()
             && soup_websocket_connection_get_state (it->second) == SOUP_WEBSOCKET_STATE_OPEN)
           soup_websocket_connection_send_text (it->second, r.text.c_str ());
       }
+    withheld.clear ();
     for (auto &c : out.closes)
       {
         auto it = conns.find (c.connection);
@@ -180,9 +191,6 @@ struct IngestServer::Impl
             soup_websocket_connection_close (it->second, c.code, c.reason.c_str ());
           }
       }
-    for (auto &e : out.events)
-      if (on_event)
-        on_event (std::move (e));
     out.clear ();
     arm_deadline ();
   }
@@ -432,6 +440,12 @@ IngestServer::finish_session (const std::string &session_id, const std::string &
   IngestOutput out;
   impl_->core->finish_session (session_id, reason, out);
   impl_->apply (out);
+}
+
+void
+IngestServer::withhold_acks (const std::string &session_id)
+{
+  impl_->withheld.insert (session_id);
 }
 
 IngestServerStats

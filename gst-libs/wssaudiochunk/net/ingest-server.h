@@ -83,6 +83,11 @@ public:
   void finish_all (const std::string &reason);
   void finish_session (const std::string &session_id, const std::string &reason);
 
+  /* From the event handler: the audio just delivered for @session_id could
+   * not be stored, so the acks that would follow it are not sent (the
+   * sender keeps it for a replay). */
+  void withhold_acks (const std::string &session_id);
+
   const IngestCore &core () const;
   IngestServerStats server_stats () const;
 

@@ -154,8 +154,8 @@ IngestCore::ack (Session &s, IngestOutput &out)
   if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.next_index () == 0)
     return;
   s.since_ack = 0;
-  out.replies.push_back (
-      { s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1, s.stream_id) });
+  out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1, s.stream_id),
+                           s.stats.session_id });
 }
 
 /* A later run of the session: what the earlier one left pending is

@@ -121,6 +121,9 @@ struct IngestReply
 {
   ConnectionId connection;
   std::string text;
+  /* An ack: the session it acknowledges (a receiver that could not store
+   * the session's audio drops it). Empty for other replies. */
+  std::string ack_session;
 };
 
 struct IngestClose
