@@ -15,6 +15,8 @@
 #include <gst/gst.h>
 #include <glib-unix.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -48,7 +50,49 @@ struct Options
   double max_messages_per_second = 50;
   bool record_wav = true; /* --record wav|webm */
   bool fsync = false;
+  int header_timeout_ms = 10000;
+  bool permessage_deflate = false;
 };
+
+/* Raises the soft RLIMIT_NOFILE to the hard one and sizes the limits from
+ * it, so that the process refuses (503, too-many-sessions) before it runs
+ * out of descriptors in the middle of a session. */
+void
+size_limits_from_fds (const Options &opt, wssac::IngestServerConfig &config)
+{
+  struct rlimit rl;
+  uint64_t before = 0;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
+    {
+      before = rl.rlim_cur;
+      if (rl.rlim_cur < rl.rlim_max)
+        {
+          rl.rlim_cur = rl.rlim_max;
+          setrlimit (RLIMIT_NOFILE, &rl);
+        }
+    }
+  uint64_t limit = wssac::ConnectionGate::fd_limit ();
+  if (limit == 0)
+    limit = 1u << 20;
+  const uint64_t reserve = std::max<uint64_t> (64, limit / 16);
+  const uint64_t pending_total = std::min<uint64_t> (1024, limit / 4);
+  const uint64_t per_address = std::max<uint64_t> (8, pending_total / 4);
+  /* A session: its socket, the journal and its index, and the WAV. */
+  const uint64_t fds_per_session = opt.record_wav ? 4 : 3;
+  const uint64_t room = limit > reserve + pending_total ? limit - reserve - pending_total : 1;
+  const uint64_t max_sessions = std::max<uint64_t> (1, std::min<uint64_t> (opt.max_sessions, room / fds_per_session));
+  config.fd_reserve = static_cast<unsigned> (reserve);
+  config.max_pending_total = static_cast<unsigned> (pending_total);
+  config.max_pending_per_address = static_cast<unsigned> (per_address);
+  config.core.max_sessions = static_cast<size_t> (max_sessions);
+  if (!opt.quiet)
+    printf ("file descriptors: limit %" G_GUINT64_FORMAT "%s; sessions at most %" G_GUINT64_FORMAT
+            "%s; connections waiting for their upgrade at most %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+            " per address, %d ms each); 503 when fewer than %" G_GUINT64_FORMAT " descriptors are free\n",
+            (guint64) limit, before && before != limit ? (" (raised from " + std::to_string (before) + ")").c_str () : "",
+            (guint64) max_sessions, max_sessions < (uint64_t) opt.max_sessions ? " (bounded by the descriptors)" : "",
+            (guint64) pending_total, (guint64) per_address, opt.header_timeout_ms, (guint64) reserve);
+}
 
 struct Row
 {
@@ -342,6 +386,9 @@ IngestApp::run ()
   config.core.max_sessions = static_cast<size_t> (opt_.max_sessions);
   config.core.max_messages_per_second = opt_.max_messages_per_second;
   config.max_connections_per_address = static_cast<unsigned> (opt_.max_connections_per_address);
+  config.header_timeout_ms = static_cast<unsigned> (opt_.header_timeout_ms);
+  config.permessage_deflate = opt_.permessage_deflate;
+  size_limits_from_fds (opt_, config);
   config.tls_cert_file = opt_.tls_cert;
   config.tls_key_file = opt_.tls_key;
   config.allowed_origins = opt_.allowed_origins;
@@ -443,7 +490,7 @@ main (int argc, char **argv)
   gchar *tls_cert = nullptr, *tls_key = nullptr, *token_file = nullptr;
   gchar **origins = nullptr;
   gchar *record = nullptr;
-  gboolean quiet = FALSE, fsync_opt = FALSE;
+  gboolean quiet = FALSE, fsync_opt = FALSE, deflate = FALSE;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
@@ -475,6 +522,10 @@ main (int argc, char **argv)
       "wav: the journal plus a decoded SESSION.wav (default); webm: the journal only, no decoding", "wav|webm" },
     { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_opt,
       "Sync the journal to the disk before each ack (survives power loss; costs a disk flush per chunk)", nullptr },
+    { "header-timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt.header_timeout_ms,
+      "Time a connection has to send its whole upgrade request (default 10000)", "MS" },
+    { "permessage-deflate", 0, 0, G_OPTION_ARG_NONE, &deflate,
+      "Offer WebSocket compression (off by default: CPU per message, nothing gained on Opus)", nullptr },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
@@ -505,6 +556,7 @@ main (int argc, char **argv)
     opt.port_file = port_file;
   opt.quiet = quiet;
   opt.fsync = fsync_opt;
+  opt.permessage_deflate = deflate;
   const std::string record_mode = record ? record : "wav";
   g_free (record);
   opt.record_wav = record_mode == "wav";
@@ -544,6 +596,8 @@ main (int argc, char **argv)
     bad = "--max-sessions must be >= 1, the other limits >= 0";
   else if (opt.tls_key.size () && opt.tls_cert.empty ())
     bad = "--tls-key needs --tls-cert";
+  else if (opt.header_timeout_ms < 100 || opt.header_timeout_ms > 600000)
+    bad = "--header-timeout-ms must be 100..600000";
   else if (record_mode != "wav" && record_mode != "webm")
     bad = "--record must be wav or webm";
   if (bad)
