@@ -15,6 +15,7 @@
 #include <gst/gst.h>
 #include <glib-unix.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -161,6 +162,7 @@ private:
   bool shutting_down_ = false;
   guint idle_check_ = 0;
   guint writer_tick_ = 0;
+  int64_t last_trim_us_ = 0;
   std::vector<guint> signal_sources_;
 };
 
@@ -282,6 +284,14 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
             w.error ().empty () ? "" : "; error: ", w.error ().c_str ());
   rows_.push_back (std::move (row));
   finishing_.erase (fit); /* destroys @w */
+  /* Give the ended session's memory back to the system (glibc keeps freed
+   * heap otherwise), at most once a second. */
+  const int64_t now = g_get_monotonic_time ();
+  if (now - last_trim_us_ > G_USEC_PER_SEC)
+    {
+      last_trim_us_ = now;
+      malloc_trim (0);
+    }
   maybe_quit ();
 }
 
