@@ -162,7 +162,8 @@ private:
   bool shutting_down_ = false;
   guint idle_check_ = 0;
   guint writer_tick_ = 0;
-  int64_t last_trim_us_ = 0;
+  int64_t last_trim_ms_ = 0;
+  bool trim_pending_ = false;
   std::vector<guint> signal_sources_;
 };
 
@@ -186,6 +187,14 @@ IngestApp::tick_writers ()
   const int64_t now_ms = g_get_monotonic_time () / 1000;
   for (auto &kv : writers_)
     kv.second->tick (now_ms);
+  /* Give ended sessions' memory back to the system (glibc keeps freed heap
+   * otherwise), at most once a second. */
+  if (trim_pending_ && now_ms - last_trim_ms_ >= 1000)
+    {
+      trim_pending_ = false;
+      last_trim_ms_ = now_ms;
+      malloc_trim (0);
+    }
 }
 
 void
@@ -284,14 +293,7 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
             w.error ().empty () ? "" : "; error: ", w.error ().c_str ());
   rows_.push_back (std::move (row));
   finishing_.erase (fit); /* destroys @w */
-  /* Give the ended session's memory back to the system (glibc keeps freed
-   * heap otherwise), at most once a second. */
-  const int64_t now = g_get_monotonic_time ();
-  if (now - last_trim_us_ > G_USEC_PER_SEC)
-    {
-      last_trim_us_ = now;
-      malloc_trim (0);
-    }
+  trim_pending_ = true;
   maybe_quit ();
 }
 
