@@ -101,6 +101,7 @@ static gboolean gst_wss_audio_chunk_sink_stop (GstBaseSink *sink);
 static gboolean gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps);
 static GstFlowReturn gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer);
 static gboolean gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event);
+static GstFlowReturn gst_wss_audio_chunk_sink_wait_event (GstBaseSink *sink, GstEvent *event);
 static gboolean gst_wss_audio_chunk_sink_unlock (GstBaseSink *sink);
 static gboolean gst_wss_audio_chunk_sink_unlock_stop (GstBaseSink *sink);
 
@@ -186,6 +187,7 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_render);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_event);
+  basesink_class->wait_event = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_wait_event);
   basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_unlock);
   basesink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_unlock_stop);
 
@@ -235,10 +237,40 @@ on_chunk_sent (GstWssAudioChunkSink *self, const SentInfo &info)
 static void
 on_fatal (GstWssAudioChunkSink *self, const std::string &message)
 {
-  self->priv->fatal = true;
   GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()),
       ("the connection was lost and could not be re-established; raise max-retries "
        "(-1 = forever) to keep trying"));
+  self->priv->fatal = true; /* after the error that says why */
+}
+
+/* The first connection failed (async-connect off): an error the user acts
+ * on, mapped as souphttpsrc maps HTTP statuses. */
+static void
+on_connect_failed (GstWssAudioChunkSink *self, const ConnectError &e)
+{
+  gint code = GST_RESOURCE_ERROR_OPEN_WRITE;
+  if (e.http_status == 401 || e.http_status == 403)
+    code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+  else if (e.http_status == 404)
+    code = GST_RESOURCE_ERROR_NOT_FOUND;
+  GstStructure *details = gst_structure_new ("details",
+      "connect-error", G_TYPE_STRING, connect_error_kind_name (e.kind), NULL);
+  if (e.http_status > 0)
+    gst_structure_set (details, "http-status-code", G_TYPE_UINT, e.http_status, NULL);
+  gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR, GST_RESOURCE_ERROR, code,
+      g_strdup (e.message.c_str ()), g_strdup (e.hint.c_str ()), __FILE__, GST_FUNCTION, __LINE__, details);
+  /* Only now: the upstream "Internal data stream error" a failing render
+   * causes must come after the error that says why. */
+  self->priv->fatal = true;
+}
+
+static void
+on_state_changed (GstWssAudioChunkSink *self, ConnectionState state, const std::string &detail,
+    const std::string &session_id, const std::string &location)
+{
+  sink::post_connection (self, state, detail);
+  if (state == ConnectionState::Connected && !self->priv->stream_started.exchange (true))
+    sink::post_stream_start (self, session_id, location);
 }
 
 static void
@@ -310,8 +342,12 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   TransportCallbacks cb;
   cb.chunk_sent = [self] (const SentInfo &info) { on_chunk_sent (self, info); };
   cb.dropped = [self] (const DropRange &r) { sink::post_dropped (self, r); };
-  cb.state_changed = [self] (ConnectionState s, const std::string &d) { sink::post_connection (self, s, d); };
+  cb.state_changed = [self, session_id = st.session_id, location = st.location] (ConnectionState s,
+                         const std::string &d) { on_state_changed (self, s, d, session_id, location); };
   cb.fatal = [self] (const std::string &m) { on_fatal (self, m); };
+  cb.connect_failed = [self] (const ConnectError &e) { on_connect_failed (self, e); };
+  /* With async-connect the stream starts now; else once connected. */
+  priv->stream_started = config.async_connect;
 
   if (!config.ssl_strict && g_str_has_prefix (config.uri.c_str (), "wss"))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("TLS certificate validation is disabled (ssl-strict=false)"),
@@ -327,12 +363,12 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
         std::lock_guard<std::mutex> g (priv->stream_lock);
         priv->state = sink::State ();
       }
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error.c_str ()),
-          ("check that a WebSocket server is listening at the location and accepts the upgrade"));
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error.c_str ()), (NULL));
       return FALSE;
     }
 
-  sink::post_stream_start (self, st.session_id, st.location);
+  if (config.async_connect)
+    sink::post_stream_start (self, st.session_id, st.location);
   {
     std::lock_guard<std::mutex> g (priv->stream_lock);
     priv->state = std::move (st);
@@ -531,6 +567,12 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
         }
         if (transport && !priv->fatal)
           drain_at_eos (self, transport);
+        if (priv->fatal)
+          {
+            /* Nothing was delivered: the error stands, no EOS. */
+            gst_event_unref (event);
+            return FALSE;
+          }
         break;
       }
     case GST_EVENT_FLUSH_STOP:
@@ -544,6 +586,16 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
       break;
     }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+/* After a fatal connection error the stream cannot end well. */
+static GstFlowReturn
+gst_wss_audio_chunk_sink_wait_event (GstBaseSink *sink, GstEvent *event)
+{
+  GstFlowReturn ret = GST_BASE_SINK_CLASS (parent_class)->wait_event (sink, event);
+  if (ret == GST_FLOW_OK && GST_EVENT_TYPE (event) == GST_EVENT_EOS && GST_WSS_AUDIO_CHUNK_SINK (sink)->priv->fatal)
+    return GST_FLOW_ERROR;
+  return ret;
 }
 
 static gboolean

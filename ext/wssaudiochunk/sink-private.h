@@ -143,6 +143,7 @@ struct _GstWssAudioChunkSinkPrivate
   /* Read on the transport thread. */
   std::atomic<bool> post_messages{ DEFAULT_POST_MESSAGES };
   std::atomic<bool> fatal{ false };
+  std::atomic<bool> stream_started{ false };  /* wss-audio-chunk-stream-start posted */
   std::atomic<int> posted_transmitting{ -1 }; /* last value posted, -1 none */
 
   /* Control messages on the pipeline bus, while started. */

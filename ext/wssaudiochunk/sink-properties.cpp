@@ -196,16 +196,19 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:async-connect:
    *
-   * When false (the default) the element does not start unless its first
-   * connection succeeds, so a wrong location fails at once. When true it
-   * starts at once, keeps audio in the backlog, and retries the connection
-   * like a lost one.
+   * The element never waits for the network in its state changes: audio
+   * waits in the backlog while the first connection is made. When false
+   * (the default) a failed first connection is an error at once (a wrong
+   * location, a server that is not there, a refused token: 401/403 give
+   * GST_RESOURCE_ERROR_NOT_AUTHORIZED, 404 GST_RESOURCE_ERROR_NOT_FOUND,
+   * with `http-status-code` in the error's details). When true the first
+   * connection is retried like a lost one.
    */
   g_object_class_install_property (
       gobject_class, PROP_ASYNC_CONNECT,
       g_param_spec_boolean (
           "async-connect", "Async connect",
-          "Start without waiting for the first connection (retry it in the background)",
+          "Retry a failed first connection in the background instead of posting an error",
           DEFAULT_ASYNC_CONNECT, RW));
   /**
    * GstWssAudioChunkSink:max-in-flight:
@@ -255,7 +258,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Reconnection attempts after a lost connection before the element posts
    * an error: -1 retries forever, 0 never. (The very first connection is not
-   * retried: a wrong location or a server that is not there fails start-up.)
+   * retried unless async-connect is set: a wrong location or a server that is
+   * not there is an error at once.)
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_RETRIES,

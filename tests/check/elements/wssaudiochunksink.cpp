@@ -363,6 +363,81 @@ GST_START_TEST (test_extra_headers_and_properties)
 }
 GST_END_TEST;
 
+/* start() returns while the first connection is still being attempted (it
+ * used to block the application thread up to connect-timeout + 5 s): the
+ * peer here accepts TCP connections and never answers. */
+GST_START_TEST (test_start_does_not_wait_for_the_network)
+{
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *a = g_inet_socket_address_new (lo, 0);
+  fail_unless (g_socket_bind (s, a, TRUE, NULL));
+  fail_unless (g_socket_listen (s, NULL));
+  GSocketAddress *bound = g_socket_get_local_address (s, NULL);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
+
+  GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
+  g_object_set (sink, "location", url.c_str (), "session-id", "nb", "connect-timeout", 3600, NULL);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PAUSED), GST_STATE_CHANGE_ASYNC);
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  /* Not yet started connecting, or connecting: not waiting for an outcome. */
+  const gchar *state = gst_structure_get_string (stats, "state");
+  fail_unless (g_str_equal (state, "connecting") || g_str_equal (state, "disconnected"), "state %s", state);
+  gst_structure_free (stats);
+  /* Stopping cancels the attempt. */
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (sink);
+  g_object_unref (bound);
+  g_object_unref (a);
+  g_object_unref (lo);
+  g_object_unref (s);
+}
+GST_END_TEST;
+
+/* The first connection's failure is a GStreamer error with the HTTP status
+ * mapped as souphttpsrc maps it, and http-status-code in its details. */
+static void
+expect_http_error (const std::string &url, const char *props, GQuark domain, int code, guint status,
+    const char *hint)
+{
+  GstElement *p = speaker_pipeline (10, 250 * GST_MSECOND, url, "http", props);
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.error, "no error for %s", url.c_str ());
+  fail_unless (log.error_domain == domain && log.error_code == code, "%s: error %s %d, not %d (%s)",
+      url.c_str (), g_quark_to_string (log.error_domain), log.error_code, code, log.error_message.c_str ());
+  guint got = 0;
+  fail_unless (log.error_details && gst_structure_get_uint (log.error_details, "http-status-code", &got),
+      "no http-status-code");
+  fail_unless_equals_int (got, status);
+  fail_unless (log.error_debug.find (hint) != std::string::npos, "%s", log.error_debug.c_str ());
+}
+
+GST_START_TEST (test_error_http_status_mapping)
+{
+  WsTestServer server;
+  server.start ();
+  expect_http_error (server.url ("/not-here"), "", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, 404,
+      "path");
+
+  /* Our receiver refuses a wrong token with 401. */
+  GstElement *rx = gst_parse_launch ("wssaudiochunksrc name=src port=0 auth-tokens=right-token ! fakesink", NULL);
+  fail_unless (gst_element_set_state (rx, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (rx), "src");
+  guint port = 0;
+  g_object_get (src, "port", &port, NULL);
+  gst_object_unref (src);
+  std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
+  expect_http_error (url, "auth-token=wrong-token", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, 401,
+      "auth-token");
+  gst_element_set_state (rx, GST_STATE_NULL);
+  gst_object_unref (rx);
+}
+GST_END_TEST;
+
 /* A control structure with an action nobody knows is refused out loud (a
  * warning naming it), and nothing but audio reaches the server. */
 GST_START_TEST (test_unknown_control_action_warns)
@@ -401,6 +476,8 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_error_dns_failure);
   tcase_add_test (tc, test_extra_headers_and_properties);
   tcase_add_test (tc, test_unknown_control_action_warns);
+  tcase_add_test (tc, test_start_does_not_wait_for_the_network);
+  tcase_add_test (tc, test_error_http_status_mapping);
   return s;
 }
 
