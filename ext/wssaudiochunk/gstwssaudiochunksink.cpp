@@ -74,6 +74,7 @@
 #include "sink-properties.h"
 
 #include "bus-messages.h"
+#include "session-id.h"
 
 #include <memory>
 #include <mutex>
@@ -312,9 +313,22 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
 
   if (config.session_id.empty ())
     {
+      /* The URI shorthand (`… ! ws://host/ws`) cannot set properties. */
+      gchar *uuid = g_uuid_string_random ();
+      config.session_id = uuid;
+      g_free (uuid);
+      GST_OBJECT_LOCK (self);
+      priv->settings.session_id = config.session_id;
+      GST_OBJECT_UNLOCK (self);
+      GST_INFO_OBJECT (self, "no session-id set: streaming as session %s", config.session_id.c_str ());
+      g_object_notify (G_OBJECT (self), "session-id");
+    }
+  std::string problem = session_id_problem (config.session_id);
+  if (!problem.empty ())
+    {
       g_clear_object (&config.tls_database);
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No session-id set"),
-          ("set the session-id property: every message names the session it belongs to"));
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid session-id: %s", problem.c_str ()),
+          ("set the session-id property to another value, or leave it empty for a random UUID"));
       return FALSE;
     }
   std::string why = location_problem (config.uri);
@@ -336,6 +350,7 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
                  - 6 * static_cast<int64_t> (config.session_id.size ()) - 4096 * 4 / 3;
   st.chunker->set_max_bytes (room > 0 ? static_cast<size_t> (room) * 3 / 4 : 1);
   st.broadcast = BroadcastState (static_cast<int64_t> (max_pause_time));
+  st.cadence = CadenceCheck (static_cast<int64_t> (chunk_duration));
   st.transport = std::make_shared<WssClientTransport> (GST_OBJECT (self));
   priv->fatal = false;
 
@@ -459,8 +474,8 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_ERROR;
 
   sink::Pending pending;
-  bool warn_time_cuts = false;
-  GstClockTime chunk_duration = 0;
+  bool warn_time_cuts = false, warn_cadence = false, ogg = false;
+  GstClockTime chunk_duration = 0, mean_duration = 0;
   {
     std::lock_guard<std::mutex> g (priv->stream_lock);
     sink::State &st = priv->state;
@@ -488,10 +503,17 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     st.chunker->push (mb, done);
     gst_buffer_unmap (buffer, &map);
     for (auto &c : done)
-      sink::submit_chunk (self, std::move (c), pending);
+      {
+        /* A cut by time already got its own warning. */
+        if (st.cadence.add_chunk (c.duration) && !st.warned_time_cuts && !st.chunker->cutting_by_time ())
+          warn_cadence = true;
+        sink::submit_chunk (self, std::move (c), pending);
+      }
     if (st.chunker->cutting_by_time () && !st.warned_time_cuts)
       warn_time_cuts = st.warned_time_cuts = true;
     chunk_duration = static_cast<GstClockTime> (st.chunker->chunk_duration ());
+    mean_duration = static_cast<GstClockTime> (st.cadence.mean_duration ());
+    ogg = st.caps_format == "ogg-opus";
   }
   sink::report (self, pending);
 
@@ -501,6 +523,14 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
          "buffers instead of on clusters"),
         ("set webmmux min-cluster-duration to chunk-duration (%" G_GUINT64_FORMAT
          " ns) so that every chunk starts on a cluster and can be decoded on its own",
+            (guint64) chunk_duration));
+  if (warn_cadence)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Chunks last %" GST_TIME_FORMAT " on average instead of chunk-duration %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (mean_duration), GST_TIME_ARGS (chunk_duration)),
+        ("a chunk can only end where the muxer starts a %s: set %s=%" G_GUINT64_FORMAT
+         " on the muxer, or stream raw audio through wssaudiochunkbin, which does it for you",
+            ogg ? "page" : "cluster", ogg ? "oggmux max-page-delay" : "webmmux min-cluster-duration",
             (guint64) chunk_duration));
   return GST_FLOW_OK;
 }

@@ -12,6 +12,7 @@
 #include "gstwssaudiochunksink.h"
 
 #include "broadcast-state.h"
+#include "cadence-check.h"
 #include "chunker.h"
 #include "wss-client-transport.h"
 
@@ -118,6 +119,7 @@ struct State
    * for the final stats. */
   std::shared_ptr<WssClientTransport> transport;
   BroadcastState broadcast;
+  CadenceCheck cadence; /* one warning when chunks miss chunk-duration */
   std::string caps_format;
   std::string session_id;
   std::string location; /* redacted: what bus messages show */

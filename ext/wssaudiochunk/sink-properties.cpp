@@ -95,12 +95,17 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:session-id:
    *
-   * The session every chunk belongs to (the message's sessionId). Required.
+   * The session every chunk belongs to (the message's sessionId): 1 to 256
+   * bytes of UTF-8 without control characters. When none is set, start()
+   * generates a random UUID, logs it, and puts it here, in the `stats`
+   * structure and in the `wss-audio-chunk-stream-start` message, so that
+   * `… ! ws://host:port/ws` streams as it is; read it back from any of
+   * those.
    */
   g_object_class_install_property (
       gobject_class, PROP_SESSION_ID,
       g_param_spec_string ("session-id", "Session ID",
-                           "Session identifier put in every message (required)", DEFAULT_SESSION_ID,
+                           "Session identifier put in every message (empty: a random UUID at start)", DEFAULT_SESSION_ID,
                            RW));
   /**
    * GstWssAudioChunkSink:chunk-duration:
@@ -602,7 +607,10 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
   if (prop_id == PROP_STATS)
     {
       std::shared_ptr<WssClientTransport> t = transport (self);
-      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats ()));
+      GST_OBJECT_LOCK (self);
+      std::string session_id = priv->settings.session_id;
+      GST_OBJECT_UNLOCK (self);
+      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats (), session_id));
       return;
     }
 

@@ -263,13 +263,124 @@ expect_start_error (GstElement *p, const char *must_contain)
       all.c_str (), must_contain);
 }
 
-GST_START_TEST (test_error_no_session_id)
+/* Runs @p to its end against @server; returns the session id every message
+ * carried, after checking it is the one posted, in stats and on the
+ * property, and a UUID. */
+static std::string
+expect_generated_session (GstElement *p, GstElement *sink, WsTestServer &server)
 {
-  GstElement *p = gst_parse_launch ("audiotestsrc num-buffers=10 ! opusenc ! webmmux "
-                                    "! wssaudiochunksink location=ws://127.0.0.1:9/ws",
-      NULL);
-  expect_start_error (p, "session-id");
+  BusLog log;
+  run_pipeline (p, 30, log);
+  fail_unless (log.eos, "%s | %s", log.error_message.c_str (), log.error_debug.c_str ());
+  gchar *prop = NULL;
+  g_object_get (sink, "session-id", &prop, NULL);
+  fail_unless (prop && g_uuid_string_is_valid (prop), "session-id %s is not a UUID", GST_STR_NULL (prop));
+  std::string id = prop;
+  g_free (prop);
+  auto starts = log.named (wssac::bus::kStreamStart);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_string (gst_structure_get_string (starts[0], "session-id"), id.c_str ());
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  fail_unless_equals_string (gst_structure_get_string (stats, "session-id"), id.c_str ());
+  gst_structure_free (stats);
+  Parsed parsed = parse_messages (server.messages (), id.c_str ());
+  fail_unless (parsed.chunks.size () >= 3, "%zu chunks", parsed.chunks.size ());
+  return id;
+}
+
+GST_START_TEST (test_generated_session_id)
+{
+  WsTestServer server;
+  server.start ();
+  std::string desc = "audiotestsrc num-buffers=100 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
+                     "! opusenc ! webmmux streamable=true min-cluster-duration=250000000 "
+                     "! wssaudiochunksink name=sink sync=false location="
+                     + server.url ();
+  GstElement *p = gst_parse_launch (desc.c_str (), NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  std::string first = expect_generated_session (p, sink, server);
+  gst_object_unref (sink);
   gst_object_unref (p);
+
+  /* Another element, another session. */
+  WsTestServer server2;
+  server2.start ();
+  desc.replace (desc.find (server.url ()), server.url ().size (), server2.url ());
+  p = gst_parse_launch (desc.c_str (), NULL);
+  sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  fail_if (expect_generated_session (p, sink, server2) == first, "the same UUID twice");
+  gst_object_unref (sink);
+  gst_object_unref (p);
+
+  /* A session id the protocol does not allow is a settings error. */
+  p = speaker_pipeline (10, 250 * GST_MSECOND, "ws://127.0.0.1:9/ws", "s");
+  sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  g_object_set (sink, "session-id", "line\nbreak", NULL);
+  gst_object_unref (sink);
+  expect_start_error (p, "Invalid session-id");
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+/* The URI shorthand streams as it is: gst_element_make_from_uri() and a URI
+ * in gst-launch syntax. */
+GST_START_TEST (test_uri_shorthand_streams)
+{
+  WsTestServer server;
+  server.start ();
+  GError *err = NULL;
+  GstElement *sink = gst_element_make_from_uri (GST_URI_SINK, server.url ().c_str (), "sink", &err);
+  fail_unless (sink != NULL, "%s", err ? err->message : "");
+  GstElement *p = gst_parse_launch ("audiotestsrc num-buffers=100 samplesperbuffer=320 "
+                                    "! audio/x-raw,rate=16000,channels=1 ! opusenc "
+                                    "! webmmux name=mux streamable=true min-cluster-duration=250000000",
+      NULL);
+  GstElement *mux = gst_bin_get_by_name (GST_BIN (p), "mux");
+  gst_bin_add (GST_BIN (p), sink);
+  fail_unless (gst_element_link (mux, sink));
+  gst_object_unref (mux);
+  expect_generated_session (p, sink, server);
+  gst_object_unref (p);
+
+  WsTestServer server2;
+  server2.start ();
+  std::string desc = "audiotestsrc num-buffers=100 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
+                     "! opusenc ! webmmux streamable=true min-cluster-duration=250000000 ! "
+                     + server2.url ();
+  p = gst_parse_launch (desc.c_str (), &err);
+  fail_unless (p != NULL, "%s", err ? err->message : "");
+  GstIterator *it = gst_bin_iterate_sinks (GST_BIN (p));
+  GValue v = G_VALUE_INIT;
+  fail_unless_equals_int (gst_iterator_next (it, &v), GST_ITERATOR_OK);
+  sink = GST_ELEMENT (g_value_get_object (&v));
+  fail_unless (g_str_equal (G_OBJECT_TYPE_NAME (sink), "GstWssAudioChunkSink"));
+  expect_generated_session (p, sink, server2);
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+/* webmmux's default clusters (500 ms) cannot give 250 ms chunks: one
+ * warning that names the fix. */
+GST_START_TEST (test_cadence_warning)
+{
+  WsTestServer server;
+  server.start ();
+  std::string desc = "audiotestsrc num-buffers=300 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
+                     "! opusenc ! webmmux streamable=true ! wssaudiochunksink sync=false session-id=cad location="
+                     + server.url ();
+  GstElement *p = gst_parse_launch (desc.c_str (), NULL);
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find ("instead of chunk-duration") != std::string::npos, "%s",
+      log.warnings[0].c_str ());
+  fail_unless (log.warning_debugs[0].find ("webmmux min-cluster-duration=250000000") != std::string::npos, "%s",
+      log.warning_debugs[0].c_str ());
 }
 GST_END_TEST;
 
@@ -469,7 +580,9 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_cluster_aligned_250ms);
   tcase_add_test (tc, test_cluster_aligned_1s);
   tcase_add_test (tc, test_rare_clusters_warn_once);
-  tcase_add_test (tc, test_error_no_session_id);
+  tcase_add_test (tc, test_generated_session_id);
+  tcase_add_test (tc, test_uri_shorthand_streams);
+  tcase_add_test (tc, test_cadence_warning);
   tcase_add_test (tc, test_error_malformed_uri);
   tcase_add_test (tc, test_error_nothing_listening);
   tcase_add_test (tc, test_error_upgrade_refused);

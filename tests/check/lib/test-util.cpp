@@ -69,8 +69,11 @@ run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log)
         case GST_MESSAGE_WARNING:
           {
             GError *err = nullptr;
-            gst_message_parse_warning (msg, &err, nullptr);
+            gchar *dbg = nullptr;
+            gst_message_parse_warning (msg, &err, &dbg);
             log.warnings.push_back (err ? err->message : "");
+            log.warning_debugs.push_back (dbg ? dbg : "");
+            g_free (dbg);
             g_clear_error (&err);
             const GstStructure *details = nullptr;
             gst_message_parse_warning_details (msg, &details);

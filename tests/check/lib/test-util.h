@@ -19,6 +19,7 @@ struct BusLog
   int error_code = 0;
   GstStructure *error_details = nullptr; /* owned; GST_ELEMENT_ERROR_WITH_DETAILS */
   std::vector<std::string> warnings;
+  std::vector<std::string> warning_debugs; /* the debug text of each warning */
   std::vector<GstStructure *> element_messages; /* owned */
   std::vector<GstStructure *> warning_details;  /* owned */
 
