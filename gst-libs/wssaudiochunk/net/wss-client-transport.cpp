@@ -1,5 +1,8 @@
 #include "wss-client-transport.h"
 
+#include "context-thread.h"
+#include "latency-stats.h"
+
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
@@ -11,7 +14,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 
 GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
 #define GST_CAT_DEFAULT wss_transport_debug
@@ -42,43 +47,101 @@ connection_state_name (ConnectionState state)
   return "unknown";
 }
 
-std::string
-redact_uri (const std::string &uri)
+namespace
 {
-  GUri *u = g_uri_parse (uri.c_str (), G_URI_FLAGS_ENCODED_QUERY, nullptr);
-  if (!u)
-    return uri;
-  const char *query = g_uri_get_query (u);
-  if (!query || !*query)
+std::string
+str_or_empty (const char *s)
+{
+  return s ? std::string (s) : std::string ();
+}
+
+void
+append_header_value (HeaderList &out, const char *name, const GValue *v)
+{
+  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
     {
-      g_uri_unref (u);
-      return uri;
+      guint n
+          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
+      for (guint i = 0; i < n; i++)
+        append_header_value (out, name,
+                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
+                                                       : gst_value_list_get_value (v, i));
+      return;
     }
-  static const char *secret[] = { "token", "access_token", "auth", "authorization", "key", "api_key", "apikey",
-    "signature", "sig", "password", "secret", "x-amz-security-token", "x-amz-signature", "x-amz-credential" };
-  std::string out_query;
-  gchar **pairs = g_strsplit (query, "&", -1);
-  for (gchar **p = pairs; *p; p++)
+  if (G_VALUE_HOLDS_STRING (v))
     {
-      std::string pair = *p;
-      std::string name = pair.substr (0, pair.find ('='));
-      bool hide = false;
-      for (const char *s : secret)
-        if (g_ascii_strcasecmp (name.c_str (), s) == 0)
-          hide = true;
-      if (!out_query.empty ())
-        out_query += "&";
-      out_query += hide && pair.find ('=') != std::string::npos ? name + "=***" : pair;
+      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
+      return;
     }
-  g_strfreev (pairs);
-  GUri *r = g_uri_build (G_URI_FLAGS_ENCODED_QUERY, g_uri_get_scheme (u), g_uri_get_userinfo (u), g_uri_get_host (u),
-                         g_uri_get_port (u), g_uri_get_path (u), out_query.c_str (), g_uri_get_fragment (u));
-  gchar *str = g_uri_to_string (r);
-  std::string out (str);
-  g_free (str);
-  g_uri_unref (r);
-  g_uri_unref (u);
+  gchar *s = gst_value_serialize (v);
+  out.emplace_back (name, str_or_empty (s));
+  g_free (s);
+}
+
+gboolean
+collect_header (GQuark field, const GValue *value, gpointer data)
+{
+  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
+  return TRUE;
+}
+} // namespace
+
+const char *
+connect_error_kind_name (ConnectErrorKind kind)
+{
+  switch (kind)
+    {
+    case ConnectErrorKind::InvalidUri:
+      return "invalid-uri";
+    case ConnectErrorKind::Timeout:
+      return "timeout";
+    case ConnectErrorKind::HttpStatus:
+      return "http-status";
+    case ConnectErrorKind::TlsCertificate:
+      return "tls-certificate";
+    case ConnectErrorKind::TlsNotSpoken:
+      return "tls-not-spoken";
+    case ConnectErrorKind::TlsExpected:
+      return "tls-expected";
+    case ConnectErrorKind::Tls:
+      return "tls";
+    case ConnectErrorKind::Network:
+      return "network";
+    }
+  return "unknown";
+}
+
+HeaderList
+headers_from_structure (const GstStructure *s)
+{
+  HeaderList out;
+  if (s)
+    gst_structure_foreach (s, collect_header, &out);
   return out;
+}
+
+std::string
+location_problem (const std::string &location)
+{
+  if (location.empty ())
+    return "No location set: set the location property to a ws:// or wss:// URI";
+  GError *err = nullptr;
+  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
+  if (!uri)
+    {
+      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
+      g_error_free (err);
+      return why;
+    }
+  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
+  std::string host = str_or_empty (g_uri_get_host (uri));
+  g_uri_unref (uri);
+  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
+      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
+    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
+  if (host.empty ())
+    return "Invalid location \"" + redact_uri (location) + "\": no host";
+  return std::string ();
 }
 
 namespace
@@ -101,8 +164,6 @@ struct SentRecord
   int64_t sent_mono_ms;
 };
 
-constexpr size_t kLatencySamples = 1024;
-
 /* Bytes the kernel still holds for the peer, or -1 when unknown: the
  * socket under libsoup's (and maybe TLS's) stream wrappers. */
 int64_t
@@ -121,7 +182,7 @@ unsent_bytes (SoupWebsocketConnection *conn)
           return -1;
         }
       GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
-      const char *prop = g_object_class_find_property (klass, "base-iostream") ? "base-iostream"
+      const char *prop = g_object_class_find_property (klass, "base-iostream")    ? "base-iostream"
                          : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
                                                                                   : nullptr;
       if (!prop)
@@ -139,6 +200,7 @@ unsent_bytes (SoupWebsocketConnection *conn)
 
 struct WssClientTransport::Impl
 {
+  GstObject *log_object = nullptr; /* borrowed: what every log line names */
   TransportConfig config;
   std::string shown_uri;   /* redacted: the only form logs and messages use */
   std::string connect_uri; /* with the token, when it goes in the query */
@@ -146,8 +208,8 @@ struct WssClientTransport::Impl
   TransportCallbacks cb;
 
   /* Owned by the transport thread once started. */
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
+  std::unique_ptr<ContextThread> thread;
+  GMainContext *context = nullptr; /* the thread's, while it runs */
   SoupSession *session = nullptr;
   SoupWebsocketConnection *conn = nullptr;
   SoupMessage *connecting_msg = nullptr;
@@ -161,10 +223,14 @@ struct WssClientTransport::Impl
     None,
     Reconnect,
     GiveUp,
-  } pending_action = PendingAction::None; /* decided by a server reply */
+  } pending_action
+      = PendingAction::None; /* decided by a server reply */
   std::string pending_detail;
   bool connect_timed_out = false;
-  std::thread thread;
+  /* How far the attempt got (SoupMessage::network-event): tells a TLS
+   * handshake nobody answers from a server that is not there. */
+  GSocketClientEvent last_network_event = G_SOCKET_CLIENT_RESOLVING;
+  bool got_network_event = false;
   RetryPolicy retry{ RetryConfig () };
   bool ever_connected = false;
   bool header_due = false; /* the next chunk carries the stream header */
@@ -178,16 +244,13 @@ struct WssClientTransport::Impl
   std::deque<SentRecord> unacked; /* sent, not known to have arrived */
   std::vector<uint8_t> stream_header;
   TransportStats stats;
-  std::vector<int64_t> latencies; /* ring of the last kLatencySamples */
-  size_t latency_pos = 0;
-  bool first_outcome = false;
-  bool first_ok = false;
-  std::string first_error;
+  LatencyStats latencies; /* queue to socket, us */
   bool draining = false;
   bool interrupted = false;
   std::atomic<bool> wake_pending{ false };
 
-  void set_state (ConnectionState s, const std::string &detail = std::string ())
+  void
+  set_state (ConnectionState s, const std::string &detail = std::string ())
   {
     {
       std::lock_guard<std::mutex> g (lock);
@@ -198,24 +261,29 @@ struct WssClientTransport::Impl
         stats.last_error = detail;
     }
     cond.notify_all ();
-    GST_INFO ("%s: %s%s%s", shown_uri.c_str (), connection_state_name (s), detail.empty () ? "" : ": ",
-              detail.c_str ());
+    GST_INFO_OBJECT (log_object, "%s: %s%s%s", shown_uri.c_str (), connection_state_name (s),
+                     detail.empty () ? "" : ": ", detail.c_str ());
     if (cb.state_changed)
       cb.state_changed (s, detail);
   }
 
   /* ---- transport thread ---- */
 
-  void thread_main ()
+  /* On the transport thread, before its loop runs. */
+  void
+  thread_setup ()
   {
-    g_main_context_push_thread_default (context);
     session = soup_session_new_with_options ("user-agent", config.user_agent.c_str (), "timeout",
                                              config.connect_timeout_s, NULL);
     if (tls_database)
       soup_session_set_tls_database (session, tls_database);
     connect ();
-    g_main_loop_run (loop);
+  }
 
+  /* On the transport thread, once its loop has quit. */
+  void
+  thread_teardown ()
+  {
     destroy_source (&timer);
     destroy_source (&watchdog);
     destroy_source (&resume);
@@ -228,12 +296,10 @@ struct WssClientTransport::Impl
     drop_connection ();
     g_clear_object (&session);
     g_clear_object (&tls_database);
-    while (g_main_context_pending (context))
-      g_main_context_iteration (context, FALSE);
-    g_main_context_pop_thread_default (context);
   }
 
-  static void destroy_source (GSource **source)
+  static void
+  destroy_source (GSource **source)
   {
     if (*source)
       {
@@ -243,7 +309,8 @@ struct WssClientTransport::Impl
       }
   }
 
-  GSource *attach_timeout (int64_t delay_ms, GSourceFunc func)
+  GSource *
+  attach_timeout (int64_t delay_ms, GSourceFunc func)
   {
     GSource *s = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (delay_ms, 0)));
     g_source_set_callback (s, func, this, nullptr);
@@ -251,38 +318,50 @@ struct WssClientTransport::Impl
     return s;
   }
 
-  void connect ()
+  void
+  connect ()
   {
     set_state (ever_connected ? ConnectionState::Reconnecting : ConnectionState::Connecting);
     SoupMessage *msg = soup_message_new ("GET", connect_uri.c_str ());
     if (!msg)
       {
-        on_connect_failed ("not a valid URI", false);
+        ConnectError e;
+        e.kind = ConnectErrorKind::InvalidUri;
+        e.message = "Could not connect to " + shown_uri + ": not a valid URI";
+        e.hint = "set the location property to a ws:// or wss:// URI";
+        on_connect_failed (e, false);
         return;
       }
     SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
     for (const auto &h : config.headers)
       soup_message_headers_append (headers, h.first.c_str (), h.second.c_str ());
     if (!config.auth_token.empty () && !config.auth_token_in_query)
-      soup_message_headers_replace (headers, "Authorization", ("Bearer " + config.auth_token).c_str ());
+      soup_message_headers_replace (headers, "Authorization",
+                                    ("Bearer " + config.auth_token).c_str ());
     if (!config.ssl_strict)
       g_signal_connect (msg, "accept-certificate",
-                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags, gpointer) -> gboolean {
+                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags,
+                                         gpointer) -> gboolean {
                           return TRUE; /* ssl-strict=false: the element warned on the bus */
                         }),
                         nullptr);
+
+    got_network_event = false;
+    g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), this);
 
     g_clear_object (&cancellable);
     cancellable = g_cancellable_new ();
     connect_timed_out = false;
     connecting_msg = msg;
     destroy_source (&timer);
-    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_connect_timeout);
-    soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, cancellable,
-                                          on_connect_done, this);
+    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000,
+                            on_connect_timeout);
+    soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
+                                          cancellable, on_connect_done, this);
   }
 
-  static gboolean on_connect_timeout (gpointer data)
+  static gboolean
+  on_connect_timeout (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     self->connect_timed_out = true;
@@ -292,60 +371,160 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  static void on_connect_done (GObject *source, GAsyncResult *res, gpointer data)
+  static void
+  on_connect_done (GObject *source, GAsyncResult *res, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     GError *error = nullptr;
-    SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
+    SoupWebsocketConnection *conn
+        = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
     SoupMessage *msg = self->connecting_msg;
     self->connecting_msg = nullptr;
     destroy_source (&self->timer);
 
     if (!conn)
       {
-        std::string cause;
-        if (self->connect_timed_out)
-          cause = "no answer within " + std::to_string (self->config.connect_timeout_s) + " s";
-        else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
-          {
-            guint status = soup_message_get_status (msg);
-            const char *phrase = soup_message_get_reason_phrase (msg);
-            cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
-                    + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
-          }
-        else if (error && error->domain == G_TLS_ERROR)
-          cause = std::string ("TLS: ") + error->message
-                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that signed it)";
-        else
-          cause = error ? error->message : "unknown error";
-        bool cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+        bool cancelled
+            = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+        ConnectError e = self->classify (error, msg);
         g_clear_error (&error);
         g_object_unref (msg);
         if (!cancelled)
-          self->on_connect_failed (cause, true);
+          self->on_connect_failed (e, true);
         return;
       }
     g_object_unref (msg);
     self->on_connected (conn);
   }
 
-  void on_connect_failed (const std::string &cause, bool retryable)
+  static void
+  on_network_event (SoupMessage *, GSocketClientEvent event, GIOStream *, gpointer data)
   {
-    std::string message = "Could not connect to " + shown_uri + ": " + cause;
-    GST_WARNING ("%s", message.c_str ());
+    auto *self = static_cast<Impl *> (data);
+    self->last_network_event = event;
+    self->got_network_event = true;
+  }
+
+  bool
+  tls_handshake_started () const
+  {
+    return got_network_event
+           && (last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+               || last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKED);
+  }
+
+  bool
+  tcp_connected () const
+  {
+    return got_network_event && last_network_event >= G_SOCKET_CLIENT_CONNECTED;
+  }
+
+  /* What went wrong with an attempt, in words a person can act on. */
+  ConnectError
+  classify (const GError *error, SoupMessage *msg) const
+  {
+    ConnectError e;
+    std::string cause;
+    const bool wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
+    guint status = msg ? soup_message_get_status (msg) : 0;
+    if (connect_timed_out)
+      {
+        cause = "no answer within " + std::to_string (config.connect_timeout_s) + " s";
+        e.kind = ConnectErrorKind::Timeout;
+        e.hint
+            = "check that a WebSocket server is listening at the location; raise connect-timeout "
+              "for a slow network";
+        if (wss && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+          {
+            cause += " to the TLS handshake: the server did not speak TLS; use ws://";
+            e.kind = ConnectErrorKind::TlsNotSpoken;
+            e.hint = "the server accepted the TCP connection but never answered the TLS handshake, "
+                     "as a plain-text server does: use a ws:// location";
+          }
+      }
+    else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
+             || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
+      {
+        const char *phrase = msg ? soup_message_get_reason_phrase (msg) : nullptr;
+        cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
+                + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
+        e.kind = ConnectErrorKind::HttpStatus;
+        e.http_status = status;
+        if (status == 401 || status == 403)
+          e.hint = "the server refused the credentials: check auth-token and auth-token-mode "
+                   "(or the extra-headers the server expects)";
+        else if (status == 404)
+          e.hint = "nothing at that path: check the path of the location";
+        else
+          e.hint = "check that the location is a WebSocket endpoint that accepts the upgrade";
+      }
+    else if (error && error->domain == G_TLS_ERROR)
+      {
+        if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
+          {
+            cause = std::string ("TLS: ") + error->message
+                    + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
+                      "signed it)";
+            e.kind = ConnectErrorKind::TlsCertificate;
+            e.hint = "set ssl-ca-file (or tls-database) to the CA that signed the server's "
+                     "certificate; ssl-strict=false accepts any certificate (tests only)";
+          }
+        else if (error->code == G_TLS_ERROR_NOT_TLS)
+          {
+            cause = std::string ("TLS: ") + error->message
+                    + ": the server did not speak TLS; use ws://";
+            e.kind = ConnectErrorKind::TlsNotSpoken;
+            e.hint = "the server answered the TLS handshake in plain text: use a ws:// location";
+          }
+        else
+          {
+            cause = std::string ("TLS: ") + error->message;
+            e.kind = ConnectErrorKind::Tls;
+            e.hint = "the TLS handshake failed: check that the server offers TLS 1.2 or later on "
+                     "this port";
+          }
+      }
+    else
+      {
+        cause = error ? error->message : "unknown error";
+        e.kind = ConnectErrorKind::Network;
+        e.hint = "check that a WebSocket server is listening at the location and accepts the "
+                 "upgrade";
+        /* A TLS server reading a plain-text upgrade resets the connection
+         * without an HTTP answer. */
+        if (!wss && status == 0 && tcp_connected ()
+            && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
+                || (error && error->domain == SOUP_SESSION_ERROR)))
+          {
+            cause += ": the server closed the connection without answering the upgrade; if it "
+                     "expects TLS, use wss://";
+            e.kind = ConnectErrorKind::TlsExpected;
+            e.hint = "a server that wants TLS drops a plain-text upgrade like this: use a wss:// "
+                     "location";
+          }
+      }
+    e.message = "Could not connect to " + shown_uri + ": " + cause;
+    return e;
+  }
+
+  void
+  on_connect_failed (const ConnectError &e, bool retryable)
+  {
+    const std::string &message = e.message;
+    GST_WARNING_OBJECT (log_object, "%s (%s)", message.c_str (), connect_error_kind_name (e.kind));
     if (!ever_connected && !config.async_connect)
       {
-        /* The first connection decides whether the pipeline starts: a
+        /* The first connection decides whether streaming can start: a
          * wrong URI or a server that is not there is a setup error the user
          * must see at once (unless async-connect asks to wait for it). */
         {
           std::lock_guard<std::mutex> g (lock);
-          first_outcome = true;
-          first_ok = false;
-          first_error = message;
           stats.last_error = message;
         }
+        if (cb.connect_failed)
+          cb.connect_failed (e);
         set_state (ConnectionState::Failed, message);
         return;
       }
@@ -357,14 +536,16 @@ struct WssClientTransport::Impl
     schedule_retry (message);
   }
 
-  void give_up (const std::string &message)
+  void
+  give_up (const std::string &message)
   {
     set_state (ConnectionState::Failed, message);
     if (cb.fatal)
       cb.fatal (message);
   }
 
-  void schedule_retry (const std::string &why)
+  void
+  schedule_retry (const std::string &why)
   {
     auto delay = retry.next_delay ();
     if (!delay)
@@ -376,13 +557,15 @@ struct WssClientTransport::Impl
       std::lock_guard<std::mutex> g (lock);
       stats.last_error = why;
     }
-    GST_INFO ("reconnecting to %s in %" G_GINT64_FORMAT " ms", shown_uri.c_str (), *delay);
+    GST_INFO_OBJECT (log_object, "reconnecting to %s in %" G_GINT64_FORMAT " ms",
+                     shown_uri.c_str (), *delay);
     set_state (ConnectionState::Reconnecting, why);
     destroy_source (&timer);
     timer = attach_timeout (*delay, on_retry_timer);
   }
 
-  static gboolean on_retry_timer (gpointer data)
+  static gboolean
+  on_retry_timer (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->timer);
@@ -391,7 +574,8 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  void on_connected (SoupWebsocketConnection *c)
+  void
+  on_connected (SoupWebsocketConnection *c)
   {
     conn = c;
     soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
@@ -420,11 +604,6 @@ struct WssClientTransport::Impl
           stats.reconnects++;
           requeue_unacked_locked ();
         }
-      else
-        {
-          first_outcome = true;
-          first_ok = true;
-        }
     }
     cond.notify_all ();
     set_state (ConnectionState::Connected);
@@ -433,7 +612,8 @@ struct WssClientTransport::Impl
 
   /* What a dead connection may have swallowed goes out again first: every
    * unacknowledged chunk when the peer acks, else the recent ones. */
-  void requeue_unacked_locked ()
+  void
+  requeue_unacked_locked ()
   {
     int64_t now = mono_ms ();
     for (auto it = unacked.rbegin (); it != unacked.rend (); ++it)
@@ -449,7 +629,8 @@ struct WssClientTransport::Impl
 
   /* Forget sent chunks that need no replay: acknowledged, or (without acks)
    * older than the replay window, or beyond the backlog's own bound. */
-  void trim_unacked_locked ()
+  void
+  trim_unacked_locked ()
   {
     int64_t now = mono_ms ();
     int64_t held = 0;
@@ -469,7 +650,8 @@ struct WssClientTransport::Impl
     stats.unacked_chunks = unacked.size ();
   }
 
-  void drop_connection ()
+  void
+  drop_connection ()
   {
     destroy_source (&watchdog);
     destroy_source (&resume);
@@ -481,7 +663,8 @@ struct WssClientTransport::Impl
     g_clear_object (&conn);
   }
 
-  static gboolean on_watchdog (gpointer data)
+  static gboolean
+  on_watchdog (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     if (!self->conn)
@@ -491,8 +674,10 @@ struct WssClientTransport::Impl
       {
         /* No pong, no message: the peer or the path is gone without a
          * word. Closing the stream makes libsoup report the close. */
-        GST_WARNING ("%s: nothing heard for %" G_GINT64_FORMAT " ms, replacing the connection",
-                     self->shown_uri.c_str (), silent);
+        GST_WARNING_OBJECT (self->log_object,
+                            "%s: nothing heard for %" G_GINT64_FORMAT
+                            " ms, replacing the connection",
+                            self->shown_uri.c_str (), silent);
         {
           std::lock_guard<std::mutex> g (self->lock);
           self->stats.last_error = "peer silent for " + std::to_string (silent / 1000) + " s";
@@ -502,20 +687,23 @@ struct WssClientTransport::Impl
     return G_SOURCE_CONTINUE;
   }
 
-  static void on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
+  static void
+  on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
   {
     static_cast<Impl *> (data)->last_rx_ms = mono_ms ();
   }
 
-  static void on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
+  static void
+  on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    GST_WARNING ("%s: %s", self->shown_uri.c_str (), error->message);
+    GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), error->message);
     std::lock_guard<std::mutex> g (self->lock);
     self->stats.last_error = error->message;
   }
 
-  static void on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
+  static void
+  on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     self->last_rx_ms = mono_ms ();
@@ -539,8 +727,8 @@ struct WssClientTransport::Impl
          * count, not a reconnect (it keeps the connection open). */
         self->stats.server_errors++;
         self->stats.last_error = "server: " + reply.code + ": " + reply.message;
-        GST_WARNING ("%s refused a message: %s (%s)", self->shown_uri.c_str (), reply.code.c_str (),
-                     reply.message.c_str ());
+        GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)",
+                            self->shown_uri.c_str (), reply.code.c_str (), reply.message.c_str ());
         if (reply.code == "session-claimed")
           {
             /* The server still holds our previous, dead connection: retry
@@ -551,16 +739,18 @@ struct WssClientTransport::Impl
         else if (reply.code == "session-ended")
           {
             self->pending_action = PendingAction::GiveUp;
-            self->pending_detail = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
+            self->pending_detail
+                = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
           }
       }
     else
-      GST_DEBUG ("server says: %.*s", (int) MIN (size, 512), text);
+      GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
     if (self->pending_action != PendingAction::None && !self->pending_source)
       self->pending_source = self->attach_timeout (0, on_pending_action);
   }
 
-  static gboolean on_pending_action (gpointer data)
+  static gboolean
+  on_pending_action (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->pending_source);
@@ -592,13 +782,15 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  static void on_closed (SoupWebsocketConnection *c, gpointer data)
+  static void
+  on_closed (SoupWebsocketConnection *c, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     gushort code = soup_websocket_connection_get_close_code (c);
     const char *reason = soup_websocket_connection_get_close_data (c);
     std::string why = "connection closed (code " + std::to_string (code)
-                      + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ()) + ")";
+                      + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
+                      + ")";
     g_signal_handlers_disconnect_by_data (c, self);
     g_clear_object (&self->conn);
     destroy_source (&self->watchdog);
@@ -614,13 +806,18 @@ struct WssClientTransport::Impl
         self->set_state (ConnectionState::Closed);
         return;
       }
-    GST_WARNING ("%s: %s", self->shown_uri.c_str (), why.c_str ());
+    GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), why.c_str ());
     self->schedule_retry (why);
   }
 
-  bool open () const { return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN; }
+  bool
+  open () const
+  {
+    return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN;
+  }
 
-  static gboolean on_resume (gpointer data)
+  static gboolean
+  on_resume (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->resume);
@@ -629,7 +826,8 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  void flush ()
+  void
+  flush ()
   {
     wake_pending = false;
     while (open ())
@@ -641,7 +839,8 @@ struct WssClientTransport::Impl
               {
                 /* The peer is not reading: keep the rest in our bounded
                  * backlog and look again shortly. */
-                GST_LOG ("%" G_GINT64_FORMAT " bytes unsent: holding back", unsent);
+                GST_LOG_OBJECT (log_object, "%" G_GINT64_FORMAT " bytes unsent: holding back",
+                                unsent);
                 resume = attach_timeout (20, on_resume);
                 return;
               }
@@ -670,16 +869,8 @@ struct WssClientTransport::Impl
       }
   }
 
-  void record_latency_locked (int64_t us)
-  {
-    if (latencies.size () < kLatencySamples)
-      latencies.push_back (us);
-    else
-      latencies[latency_pos] = us;
-    latency_pos = (latency_pos + 1) % kLatencySamples;
-  }
-
-  void send (Outgoing item)
+  void
+  send (Outgoing item)
   {
     int64_t ts = now_ms ();
     std::string text;
@@ -709,17 +900,16 @@ struct WssClientTransport::Impl
       }
     else
       {
-        Action action;
-        if (!action_from_name (item.action, action))
-          return;
-        text = encode_control (action, config.session_id, item.created_ms, item.reason);
+        text = encode_control (item.action, config.session_id, item.created_ms, item.reason);
       }
 
     if (text.size () > config.max_message_size && !is_chunk)
       {
-        GST_WARNING ("%s message of %zu bytes over max-message-size: not sent", item.action.c_str (), text.size ());
+        GST_WARNING_OBJECT (log_object, "%s message of %zu bytes over max-message-size: not sent",
+                            action_name (item.action), text.size ());
         std::lock_guard<std::mutex> g (lock);
-        stats.last_error = item.action + " message over max-message-size: not sent";
+        stats.last_error
+            = std::string (action_name (item.action)) + " message over max-message-size: not sent";
         return;
       }
     if (text.size () > config.max_message_size)
@@ -764,7 +954,7 @@ struct WssClientTransport::Impl
             {
               stats.chunks_sent++;
               stats.audio_bytes_sent += item.audio.size ();
-              record_latency_locked (info.latency_us);
+              latencies.record (info.latency_us);
             }
           unacked.push_back ({ std::move (item), mono_ms () });
           trim_unacked_locked ();
@@ -776,28 +966,24 @@ struct WssClientTransport::Impl
       cb.chunk_sent (info);
   }
 
-  static gboolean on_wake (gpointer data)
+  static gboolean
+  on_wake (gpointer data)
   {
     static_cast<Impl *> (data)->flush ();
     return G_SOURCE_REMOVE;
   }
 
-  static gboolean on_quit (gpointer data)
-  {
-    auto *self = static_cast<Impl *> (data);
-    g_main_loop_quit (self->loop);
-    return G_SOURCE_REMOVE;
-  }
-
-  void wake ()
+  void
+  wake ()
   {
     if (!wake_pending.exchange (true))
       g_main_context_invoke (context, on_wake, this);
   }
 };
 
-WssClientTransport::WssClientTransport () : impl_ (new Impl ())
+WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
 {
+  impl_->log_object = log_object;
   static std::once_flag once;
   std::call_once (once, [] {
     GST_DEBUG_CATEGORY_INIT (wss_transport_debug, "wssaudiochunktransport", 0,
@@ -808,13 +994,13 @@ WssClientTransport::WssClientTransport () : impl_ (new Impl ())
 WssClientTransport::~WssClientTransport ()
 {
   stop ();
-  delete impl_;
 }
 
 bool
-WssClientTransport::start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error)
+WssClientTransport::start (const TransportConfig &config, TransportCallbacks callbacks,
+                           std::string &error)
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   p->config = config;
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
@@ -823,7 +1009,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   if (!config.auth_token.empty () && config.auth_token_in_query)
     {
       gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=") + std::string (escaped);
+      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=")
+                        + std::string (escaped);
       g_free (escaped);
     }
   g_clear_object (&p->tls_database);
@@ -838,7 +1025,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
       g_free (abs);
       if (!p->tls_database)
         {
-          error = "Could not read the CA file \"" + config.tls_ca_file + "\": " + (err ? err->message : "?");
+          error = "Could not read the CA file \"" + config.tls_ca_file
+                  + "\": " + (err ? err->message : "?");
           g_clear_error (&err);
           return false;
         }
@@ -849,30 +1037,23 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->unacked.clear ();
   p->stats = TransportStats ();
   p->latencies.clear ();
-  p->latency_pos = 0;
-  p->first_outcome = p->first_ok = false;
   p->draining = p->interrupted = false;
   p->ever_connected = false;
   p->header_due = false;
-  p->context = g_main_context_new ();
-  p->loop = g_main_loop_new (p->context, FALSE);
-  p->thread = std::thread ([p] { p->thread_main (); });
-
-  if (config.async_connect)
-    return true; /* connection failures are retried; audio waits in the backlog */
-
-  std::unique_lock<std::mutex> g (p->lock);
-  /* The connect timeout bounds this; the margin covers a stuck resolver. */
-  auto limit = std::chrono::seconds (config.connect_timeout_s + 5);
-  if (!p->cond.wait_for (g, limit, [p] { return p->first_outcome; }))
+  p->thread = std::make_unique<ContextThread> ();
+  p->context = p->thread->context ();
+  std::string thread_error;
+  if (!p->thread->start ("wssac-transport", thread_error, [p] { p->thread_setup (); }))
     {
-      error = "Could not connect to " + p->shown_uri + ": no answer within "
-              + std::to_string (config.connect_timeout_s) + " s";
+      p->thread.reset ();
+      p->context = nullptr;
+      g_clear_object (&p->tls_database);
+      error = "Could not connect to " + p->shown_uri + ": " + thread_error;
       return false;
     }
-  if (!p->first_ok)
-    error = p->first_error;
-  return p->first_ok;
+
+  /* Audio waits in the backlog until the connection is up. */
+  return true;
 }
 
 DropRange
@@ -895,7 +1076,7 @@ WssClientTransport::enqueue (Outgoing item)
 bool
 WssClientTransport::drain_and_close (int64_t timeout_ms)
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return true;
   {
@@ -914,7 +1095,7 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
 void
 WssClientTransport::close_when_drained ()
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return;
   {
@@ -958,15 +1139,11 @@ WssClientTransport::set_stream_header (const std::vector<uint8_t> &header)
 void
 WssClientTransport::stop ()
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return;
-  g_main_context_invoke (p->context, Impl::on_quit, p);
-  if (p->thread.joinable ())
-    p->thread.join ();
-  g_main_loop_unref (p->loop);
-  g_main_context_unref (p->context);
-  p->loop = nullptr;
+  p->thread->stop ([p] { p->thread_teardown (); });
+  p->thread.reset ();
   p->context = nullptr;
   g_clear_object (&p->cancellable);
 
@@ -1003,15 +1180,10 @@ WssClientTransport::stats () const
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
   s.unacked_chunks = impl_->unacked.size ();
-  if (!impl_->latencies.empty ())
-    {
-      std::vector<int64_t> sorted = impl_->latencies;
-      std::sort (sorted.begin (), sorted.end ());
-      auto pct = [&sorted] (double q) { return sorted[static_cast<size_t> (q * (sorted.size () - 1))]; };
-      s.latency_p50_us = pct (0.50);
-      s.latency_p95_us = pct (0.95);
-      s.latency_p99_us = pct (0.99);
-    }
+  LatencyPercentiles p = impl_->latencies.percentiles ();
+  s.latency_p50_us = p.p50;
+  s.latency_p95_us = p.p95;
+  s.latency_p99_us = p.p99;
   return s;
 }
 

@@ -12,18 +12,19 @@
 
 #include "backlog.h"
 #include "message-codec.h"
+#include "redact-uri.h"
 #include "retry-policy.h"
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gio/gio.h>
+#include <gst/gst.h>
 
 namespace wssac
 {
@@ -41,17 +42,27 @@ enum class ConnectionState
 
 const char *connection_state_name (ConnectionState state);
 
-/* @uri with the values of credential-like query parameters (token,
- * access_token, auth, key, signature, ...) replaced by "***": what may be
- * shown in logs and messages. */
-std::string redact_uri (const std::string &uri);
+/* redact_uri() (redact-uri.h) gives the form of a URI that logs and
+ * messages may show. */
+
+/* Empty when @uri can be connected to (a ws:// or wss:// URI with a host),
+ * else a sentence saying what is wrong with it and what to set. Checked
+ * before any network activity, so a typo gets an error that names it. */
+std::string location_problem (const std::string &uri);
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/* The upgrade request's extra headers from a GstStructure, one field per
+ * header (souphttpsrc's extra-headers): strings as they are, other values
+ * serialized, arrays and lists add the header once per element. */
+HeaderList headers_from_structure (const GstStructure *s);
 
 struct TransportConfig
 {
   std::string uri;
   std::string session_id;
   std::string format = "webm-opus";
-  std::vector<std::pair<std::string, std::string>> headers;
+  HeaderList headers;
   std::string user_agent;
   /* Authentication: a bearer token, sent as "Authorization: Bearer" or as
    * the "token" query parameter (API Gateway authorizers read either). It
@@ -67,7 +78,7 @@ struct TransportConfig
   unsigned keepalive_interval_s = 10;
   /* No pong nor message for this long: the peer is dead, reconnect. 0: off. */
   unsigned keepalive_timeout_s = 25;
-  /* The first connection may fail and be retried instead of failing start. */
+  /* The first connection may fail and be retried instead of being fatal. */
   bool async_connect = false;
   /* Bytes written but not yet acknowledged by the peer's TCP stack (Linux
    * SIOCOUTQ) above which sending pauses: a slow server then grows our
@@ -119,27 +130,59 @@ struct TransportStats
   std::string last_error;
 };
 
+/* Why a connection attempt failed, for the element to map onto a GStreamer
+ * error (souphttpsrc style: 401/403 not authorized, 404 not found). */
+enum class ConnectErrorKind
+{
+  InvalidUri,
+  Timeout,        /* no answer within connect-timeout */
+  HttpStatus,     /* the server answered the upgrade with an HTTP status */
+  TlsCertificate, /* the server's certificate did not validate */
+  TlsNotSpoken,   /* wss:// to a server that does not speak TLS */
+  TlsExpected,    /* ws:// to a server that (likely) wants TLS */
+  Tls,            /* any other TLS failure */
+  Network,        /* resolving, refused, reset, ... */
+};
+
+const char *connect_error_kind_name (ConnectErrorKind kind);
+
+struct ConnectError
+{
+  ConnectErrorKind kind = ConnectErrorKind::Network;
+  unsigned http_status = 0; /* HttpStatus only */
+  std::string message;      /* "Could not connect to <redacted uri>: <cause>" */
+  std::string hint;         /* what to change, for the error's debug text */
+};
+
 /* Called on the transport thread. */
 struct TransportCallbacks
 {
   std::function<void (const SentInfo &)> chunk_sent;
   std::function<void (ConnectionState, const std::string &detail)> state_changed;
   std::function<void (const DropRange &)> dropped;
-  /* The connection is lost for good (max-retries reached, or the first
-   * connection failed): the message says why, with the URI. */
+  /* The connection is lost for good (max-retries reached): the message
+   * says why, with the URI. */
   std::function<void (const std::string &message)> fatal;
+  /* The first connection failed and async-connect is off: nothing will be
+   * sent. Called before the state becomes Failed. */
+  std::function<void (const ConnectError &error)> connect_failed;
 };
 
 class WssClientTransport
 {
 public:
-  WssClientTransport ();
+  /* @log_object (borrowed; it outlives the transport) is the object the
+   * transport logs with, so that two sinks can be told apart in a log. */
+  explicit WssClientTransport (GstObject *log_object = nullptr);
   ~WssClientTransport ();
   WssClientTransport (const WssClientTransport &) = delete;
   WssClientTransport &operator= (const WssClientTransport &) = delete;
 
-  /* Starts the thread and connects. Waits for the first outcome; on failure
-   * returns false with a message naming the URI and the cause. */
+  /* Starts the thread, which connects; never waits for the network. False
+   * (with a message naming the cause) only when the transport cannot start
+   * at all: an unreadable CA file, a thread that cannot be created. A failed
+   * first connection is reported through callbacks.connect_failed (or
+   * retried, with async_connect). */
   bool start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error);
 
   /* Queues a message (any thread; never blocks on the network). Returns what
@@ -168,7 +211,7 @@ public:
 
 private:
   struct Impl;
-  Impl *impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 } // namespace wssac

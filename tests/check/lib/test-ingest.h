@@ -47,7 +47,7 @@ private:
   unsigned peer_timeout_s_;
   unsigned port_ = 0;
   unsigned incarnations_ = 0;
-  std::unique_ptr<ContextThread> thread_;
+  std::unique_ptr<wssac::ContextThread> thread_;
   std::unique_ptr<wssac::IngestServer> server_;
 
   mutable std::mutex lock_;
