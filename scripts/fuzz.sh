@@ -61,7 +61,7 @@ echo "fuzz: built ${TARGETS_ALL[*]} in $(( $(date +%s) - t0 )) s ($CXX)"
 if [ $regen -eq 1 ]; then
   rm -f tests/fuzz/corpus/*/gen-*
   ASAN_OPTIONS=detect_leaks=1 "$BIN/gen-corpus" tests/fuzz/corpus || exit 1
-  echo "fuzz: wrote $(ls tests/fuzz/corpus/*/gen-* | wc -l) generated seeds into tests/fuzz/corpus"
+  echo "fuzz: wrote $(ls tests/fuzz/corpus/*/gen-* | wc -l) generated corpus inputs into tests/fuzz/corpus"
   exit 0
 fi
 [ $build_only -eq 1 ] && exit 0
@@ -92,7 +92,7 @@ run_target() {
 
 seeds_ok=1
 for t in "${targets[@]}"; do
-  ls tests/fuzz/corpus/"$t"/* >/dev/null 2>&1 || { echo "fuzz: no seeds in tests/fuzz/corpus/$t" >&2; seeds_ok=0; }
+  ls tests/fuzz/corpus/"$t"/* >/dev/null 2>&1 || { echo "fuzz: no corpus inputs in tests/fuzz/corpus/$t" >&2; seeds_ok=0; }
 done
 [ $seeds_ok -eq 1 ] || exit 1
 
@@ -150,7 +150,7 @@ for f in tests/fuzz/known-issues/*; do
   t=${name%%--*}
   [[ " ${targets[*]} " == *" $t "* ]] || continue
   if "$BIN/$t" "$f" >"$OUT/run/known-issue-$name.log" 2>&1; then
-    echo "fuzz: known issue $name no longer reproduces: make it a regression seed (corpus/$t/regress-*)"
+    echo "fuzz: known issue $name no longer reproduces: make it a regression input (corpus/$t/regress-*)"
   else
     known=$((known + 1))
     echo "fuzz: known issue still present: $name ($BIN/$t $f)"

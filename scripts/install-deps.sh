@@ -16,7 +16,7 @@ PACKAGES=(
   # demo and tests: speech, audio tools, third-party peers
   espeak-ng sox python3 python3-websockets ffmpeg
   # interop: tests/interop (docs/interop.md): headless Chromium running the
-  # seed's client, a PulseAudio daemon for pulsesrc (in plugins-good), and
+  # browser speaker app's client, a PulseAudio daemon for pulsesrc (in plugins-good), and
   # Node with Debian's `ws` for a third-party recorder. Not `npm`: Debian's
   # conflicts with a NodeSource nodejs that already ships its own npm.
   chromium pulseaudio pulseaudio-utils nodejs node-ws

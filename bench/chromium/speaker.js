@@ -1,4 +1,4 @@
-// What the seed's speaker app does around AudioStreamService, for the bench:
+// What the browser speaker app's speaker app does around AudioStreamService, for the bench:
 // open the WebSocket, start the service with a 250 ms chunk duration, and
 // later stop it and close. Driven by bench/bench.py over the DevTools protocol.
 'use strict';

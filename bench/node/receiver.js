@@ -1,6 +1,6 @@
 // A Node receiver on the `ws` library doing what the bench asks of every
 // receiver, per text message: JSON.parse; validate (action is one of the
-// seed's; for audioChunk: sessionId a non-empty string, audioData a non-empty
+// original protocol's; for audioChunk: sessionId a non-empty string, audioData a non-empty
 // string of valid standard base64, chunkIndex an integer 0..2^53-1,
 // timestamp and originalSize integers if present, format a string if
 // present); base64-decode audioData (Buffer.from); check originalSize; one

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A Python `websockets` receiver doing what the bench asks of every receiver.
 
-Per text message: json.loads; validate (action is one of the seed's; for
+Per text message: json.loads; validate (action is one of the original protocol's; for
 audioChunk: sessionId a non-empty string, audioData a non-empty string of
 valid standard base64, chunkIndex an integer 0..2^53-1, timestamp and
 originalSize integers if present, format a string if present); base64-decode

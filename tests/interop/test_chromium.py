@@ -1,9 +1,9 @@
-"""Interop 2: the seed's browser client, in Debian's headless Chromium, streams
+"""Interop 2: the browser speaker app's browser client, in Debian's headless Chromium, streams
 to our receiver.
 
-A page served from 127.0.0.1 runs the seed's AudioStreamService unchanged
+A page served from 127.0.0.1 runs the browser speaker app's AudioStreamService unchanged
 (getUserMedia, MediaRecorder 'audio/webm;codecs=opus' at 16 kbps, timeslice
-250 ms, FileReader base64, the seed's JSON), with Chromium's fake microphone
+250 ms, FileReader base64, the browser speaker app's JSON), with Chromium's fake microphone
 playing a speech WAV once. The page is driven over the DevTools protocol (a
 small client on Python `websockets`): it starts the service, waits for the
 speech to play, stops it and sends endSession. Our receiver pipeline
@@ -12,7 +12,7 @@ speech to play, stops it and sends endSession. Our receiver pipeline
 Checks: the received WAV lasts as long as the speech file within 300 ms, and
 its 20 ms RMS envelope, aligned by cross-correlation within +-500 ms, follows
 the speech's with Pearson r >= 0.7; the receiver refused nothing, saw no gap
-and output exactly the bytes the page sent, which ffmpeg (the seed's Phase 2
+and output exactly the bytes the page sent, which ffmpeg (the browser speaker app's Phase 2
 tool) decodes. Chromium's real chunk sizes and intervals are printed (RESULT
 line); docs/interop.md has the figures.
 """
@@ -37,7 +37,7 @@ DURATION_TOLERANCE_S = 0.300
 MIN_R = 0.7
 LEAD_S = 0.5   # silence before the speech in the fake microphone's file
 TAIL_S = 0.5   # and after it
-# The seed's stop() drops the recorder's last chunk (up to one ~300 ms
+# The browser speaker app's stop() drops the recorder's last chunk (up to one ~300 ms
 # timeslice, two when stop() falls on a timeslice boundary), so the received
 # audio ends at the last chunk delivered before stop() minus what Chromium
 # still holds in its encoder (55-85 ms measured). The page waits until the
@@ -110,7 +110,7 @@ async def drive_page(ws_url, expression, timeout, console):
         # The scripts are loaded once the page's load event has fired.
         for _ in range(100):
             r = await cdp.call("Runtime.evaluate", {
-                "expression": "document.readyState === 'complete' && typeof runSeedClient",
+                "expression": "document.readyState === 'complete' && typeof runAppClient",
                 "returnByValue": True})
             if r["result"].get("value") == "function":
                 break
@@ -170,7 +170,7 @@ def body(h):
                 "stopAfterChunkMs": STOP_AFTER_CHUNK_MS,
                 "endSessionOrder": os.environ.get("INTEROP_END_ORDER", "stop-first")}
         console = []
-        result = asyncio.run(drive_page(target, "runSeedClient(%s)" % json.dumps(opts),
+        result = asyncio.run(drive_page(target, "runAppClient(%s)" % json.dumps(opts),
                                         timeout=speech_s + 30, console=console))
         with open(h.path("page-console.log"), "w") as f:
             f.write("\n".join(console))
@@ -187,14 +187,14 @@ def body(h):
     log("MediaRecorder mimeType %r; track settings %s" % (result["mimeType"], result["trackSettings"]))
     if result["errors"]:
         raise Failure("the service reported errors: %s" % result["errors"])
-    # The seed's client ignores what the server says; the receiver may send
+    # The browser speaker app's client ignores what the server says; the receiver may send
     # acks, but must refuse nothing.
     replies = [e["data"] for e in result["events"] if e["what"] == "server says"]
     refusals = [r for r in replies if '"error"' in r]
     if refusals:
         raise Failure("the receiver refused messages: %s" % refusals)
     if replies:
-        log("the receiver sent %d messages back (ignored by the seed's client), e.g. %s"
+        log("the receiver sent %d messages back (ignored by the browser speaker app's client), e.g. %s"
             % (len(replies), replies[0]))
     if not result["mimeType"].startswith("audio/webm"):
         raise Failure("MediaRecorder did not record WebM: %r" % result["mimeType"])
@@ -215,10 +215,10 @@ def body(h):
                             "stream=codec_name,sample_rate,channels", "-of", "compact", raw],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60).stdout.decode().strip()
     log("Chromium's WebM as received (%d bytes): %s" % (sent_bytes, probe))
-    # The seed's Phase 2 tool decodes it. Its last chunk can end inside a
+    # The browser speaker app's Phase 2 tool decodes it. Its last chunk can end inside a
     # WebM element (Chromium cuts chunks anywhere, and the chunk after it is
-    # the one the seed's stop() drops): ffmpeg then says "File ended
-    # prematurely", which is the seed's doing and allowed; nothing else is.
+    # the one the browser speaker app's stop() drops): ffmpeg then says "File ended
+    # prematurely", which is the browser speaker app's doing and allowed; nothing else is.
     rc = h.run("ffmpeg", ["ffmpeg", "-nostdin", "-v", "error", "-i", raw, "-f", "s16le", "-ar", "16000",
                           "-ac", "1", h.path("ffmpeg.pcm")], timeout=60, check=False)
     said = [line for line in h.read_log("ffmpeg").splitlines() if line.strip()]

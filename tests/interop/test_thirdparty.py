@@ -1,9 +1,9 @@
 """Interop 1: our sink streams a spoken sample to a recorder written on someone
 else's WebSocket server library (Python `websockets`, or Node `ws`).
 
-Every recorded message must match the seed's schema exactly (fields and JSON
+Every recorded message must match the browser speaker app's schema exactly (fields and JSON
 types), chunk indices must run 0, 1, 2, ... and the base64-decoded audio,
-concatenated, must decode with the seed's Phase 2 tool (ffmpeg) without a word
+concatenated, must decode with the browser speaker app's Phase 2 tool (ffmpeg) without a word
 of error output, to the WAV's duration within 40 ms.
 
 usage: test_thirdparty.py python|node

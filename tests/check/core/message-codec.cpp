@@ -44,7 +44,7 @@ GST_START_TEST (test_encode_audio_chunk_exact_fields)
   fail_unless (json_node_get_value_type (idx) == G_TYPE_INT64);
   fail_unless_equals_int64 (json_node_get_int (idx), 42);
   fail_unless_equals_int64 (json_object_get_int_member (o, "originalSize"), 6);
-  /* Field order as the seed's object literal. */
+  /* Field order as the browser speaker app's object literal. */
   fail_unless (text.find ("{\"action\":\"audioChunk\",\"sessionId\":\"demo\",\"audioData\"") == 0,
       "%s", text.c_str ());
   g_object_unref (parser);
@@ -105,9 +105,9 @@ GST_START_TEST (test_controls)
       bool has_reason = text.find ("\"reason\"") != std::string::npos;
       fail_unless_equals_int (has_reason, a == Action::EndSession);
     }
-  /* The seed's own pause message has no sessionId: accepted. */
-  const char *seed = "{\"action\":\"pauseBroadcast\",\"timestamp\":1}";
-  DecodeResult r = decode_message (seed, strlen (seed));
+  /* The browser speaker app's own pause message has no sessionId: accepted. */
+  const char *original = "{\"action\":\"pauseBroadcast\",\"timestamp\":1}";
+  DecodeResult r = decode_message (original, strlen (original));
   fail_unless (r.ok ());
   fail_unless (r.message.session_id.empty ());
 }

@@ -1,5 +1,5 @@
 /**
- * The seed's AudioStreamService (frontend-client-apps/speaker-app/src/services/
+ * The browser speaker app's AudioStreamService (frontend-client-apps/speaker-app/src/services/
  * AudioStreamService.ts, Phase 1 guide), as plain JavaScript: the TypeScript
  * type annotations and the `private` keywords are removed, nothing else is
  * changed. The interop test runs this class in Chromium unmodified.

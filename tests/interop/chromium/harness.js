@@ -1,4 +1,4 @@
-// Test harness around the seed's AudioStreamService, doing what the seed's
+// Test harness around the browser speaker app's AudioStreamService, doing what the app's
 // SpeakerService does with it: open the WebSocket, start the service with
 // chunkDuration 250, let the speaker talk, stop, send endSession, close.
 // It only observes the service (onChunkSent, and a second 'dataavailable'
@@ -13,9 +13,9 @@ function sleep(ms) {
 //         endSessionOrder: 'stop-first'|'app' }
 // The speaker presses stop stopAfterChunkMs after the first chunk that
 // MediaRecorder delivers once recordMs have passed: mid-timeslice, so the
-// chunk the seed's stop() drops holds about that much audio. (Stopping right
+// chunk the browser speaker app's stop() drops holds about that much audio. (Stopping right
 // at a timeslice boundary makes it drop two chunks; see docs/interop.md.)
-async function runSeedClient(opts) {
+async function runAppClient(opts) {
   const t0 = performance.now();
   const rel = () => Math.round((performance.now() - t0) * 10) / 10;
   const result = { sent: [], produced: [], errors: [], events: [] };
