@@ -244,7 +244,7 @@ main (int argc, char **argv)
       return 2;
     }
 
-  /* The capture side of the seed's app: 16 kHz mono, Opus at 16 kbit/s in
+  /* The capture side of the browser speaker app: 16 kHz mono, Opus at 16 kbit/s in
    * WebM with 250 ms clusters. A live source, or a file paced by the sink's
    * clock sync. */
   const std::string source = file ? "filesrc name=file ! decodebin ! audioconvert ! audioresample"

@@ -47,7 +47,7 @@ class Example:
         self.timers = []
 
         # 16 kHz mono, Opus at 16 kbit/s in WebM with 250 ms clusters: the
-        # seed's capture format.
+        # browser speaker app's capture format.
         source = ("filesrc name=file ! decodebin ! audioconvert ! audioresample" if args.file
                   else "audiotestsrc is-live=true wave=sine freq=440 volume=0.3")
         self.pipeline = Gst.parse_launch(

@@ -1,5 +1,5 @@
 /* wssaudiochunk-speaker: GStreamer errors in words a speaker understands,
- * as the seed's AudioStreamService put getUserMedia's errors
+ * as the browser speaker app's AudioStreamService put getUserMedia's errors
  * (NotAllowedError, NotFoundError, NotReadableError), plus the server side
  * (the sink's RESOURCE OPEN_WRITE: "Server unreachable: ..."). */
 #pragma once
@@ -31,7 +31,7 @@ struct ErrorInfo
   std::string url;     /* --url, for the ws:// / wss:// hints of Server errors */
 };
 
-/* The seed's wording, for the cases it had. */
+/* The browser speaker app's wording, for the cases it had. */
 extern const char *const kMicrophoneDenied;
 extern const char *const kNoMicrophone;
 extern const char *const kMicrophoneBusy;

@@ -1,5 +1,5 @@
 /* wssaudiochunk-speaker: the input level, 0-100, from the `level`
- * element's RMS and peak in dB (the seed's getInputLevel() was a TODO).
+ * element's RMS and peak in dB (the browser speaker app's getInputLevel() was a TODO).
  *
  * The scale is linear in decibels: kFloorDb (-60 dBFS) and below is 0,
  * 0 dBFS (full scale) is 100, so normal speech near a microphone (-30 to

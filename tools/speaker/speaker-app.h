@@ -32,7 +32,7 @@ public:
   /* Runs what the options ask for; returns the exit status. */
   int run ();
 
-  /* The end-session reason of q, Ctrl-C, SIGTERM and SIGHUP (the seed's). */
+  /* The end-session reason of q, Ctrl-C, SIGTERM and SIGHUP (as the browser speaker app's). */
   static constexpr const char *kEndReason = "Speaker ended session";
 
 private:

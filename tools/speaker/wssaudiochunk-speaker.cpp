@@ -1,4 +1,4 @@
-/* wssaudiochunk-speaker: the seed's speaker app for the terminal. Captures
+/* wssaudiochunk-speaker: the browser speaker app, for the terminal. Captures
  * a microphone (or plays a file in real time), encodes 16 kHz mono Opus in
  * WebM and streams it with wssaudiochunksink; keys pause, mute and end the
  * session. See docs/speaker.md; the work is in SpeakerApp. */
