@@ -77,6 +77,32 @@ gst_wss_audio_chunk_sink_framing_get_type (void)
   return type;
 }
 
+/**
+ * GstWssAudioChunkSinkSessionInUri:
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY: `sessionId=<id>` added to
+ *   the query (unless the location has one)
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH: `/<id>` added to the path
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE: the location as it is
+ *
+ * Where the session id goes in the URI of the upgrade request.
+ *
+ * Since: 0.1
+ */
+GType
+gst_wss_audio_chunk_sink_session_in_uri_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY, "sessionId query parameter", "query" },
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH, "Last path segment", "path" },
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE, "Not in the URI", "none" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkSessionInUri", values));
+  return type;
+}
+
 static constexpr GParamFlags RW = static_cast<GParamFlags> (
     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
 
@@ -104,9 +130,10 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    */
   g_object_class_install_property (
       gobject_class, PROP_SESSION_ID,
-      g_param_spec_string ("session-id", "Session ID",
-                           "Session identifier put in every message (empty: a random UUID at start)", DEFAULT_SESSION_ID,
-                           RW));
+      g_param_spec_string (
+          "session-id", "Session ID",
+          "Session identifier put in every message (empty: a random UUID at start)",
+          DEFAULT_SESSION_ID, RW));
   /**
    * GstWssAudioChunkSink:chunk-duration:
    *
@@ -466,6 +493,27 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
       g_param_spec_enum ("framing", "Framing", "JSON text (the seed's) or binary audio messages",
                          GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING,
                          GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
+
+  /**
+   * GstWssAudioChunkSink:session-in-uri:
+   *
+   * Where the session id goes in the URI of the WebSocket upgrade request,
+   * so that a load balancer in front of several receivers can send every
+   * connection of a session (reconnects included) to the same one; it sees
+   * the upgrade request, not the messages. The default, `query`, adds
+   * `sessionId=<id>` (percent-encoded) unless the location already has a
+   * sessionId parameter: what nginx's `hash $arg_sessionId consistent;`
+   * reads. `path` appends `/<id>` to the path; `none` connects to the
+   * location as it is. Our receivers ignore both.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SESSION_IN_URI,
+      g_param_spec_enum (
+          "session-in-uri", "Session in URI",
+          "Where the session id goes in the upgrade request's URI (for load balancers)",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI, DEFAULT_SESSION_IN_URI, RW));
 }
 
 static std::string
@@ -581,6 +629,9 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
       break;
     case PROP_SSL_CA_FILE:
       s.ssl_ca_file = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_SESSION_IN_URI:
+      s.session_in_uri = g_value_get_enum (value);
       break;
     case PROP_FRAMING:
       s.framing = g_value_get_enum (value);
@@ -702,6 +753,9 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_TLS_DATABASE:
       g_value_set_object (value, s.tls_database);
       break;
+    case PROP_SESSION_IN_URI:
+      g_value_set_enum (value, s.session_in_uri);
+      break;
     case PROP_FRAMING:
       g_value_set_enum (value, s.framing);
       break;
@@ -746,6 +800,10 @@ wssac::sink::transport_config (const Settings &s)
   config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;
   config.ssl_strict = s.ssl_strict;
   config.binary_framing = s.framing == GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY;
+  config.session_in_uri
+      = s.session_in_uri == GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH   ? SessionInUri::Path
+        : s.session_in_uri == GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE ? SessionInUri::None
+                                                                           : SessionInUri::Query;
   config.tls_ca_file = s.ssl_ca_file;
   config.tls_database = s.tls_database ? G_TLS_DATABASE (g_object_ref (s.tls_database)) : nullptr;
   return config;

@@ -549,6 +549,36 @@ GST_START_TEST (test_error_http_status_mapping)
 }
 GST_END_TEST;
 
+/* The upgrade request carries the session id where session-in-uri says,
+ * so a load balancer can hash it (nginx: hash $arg_sessionId consistent). */
+GST_START_TEST (test_session_in_uri)
+{
+  struct
+  {
+    const char *props, *path, *want;
+  } cases[] = {
+    { "", "/ws", "/ws?sessionId=room%201" },
+    { "session-in-uri=query", "/ws?stage=prod", "/ws?stage=prod&sessionId=room%201" },
+    { "session-in-uri=path", "/ws", "/ws/room 1" }, /* libsoup decodes the path */
+    { "session-in-uri=none", "/ws", "/ws" },
+  };
+  for (const auto &c : cases)
+    {
+      WsTestServer server;
+      server.start ();
+      GstElement *p = speaker_pipeline (20, 250 * GST_MSECOND, server.url (c.path), "\"room 1\"", c.props);
+      BusLog log;
+      run_pipeline (p, 30, log);
+      gst_object_unref (p);
+      fail_unless (log.eos, "%s: %s", c.props, log.error_message.c_str ());
+      std::vector<std::string> uris = server.request_uris ();
+      fail_unless_equals_int (uris.size (), 1);
+      fail_unless_equals_string (uris[0].c_str (), c.want);
+      parse_messages (server.messages (), "room 1");
+    }
+}
+GST_END_TEST;
+
 /* A control structure with an action nobody knows is refused out loud (a
  * warning naming it), and nothing but audio reaches the server. */
 GST_START_TEST (test_unknown_control_action_warns)
@@ -583,6 +613,7 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_generated_session_id);
   tcase_add_test (tc, test_uri_shorthand_streams);
   tcase_add_test (tc, test_cadence_warning);
+  tcase_add_test (tc, test_session_in_uri);
   tcase_add_test (tc, test_error_malformed_uri);
   tcase_add_test (tc, test_error_nothing_listening);
   tcase_add_test (tc, test_error_upgrade_refused);
