@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 #include "bus-messages.h"
@@ -579,6 +580,76 @@ GST_START_TEST (test_session_in_uri)
 }
 GST_END_TEST;
 
+/* @word in @text, not as part of a longer name (state, not backlog-state). */
+static bool
+names_word (const std::string &text, const std::string &word)
+{
+  auto part = [] (char c) { return g_ascii_isalnum (c) || c == '-'; };
+  for (size_t pos = text.find (word); pos != std::string::npos; pos = text.find (word, pos + 1))
+    if ((pos == 0 || !part (text[pos - 1])) && (pos + word.size () == text.size () || !part (text[pos + word.size ()])))
+      return true;
+  return false;
+}
+
+static bool
+says_seed (const char *text)
+{
+  gchar *lower = g_ascii_strdown (text ? text : "", -1);
+  bool found = strstr (lower, "seed") != NULL;
+  g_free (lower);
+  return found;
+}
+
+/* gst-inspect-1.0 is the manual: it lists every message the sink posts,
+ * the control structure and every stats field, names no "seed", and the
+ * enums are plugin API. */
+GST_START_TEST (test_inspect_is_the_manual)
+{
+  GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
+  GstElementFactory *f = gst_element_get_factory (sink);
+  const gchar *msgs = gst_element_factory_get_metadata (f, "bus-messages");
+  fail_unless (msgs != NULL);
+  const char *posted[] = { wssac::bus::kStreamStart, wssac::bus::kStreamStop, wssac::bus::kConnection,
+    wssac::bus::kTransmitting, wssac::bus::kSent };
+  for (const char *name : posted)
+    fail_unless (strstr (msgs, name) != NULL, "%s not documented", name);
+  fail_unless (strstr (gst_element_factory_get_metadata (f, "controls"), wssac::bus::kControl) != NULL);
+  fail_unless (strstr (gst_element_factory_get_metadata (f, "examples"), "oggmux max-page-delay") != NULL);
+
+  const gchar *stats_doc = gst_element_factory_get_metadata (f, "stats");
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  for (int i = 0; i < gst_structure_n_fields (stats); i++)
+    {
+      std::string field = std::string (gst_structure_nth_field_name (stats, i));
+      fail_unless (names_word (stats_doc, field), "stats field %s not documented", field.c_str ());
+    }
+  gst_structure_free (stats);
+
+  gchar **keys = gst_element_factory_get_metadata_keys (f);
+  for (gchar **k = keys; *k; k++)
+    fail_if (says_seed (gst_element_factory_get_metadata (f, *k)), "metadata %s says seed", *k);
+  g_strfreev (keys);
+  guint n = 0;
+  GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (sink), &n);
+  for (guint i = 0; i < n; i++)
+    {
+      fail_if (says_seed (g_param_spec_get_blurb (specs[i])), "%s says seed", specs[i]->name);
+      if (G_IS_PARAM_SPEC_ENUM (specs[i]) && g_str_has_prefix (g_type_name (specs[i]->value_type), "GstWss"))
+        {
+          fail_unless (gst_type_is_plugin_api (specs[i]->value_type, NULL), "%s not plugin API",
+              g_type_name (specs[i]->value_type));
+          GEnumClass *e = G_ENUM_CLASS (g_type_class_ref (specs[i]->value_type));
+          for (guint v = 0; v < e->n_values; v++)
+            fail_if (says_seed (e->values[v].value_name), "%s says seed", e->values[v].value_nick);
+          g_type_class_unref (e);
+        }
+    }
+  g_free (specs);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 /* A control structure with an action nobody knows is refused out loud (a
  * warning naming it), and nothing but audio reaches the server. */
 GST_START_TEST (test_unknown_control_action_warns)
@@ -614,6 +685,7 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_uri_shorthand_streams);
   tcase_add_test (tc, test_cadence_warning);
   tcase_add_test (tc, test_session_in_uri);
+  tcase_add_test (tc, test_inspect_is_the_manual);
   tcase_add_test (tc, test_error_malformed_uri);
   tcase_add_test (tc, test_error_nothing_listening);
   tcase_add_test (tc, test_error_upgrade_refused);
