@@ -223,6 +223,19 @@ GST_START_TEST (test_cluster_aligned_1s)
 }
 GST_END_TEST;
 
+/* Runs @p (and unrefs it) to EOS with exactly one warning, which says
+ * @in_message. */
+static void
+run_expecting_one_warning (GstElement *p, const char *in_message, BusLog &log)
+{
+  fail_unless (p != NULL);
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find (in_message) != std::string::npos, "%s", log.warnings[0].c_str ());
+}
+
 GST_START_TEST (test_rare_clusters_warn_once)
 {
   WsTestServer server;
@@ -236,12 +249,7 @@ GST_START_TEST (test_rare_clusters_warn_once)
   g_object_set (mux, "max-cluster-duration", (gint64) 3 * GST_SECOND, NULL);
   gst_object_unref (mux);
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos);
-  fail_unless_equals_int (log.warnings.size (), 1);
-  fail_unless (log.warnings[0].find ("cutting chunks") != std::string::npos, "%s",
-      log.warnings[0].c_str ());
+  run_expecting_one_warning (p, "cutting chunks", log);
   Parsed parsed = parse_messages (server.messages (), "rare");
   fail_unless (parsed.chunks.size () >= 12, "%zu chunks", parsed.chunks.size ());
   std::vector<int16_t> pcm;
@@ -372,14 +380,8 @@ GST_START_TEST (test_cadence_warning)
   std::string desc = "audiotestsrc num-buffers=300 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
                      "! opusenc ! webmmux streamable=true ! wssaudiochunksink sync=false session-id=cad location="
                      + server.url ();
-  GstElement *p = gst_parse_launch (desc.c_str (), NULL);
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos);
-  fail_unless_equals_int (log.warnings.size (), 1);
-  fail_unless (log.warnings[0].find ("instead of chunk-duration") != std::string::npos, "%s",
-      log.warnings[0].c_str ());
+  run_expecting_one_warning (gst_parse_launch (desc.c_str (), NULL), "instead of chunk-duration", log);
   fail_unless (log.warning_debugs[0].find ("webmmux min-cluster-duration=250000000") != std::string::npos, "%s",
       log.warning_debugs[0].c_str ());
 }
@@ -409,18 +411,29 @@ GST_START_TEST (test_error_malformed_uri)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_error_nothing_listening)
+/* A TCP socket bound to 127.0.0.1 on a free port (listening if asked). */
+static GSocket *
+loopback_socket (bool listen, guint &port)
 {
-  /* A port that was free a moment ago: bind, read it, close. */
   GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   GSocketAddress *a = g_inet_socket_address_new (lo, 0);
   fail_unless (g_socket_bind (s, a, TRUE, NULL));
+  if (listen)
+    fail_unless (g_socket_listen (s, NULL));
   GSocketAddress *bound = g_socket_get_local_address (s, NULL);
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_object_unref (bound);
   g_object_unref (a);
   g_object_unref (lo);
+  return s;
+}
+
+GST_START_TEST (test_error_nothing_listening)
+{
+  /* A port that was free a moment ago: bind, read it, close. */
+  guint port = 0;
+  GSocket *s = loopback_socket (false, port);
   g_socket_close (s, NULL);
   g_object_unref (s);
 
@@ -480,13 +493,8 @@ GST_END_TEST;
  * peer here accepts TCP connections and never answers. */
 GST_START_TEST (test_start_does_not_wait_for_the_network)
 {
-  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *a = g_inet_socket_address_new (lo, 0);
-  fail_unless (g_socket_bind (s, a, TRUE, NULL));
-  fail_unless (g_socket_listen (s, NULL));
-  GSocketAddress *bound = g_socket_get_local_address (s, NULL);
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  guint port = 0;
+  GSocket *s = loopback_socket (true, port);
   std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
 
   GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
@@ -501,9 +509,6 @@ GST_START_TEST (test_start_does_not_wait_for_the_network)
   /* Stopping cancels the attempt. */
   fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   gst_object_unref (sink);
-  g_object_unref (bound);
-  g_object_unref (a);
-  g_object_unref (lo);
   g_object_unref (s);
 }
 GST_END_TEST;
