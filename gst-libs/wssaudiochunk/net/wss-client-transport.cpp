@@ -2,10 +2,14 @@
 
 #include "context-thread.h"
 #include "latency-stats.h"
-#include "unsent-bytes.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
+
+#ifdef __linux__
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -45,6 +49,103 @@ connection_state_name (ConnectionState state)
 
 namespace
 {
+std::string
+str_or_empty (const char *s)
+{
+  return s ? std::string (s) : std::string ();
+}
+
+void
+append_header_value (HeaderList &out, const char *name, const GValue *v)
+{
+  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
+    {
+      guint n
+          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
+      for (guint i = 0; i < n; i++)
+        append_header_value (out, name,
+                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
+                                                       : gst_value_list_get_value (v, i));
+      return;
+    }
+  if (G_VALUE_HOLDS_STRING (v))
+    {
+      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
+      return;
+    }
+  gchar *s = gst_value_serialize (v);
+  out.emplace_back (name, str_or_empty (s));
+  g_free (s);
+}
+
+gboolean
+collect_header (GQuark field, const GValue *value, gpointer data)
+{
+  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
+  return TRUE;
+}
+} // namespace
+
+const char *
+connect_error_kind_name (ConnectErrorKind kind)
+{
+  switch (kind)
+    {
+    case ConnectErrorKind::InvalidUri:
+      return "invalid-uri";
+    case ConnectErrorKind::Timeout:
+      return "timeout";
+    case ConnectErrorKind::HttpStatus:
+      return "http-status";
+    case ConnectErrorKind::TlsCertificate:
+      return "tls-certificate";
+    case ConnectErrorKind::TlsNotSpoken:
+      return "tls-not-spoken";
+    case ConnectErrorKind::TlsExpected:
+      return "tls-expected";
+    case ConnectErrorKind::Tls:
+      return "tls";
+    case ConnectErrorKind::Network:
+      return "network";
+    }
+  return "unknown";
+}
+
+HeaderList
+headers_from_structure (const GstStructure *s)
+{
+  HeaderList out;
+  if (s)
+    gst_structure_foreach (s, collect_header, &out);
+  return out;
+}
+
+std::string
+location_problem (const std::string &location)
+{
+  if (location.empty ())
+    return "No location set: set the location property to a ws:// or wss:// URI";
+  GError *err = nullptr;
+  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
+  if (!uri)
+    {
+      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
+      g_error_free (err);
+      return why;
+    }
+  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
+  std::string host = str_or_empty (g_uri_get_host (uri));
+  g_uri_unref (uri);
+  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
+      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
+    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
+  if (host.empty ())
+    return "Invalid location \"" + redact_uri (location) + "\": no host";
+  return std::string ();
+}
+
+namespace
+{
 int64_t
 now_ms ()
 {
@@ -63,6 +164,38 @@ struct SentRecord
   int64_t sent_mono_ms;
 };
 
+/* Bytes the kernel still holds for the peer, or -1 when unknown: the
+ * socket under libsoup's (and maybe TLS's) stream wrappers. */
+int64_t
+unsent_bytes (SoupWebsocketConnection *conn)
+{
+#ifdef __linux__
+  GIOStream *stream = soup_websocket_connection_get_io_stream (conn);
+  for (int depth = 0; stream && depth < 4; depth++)
+    {
+      if (G_IS_SOCKET_CONNECTION (stream))
+        {
+          GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+          int value = 0;
+          if (ioctl (g_socket_get_fd (sock), SIOCOUTQ, &value) == 0)
+            return value;
+          return -1;
+        }
+      GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
+      const char *prop = g_object_class_find_property (klass, "base-iostream")    ? "base-iostream"
+                         : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
+                                                                                  : nullptr;
+      if (!prop)
+        return -1;
+      GIOStream *base = nullptr;
+      g_object_get (stream, prop, &base, NULL);
+      if (base)
+        g_object_unref (base); /* still owned by the wrapper */
+      stream = base;
+    }
+#endif
+  return -1;
+}
 } // namespace
 
 struct WssClientTransport::Impl
@@ -272,21 +405,108 @@ struct WssClientTransport::Impl
     self->got_network_event = true;
   }
 
+  bool
+  tls_handshake_started () const
+  {
+    return got_network_event
+           && (last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+               || last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKED);
+  }
+
+  bool
+  tcp_connected () const
+  {
+    return got_network_event && last_network_event >= G_SOCKET_CLIENT_CONNECTED;
+  }
+
   /* What went wrong with an attempt, in words a person can act on. */
   ConnectError
   classify (const GError *error, SoupMessage *msg) const
   {
-    ConnectAttempt a;
-    a.shown_uri = shown_uri;
-    a.wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
-    a.timed_out = connect_timed_out;
-    a.timeout_s = config.connect_timeout_s;
-    a.error = error;
-    a.http_status = msg ? soup_message_get_status (msg) : 0;
-    a.reason_phrase = msg ? soup_message_get_reason_phrase (msg) : nullptr;
-    a.last_event = last_network_event;
-    a.got_event = got_network_event;
-    return describe_connect_failure (a);
+    ConnectError e;
+    std::string cause;
+    const bool wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
+    guint status = msg ? soup_message_get_status (msg) : 0;
+    if (connect_timed_out)
+      {
+        cause = "no answer within " + std::to_string (config.connect_timeout_s) + " s";
+        e.kind = ConnectErrorKind::Timeout;
+        e.hint
+            = "check that a WebSocket server is listening at the location; raise connect-timeout "
+              "for a slow network";
+        if (wss && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+          {
+            cause += " to the TLS handshake: the server did not speak TLS; use ws://";
+            e.kind = ConnectErrorKind::TlsNotSpoken;
+            e.hint = "the server accepted the TCP connection but never answered the TLS handshake, "
+                     "as a plain-text server does: use a ws:// location";
+          }
+      }
+    else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
+             || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
+      {
+        const char *phrase = msg ? soup_message_get_reason_phrase (msg) : nullptr;
+        cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
+                + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
+        e.kind = ConnectErrorKind::HttpStatus;
+        e.http_status = status;
+        if (status == 401 || status == 403)
+          e.hint = "the server refused the credentials: check auth-token and auth-token-mode "
+                   "(or the extra-headers the server expects)";
+        else if (status == 404)
+          e.hint = "nothing at that path: check the path of the location";
+        else
+          e.hint = "check that the location is a WebSocket endpoint that accepts the upgrade";
+      }
+    else if (error && error->domain == G_TLS_ERROR)
+      {
+        if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
+          {
+            cause = std::string ("TLS: ") + error->message
+                    + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
+                      "signed it)";
+            e.kind = ConnectErrorKind::TlsCertificate;
+            e.hint = "set ssl-ca-file (or tls-database) to the CA that signed the server's "
+                     "certificate; ssl-strict=false accepts any certificate (tests only)";
+          }
+        else if (error->code == G_TLS_ERROR_NOT_TLS)
+          {
+            cause = std::string ("TLS: ") + error->message
+                    + ": the server did not speak TLS; use ws://";
+            e.kind = ConnectErrorKind::TlsNotSpoken;
+            e.hint = "the server answered the TLS handshake in plain text: use a ws:// location";
+          }
+        else
+          {
+            cause = std::string ("TLS: ") + error->message;
+            e.kind = ConnectErrorKind::Tls;
+            e.hint = "the TLS handshake failed: check that the server offers TLS 1.2 or later on "
+                     "this port";
+          }
+      }
+    else
+      {
+        cause = error ? error->message : "unknown error";
+        e.kind = ConnectErrorKind::Network;
+        e.hint = "check that a WebSocket server is listening at the location and accepts the "
+                 "upgrade";
+        /* A TLS server reading a plain-text upgrade resets the connection
+         * without an HTTP answer. */
+        if (!wss && status == 0 && tcp_connected ()
+            && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
+                || (error && error->domain == SOUP_SESSION_ERROR)))
+          {
+            cause += ": the server closed the connection without answering the upgrade; if it "
+                     "expects TLS, use wss://";
+            e.kind = ConnectErrorKind::TlsExpected;
+            e.hint = "a server that wants TLS drops a plain-text upgrade like this: use a wss:// "
+                     "location";
+          }
+      }
+    e.message = "Could not connect to " + shown_uri + ": " + cause;
+    return e;
   }
 
   void
