@@ -49,6 +49,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_wss_audio_chunk_sink_debug);
 #define DEFAULT_AUTH_TOKEN_MODE GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER
 #define DEFAULT_SSL_STRICT TRUE
 #define DEFAULT_FRAMING GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON
+#define DEFAULT_SESSION_IN_URI GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY
 
 typedef enum
 {
@@ -61,6 +62,13 @@ typedef enum
   GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER,
   GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY,
 } GstWssAudioChunkSinkAuthTokenMode;
+
+typedef enum
+{
+  GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY,
+  GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH,
+  GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE,
+} GstWssAudioChunkSinkSessionInUri;
 
 typedef enum
 {
@@ -106,6 +114,7 @@ struct Settings
   std::string ssl_ca_file;
   GTlsDatabase *tls_database = nullptr;
   gint framing = DEFAULT_FRAMING;
+  gint session_in_uri = DEFAULT_SESSION_IN_URI;
 };
 
 class PipelineBusListener;

@@ -22,6 +22,8 @@ using namespace wssac::sink;
  *   gets the audio from the start of the outage)
  *
  * What goes when the backlog is full.
+ *
+ * Since: 0.1
  */
 GType
 gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
@@ -42,6 +44,8 @@ gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
  * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER: `Authorization: Bearer <token>`
  * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY: `?token=<token>` on the URI (for
  *   clients and gateways that cannot use headers on the upgrade)
+ *
+ * Since: 0.1
  */
 GType
 gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
@@ -59,21 +63,49 @@ gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
 
 /**
  * GstWssAudioChunkSinkFraming:
- * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the seed's JSON text message with base64 audio
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the original protocol's JSON text message with base64 audio
  * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY: one binary message: "WSAC", a JSON
  *   header, the raw audio (docs/protocol.md); a third fewer bytes
+ *
+ * Since: 0.1
  */
 GType
 gst_wss_audio_chunk_sink_framing_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the seed's)", "json" },
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the original protocol)", "json" },
     { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY, "Binary: JSON header and raw audio", "binary" },
     { 0, NULL, NULL },
   };
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkFraming", values));
+  return type;
+}
+
+/**
+ * GstWssAudioChunkSinkSessionInUri:
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY: `sessionId=<id>` added to
+ *   the query (unless the location has one)
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH: `/<id>` added to the path
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE: the location as it is
+ *
+ * Where the session id goes in the URI of the upgrade request.
+ *
+ * Since: 0.1
+ */
+GType
+gst_wss_audio_chunk_sink_session_in_uri_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY, "sessionId query parameter", "query" },
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH, "Last path segment", "path" },
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE, "Not in the URI", "none" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkSessionInUri", values));
   return type;
 }
 
@@ -87,6 +119,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:location:
    *
    * The WebSocket server to stream to: a ws:// or wss:// URI.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_LOCATION,
@@ -101,17 +135,22 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * structure and in the `wss-audio-chunk-stream-start` message, so that
    * `… ! ws://host:port/ws` streams as it is; read it back from any of
    * those.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_SESSION_ID,
-      g_param_spec_string ("session-id", "Session ID",
-                           "Session identifier put in every message (empty: a random UUID at start)", DEFAULT_SESSION_ID,
-                           RW));
+      g_param_spec_string (
+          "session-id", "Session ID",
+          "Session identifier put in every message (empty: a random UUID at start)",
+          DEFAULT_SESSION_ID, RW));
   /**
    * GstWssAudioChunkSink:chunk-duration:
    *
    * Media time per chunk. A chunk closes at the first cluster start once it
    * holds this much; set webmmux min-cluster-duration to match.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_CHUNK_DURATION,
@@ -125,6 +164,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * The message's format field. Empty: "webm-opus" for WebM caps, "ogg-opus"
    * for Ogg caps.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_FORMAT,
@@ -138,6 +179,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Extra HTTP headers for the WebSocket upgrade request, one field per
    * header (as souphttpsrc's extra-headers). Values that are not strings are
    * serialized; arrays and lists add the header once per element.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_EXTRA_HEADERS,
@@ -149,6 +192,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:user-agent:
    *
    * The User-Agent header of the upgrade request.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
                                    g_param_spec_string ("user-agent", "User-Agent",
@@ -159,6 +204,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Seconds to wait for a connection (TCP, TLS and upgrade) before the
    * attempt counts as failed.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_CONNECT_TIMEOUT,
                                    g_param_spec_uint ("connect-timeout", "Connect timeout",
@@ -169,6 +216,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Seconds to wait at EOS for the backlog to go out and the close handshake
    * to finish. What is still queued after that is reported as dropped.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_DRAIN_TIMEOUT,
@@ -180,6 +229,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Seconds between WebSocket pings (0 disables them). Gateways close idle
    * connections (API Gateway after 10 minutes).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEEPALIVE_INTERVAL,
                                    g_param_spec_uint ("keepalive-interval", "Keepalive interval",
@@ -191,6 +242,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Seconds without a pong or any message from the server after which the
    * connection is taken for dead and replaced (0 disables the check). Keep
    * it above twice keepalive-interval.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_KEEPALIVE_TIMEOUT,
@@ -208,6 +261,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GST_RESOURCE_ERROR_NOT_AUTHORIZED, 404 GST_RESOURCE_ERROR_NOT_FOUND,
    * with `http-status-code` in the error's details). When true the first
    * connection is retried like a lost one.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_ASYNC_CONNECT,
@@ -221,6 +276,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Bytes written to the socket but not yet taken by the server (the kernel's
    * send queue) above which sending pauses, so that a slow server grows the
    * bounded backlog and never libsoup's unbounded output queue. 0: no limit.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_IN_FLIGHT,
@@ -231,6 +288,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:backlog-policy:
    *
    * Which chunks are dropped when the backlog is full.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_BACKLOG_POLICY,
                                    g_param_spec_enum ("backlog-policy", "Backlog policy",
@@ -242,6 +301,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Milliseconds before the first reconnection attempt; each further attempt
    * waits twice as long (with +-20 % jitter) up to max-retry-delay.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_RETRY_DELAY,
@@ -252,6 +313,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:max-retry-delay:
    *
    * Upper bound of the delay between reconnection attempts, in milliseconds.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_RETRY_DELAY,
@@ -265,6 +328,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * an error: -1 retries forever, 0 never. (The very first connection is not
    * retried unless async-connect is set: a wrong location or a server that is
    * not there is an error at once.)
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_RETRIES,
@@ -277,6 +342,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Audio kept while the connection is down or slow, in nanoseconds of media
    * time (0: no time bound). Past it the oldest chunks are dropped, counted
    * and announced.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_BACKLOG_TIME,
@@ -287,6 +354,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:max-backlog-bytes:
    *
    * Audio bytes kept while the connection is down or slow (0: no byte bound).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_BACKLOG_BYTES,
@@ -300,6 +369,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * many nanoseconds before it died are sent again (the receiver drops
    * duplicates by chunkIndex): data in a dead socket's buffers never arrives.
    * 0 disables replay.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_REPLAY_WINDOW,
@@ -313,6 +384,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Largest text frame ever sent, in bytes (API Gateway closes a connection
    * on a frame over 32 KB). A chunk that would encode larger is dropped with
    * a warning; lower chunk-duration if that happens.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_SIZE,
                                    g_param_spec_uint ("max-message-size", "Max message size",
@@ -323,6 +396,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:post-messages:
    *
    * Whether to post a `wss-audio-chunk-sent` element message per chunk.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_POST_MESSAGES,
@@ -337,6 +412,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Whether the end of the stream also ends the session: an `endSession`
    * message (reason "end of stream") goes out after the last chunk, so a
    * receiver finalizes at once instead of waiting for a reconnect.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_END_SESSION_ON_EOS,
@@ -346,17 +423,26 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:stats:
    *
-   * Counters as a `wss-audio-chunk-sink-stats` structure: state,
-   * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped, bytes-sent,
-   * audio-bytes-sent, controls-sent, reconnects, peer-acks (the server sends
-   * acks), acked-index, unacked-chunks, server-errors (error replies),
-   * latency-p50/p95/p99 (microseconds from a chunk's completion to its
-   * hand-off to the socket, last 1024 chunks), backlog-chunks,
-   * backlog-bytes, backlog-time (ns), last-error.
+   * Counters as a `wss-audio-chunk-sink-stats` structure:
+   * * session-id (string): the session, generated when none was set
+   * * state (string): the connection, as in wss-audio-chunk-connection
+   * * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped (guint64,
+   *   chunks), controls-sent, reconnects (guint64)
+   * * bytes-sent (guint64, bytes of the frames on the wire), audio-bytes-sent
+   *   (guint64, audio bytes)
+   * * peer-acks (gboolean, the server sends acks), acked-index (guint64),
+   *   unacked-chunks (guint64), server-errors (guint64, error replies)
+   * * latency-p50, latency-p95, latency-p99 (gint64, microseconds from a
+   *   chunk's completion to its hand-off to the socket, last 1024 chunks)
+   * * backlog-chunks (guint64), backlog-bytes (guint64, audio bytes),
+   *   backlog-time (guint64, nanoseconds of audio)
+   * * last-error (string)
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped",
+      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped (fields and units: see Factory Details, Stats)",
                           GST_TYPE_STRUCTURE,
                           static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
@@ -366,6 +452,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Pause the broadcast: chunks are kept (up to max-pause-time of audio)
    * and sent after resume; `pauseBroadcast` and `resumeBroadcast` tell the
    * server. Settable while PLAYING, like the `pause`/`resume` signals.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_PAUSED,
@@ -380,6 +468,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * after unmute (whole clusters are dropped, so the stream stays
    * decodable); `muteBroadcast` and `unmuteBroadcast` tell the server.
    * Settable while PLAYING, like the `mute`/`unmute` signals.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MUTED,
@@ -389,8 +479,10 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:max-pause-time:
    *
-   * Audio kept while paused, in nanoseconds (the seed kept 5 s); older
+   * Audio kept while paused, in nanoseconds (the browser speaker app kept 5 s); older
    * chunks are dropped, counted and announced. 0: no bound.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_PAUSE_TIME,
@@ -403,6 +495,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * A bearer token for the server (API Gateway authorizers, our receivers'
    * auth-tokens). Write-only, and never logged, posted or put in an error.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_AUTH_TOKEN,
@@ -415,6 +509,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * How auth-token is sent: an Authorization header, or a `token` query
    * parameter (shown as `token=***` wherever the URI is printed).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_AUTH_TOKEN_MODE,
@@ -426,6 +522,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Validate the server's TLS certificate (wss://). Turning it off accepts
    * any certificate and posts a warning: for tests only.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_SSL_STRICT,
@@ -436,6 +534,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * A PEM file of CA certificates to validate the server against instead of
    * the system's.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_SSL_CA_FILE,
@@ -446,6 +546,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:tls-database:
    *
    * A GTlsDatabase to validate the server against (overrides ssl-ca-file).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_TLS_DATABASE,
@@ -456,16 +558,40 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:framing:
    *
-   * How audio chunks travel: the seed's JSON text with base64 audio (the
-   * default, what every backend of the seed understands), or the binary
+   * How audio chunks travel: the original protocol's JSON text with base64
+   * audio (the default, what every backend of the browser speaker app
+   * understands), or the binary
    * framing our receivers also accept (a third fewer bytes on the wire).
    * Control messages are JSON text either way.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_FRAMING,
-      g_param_spec_enum ("framing", "Framing", "JSON text (the seed's) or binary audio messages",
+      g_param_spec_enum ("framing", "Framing", "JSON text (the original protocol) or binary audio messages",
                          GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING,
                          GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
+
+  /**
+   * GstWssAudioChunkSink:session-in-uri:
+   *
+   * Where the session id goes in the URI of the WebSocket upgrade request,
+   * so that a load balancer in front of several receivers can send every
+   * connection of a session (reconnects included) to the same one; it sees
+   * the upgrade request, not the messages. The default, `query`, adds
+   * `sessionId=<id>` (percent-encoded) unless the location already has a
+   * sessionId parameter: what nginx's `hash $arg_sessionId consistent;`
+   * reads. `path` appends `/<id>` to the path; `none` connects to the
+   * location as it is. Our receivers ignore both.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SESSION_IN_URI,
+      g_param_spec_enum (
+          "session-in-uri", "Session in URI",
+          "Where the session id goes in the upgrade request's URI (for load balancers)",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI, DEFAULT_SESSION_IN_URI, RW));
 }
 
 static std::string
@@ -581,6 +707,9 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
       break;
     case PROP_SSL_CA_FILE:
       s.ssl_ca_file = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_SESSION_IN_URI:
+      s.session_in_uri = g_value_get_enum (value);
       break;
     case PROP_FRAMING:
       s.framing = g_value_get_enum (value);
@@ -702,6 +831,9 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_TLS_DATABASE:
       g_value_set_object (value, s.tls_database);
       break;
+    case PROP_SESSION_IN_URI:
+      g_value_set_enum (value, s.session_in_uri);
+      break;
     case PROP_FRAMING:
       g_value_set_enum (value, s.framing);
       break;
@@ -746,6 +878,10 @@ wssac::sink::transport_config (const Settings &s)
   config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;
   config.ssl_strict = s.ssl_strict;
   config.binary_framing = s.framing == GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY;
+  config.session_in_uri
+      = s.session_in_uri == GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH   ? SessionInUri::Path
+        : s.session_in_uri == GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE ? SessionInUri::None
+                                                                           : SessionInUri::Query;
   config.tls_ca_file = s.ssl_ca_file;
   config.tls_database = s.tls_database ? G_TLS_DATABASE (g_object_ref (s.tls_database)) : nullptr;
   return config;

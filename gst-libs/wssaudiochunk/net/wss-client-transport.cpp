@@ -203,7 +203,7 @@ struct WssClientTransport::Impl
   GstObject *log_object = nullptr; /* borrowed: what every log line names */
   TransportConfig config;
   std::string shown_uri;   /* redacted: the only form logs and messages use */
-  std::string connect_uri; /* with the token, when it goes in the query */
+  std::string connect_uri; /* with the session id and the token, as configured */
   GTlsDatabase *tls_database = nullptr;
   TransportCallbacks cb;
 
@@ -1005,11 +1005,11 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
   p->shown_uri = redact_uri (config.uri);
-  p->connect_uri = config.uri;
+  p->connect_uri = uri_with_session (config.uri, config.session_id, config.session_in_uri);
   if (!config.auth_token.empty () && config.auth_token_in_query)
     {
       gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=")
+      p->connect_uri += (p->connect_uri.find ('?') == std::string::npos ? "?token=" : "&token=")
                         + std::string (escaped);
       g_free (escaped);
     }

@@ -14,6 +14,7 @@
 #include "message-codec.h"
 #include "redact-uri.h"
 #include "retry-policy.h"
+#include "session-uri.h"
 
 #include <condition_variable>
 #include <cstdint>
@@ -61,6 +62,8 @@ struct TransportConfig
 {
   std::string uri;
   std::string session_id;
+  /* The session id in the upgrade request's URI, for load balancers. */
+  SessionInUri session_in_uri = SessionInUri::None;
   std::string format = "webm-opus";
   HeaderList headers;
   std::string user_agent;
