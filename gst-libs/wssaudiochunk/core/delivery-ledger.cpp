@@ -47,6 +47,8 @@ DeliveryLedger::take_replay ()
   item.replay = true;
   /* The attempts travel with the chunk: written () counts the next one. */
   item.attempts = it->second.attempts;
+  if (it->second.reached_peer)
+    counters_.likely_duplicates++;
   replay_.erase (it);
   return item;
 }
@@ -174,6 +176,7 @@ DeliveryLedger::connection_ended (bool clean)
           continue;
         }
       e.item.replay = true;
+      e.reached_peer = e.reached_peer || e.tcp_acked_ms >= 0;
       e.tcp_acked_ms = -1;
       e.end_offset = 0;
       replay_[kv.first] = std::move (e);

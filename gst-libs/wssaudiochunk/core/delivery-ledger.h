@@ -177,6 +177,7 @@ private:
     int attempts = 0;
     uint64_t end_offset = 0;   /* in the stream of the connection it is written on */
     int64_t tcp_acked_ms = -1; /* when TCP evidence covered it first */
+    bool reached_peer = false; /* covered by TCP evidence on an earlier connection */
   };
 
   size_t confirm_written_upto_ack (uint64_t index);

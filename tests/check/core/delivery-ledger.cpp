@@ -101,6 +101,8 @@ GST_START_TEST (test_death_replays_exactly_the_unconfirmed_in_order)
       fail_unless_equals_int64 (o.created_ms, 1000000 + static_cast<int64_t> (o.chunk_index) * 250);
       fail_unless_equals_int (o.attempts, 1);
     }
+  /* Chunk 1 had reached the peer's TCP: its rewrite is a likely duplicate. */
+  fail_unless_equals_uint64 (l.counters ().likely_duplicates, 1);
 }
 GST_END_TEST;
 
