@@ -57,6 +57,9 @@ struct LedgerCounters
 {
   uint64_t written = 0;   /* first writes */
   uint64_t rewritten = 0; /* further writes: duplicates on the wire at worst */
+  /* Rewrites of chunks the peer's TCP had acknowledged before: most likely
+   * duplicates at the receiver (a receiver without acks cannot tell). */
+  uint64_t likely_duplicates = 0;
   uint64_t confirmed = 0; /* by ack or by TCP evidence */
   uint64_t confirmed_by_ack = 0;
   uint64_t given_up = 0; /* max_attempts writes, never confirmed */
