@@ -1,5 +1,8 @@
 #include "wss-client-transport.h"
 
+#include "context-thread.h"
+#include "latency-stats.h"
+
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
@@ -11,7 +14,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 
 GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
 #define GST_CAT_DEFAULT wss_transport_debug
@@ -42,43 +47,76 @@ connection_state_name (ConnectionState state)
   return "unknown";
 }
 
-std::string
-redact_uri (const std::string &uri)
+namespace
 {
-  GUri *u = g_uri_parse (uri.c_str (), G_URI_FLAGS_ENCODED_QUERY, nullptr);
-  if (!u)
-    return uri;
-  const char *query = g_uri_get_query (u);
-  if (!query || !*query)
+std::string
+str_or_empty (const char *s)
+{
+  return s ? std::string (s) : std::string ();
+}
+
+void
+append_header_value (HeaderList &out, const char *name, const GValue *v)
+{
+  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
     {
-      g_uri_unref (u);
-      return uri;
+      guint n
+          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
+      for (guint i = 0; i < n; i++)
+        append_header_value (out, name,
+                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
+                                                       : gst_value_list_get_value (v, i));
+      return;
     }
-  static const char *secret[] = { "token", "access_token", "auth", "authorization", "key", "api_key", "apikey",
-    "signature", "sig", "password", "secret", "x-amz-security-token", "x-amz-signature", "x-amz-credential" };
-  std::string out_query;
-  gchar **pairs = g_strsplit (query, "&", -1);
-  for (gchar **p = pairs; *p; p++)
+  if (G_VALUE_HOLDS_STRING (v))
     {
-      std::string pair = *p;
-      std::string name = pair.substr (0, pair.find ('='));
-      bool hide = false;
-      for (const char *s : secret)
-        if (g_ascii_strcasecmp (name.c_str (), s) == 0)
-          hide = true;
-      if (!out_query.empty ())
-        out_query += "&";
-      out_query += hide && pair.find ('=') != std::string::npos ? name + "=***" : pair;
+      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
+      return;
     }
-  g_strfreev (pairs);
-  GUri *r = g_uri_build (G_URI_FLAGS_ENCODED_QUERY, g_uri_get_scheme (u), g_uri_get_userinfo (u), g_uri_get_host (u),
-                         g_uri_get_port (u), g_uri_get_path (u), out_query.c_str (), g_uri_get_fragment (u));
-  gchar *str = g_uri_to_string (r);
-  std::string out (str);
-  g_free (str);
-  g_uri_unref (r);
-  g_uri_unref (u);
+  gchar *s = gst_value_serialize (v);
+  out.emplace_back (name, str_or_empty (s));
+  g_free (s);
+}
+
+gboolean
+collect_header (GQuark field, const GValue *value, gpointer data)
+{
+  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
+  return TRUE;
+}
+} // namespace
+
+HeaderList
+headers_from_structure (const GstStructure *s)
+{
+  HeaderList out;
+  if (s)
+    gst_structure_foreach (s, collect_header, &out);
   return out;
+}
+
+std::string
+location_problem (const std::string &location)
+{
+  if (location.empty ())
+    return "No location set: set the location property to a ws:// or wss:// URI";
+  GError *err = nullptr;
+  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
+  if (!uri)
+    {
+      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
+      g_error_free (err);
+      return why;
+    }
+  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
+  std::string host = str_or_empty (g_uri_get_host (uri));
+  g_uri_unref (uri);
+  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
+      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
+    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
+  if (host.empty ())
+    return "Invalid location \"" + redact_uri (location) + "\": no host";
+  return std::string ();
 }
 
 namespace
@@ -101,8 +139,6 @@ struct SentRecord
   int64_t sent_mono_ms;
 };
 
-constexpr size_t kLatencySamples = 1024;
-
 /* Bytes the kernel still holds for the peer, or -1 when unknown: the
  * socket under libsoup's (and maybe TLS's) stream wrappers. */
 int64_t
@@ -121,7 +157,7 @@ unsent_bytes (SoupWebsocketConnection *conn)
           return -1;
         }
       GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
-      const char *prop = g_object_class_find_property (klass, "base-iostream") ? "base-iostream"
+      const char *prop = g_object_class_find_property (klass, "base-iostream")    ? "base-iostream"
                          : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
                                                                                   : nullptr;
       if (!prop)
@@ -139,6 +175,7 @@ unsent_bytes (SoupWebsocketConnection *conn)
 
 struct WssClientTransport::Impl
 {
+  GstObject *log_object = nullptr; /* borrowed: what every log line names */
   TransportConfig config;
   std::string shown_uri;   /* redacted: the only form logs and messages use */
   std::string connect_uri; /* with the token, when it goes in the query */
@@ -146,8 +183,8 @@ struct WssClientTransport::Impl
   TransportCallbacks cb;
 
   /* Owned by the transport thread once started. */
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
+  std::unique_ptr<ContextThread> thread;
+  GMainContext *context = nullptr; /* the thread's, while it runs */
   SoupSession *session = nullptr;
   SoupWebsocketConnection *conn = nullptr;
   SoupMessage *connecting_msg = nullptr;
@@ -161,10 +198,10 @@ struct WssClientTransport::Impl
     None,
     Reconnect,
     GiveUp,
-  } pending_action = PendingAction::None; /* decided by a server reply */
+  } pending_action
+      = PendingAction::None; /* decided by a server reply */
   std::string pending_detail;
   bool connect_timed_out = false;
-  std::thread thread;
   RetryPolicy retry{ RetryConfig () };
   bool ever_connected = false;
   bool header_due = false; /* the next chunk carries the stream header */
@@ -178,8 +215,7 @@ struct WssClientTransport::Impl
   std::deque<SentRecord> unacked; /* sent, not known to have arrived */
   std::vector<uint8_t> stream_header;
   TransportStats stats;
-  std::vector<int64_t> latencies; /* ring of the last kLatencySamples */
-  size_t latency_pos = 0;
+  LatencyStats latencies; /* queue to socket, us */
   bool first_outcome = false;
   bool first_ok = false;
   std::string first_error;
@@ -187,7 +223,8 @@ struct WssClientTransport::Impl
   bool interrupted = false;
   std::atomic<bool> wake_pending{ false };
 
-  void set_state (ConnectionState s, const std::string &detail = std::string ())
+  void
+  set_state (ConnectionState s, const std::string &detail = std::string ())
   {
     {
       std::lock_guard<std::mutex> g (lock);
@@ -198,24 +235,29 @@ struct WssClientTransport::Impl
         stats.last_error = detail;
     }
     cond.notify_all ();
-    GST_INFO ("%s: %s%s%s", shown_uri.c_str (), connection_state_name (s), detail.empty () ? "" : ": ",
-              detail.c_str ());
+    GST_INFO_OBJECT (log_object, "%s: %s%s%s", shown_uri.c_str (), connection_state_name (s),
+                     detail.empty () ? "" : ": ", detail.c_str ());
     if (cb.state_changed)
       cb.state_changed (s, detail);
   }
 
   /* ---- transport thread ---- */
 
-  void thread_main ()
+  /* On the transport thread, before its loop runs. */
+  void
+  thread_setup ()
   {
-    g_main_context_push_thread_default (context);
     session = soup_session_new_with_options ("user-agent", config.user_agent.c_str (), "timeout",
                                              config.connect_timeout_s, NULL);
     if (tls_database)
       soup_session_set_tls_database (session, tls_database);
     connect ();
-    g_main_loop_run (loop);
+  }
 
+  /* On the transport thread, once its loop has quit. */
+  void
+  thread_teardown ()
+  {
     destroy_source (&timer);
     destroy_source (&watchdog);
     destroy_source (&resume);
@@ -228,12 +270,10 @@ struct WssClientTransport::Impl
     drop_connection ();
     g_clear_object (&session);
     g_clear_object (&tls_database);
-    while (g_main_context_pending (context))
-      g_main_context_iteration (context, FALSE);
-    g_main_context_pop_thread_default (context);
   }
 
-  static void destroy_source (GSource **source)
+  static void
+  destroy_source (GSource **source)
   {
     if (*source)
       {
@@ -243,7 +283,8 @@ struct WssClientTransport::Impl
       }
   }
 
-  GSource *attach_timeout (int64_t delay_ms, GSourceFunc func)
+  GSource *
+  attach_timeout (int64_t delay_ms, GSourceFunc func)
   {
     GSource *s = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (delay_ms, 0)));
     g_source_set_callback (s, func, this, nullptr);
@@ -251,7 +292,8 @@ struct WssClientTransport::Impl
     return s;
   }
 
-  void connect ()
+  void
+  connect ()
   {
     set_state (ever_connected ? ConnectionState::Reconnecting : ConnectionState::Connecting);
     SoupMessage *msg = soup_message_new ("GET", connect_uri.c_str ());
@@ -264,10 +306,12 @@ struct WssClientTransport::Impl
     for (const auto &h : config.headers)
       soup_message_headers_append (headers, h.first.c_str (), h.second.c_str ());
     if (!config.auth_token.empty () && !config.auth_token_in_query)
-      soup_message_headers_replace (headers, "Authorization", ("Bearer " + config.auth_token).c_str ());
+      soup_message_headers_replace (headers, "Authorization",
+                                    ("Bearer " + config.auth_token).c_str ());
     if (!config.ssl_strict)
       g_signal_connect (msg, "accept-certificate",
-                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags, gpointer) -> gboolean {
+                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags,
+                                         gpointer) -> gboolean {
                           return TRUE; /* ssl-strict=false: the element warned on the bus */
                         }),
                         nullptr);
@@ -277,12 +321,14 @@ struct WssClientTransport::Impl
     connect_timed_out = false;
     connecting_msg = msg;
     destroy_source (&timer);
-    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_connect_timeout);
-    soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, cancellable,
-                                          on_connect_done, this);
+    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000,
+                            on_connect_timeout);
+    soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
+                                          cancellable, on_connect_done, this);
   }
 
-  static gboolean on_connect_timeout (gpointer data)
+  static gboolean
+  on_connect_timeout (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     self->connect_timed_out = true;
@@ -292,11 +338,13 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  static void on_connect_done (GObject *source, GAsyncResult *res, gpointer data)
+  static void
+  on_connect_done (GObject *source, GAsyncResult *res, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     GError *error = nullptr;
-    SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
+    SoupWebsocketConnection *conn
+        = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
     SoupMessage *msg = self->connecting_msg;
     self->connecting_msg = nullptr;
     destroy_source (&self->timer);
@@ -307,7 +355,8 @@ struct WssClientTransport::Impl
         if (self->connect_timed_out)
           cause = "no answer within " + std::to_string (self->config.connect_timeout_s) + " s";
         else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
+                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR,
+                                     SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
           {
             guint status = soup_message_get_status (msg);
             const char *phrase = soup_message_get_reason_phrase (msg);
@@ -316,10 +365,12 @@ struct WssClientTransport::Impl
           }
         else if (error && error->domain == G_TLS_ERROR)
           cause = std::string ("TLS: ") + error->message
-                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that signed it)";
+                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
+                    "signed it)";
         else
           cause = error ? error->message : "unknown error";
-        bool cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+        bool cancelled
+            = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
         g_clear_error (&error);
         g_object_unref (msg);
         if (!cancelled)
@@ -330,10 +381,11 @@ struct WssClientTransport::Impl
     self->on_connected (conn);
   }
 
-  void on_connect_failed (const std::string &cause, bool retryable)
+  void
+  on_connect_failed (const std::string &cause, bool retryable)
   {
     std::string message = "Could not connect to " + shown_uri + ": " + cause;
-    GST_WARNING ("%s", message.c_str ());
+    GST_WARNING_OBJECT (log_object, "%s", message.c_str ());
     if (!ever_connected && !config.async_connect)
       {
         /* The first connection decides whether the pipeline starts: a
@@ -357,14 +409,16 @@ struct WssClientTransport::Impl
     schedule_retry (message);
   }
 
-  void give_up (const std::string &message)
+  void
+  give_up (const std::string &message)
   {
     set_state (ConnectionState::Failed, message);
     if (cb.fatal)
       cb.fatal (message);
   }
 
-  void schedule_retry (const std::string &why)
+  void
+  schedule_retry (const std::string &why)
   {
     auto delay = retry.next_delay ();
     if (!delay)
@@ -376,13 +430,15 @@ struct WssClientTransport::Impl
       std::lock_guard<std::mutex> g (lock);
       stats.last_error = why;
     }
-    GST_INFO ("reconnecting to %s in %" G_GINT64_FORMAT " ms", shown_uri.c_str (), *delay);
+    GST_INFO_OBJECT (log_object, "reconnecting to %s in %" G_GINT64_FORMAT " ms",
+                     shown_uri.c_str (), *delay);
     set_state (ConnectionState::Reconnecting, why);
     destroy_source (&timer);
     timer = attach_timeout (*delay, on_retry_timer);
   }
 
-  static gboolean on_retry_timer (gpointer data)
+  static gboolean
+  on_retry_timer (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->timer);
@@ -391,7 +447,8 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  void on_connected (SoupWebsocketConnection *c)
+  void
+  on_connected (SoupWebsocketConnection *c)
   {
     conn = c;
     soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
@@ -433,7 +490,8 @@ struct WssClientTransport::Impl
 
   /* What a dead connection may have swallowed goes out again first: every
    * unacknowledged chunk when the peer acks, else the recent ones. */
-  void requeue_unacked_locked ()
+  void
+  requeue_unacked_locked ()
   {
     int64_t now = mono_ms ();
     for (auto it = unacked.rbegin (); it != unacked.rend (); ++it)
@@ -449,7 +507,8 @@ struct WssClientTransport::Impl
 
   /* Forget sent chunks that need no replay: acknowledged, or (without acks)
    * older than the replay window, or beyond the backlog's own bound. */
-  void trim_unacked_locked ()
+  void
+  trim_unacked_locked ()
   {
     int64_t now = mono_ms ();
     int64_t held = 0;
@@ -469,7 +528,8 @@ struct WssClientTransport::Impl
     stats.unacked_chunks = unacked.size ();
   }
 
-  void drop_connection ()
+  void
+  drop_connection ()
   {
     destroy_source (&watchdog);
     destroy_source (&resume);
@@ -481,7 +541,8 @@ struct WssClientTransport::Impl
     g_clear_object (&conn);
   }
 
-  static gboolean on_watchdog (gpointer data)
+  static gboolean
+  on_watchdog (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     if (!self->conn)
@@ -491,8 +552,10 @@ struct WssClientTransport::Impl
       {
         /* No pong, no message: the peer or the path is gone without a
          * word. Closing the stream makes libsoup report the close. */
-        GST_WARNING ("%s: nothing heard for %" G_GINT64_FORMAT " ms, replacing the connection",
-                     self->shown_uri.c_str (), silent);
+        GST_WARNING_OBJECT (self->log_object,
+                            "%s: nothing heard for %" G_GINT64_FORMAT
+                            " ms, replacing the connection",
+                            self->shown_uri.c_str (), silent);
         {
           std::lock_guard<std::mutex> g (self->lock);
           self->stats.last_error = "peer silent for " + std::to_string (silent / 1000) + " s";
@@ -502,20 +565,23 @@ struct WssClientTransport::Impl
     return G_SOURCE_CONTINUE;
   }
 
-  static void on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
+  static void
+  on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
   {
     static_cast<Impl *> (data)->last_rx_ms = mono_ms ();
   }
 
-  static void on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
+  static void
+  on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    GST_WARNING ("%s: %s", self->shown_uri.c_str (), error->message);
+    GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), error->message);
     std::lock_guard<std::mutex> g (self->lock);
     self->stats.last_error = error->message;
   }
 
-  static void on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
+  static void
+  on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     self->last_rx_ms = mono_ms ();
@@ -539,8 +605,8 @@ struct WssClientTransport::Impl
          * count, not a reconnect (it keeps the connection open). */
         self->stats.server_errors++;
         self->stats.last_error = "server: " + reply.code + ": " + reply.message;
-        GST_WARNING ("%s refused a message: %s (%s)", self->shown_uri.c_str (), reply.code.c_str (),
-                     reply.message.c_str ());
+        GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)",
+                            self->shown_uri.c_str (), reply.code.c_str (), reply.message.c_str ());
         if (reply.code == "session-claimed")
           {
             /* The server still holds our previous, dead connection: retry
@@ -551,16 +617,18 @@ struct WssClientTransport::Impl
         else if (reply.code == "session-ended")
           {
             self->pending_action = PendingAction::GiveUp;
-            self->pending_detail = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
+            self->pending_detail
+                = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
           }
       }
     else
-      GST_DEBUG ("server says: %.*s", (int) MIN (size, 512), text);
+      GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
     if (self->pending_action != PendingAction::None && !self->pending_source)
       self->pending_source = self->attach_timeout (0, on_pending_action);
   }
 
-  static gboolean on_pending_action (gpointer data)
+  static gboolean
+  on_pending_action (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->pending_source);
@@ -592,13 +660,15 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  static void on_closed (SoupWebsocketConnection *c, gpointer data)
+  static void
+  on_closed (SoupWebsocketConnection *c, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     gushort code = soup_websocket_connection_get_close_code (c);
     const char *reason = soup_websocket_connection_get_close_data (c);
     std::string why = "connection closed (code " + std::to_string (code)
-                      + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ()) + ")";
+                      + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
+                      + ")";
     g_signal_handlers_disconnect_by_data (c, self);
     g_clear_object (&self->conn);
     destroy_source (&self->watchdog);
@@ -614,13 +684,18 @@ struct WssClientTransport::Impl
         self->set_state (ConnectionState::Closed);
         return;
       }
-    GST_WARNING ("%s: %s", self->shown_uri.c_str (), why.c_str ());
+    GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), why.c_str ());
     self->schedule_retry (why);
   }
 
-  bool open () const { return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN; }
+  bool
+  open () const
+  {
+    return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN;
+  }
 
-  static gboolean on_resume (gpointer data)
+  static gboolean
+  on_resume (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->resume);
@@ -629,7 +704,8 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  void flush ()
+  void
+  flush ()
   {
     wake_pending = false;
     while (open ())
@@ -641,7 +717,8 @@ struct WssClientTransport::Impl
               {
                 /* The peer is not reading: keep the rest in our bounded
                  * backlog and look again shortly. */
-                GST_LOG ("%" G_GINT64_FORMAT " bytes unsent: holding back", unsent);
+                GST_LOG_OBJECT (log_object, "%" G_GINT64_FORMAT " bytes unsent: holding back",
+                                unsent);
                 resume = attach_timeout (20, on_resume);
                 return;
               }
@@ -670,16 +747,8 @@ struct WssClientTransport::Impl
       }
   }
 
-  void record_latency_locked (int64_t us)
-  {
-    if (latencies.size () < kLatencySamples)
-      latencies.push_back (us);
-    else
-      latencies[latency_pos] = us;
-    latency_pos = (latency_pos + 1) % kLatencySamples;
-  }
-
-  void send (Outgoing item)
+  void
+  send (Outgoing item)
   {
     int64_t ts = now_ms ();
     std::string text;
@@ -709,17 +778,16 @@ struct WssClientTransport::Impl
       }
     else
       {
-        Action action;
-        if (!action_from_name (item.action, action))
-          return;
-        text = encode_control (action, config.session_id, item.created_ms, item.reason);
+        text = encode_control (item.action, config.session_id, item.created_ms, item.reason);
       }
 
     if (text.size () > config.max_message_size && !is_chunk)
       {
-        GST_WARNING ("%s message of %zu bytes over max-message-size: not sent", item.action.c_str (), text.size ());
+        GST_WARNING_OBJECT (log_object, "%s message of %zu bytes over max-message-size: not sent",
+                            action_name (item.action), text.size ());
         std::lock_guard<std::mutex> g (lock);
-        stats.last_error = item.action + " message over max-message-size: not sent";
+        stats.last_error
+            = std::string (action_name (item.action)) + " message over max-message-size: not sent";
         return;
       }
     if (text.size () > config.max_message_size)
@@ -764,7 +832,7 @@ struct WssClientTransport::Impl
             {
               stats.chunks_sent++;
               stats.audio_bytes_sent += item.audio.size ();
-              record_latency_locked (info.latency_us);
+              latencies.record (info.latency_us);
             }
           unacked.push_back ({ std::move (item), mono_ms () });
           trim_unacked_locked ();
@@ -776,28 +844,24 @@ struct WssClientTransport::Impl
       cb.chunk_sent (info);
   }
 
-  static gboolean on_wake (gpointer data)
+  static gboolean
+  on_wake (gpointer data)
   {
     static_cast<Impl *> (data)->flush ();
     return G_SOURCE_REMOVE;
   }
 
-  static gboolean on_quit (gpointer data)
-  {
-    auto *self = static_cast<Impl *> (data);
-    g_main_loop_quit (self->loop);
-    return G_SOURCE_REMOVE;
-  }
-
-  void wake ()
+  void
+  wake ()
   {
     if (!wake_pending.exchange (true))
       g_main_context_invoke (context, on_wake, this);
   }
 };
 
-WssClientTransport::WssClientTransport () : impl_ (new Impl ())
+WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
 {
+  impl_->log_object = log_object;
   static std::once_flag once;
   std::call_once (once, [] {
     GST_DEBUG_CATEGORY_INIT (wss_transport_debug, "wssaudiochunktransport", 0,
@@ -808,13 +872,13 @@ WssClientTransport::WssClientTransport () : impl_ (new Impl ())
 WssClientTransport::~WssClientTransport ()
 {
   stop ();
-  delete impl_;
 }
 
 bool
-WssClientTransport::start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error)
+WssClientTransport::start (const TransportConfig &config, TransportCallbacks callbacks,
+                           std::string &error)
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   p->config = config;
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
@@ -823,7 +887,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   if (!config.auth_token.empty () && config.auth_token_in_query)
     {
       gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=") + std::string (escaped);
+      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=")
+                        + std::string (escaped);
       g_free (escaped);
     }
   g_clear_object (&p->tls_database);
@@ -838,7 +903,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
       g_free (abs);
       if (!p->tls_database)
         {
-          error = "Could not read the CA file \"" + config.tls_ca_file + "\": " + (err ? err->message : "?");
+          error = "Could not read the CA file \"" + config.tls_ca_file
+                  + "\": " + (err ? err->message : "?");
           g_clear_error (&err);
           return false;
         }
@@ -849,14 +915,21 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->unacked.clear ();
   p->stats = TransportStats ();
   p->latencies.clear ();
-  p->latency_pos = 0;
   p->first_outcome = p->first_ok = false;
   p->draining = p->interrupted = false;
   p->ever_connected = false;
   p->header_due = false;
-  p->context = g_main_context_new ();
-  p->loop = g_main_loop_new (p->context, FALSE);
-  p->thread = std::thread ([p] { p->thread_main (); });
+  p->thread = std::make_unique<ContextThread> ();
+  p->context = p->thread->context ();
+  std::string thread_error;
+  if (!p->thread->start ("wssac-transport", thread_error, [p] { p->thread_setup (); }))
+    {
+      p->thread.reset ();
+      p->context = nullptr;
+      g_clear_object (&p->tls_database);
+      error = "Could not connect to " + p->shown_uri + ": " + thread_error;
+      return false;
+    }
 
   if (config.async_connect)
     return true; /* connection failures are retried; audio waits in the backlog */
@@ -895,7 +968,7 @@ WssClientTransport::enqueue (Outgoing item)
 bool
 WssClientTransport::drain_and_close (int64_t timeout_ms)
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return true;
   {
@@ -914,7 +987,7 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
 void
 WssClientTransport::close_when_drained ()
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return;
   {
@@ -958,15 +1031,11 @@ WssClientTransport::set_stream_header (const std::vector<uint8_t> &header)
 void
 WssClientTransport::stop ()
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return;
-  g_main_context_invoke (p->context, Impl::on_quit, p);
-  if (p->thread.joinable ())
-    p->thread.join ();
-  g_main_loop_unref (p->loop);
-  g_main_context_unref (p->context);
-  p->loop = nullptr;
+  p->thread->stop ([p] { p->thread_teardown (); });
+  p->thread.reset ();
   p->context = nullptr;
   g_clear_object (&p->cancellable);
 
@@ -1003,15 +1072,10 @@ WssClientTransport::stats () const
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
   s.unacked_chunks = impl_->unacked.size ();
-  if (!impl_->latencies.empty ())
-    {
-      std::vector<int64_t> sorted = impl_->latencies;
-      std::sort (sorted.begin (), sorted.end ());
-      auto pct = [&sorted] (double q) { return sorted[static_cast<size_t> (q * (sorted.size () - 1))]; };
-      s.latency_p50_us = pct (0.50);
-      s.latency_p95_us = pct (0.95);
-      s.latency_p99_us = pct (0.99);
-    }
+  LatencyPercentiles p = impl_->latencies.percentiles ();
+  s.latency_p50_us = p.p50;
+  s.latency_p95_us = p.p95;
+  s.latency_p99_us = p.p99;
   return s;
 }
 

@@ -12,18 +12,19 @@
 
 #include "backlog.h"
 #include "message-codec.h"
+#include "redact-uri.h"
 #include "retry-policy.h"
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gio/gio.h>
+#include <gst/gst.h>
 
 namespace wssac
 {
@@ -41,17 +42,27 @@ enum class ConnectionState
 
 const char *connection_state_name (ConnectionState state);
 
-/* @uri with the values of credential-like query parameters (token,
- * access_token, auth, key, signature, ...) replaced by "***": what may be
- * shown in logs and messages. */
-std::string redact_uri (const std::string &uri);
+/* redact_uri() (redact-uri.h) gives the form of a URI that logs and
+ * messages may show. */
+
+/* Empty when @uri can be connected to (a ws:// or wss:// URI with a host),
+ * else a sentence saying what is wrong with it and what to set. Checked
+ * before any network activity, so a typo gets an error that names it. */
+std::string location_problem (const std::string &uri);
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/* The upgrade request's extra headers from a GstStructure, one field per
+ * header (souphttpsrc's extra-headers): strings as they are, other values
+ * serialized, arrays and lists add the header once per element. */
+HeaderList headers_from_structure (const GstStructure *s);
 
 struct TransportConfig
 {
   std::string uri;
   std::string session_id;
   std::string format = "webm-opus";
-  std::vector<std::pair<std::string, std::string>> headers;
+  HeaderList headers;
   std::string user_agent;
   /* Authentication: a bearer token, sent as "Authorization: Bearer" or as
    * the "token" query parameter (API Gateway authorizers read either). It
@@ -133,13 +144,16 @@ struct TransportCallbacks
 class WssClientTransport
 {
 public:
-  WssClientTransport ();
+  /* @log_object (borrowed; it outlives the transport) is the object the
+   * transport logs with, so that two sinks can be told apart in a log. */
+  explicit WssClientTransport (GstObject *log_object = nullptr);
   ~WssClientTransport ();
   WssClientTransport (const WssClientTransport &) = delete;
   WssClientTransport &operator= (const WssClientTransport &) = delete;
 
   /* Starts the thread and connects. Waits for the first outcome; on failure
-   * returns false with a message naming the URI and the cause. */
+   * (including a thread that cannot be created) returns false with a
+   * message naming the URI and the cause. */
   bool start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error);
 
   /* Queues a message (any thread; never blocks on the network). Returns what
@@ -168,7 +182,7 @@ public:
 
 private:
   struct Impl;
-  Impl *impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 } // namespace wssac

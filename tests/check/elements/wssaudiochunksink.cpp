@@ -363,6 +363,27 @@ GST_START_TEST (test_extra_headers_and_properties)
 }
 GST_END_TEST;
 
+/* A control structure with an action nobody knows is refused out loud (a
+ * warning naming it), and nothing but audio reaches the server. */
+GST_START_TEST (test_unknown_control_action_warns)
+{
+  WsTestServer server;
+  server.start ();
+  GstElement *p = speaker_pipeline (50, 250 * GST_MSECOND, server.url (), "ctl");
+  fail_if (gst_element_set_state (p, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE);
+  gst_element_post_message (p, gst_message_new_application (NULL,
+      gst_structure_new (wssac::bus::kControl, "action", G_TYPE_STRING, "stop-everything", NULL)));
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find ("stop-everything") != std::string::npos, "%s", log.warnings[0].c_str ());
+  Parsed parsed = parse_messages (server.messages (), "ctl"); /* audioChunk only */
+  fail_unless (!parsed.chunks.empty ());
+}
+GST_END_TEST;
+
 static Suite *
 wssaudiochunksink_suite (void)
 {
@@ -379,6 +400,7 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_error_upgrade_refused);
   tcase_add_test (tc, test_error_dns_failure);
   tcase_add_test (tc, test_extra_headers_and_properties);
+  tcase_add_test (tc, test_unknown_control_action_warns);
   return s;
 }
 

@@ -5,7 +5,10 @@
 void
 TestIngest::start (unsigned port)
 {
-  thread_ = std::make_unique<ContextThread> ();
+  thread_ = std::make_unique<wssac::ContextThread> ();
+  std::string thread_error;
+  if (!thread_->start ("test-ingest", thread_error))
+    g_error ("%s", thread_error.c_str ());
   thread_->invoke ([this, port] {
     server_ = std::make_unique<wssac::IngestServer> ();
     wssac::IngestServerConfig config;

@@ -50,7 +50,7 @@ private:
   unsigned port_ = 0;
   std::string only_session_;
   unsigned incarnations_ = 0;
-  std::unique_ptr<ContextThread> thread_;
+  std::unique_ptr<wssac::ContextThread> thread_;
   std::unique_ptr<wssac::IngestServer> server_;
 
   mutable std::mutex lock_;

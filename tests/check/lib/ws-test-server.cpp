@@ -24,7 +24,10 @@ not_found (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 void
 WsTestServer::start (const std::string &path)
 {
-  thread_ = std::make_unique<ContextThread> ();
+  thread_ = std::make_unique<wssac::ContextThread> ();
+  std::string thread_error;
+  if (!thread_->start ("test-server", thread_error))
+    g_error ("%s", thread_error.c_str ());
   thread_->invoke ([this, path] {
     server_ = soup_server_new (nullptr, nullptr);
     soup_server_add_handler (server_, nullptr, not_found, this, nullptr);

@@ -74,7 +74,7 @@ private:
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data);
   static void on_closed (SoupWebsocketConnection *, gpointer data);
 
-  std::unique_ptr<ContextThread> thread_;
+  std::unique_ptr<wssac::ContextThread> thread_;
   SoupServer *server_ = nullptr;
   unsigned port_ = 0;
   std::vector<SoupWebsocketConnection *> open_;
