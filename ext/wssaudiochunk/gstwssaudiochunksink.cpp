@@ -61,8 +61,13 @@
  *   ("eos", "stopped" or "error").
  * * `wss-audio-chunk-connection`: state ("connecting", "connected",
  *   "reconnecting", "closing", "closed", "failed"), detail.
- * * Dropped chunks post a warning whose details structure is
- *   `wss-audio-chunk-dropped` with first-index, last-index, count, bytes.
+ * * Lost chunks post a warning per episode (at most one a second per
+ *   reason) whose details structure is `wss-audio-chunk-dropped` with
+ *   first-index, last-index, count, bytes, duration and reason ("backlog",
+ *   "paused", "oversize", "given-up", "refused", "unconfirmed").
+ * * Error replies from the receiver post a warning with code and message
+ *   (at most one a second per code); final ones end the pipeline with an
+ *   error naming the cause and the fix.
  */
 
 #include "sink-private.h"
@@ -74,6 +79,8 @@
 #include "sink-properties.h"
 
 #include "bus-messages.h"
+#include "message-codec.h"
+#include "session-id.h"
 
 #include <memory>
 #include <mutex>
@@ -233,12 +240,31 @@ on_chunk_sent (GstWssAudioChunkSink *self, const SentInfo &info)
 }
 
 static void
-on_fatal (GstWssAudioChunkSink *self, const std::string &message)
+on_fatal (GstWssAudioChunkSink *self, const std::string &message, const std::string &fix)
 {
   self->priv->fatal = true;
-  GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()),
-      ("the connection was lost and could not be re-established; raise max-retries "
-       "(-1 = forever) to keep trying"));
+  GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()), ("%s", fix.c_str ()));
+}
+
+/* The session-id rule (session-id.h), and room for it in a message next to
+ * the audio: an id that cannot be sent fails here, not chunk by chunk. */
+static std::string
+session_id_check (const TransportConfig &config)
+{
+  std::string why = session_id_problem (config.session_id);
+  if (!why.empty ())
+    return "Invalid session-id: " + why;
+  AudioChunkFields f;
+  f.session_id = config.session_id;
+  f.stream_id = config.stream_id;
+  /* An empty chunk plus a re-sent stream header (up to 4 KB, base64) and
+   * 1 KB of audio must fit. */
+  size_t needed = encode_audio_chunk (f).size () + 4096 * 4 / 3 + 1024 * 4 / 3;
+  if (needed > config.max_message_size)
+    return "session-id of " + std::to_string (config.session_id.size ())
+           + " bytes leaves no room for audio in max-message-size ("
+           + std::to_string (config.max_message_size) + " bytes): use a shorter session-id";
+  return std::string ();
 }
 
 static void
@@ -285,6 +311,18 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
           ("set the session-id property: every message names the session it belongs to"));
       return FALSE;
     }
+  /* A new stream identity per run: a receiver tells a rerun of the same
+   * session from a replay. */
+  config.stream_id = new_stream_id ();
+  std::string sid_problem = session_id_check (config);
+  if (!sid_problem.empty ())
+    {
+      g_clear_object (&config.tls_database);
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", sid_problem.c_str ()),
+          ("set session-id to 1 to %zu bytes of UTF-8 without control characters",
+              kMaxSessionIdBytes));
+      return FALSE;
+    }
   std::string why = location_problem (config.uri);
   if (!why.empty ())
     {
@@ -309,9 +347,12 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
 
   TransportCallbacks cb;
   cb.chunk_sent = [self] (const SentInfo &info) { on_chunk_sent (self, info); };
-  cb.dropped = [self] (const DropRange &r) { sink::post_dropped (self, r); };
+  cb.dropped = [self] (const DropEpisode &e) { sink::post_dropped (self, e); };
+  cb.refused = [self] (const std::string &code, const std::string &message) {
+    sink::post_refused (self, code, message);
+  };
   cb.state_changed = [self] (ConnectionState s, const std::string &d) { sink::post_connection (self, s, d); };
-  cb.fatal = [self] (const std::string &m) { on_fatal (self, m); };
+  cb.fatal = [self] (const std::string &m, const std::string &fix) { on_fatal (self, m, fix); };
 
   if (!config.ssl_strict && g_str_has_prefix (config.uri.c_str (), "wss"))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("TLS certificate validation is disabled (ssl-strict=false)"),
@@ -422,6 +463,28 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
   if (priv->fatal)
     return GST_FLOW_ERROR;
 
+  /* A non-live upstream (a file, sync=false) goes as fast as the receiver
+   * takes it: wait for room in the backlog instead of dropping. A live one
+   * cannot wait: it keeps the bounded backlog. */
+  std::shared_ptr<WssClientTransport> transport;
+  bool live = true;
+  {
+    std::lock_guard<std::mutex> g (priv->stream_lock);
+    transport = priv->state.transport;
+    if (priv->state.upstream_live < 0)
+      {
+        gboolean is_live = FALSE, upstream_live = FALSE;
+        gst_base_sink_query_latency (sink, &is_live, &upstream_live, NULL, NULL);
+        priv->state.upstream_live = upstream_live ? 1 : 0;
+        GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
+      }
+    live = priv->state.upstream_live != 0;
+  }
+  if (!live && transport && !transport->wait_for_room ())
+    return GST_FLOW_FLUSHING;
+  if (priv->fatal)
+    return GST_FLOW_ERROR;
+
   sink::Pending pending;
   bool warn_time_cuts = false;
   GstClockTime chunk_duration = 0;
@@ -488,12 +551,15 @@ drain_at_eos (GstWssAudioChunkSink *self, const std::shared_ptr<WssClientTranspo
   sink::report (self, pending);
   if (end_session)
     sink::control (self, Action::EndSession, "end of stream");
+  /* What is not confirmed by then is counted and announced as lost. */
   if (!transport->drain_and_close (static_cast<int64_t> (timeout) * 1000))
     {
       TransportStats t = transport->stats ();
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not deliver every chunk before the end of the stream"),
-          ("%" G_GUINT64_FORMAT " chunk(s) still queued after %u s (state %s, last error: %s)",
-              (guint64) t.backlog_chunks, timeout, connection_state_name (t.state), t.last_error.c_str ()));
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Could not confirm every chunk before the end of the stream"),
+          ("%" G_GUINT64_FORMAT " chunk(s) unconfirmed after drain-timeout (%u s; state %s, last "
+           "error: %s)",
+              (guint64) t.unconfirmed, timeout, connection_state_name (t.state), t.last_error.c_str ()));
     }
   bool paused, muted;
   {

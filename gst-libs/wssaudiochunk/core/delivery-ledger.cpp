@@ -107,7 +107,7 @@ DeliveryLedger::acked (uint64_t index)
 size_t
 DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
 {
-  if (peer_acks_)
+  if (peer_acks_ && !tail_)
     return 0; /* only the receiver knows what it stored */
   const int64_t hold = std::max (2 * rtt_ms, config_.min_hold_ms);
   size_t n = 0;

@@ -131,6 +131,15 @@ public:
     return peer_acks_;
   }
 
+  /* No more chunks follow on this connection (end of stream, a switch to a
+   * new connection): a receiver that acks every few chunks will not ack
+   * the last ones, so TCP evidence confirms them after all. */
+  void
+  set_tail (bool tail)
+  {
+    tail_ = tail;
+  }
+
   /* TCP evidence for the current connection: the peer acknowledged
    * @bytes_acked bytes of our stream; @rtt_ms is the smoothed RTT. Chunks
    * whose last byte is covered and which have been covered for the hold
@@ -193,6 +202,7 @@ private:
   uint64_t connection_ = 0;
   uint64_t confirmed_on_connection_ = 0;
   bool peer_acks_ = false;
+  bool tail_ = false;
   uint64_t highest_ack_ = 0;
   LedgerCounters counters_;
 };

@@ -1,15 +1,13 @@
 #include "wss-client-transport.h"
 
 #include "context-thread.h"
+#include "delivery-tracker.h"
 #include "latency-stats.h"
+#include "refusal-policy.h"
+#include "tcp-evidence.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
-
-#ifdef __linux__
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#endif
 
 #include <algorithm>
 #include <atomic>
@@ -133,44 +131,6 @@ mono_ms ()
   return g_get_monotonic_time () / 1000;
 }
 
-struct SentRecord
-{
-  Outgoing item;
-  int64_t sent_mono_ms;
-};
-
-/* Bytes the kernel still holds for the peer, or -1 when unknown: the
- * socket under libsoup's (and maybe TLS's) stream wrappers. */
-int64_t
-unsent_bytes (SoupWebsocketConnection *conn)
-{
-#ifdef __linux__
-  GIOStream *stream = soup_websocket_connection_get_io_stream (conn);
-  for (int depth = 0; stream && depth < 4; depth++)
-    {
-      if (G_IS_SOCKET_CONNECTION (stream))
-        {
-          GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-          int value = 0;
-          if (ioctl (g_socket_get_fd (sock), SIOCOUTQ, &value) == 0)
-            return value;
-          return -1;
-        }
-      GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
-      const char *prop = g_object_class_find_property (klass, "base-iostream")    ? "base-iostream"
-                         : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
-                                                                                  : nullptr;
-      if (!prop)
-        return -1;
-      GIOStream *base = nullptr;
-      g_object_get (stream, prop, &base, NULL);
-      if (base)
-        g_object_unref (base); /* still owned by the wrapper */
-      stream = base;
-    }
-#endif
-  return -1;
-}
 } // namespace
 
 struct WssClientTransport::Impl
@@ -191,7 +151,8 @@ struct WssClientTransport::Impl
   GCancellable *cancellable = nullptr;
   GSource *timer = nullptr;    /* connect timeout or retry delay */
   GSource *watchdog = nullptr; /* dead-peer check, once a second */
-  GSource *resume = nullptr;   /* retry a flush paused by backpressure */
+  GSource *resume = nullptr;   /* retry a flush paused by backpressure or pacing */
+  GSource *ticker = nullptr;   /* TCP evidence, loss episodes, connection age */
   GSource *pending_source = nullptr;
   enum class PendingAction
   {
@@ -201,18 +162,25 @@ struct WssClientTransport::Impl
   } pending_action
       = PendingAction::None; /* decided by a server reply */
   std::string pending_detail;
+  std::string pending_fix;
   bool connect_timed_out = false;
   RetryPolicy retry{ RetryConfig () };
   bool ever_connected = false;
   bool header_due = false; /* the next chunk carries the stream header */
   int64_t last_rx_ms = 0;
   int64_t connected_ms = 0;
+  bool pong_seen = false; /* the watchdog trusts pings once one was answered */
+  bool retiring = false;  /* max-connection-age: switch once nothing is in flight */
+  RefusalPolicy refusals;
+  std::string last_refusal;
+  int64_t last_refusal_ms = -1;
 
   /* Shared with the element's threads. */
   mutable std::mutex lock;
   std::condition_variable cond;
   Backlog backlog;
-  std::deque<SentRecord> unacked; /* sent, not known to have arrived */
+  DeliveryTracker delivery; /* written, not yet confirmed */
+  DropEpisodes episodes;
   std::vector<uint8_t> stream_header;
   TransportStats stats;
   LatencyStats latencies; /* queue to socket, us */
@@ -261,6 +229,7 @@ struct WssClientTransport::Impl
     destroy_source (&timer);
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&ticker);
     destroy_source (&pending_source);
     if (cancellable)
       g_cancellable_cancel (cancellable);
@@ -410,11 +379,13 @@ struct WssClientTransport::Impl
   }
 
   void
-  give_up (const std::string &message)
+  give_up (const std::string &message,
+           const std::string &fix = "the connection was lost and could not be re-established; "
+                                    "raise max-retries (-1 = forever) to keep trying")
   {
     set_state (ConnectionState::Failed, message);
     if (cb.fatal)
-      cb.fatal (message);
+      cb.fatal (message, fix);
   }
 
   void
@@ -458,11 +429,22 @@ struct WssClientTransport::Impl
     g_signal_connect (conn, "error", G_CALLBACK (on_error), this);
     g_signal_connect (conn, "message", G_CALLBACK (on_message), this);
     g_signal_connect (conn, "pong", G_CALLBACK (on_pong), this);
-    retry.reset ();
+    g_signal_connect (conn, "closing", G_CALLBACK (on_closing), this);
+    /* The backoff starts over only once this connection confirms a chunk:
+     * an upgrade followed by a refusal must not become a reconnect storm. */
     connected_ms = last_rx_ms = mono_ms ();
+    pong_seen = retiring = false;
     destroy_source (&watchdog);
     if (config.keepalive_timeout_s > 0)
       watchdog = attach_timeout (1000, on_watchdog);
+    destroy_source (&ticker);
+    ticker = attach_timeout (100, on_tick);
+    /* A path that stops acknowledging data fails in the kernel, pongs or
+     * not. */
+    unsigned user_timeout_s = config.keepalive_timeout_s > 0 ? config.keepalive_timeout_s : 30;
+    tcp_harden (socket_of_stream (soup_websocket_connection_get_io_stream (conn)),
+                user_timeout_s * 1000,
+                config.keepalive_interval_s > 0 ? config.keepalive_interval_s : 10);
 
     bool reconnect = ever_connected;
     ever_connected = true;
@@ -472,11 +454,11 @@ struct WssClientTransport::Impl
        * it anyway) carries the stream header: a receiver that lost its state,
        * or never saw chunk 0, can still decode from there. */
       header_due = true;
+      /* Replays of what a dead connection did not confirm go first. */
+      delivery.opened (conn);
+      delivery.ledger ().set_tail (false);
       if (reconnect)
-        {
-          stats.reconnects++;
-          requeue_unacked_locked ();
-        }
+        stats.reconnects++;
       else
         {
           first_outcome = true;
@@ -488,53 +470,15 @@ struct WssClientTransport::Impl
     flush ();
   }
 
-  /* What a dead connection may have swallowed goes out again first: every
-   * unacknowledged chunk when the peer acks, else the recent ones. */
-  void
-  requeue_unacked_locked ()
-  {
-    int64_t now = mono_ms ();
-    for (auto it = unacked.rbegin (); it != unacked.rend (); ++it)
-      {
-        if (!stats.peer_acks && now - it->sent_mono_ms > config.replay_window_ms)
-          break;
-        it->item.replay = true;
-        backlog.push_front (std::move (it->item));
-        stats.chunks_replayed++;
-      }
-    unacked.clear ();
-  }
-
-  /* Forget sent chunks that need no replay: acknowledged, or (without acks)
-   * older than the replay window, or beyond the backlog's own bound. */
-  void
-  trim_unacked_locked ()
-  {
-    int64_t now = mono_ms ();
-    int64_t held = 0;
-    for (const auto &r : unacked)
-      held += r.item.media_duration;
-    while (!unacked.empty ())
-      {
-        const SentRecord &r = unacked.front ();
-        bool old = !stats.peer_acks && now - r.sent_mono_ms > config.replay_window_ms;
-        bool acked = stats.peer_acks && r.item.chunk_index <= stats.acked_index;
-        bool over = config.backlog.max_time > 0 && held > config.backlog.max_time;
-        if (!old && !acked && !over)
-          break;
-        held -= r.item.media_duration;
-        unacked.pop_front ();
-      }
-    stats.unacked_chunks = unacked.size ();
-  }
-
   void
   drop_connection ()
   {
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&ticker);
     if (!conn)
       return;
+    connection_ended (false);
     g_signal_handlers_disconnect_by_data (conn, this);
     if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "stopping");
@@ -545,7 +489,8 @@ struct WssClientTransport::Impl
   on_watchdog (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    if (!self->conn)
+    /* Only a server that answers pings can be judged by its silence. */
+    if (!self->conn || !self->pong_seen)
       return G_SOURCE_CONTINUE;
     int64_t silent = mono_ms () - self->last_rx_ms;
     if (silent > static_cast<int64_t> (self->config.keepalive_timeout_s) * 1000)
@@ -568,7 +513,9 @@ struct WssClientTransport::Impl
   static void
   on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
   {
-    static_cast<Impl *> (data)->last_rx_ms = mono_ms ();
+    auto *self = static_cast<Impl *> (data);
+    self->last_rx_ms = mono_ms ();
+    self->pong_seen = true;
   }
 
   static void
@@ -590,41 +537,172 @@ struct WssClientTransport::Impl
     if (type != SOUP_WEBSOCKET_DATA_TEXT || !text)
       return;
     Reply reply = decode_reply (text, size);
-    std::lock_guard<std::mutex> g (self->lock);
-    if (reply.kind == Reply::Ack)
-      {
-        self->stats.peer_acks = true;
-        if (reply.chunk_index > self->stats.acked_index)
-          self->stats.acked_index = reply.chunk_index;
-        self->trim_unacked_locked ();
-        self->backlog.drop_acknowledged_replays (self->stats.acked_index);
-      }
-    else if (reply.kind == Reply::Error)
-      {
-        /* The receiver refused something: worth a warning in the log and a
-         * count, not a reconnect (it keeps the connection open). */
-        self->stats.server_errors++;
-        self->stats.last_error = "server: " + reply.code + ": " + reply.message;
-        GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)",
-                            self->shown_uri.c_str (), reply.code.c_str (), reply.message.c_str ());
-        if (reply.code == "session-claimed")
-          {
-            /* The server still holds our previous, dead connection: retry
-             * later; what it refused is unacknowledged and will be replayed. */
-            self->pending_action = PendingAction::Reconnect;
-            self->pending_detail = reply.message;
-          }
-        else if (reply.code == "session-ended")
-          {
-            self->pending_action = PendingAction::GiveUp;
-            self->pending_detail
-                = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
-          }
-      }
-    else
+    std::vector<DropEpisode> due;
+    bool warn = false;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      if (reply.kind == Reply::Ack)
+        {
+          self->stats.peer_acks = true;
+          if (reply.chunk_index > self->stats.acked_index)
+            self->stats.acked_index = reply.chunk_index;
+          if (self->delivery.ledger ().acked (reply.chunk_index) > 0)
+            self->on_progress ();
+        }
+      else if (reply.kind == Reply::Error)
+        warn = self->on_refusal_locked (reply, due);
+      if (self->pending_action != PendingAction::None && !self->pending_source)
+        self->pending_source = self->attach_timeout (0, on_pending_action);
+    }
+    if (reply.kind == Reply::Other)
       GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
-    if (self->pending_action != PendingAction::None && !self->pending_source)
-      self->pending_source = self->attach_timeout (0, on_pending_action);
+    if (warn && self->cb.refused)
+      self->cb.refused (reply.code, reply.message);
+    self->announce (due);
+    self->flush (); /* a confirmation opens the window */
+  }
+
+  /* Something was confirmed: the receiver takes our audio. */
+  void
+  on_progress ()
+  {
+    retry.reset ();
+    refusals.accepted ();
+  }
+
+  /* An error reply: counted; the refused chunk is written again or, when
+   * the refusal is final, counted lost; a final refusal (or refusals for
+   * refusal-timeout) stops the element. True when it deserves a warning
+   * (at most one a second per code). */
+  bool
+  on_refusal_locked (const Reply &reply, std::vector<DropEpisode> &due)
+  {
+    stats.server_errors++;
+    stats.last_error = "server: " + reply.code + ": " + reply.message;
+    GST_WARNING_OBJECT (log_object, "%s refused a message: %s (%s)", shown_uri.c_str (),
+                        reply.code.c_str (), reply.message.c_str ());
+    const bool permanent = RefusalPolicy::permanent (reply.code);
+    DeliveryLedger &l = delivery.ledger ();
+    if (reply.has_index && l.state (reply.chunk_index) == ChunkState::Written)
+      {
+        l.refused (reply.chunk_index, permanent);
+        if (permanent)
+          {
+            DropRange r;
+            r.first = r.last = reply.chunk_index;
+            r.count = 1;
+            due = count_drop_locked (DropReason::Refused, r);
+          }
+      }
+    const int64_t now = mono_ms ();
+    auto verdict = refusals.refused (reply.code, reply.message, now);
+    if (verdict)
+      {
+        pending_action = PendingAction::GiveUp;
+        pending_detail = verdict->cause + " (" + shown_uri + ")";
+        pending_fix = verdict->fix;
+      }
+    else if (reply.code == "session-claimed")
+      {
+        /* The server still holds our previous, dead connection: retry
+         * later; what it refused is written again then. */
+        pending_action = PendingAction::Reconnect;
+        pending_detail = reply.message;
+      }
+    const bool warn = reply.code != last_refusal || now - last_refusal_ms >= 1000;
+    if (warn)
+      {
+        last_refusal = reply.code;
+        last_refusal_ms = now;
+      }
+    return warn;
+  }
+
+  /* Whatever is queued or unconfirmed will not be delivered: count it and
+   * empty the queue of audio (controls stay: endSession still goes out). */
+  std::vector<DropEpisode>
+  abandon_locked ()
+  {
+    DropRange lost = delivery.ledger ().take_unconfirmed ();
+    Backlog keep (backlog.limits ());
+    while (!backlog.empty ())
+      {
+        Outgoing item = backlog.pop_front ();
+        if (item.kind == OutgoingKind::AudioChunk)
+          add_to_drop_range (lost, item);
+        else
+          keep.push (std::move (item));
+      }
+    backlog = std::move (keep);
+    std::vector<DropEpisode> due;
+    if (lost.count > 0)
+      due = count_drop_locked (DropReason::Unconfirmed, lost);
+    std::vector<DropEpisode> rest = episodes.flush ();
+    due.insert (due.end (), rest.begin (), rest.end ());
+    return due;
+  }
+
+  std::vector<DropEpisode>
+  count_drop_locked (DropReason reason, const DropRange &r)
+  {
+    stats.chunks_dropped += r.count;
+    uint64_t *by_reason[] = { &stats.dropped_backlog, &stats.dropped_paused, &stats.dropped_oversize,
+                              &stats.given_up,        &stats.refused,        &stats.unconfirmed };
+    *by_reason[static_cast<int> (reason)] += r.count;
+    return episodes.add (reason, r, mono_ms ());
+  }
+
+  void
+  announce (const std::vector<DropEpisode> &due)
+  {
+    if (cb.dropped)
+      for (const auto &e : due)
+        cb.dropped (e);
+  }
+
+  /* The connection ended (@clean: with a close frame from the server). */
+  void
+  connection_ended (bool clean)
+  {
+    std::vector<DropEpisode> due;
+    {
+      std::lock_guard<std::mutex> g (lock);
+      DropRange lost = delivery.ledger ().connection_ended (clean);
+      delivery.closed ();
+      if (lost.count > 0)
+        due = count_drop_locked (DropReason::GivenUp, lost);
+    }
+    announce (due);
+  }
+
+  static void
+  on_closing (SoupWebsocketConnection *, gpointer data)
+  {
+    /* The last TCP evidence before the socket goes. */
+    auto *self = static_cast<Impl *> (data);
+    std::lock_guard<std::mutex> g (self->lock);
+    if (self->delivery.sample (mono_ms ()) > 0)
+      self->on_progress ();
+  }
+
+  static gboolean
+  on_tick (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    const int64_t now = mono_ms ();
+    std::vector<DropEpisode> due;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      if (self->delivery.sample (now) > 0)
+        self->on_progress ();
+      due = self->episodes.due (now);
+      if (self->config.max_connection_age_ms > 0 && !self->draining
+          && now - self->connected_ms >= self->config.max_connection_age_ms)
+        self->retiring = true;
+    }
+    self->announce (due);
+    self->flush ();
+    return G_SOURCE_CONTINUE;
   }
 
   static gboolean
@@ -645,16 +723,17 @@ struct WssClientTransport::Impl
       return G_SOURCE_REMOVE;
     if (action == PendingAction::GiveUp)
       {
+        std::string fix;
+        {
+          std::lock_guard<std::mutex> g (self->lock);
+          fix = self->pending_fix;
+        }
         self->drop_connection ();
-        self->give_up (detail);
+        self->give_up (detail, fix);
       }
     else if (action == PendingAction::Reconnect)
       {
         self->drop_connection ();
-        {
-          std::lock_guard<std::mutex> g (self->lock);
-          self->requeue_unacked_locked ();
-        }
         self->schedule_retry ("session claimed by another connection: " + detail);
       }
     return G_SOURCE_REMOVE;
@@ -669,19 +748,31 @@ struct WssClientTransport::Impl
     std::string why = "connection closed (code " + std::to_string (code)
                       + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
                       + ")";
+    /* A close frame from the server (not 1006, which libsoup reports when
+     * the TCP connection died without one) confirms what its TCP had. */
+    bool clean = code != 0 && code != SOUP_WEBSOCKET_CLOSE_ABNORMAL;
     g_signal_handlers_disconnect_by_data (c, self);
+    self->connection_ended (clean);
     g_clear_object (&self->conn);
     destroy_source (&self->watchdog);
     destroy_source (&self->resume);
+    destroy_source (&self->ticker);
 
     bool drained;
     {
       std::lock_guard<std::mutex> g (self->lock);
-      drained = self->draining && self->backlog.empty ();
+      drained = self->draining && self->backlog.empty () && self->delivery.ledger ().all_confirmed ();
     }
     if (drained)
       {
         self->set_state (ConnectionState::Closed);
+        return;
+      }
+    if (self->retiring)
+      {
+        /* max-connection-age: everything was confirmed; straight on. */
+        self->retiring = false;
+        self->connect ();
         return;
       }
     GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), why.c_str ());
@@ -708,42 +799,70 @@ struct WssClientTransport::Impl
   flush ()
   {
     wake_pending = false;
-    while (open ())
+    destroy_source (&resume);
+    while (open () && !retiring)
       {
-        if (config.max_in_flight > 0 && !resume)
+        TcpSample tcp;
+        if (config.max_in_flight > 0
+            && tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn)), tcp)
+            && tcp.queued > config.max_in_flight)
           {
-            int64_t unsent = unsent_bytes (conn);
-            if (unsent > static_cast<int64_t> (config.max_in_flight))
-              {
-                /* The peer is not reading: keep the rest in our bounded
-                 * backlog and look again shortly. */
-                GST_LOG_OBJECT (log_object, "%" G_GINT64_FORMAT " bytes unsent: holding back",
-                                unsent);
-                resume = attach_timeout (20, on_resume);
-                return;
-              }
+            /* The peer is not reading: keep the rest in our bounded
+             * backlog and look again shortly. */
+            GST_LOG_OBJECT (log_object, "%" G_GUINT64_FORMAT " bytes unsent: holding back",
+                            tcp.queued);
+            resume = attach_timeout (20, on_resume);
+            return;
           }
-        else if (resume)
-          return;
         Outgoing item;
         {
           std::lock_guard<std::mutex> g (lock);
-          if (backlog.empty ())
+          DeliveryLedger &l = delivery.ledger ();
+          const bool replay = l.has_replay ();
+          if (!replay && backlog.empty ())
             break;
-          item = backlog.pop_front ();
+          const bool chunk = replay || backlog.front ().kind == OutgoingKind::AudioChunk;
+          /* The session ends once the receiver has everything: a replay
+           * after endSession would be refused. */
+          if (!chunk && backlog.front ().action == Action::EndSession && !l.all_confirmed ())
+            break;
+          if (chunk)
+            {
+              int64_t wait = delivery.next_chunk_delay_ms (mono_ms ());
+              if (wait < 0)
+                break; /* the window is full: a confirmation flushes again */
+              if (wait > 0)
+                {
+                  resume = attach_timeout (wait, on_resume);
+                  break;
+                }
+            }
+          item = replay ? l.take_replay () : backlog.pop_front ();
         }
+        cond.notify_all (); /* room in the backlog: wait_for_room () */
         send (std::move (item));
       }
 
-    bool close_now;
+    bool close_now, retire_now;
     {
       std::lock_guard<std::mutex> g (lock);
-      close_now = draining && backlog.empty () && open ();
+      DeliveryLedger &l = delivery.ledger ();
+      /* No more chunks follow on this connection: its last ones cannot
+       * wait for an ack that comes every few chunks. */
+      l.set_tail ((draining && backlog.audio_chunks () == 0) || retiring);
+      close_now = draining && backlog.empty () && l.all_confirmed () && open ();
+      retire_now = retiring && l.all_confirmed () && open ();
     }
     if (close_now)
       {
         set_state (ConnectionState::Closing);
         soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+      }
+    else if (retire_now)
+      {
+        GST_INFO_OBJECT (log_object, "%s: connection %" G_GINT64_FORMAT " s old, moving to a new one",
+                         shown_uri.c_str (), (mono_ms () - connected_ms) / 1000);
+        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "connection age");
       }
   }
 
@@ -771,6 +890,7 @@ struct WssClientTransport::Impl
         f.chunk_index = item.chunk_index;
         f.stream_header = header.data ();
         f.stream_header_size = header.size ();
+        f.stream_id = config.stream_id;
         /* After an outage the send time is not the capture time. */
         if (ts - item.created_ms > 1000)
           f.capture_timestamp_ms = item.created_ms;
@@ -778,7 +898,8 @@ struct WssClientTransport::Impl
       }
     else
       {
-        text = encode_control (item.action, config.session_id, item.created_ms, item.reason);
+        text = encode_control (item.action, config.session_id, item.created_ms, item.reason,
+                               config.stream_id);
       }
 
     if (text.size () > config.max_message_size && !is_chunk)
@@ -795,19 +916,16 @@ struct WssClientTransport::Impl
         /* One frame over the gateway's limit closes the connection (1009)
          * and would be retried forever: refuse it here, loudly. */
         DropRange r;
-        r.first = r.last = item.chunk_index;
-        r.count = 1;
-        r.bytes = item.audio.size ();
-        r.media_time = item.media_duration;
+        add_to_drop_range (r, item);
+        std::vector<DropEpisode> due;
         {
           std::lock_guard<std::mutex> g (lock);
-          stats.chunks_dropped++;
+          due = count_drop_locked (DropReason::Oversize, r);
           stats.last_error = "chunk " + std::to_string (item.chunk_index) + " encodes to "
                              + std::to_string (text.size ()) + " bytes, over max-message-size "
                              + std::to_string (config.max_message_size);
         }
-        if (cb.dropped)
-          cb.dropped (r);
+        announce (due);
         return;
       }
 
@@ -828,17 +946,21 @@ struct WssClientTransport::Impl
       stats.bytes_sent += text.size ();
       if (is_chunk)
         {
-          if (!item.replay)
+          if (item.replay)
+            stats.chunks_replayed++;
+          else
             {
               stats.chunks_sent++;
               stats.audio_bytes_sent += item.audio.size ();
               latencies.record (info.latency_us);
             }
-          unacked.push_back ({ std::move (item), mono_ms () });
-          trim_unacked_locked ();
+          delivery.wrote_chunk (std::move (item), text.size (), mono_ms ());
         }
       else
-        stats.controls_sent++;
+        {
+          stats.controls_sent++;
+          delivery.wrote_control (text.size ());
+        }
     }
     if (is_chunk && cb.chunk_sent)
       cb.chunk_sent (info);
@@ -912,7 +1034,15 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
-  p->unacked.clear ();
+  DeliveryConfig delivery;
+  delivery.ledger = config.ledger;
+  delivery.max_send_rate = config.max_send_rate;
+  delivery.tls = g_ascii_strncasecmp (config.uri.c_str (), "wss:", 4) == 0;
+  p->delivery.reset (delivery);
+  p->episodes = DropEpisodes ();
+  p->refusals = RefusalPolicy (config.refusal_timeout_ms, config.session_id);
+  p->last_refusal.clear ();
+  p->last_refusal_ms = -1;
   p->stats = TransportStats ();
   p->latencies.clear ();
   p->first_outcome = p->first_ok = false;
@@ -948,21 +1078,46 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   return p->first_ok;
 }
 
-DropRange
+std::vector<DropEpisode>
 WssClientTransport::enqueue (Outgoing item)
 {
-  DropRange dropped;
+  std::vector<DropEpisode> due;
   item.queued_us = g_get_monotonic_time ();
   {
     std::lock_guard<std::mutex> g (impl_->lock);
     if (item.kind == OutgoingKind::AudioChunk)
       impl_->stats.chunks_queued++;
-    dropped = impl_->backlog.push (std::move (item));
-    impl_->stats.chunks_dropped += dropped.count;
+    DropRange dropped = impl_->backlog.push (std::move (item));
+    if (dropped.count > 0)
+      due = impl_->count_drop_locked (DropReason::Backlog, dropped);
   }
   if (impl_->context)
     impl_->wake ();
-  return dropped;
+  return due;
+}
+
+std::vector<DropEpisode>
+WssClientTransport::count_drop (DropReason reason, const DropRange &range)
+{
+  std::lock_guard<std::mutex> g (impl_->lock);
+  return impl_->count_drop_locked (reason, range);
+}
+
+bool
+WssClientTransport::wait_for_room ()
+{
+  Impl *p = impl_.get ();
+  std::unique_lock<std::mutex> g (p->lock);
+  /* Half the bound (10 s of audio without one): a live source would drop
+   * past the bound, an upload waits well before it. */
+  auto room = [p] {
+    const BacklogLimits &l = p->backlog.limits ();
+    int64_t time_cap = l.max_time > 0 ? l.max_time / 2 : 10 * 1000000000LL;
+    return p->backlog.audio_time () < time_cap
+           && (l.max_bytes == 0 || p->backlog.audio_bytes () < l.max_bytes / 2);
+  };
+  p->cond.wait (g, [&] { return p->interrupted || p->stats.state == ConnectionState::Failed || room (); });
+  return !p->interrupted;
 }
 
 bool
@@ -976,12 +1131,29 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
     p->draining = true;
   }
   g_main_context_invoke (p->context, Impl::on_wake, p);
-  std::unique_lock<std::mutex> g (p->lock);
-  p->cond.wait_for (g, std::chrono::milliseconds (timeout_ms), [p] {
+  auto finished = [p] {
     return p->interrupted || p->stats.state == ConnectionState::Closed
            || p->stats.state == ConnectionState::Failed;
-  });
-  return p->stats.state == ConnectionState::Closed && p->backlog.empty ();
+  };
+  std::vector<DropEpisode> due;
+  bool delivered;
+  {
+    std::unique_lock<std::mutex> g (p->lock);
+    p->cond.wait_for (g, std::chrono::milliseconds (timeout_ms), finished);
+    delivered = p->stats.state == ConnectionState::Closed && p->backlog.empty ()
+                && p->delivery.ledger ().all_confirmed ();
+    /* At EOS what is not confirmed is lost: say so now, and let endSession
+     * and the close go out. */
+    due = p->abandon_locked ();
+  }
+  p->announce (due);
+  if (!delivered)
+    {
+      g_main_context_invoke (p->context, Impl::on_wake, p);
+      std::unique_lock<std::mutex> g (p->lock);
+      p->cond.wait_for (g, std::chrono::milliseconds (2000), finished);
+    }
+  return delivered;
 }
 
 void
@@ -1039,28 +1211,15 @@ WssClientTransport::stop ()
   p->context = nullptr;
   g_clear_object (&p->cancellable);
 
-  DropRange lost;
+  std::vector<DropEpisode> due;
   {
     std::lock_guard<std::mutex> g (p->lock);
-    while (!p->backlog.empty ())
-      {
-        Outgoing item = p->backlog.pop_front ();
-        if (item.kind != OutgoingKind::AudioChunk)
-          continue;
-        if (lost.count == 0)
-          lost.first = item.chunk_index;
-        lost.last = item.chunk_index;
-        lost.count++;
-        lost.bytes += item.audio.size ();
-        lost.media_time += item.media_duration;
-      }
-    p->stats.chunks_dropped += lost.count;
+    due = p->abandon_locked ();
+    p->backlog.clear ();
     if (p->stats.state != ConnectionState::Failed)
       p->stats.state = ConnectionState::Closed;
   }
-  p->unacked.clear ();
-  if (lost.count > 0 && p->cb.dropped)
-    p->cb.dropped (lost);
+  p->announce (due);
 }
 
 TransportStats
@@ -1071,7 +1230,11 @@ WssClientTransport::stats () const
   s.backlog_chunks = impl_->backlog.audio_chunks ();
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
-  s.unacked_chunks = impl_->unacked.size ();
+  const DeliveryLedger &l = impl_->delivery.ledger ();
+  s.unacked_chunks = l.unconfirmed ();
+  s.chunks_confirmed = l.counters ().confirmed;
+  s.chunks_likely_duplicated = l.counters ().likely_duplicates;
+  s.window = l.window ();
   LatencyPercentiles p = impl_->latencies.percentiles ();
   s.latency_p50_us = p.p50;
   s.latency_p95_us = p.p95;
