@@ -16,6 +16,10 @@ DeliveryTracker::reset (const DeliveryConfig &config)
   conn_ = nullptr;
   base_ = framed_ = 0;
   have_tcp_ = false;
+  episodes_ = DropEpisodes ();
+  refusals_ = RefusalPolicy (config.refusal_timeout_ms, config.session_id);
+  last_refusal_.clear ();
+  last_refusal_ms_ = -1;
 }
 
 uint64_t
@@ -90,6 +94,62 @@ DeliveryTracker::sample (int64_t now_ms)
   if (!tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn_)), s))
     return 0;
   return ledger_.tcp_progress (s.bytes_acked, s.rtt_ms, now_ms);
+}
+
+RefusalOutcome
+DeliveryTracker::refused (const Reply &reply, int64_t now_ms)
+{
+  RefusalOutcome out;
+  const bool permanent = RefusalPolicy::permanent (reply.code);
+  if (reply.has_index && ledger_.state (reply.chunk_index) == ChunkState::Written)
+    {
+      /* Refused for good: lost, and counted. Otherwise written again. */
+      ledger_.refused (reply.chunk_index, permanent);
+      if (permanent)
+        {
+          DropRange r;
+          r.first = r.last = reply.chunk_index;
+          r.count = 1;
+          out.due = count_drop (DropReason::Refused, r, now_ms);
+        }
+    }
+  out.fatal = refusals_.refused (reply.code, reply.message, now_ms);
+  out.reconnect = !out.fatal && reply.code == "session-claimed";
+  out.warn = reply.code != last_refusal_ || now_ms - last_refusal_ms_ >= 1000;
+  if (out.warn)
+    {
+      last_refusal_ = reply.code;
+      last_refusal_ms_ = now_ms;
+    }
+  return out;
+}
+
+std::vector<DropEpisode>
+DeliveryTracker::count_drop (DropReason reason, const DropRange &range, int64_t now_ms)
+{
+  return episodes_.add (reason, range, now_ms);
+}
+
+std::vector<DropEpisode>
+DeliveryTracker::abandon (Backlog &backlog, int64_t now_ms)
+{
+  DropRange lost = ledger_.take_unconfirmed ();
+  Backlog keep (backlog.limits ());
+  while (!backlog.empty ())
+    {
+      Outgoing item = backlog.pop_front ();
+      if (item.kind == OutgoingKind::AudioChunk)
+        add_to_drop_range (lost, item);
+      else
+        keep.push (std::move (item));
+    }
+  backlog = std::move (keep);
+  std::vector<DropEpisode> due;
+  if (lost.count > 0)
+    due = count_drop (DropReason::Unconfirmed, lost, now_ms);
+  std::vector<DropEpisode> rest = episodes_.flush ();
+  due.insert (due.end (), rest.begin (), rest.end ());
+  return due;
 }
 
 } // namespace wssac

@@ -9,12 +9,19 @@
  */
 #pragma once
 
+#include "backlog.h"
 #include "delivery-ledger.h"
+#include "drop-episodes.h"
+#include "message-codec.h"
+#include "refusal-policy.h"
 #include "send-pacer.h"
 
 #include <libsoup/soup.h>
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace wssac
 {
@@ -27,6 +34,17 @@ struct DeliveryConfig
    * gateway running one function per message does not). <= 0: no bound. */
   double max_send_rate = 3.0;
   bool tls = false;
+  int64_t refusal_timeout_ms = 5000;
+  std::string session_id;
+};
+
+/* What an error reply from the receiver leads to. */
+struct RefusalOutcome
+{
+  std::vector<DropEpisode> due; /* a chunk refused for good */
+  bool warn = false;            /* worth a warning (one a second per code) */
+  bool reconnect = false;       /* session-claimed: our old connection holds it */
+  std::optional<RefusalVerdict> fatal;
 };
 
 class DeliveryTracker
@@ -66,6 +84,20 @@ public:
   /* Samples TCP evidence; returns the chunks it confirmed. */
   size_t sample (int64_t now_ms);
 
+  /* Something was confirmed: refusals start over. */
+  void progress () { refusals_.accepted (); }
+  RefusalOutcome refused (const Reply &reply, int64_t now_ms);
+
+  /* Chunks that will not arrive: counted by reason; returns the episodes
+   * due for announcement. */
+  std::vector<DropEpisode> count_drop (DropReason reason, const DropRange &range, int64_t now_ms);
+  std::vector<DropEpisode> due_drops (int64_t now_ms) { return episodes_.due (now_ms); }
+  /* Everything queued in @backlog (audio) or unconfirmed is lost: counted,
+   * removed, and every pending episode returned. Controls stay queued. */
+  std::vector<DropEpisode> abandon (Backlog &backlog, int64_t now_ms);
+  uint64_t dropped (DropReason reason) const { return episodes_.count (reason); }
+  uint64_t dropped_total () const { return episodes_.total (); }
+
 private:
   static uint64_t frame_size (size_t payload);
   uint64_t kernel_position () const;
@@ -77,6 +109,10 @@ private:
   uint64_t base_ = 0;                       /* stream position after the upgrade */
   uint64_t framed_ = 0;                     /* frame bytes written since */
   bool have_tcp_ = false;
+  DropEpisodes episodes_;
+  RefusalPolicy refusals_;
+  std::string last_refusal_;
+  int64_t last_refusal_ms_ = -1;
 };
 
 } // namespace wssac

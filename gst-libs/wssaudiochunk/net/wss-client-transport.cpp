@@ -170,17 +170,14 @@ struct WssClientTransport::Impl
   int64_t last_rx_ms = 0;
   int64_t connected_ms = 0;
   bool pong_seen = false; /* the watchdog trusts pings once one was answered */
+  unsigned ping_interval_s = 0;
   bool retiring = false;  /* max-connection-age: switch once nothing is in flight */
-  RefusalPolicy refusals;
-  std::string last_refusal;
-  int64_t last_refusal_ms = -1;
 
   /* Shared with the element's threads. */
   mutable std::mutex lock;
   std::condition_variable cond;
   Backlog backlog;
   DeliveryTracker delivery; /* written, not yet confirmed */
-  DropEpisodes episodes;
   std::vector<uint8_t> stream_header;
   TransportStats stats;
   LatencyStats latencies; /* queue to socket, us */
@@ -423,6 +420,7 @@ struct WssClientTransport::Impl
   {
     conn = c;
     soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
+    ping_interval_s = config.keepalive_interval_s;
     /* We only ever get small replies (errors, acks). */
     soup_websocket_connection_set_max_incoming_payload_size (conn, 64 * 1024);
     g_signal_connect (conn, "closed", G_CALLBACK (on_closed), this);
@@ -457,6 +455,7 @@ struct WssClientTransport::Impl
       /* Replays of what a dead connection did not confirm go first. */
       delivery.opened (conn);
       delivery.ledger ().set_tail (false);
+      delivery.ledger ().require_liveness (false); /* until a pong shows pings are answered */
       if (reconnect)
         stats.reconnects++;
       else
@@ -516,6 +515,9 @@ struct WssClientTransport::Impl
     auto *self = static_cast<Impl *> (data);
     self->last_rx_ms = mono_ms ();
     self->pong_seen = true;
+    std::lock_guard<std::mutex> g (self->lock);
+    self->delivery.ledger ().require_liveness (true);
+    self->delivery.ledger ().peer_heard (self->last_rx_ms);
   }
 
   static void
@@ -541,6 +543,7 @@ struct WssClientTransport::Impl
     bool warn = false;
     {
       std::lock_guard<std::mutex> g (self->lock);
+      self->delivery.ledger ().peer_heard (self->last_rx_ms);
       if (reply.kind == Reply::Ack)
         {
           self->stats.peer_acks = true;
@@ -550,7 +553,12 @@ struct WssClientTransport::Impl
             self->on_progress ();
         }
       else if (reply.kind == Reply::Error)
-        warn = self->on_refusal_locked (reply, due);
+        {
+          RefusalOutcome r = self->delivery.refused (reply, mono_ms ());
+          self->on_refusal_locked (reply, r);
+          due = std::move (r.due);
+          warn = r.warn;
+        }
       if (self->pending_action != PendingAction::None && !self->pending_source)
         self->pending_source = self->attach_timeout (0, on_pending_action);
     }
@@ -567,89 +575,35 @@ struct WssClientTransport::Impl
   on_progress ()
   {
     retry.reset ();
-    refusals.accepted ();
+    delivery.progress ();
   }
 
-  /* An error reply: counted; the refused chunk is written again or, when
-   * the refusal is final, counted lost; a final refusal (or refusals for
-   * refusal-timeout) stops the element. True when it deserves a warning
-   * (at most one a second per code). */
-  bool
-  on_refusal_locked (const Reply &reply, std::vector<DropEpisode> &due)
+  /* An error reply (delivery-tracker.h decided what it means): counted;
+   * a final refusal, or refusals for refusal-timeout, stop the element. */
+  void
+  on_refusal_locked (const Reply &reply, const RefusalOutcome &r)
   {
     stats.server_errors++;
     stats.last_error = "server: " + reply.code + ": " + reply.message;
     GST_WARNING_OBJECT (log_object, "%s refused a message: %s (%s)", shown_uri.c_str (),
                         reply.code.c_str (), reply.message.c_str ());
-    const bool permanent = RefusalPolicy::permanent (reply.code);
-    DeliveryLedger &l = delivery.ledger ();
-    if (reply.has_index && l.state (reply.chunk_index) == ChunkState::Written)
-      {
-        l.refused (reply.chunk_index, permanent);
-        if (permanent)
-          {
-            DropRange r;
-            r.first = r.last = reply.chunk_index;
-            r.count = 1;
-            due = count_drop_locked (DropReason::Refused, r);
-          }
-      }
-    const int64_t now = mono_ms ();
-    auto verdict = refusals.refused (reply.code, reply.message, now);
-    if (verdict)
+    if (r.fatal)
       {
         pending_action = PendingAction::GiveUp;
-        pending_detail = verdict->cause + " (" + shown_uri + ")";
-        pending_fix = verdict->fix;
+        pending_detail = r.fatal->cause + " (" + shown_uri + ")";
+        pending_fix = r.fatal->fix;
       }
-    else if (reply.code == "session-claimed")
+    else if (r.reconnect)
       {
-        /* The server still holds our previous, dead connection: retry
-         * later; what it refused is written again then. */
         pending_action = PendingAction::Reconnect;
         pending_detail = reply.message;
       }
-    const bool warn = reply.code != last_refusal || now - last_refusal_ms >= 1000;
-    if (warn)
-      {
-        last_refusal = reply.code;
-        last_refusal_ms = now;
-      }
-    return warn;
-  }
-
-  /* Whatever is queued or unconfirmed will not be delivered: count it and
-   * empty the queue of audio (controls stay: endSession still goes out). */
-  std::vector<DropEpisode>
-  abandon_locked ()
-  {
-    DropRange lost = delivery.ledger ().take_unconfirmed ();
-    Backlog keep (backlog.limits ());
-    while (!backlog.empty ())
-      {
-        Outgoing item = backlog.pop_front ();
-        if (item.kind == OutgoingKind::AudioChunk)
-          add_to_drop_range (lost, item);
-        else
-          keep.push (std::move (item));
-      }
-    backlog = std::move (keep);
-    std::vector<DropEpisode> due;
-    if (lost.count > 0)
-      due = count_drop_locked (DropReason::Unconfirmed, lost);
-    std::vector<DropEpisode> rest = episodes.flush ();
-    due.insert (due.end (), rest.begin (), rest.end ());
-    return due;
   }
 
   std::vector<DropEpisode>
   count_drop_locked (DropReason reason, const DropRange &r)
   {
-    stats.chunks_dropped += r.count;
-    uint64_t *by_reason[] = { &stats.dropped_backlog, &stats.dropped_paused, &stats.dropped_oversize,
-                              &stats.given_up,        &stats.refused,        &stats.unconfirmed };
-    *by_reason[static_cast<int> (reason)] += r.count;
-    return episodes.add (reason, r, mono_ms ());
+    return delivery.count_drop (reason, r, mono_ms ());
   }
 
   void
@@ -695,7 +649,18 @@ struct WssClientTransport::Impl
       std::lock_guard<std::mutex> g (self->lock);
       if (self->delivery.sample (now) > 0)
         self->on_progress ();
-      due = self->episodes.due (now);
+      due = self->delivery.due_drops (now);
+      /* TCP evidence waits for a pong: ping every second while chunks
+       * wait for one (never more often than asked: 0 = no pings). */
+      const DeliveryLedger &l = self->delivery.ledger ();
+      unsigned want = self->config.keepalive_interval_s;
+      if (want > 1 && self->pong_seen && !l.peer_acks () && l.in_flight () > 0)
+        want = 1;
+      if (self->conn && want != self->ping_interval_s)
+        {
+          soup_websocket_connection_set_keepalive_interval (self->conn, want);
+          self->ping_interval_s = want;
+        }
       if (self->config.max_connection_age_ms > 0 && !self->draining
           && now - self->connected_ms >= self->config.max_connection_age_ms)
         self->retiring = true;
@@ -1038,11 +1003,9 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   delivery.ledger = config.ledger;
   delivery.max_send_rate = config.max_send_rate;
   delivery.tls = g_ascii_strncasecmp (config.uri.c_str (), "wss:", 4) == 0;
+  delivery.refusal_timeout_ms = config.refusal_timeout_ms;
+  delivery.session_id = config.session_id;
   p->delivery.reset (delivery);
-  p->episodes = DropEpisodes ();
-  p->refusals = RefusalPolicy (config.refusal_timeout_ms, config.session_id);
-  p->last_refusal.clear ();
-  p->last_refusal_ms = -1;
   p->stats = TransportStats ();
   p->latencies.clear ();
   p->first_outcome = p->first_ok = false;
@@ -1144,7 +1107,7 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
                 && p->delivery.ledger ().all_confirmed ();
     /* At EOS what is not confirmed is lost: say so now, and let endSession
      * and the close go out. */
-    due = p->abandon_locked ();
+    due = p->delivery.abandon (p->backlog, mono_ms ());
   }
   p->announce (due);
   if (!delivered)
@@ -1214,7 +1177,7 @@ WssClientTransport::stop ()
   std::vector<DropEpisode> due;
   {
     std::lock_guard<std::mutex> g (p->lock);
-    due = p->abandon_locked ();
+    due = p->delivery.abandon (p->backlog, mono_ms ());
     p->backlog.clear ();
     if (p->stats.state != ConnectionState::Failed)
       p->stats.state = ConnectionState::Closed;
@@ -1235,6 +1198,14 @@ WssClientTransport::stats () const
   s.chunks_confirmed = l.counters ().confirmed;
   s.chunks_likely_duplicated = l.counters ().likely_duplicates;
   s.window = l.window ();
+  const DeliveryTracker &d = impl_->delivery;
+  s.chunks_dropped = d.dropped_total ();
+  s.dropped_backlog = d.dropped (DropReason::Backlog);
+  s.dropped_paused = d.dropped (DropReason::Paused);
+  s.dropped_oversize = d.dropped (DropReason::Oversize);
+  s.given_up = d.dropped (DropReason::GivenUp);
+  s.refused = d.dropped (DropReason::Refused);
+  s.unconfirmed = d.dropped (DropReason::Unconfirmed);
   LatencyPercentiles p = impl_->latencies.percentiles ();
   s.latency_p50_us = p.p50;
   s.latency_p95_us = p.p95;

@@ -280,6 +280,23 @@ GST_START_TEST (test_give_up_after_max_attempts)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_liveness_after_tcp_evidence)
+{
+  /* A middlebox acknowledged the bytes, then the path went silent: no pong
+   * after the acknowledgement, no confirmation. */
+  DeliveryLedger l;
+  l.require_liveness (true);
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 1, off);
+  l.peer_heard (50);
+  l.tcp_progress (200, 1, 100);
+  fail_unless_equals_int (l.tcp_progress (200, 1, 5000), 0);
+  l.peer_heard (5100);
+  fail_unless_equals_int (l.tcp_progress (200, 1, 5100), 2);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_refusal)
 {
   DeliveryLedger l;
@@ -287,6 +304,7 @@ GST_START_TEST (test_refusal)
   uint64_t off = 0;
   write_range (l, 0, 2, off);
   l.refused (1, false); /* e.g. session-claimed: try again */
+  fail_unless_equals_int (l.attempts (1), 0); /* refused: not an attempt */
   l.refused (2, true);  /* e.g. wrong-session: the caller counts it */
   fail_unless (l.state (1) == ChunkState::Queued);
   fail_unless (!l.state (2).has_value ());
@@ -326,6 +344,26 @@ GST_START_TEST (test_unknown_offset_is_never_tcp_confirmed)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_full_window_with_a_receiver_that_acks_rarely)
+{
+  /* The window shrank to 1; the receiver acks every 4 chunks: without TCP
+   * evidence nothing would ever move. */
+  LedgerConfig c;
+  c.initial_window = 1;
+  DeliveryLedger l (c);
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 0, off);
+  l.acked (0);
+  write_range (l, 1, 1, off);
+  fail_unless (!l.window_open () || l.window () > 1);
+  while (l.window_open ())
+    write_range (l, l.in_flight () + 1, l.in_flight () + 1, off);
+  l.tcp_progress (off, 1, 0);
+  fail_unless (l.tcp_progress (off, 1, 600) > 0);
+}
+GST_END_TEST;
+
 static Suite *
 delivery_ledger_suite (void)
 {
@@ -341,6 +379,8 @@ delivery_ledger_suite (void)
   tcase_add_test (tc, test_forward_progress_when_every_connection_dies_early);
   tcase_add_test (tc, test_give_up_after_max_attempts);
   tcase_add_test (tc, test_refusal);
+  tcase_add_test (tc, test_full_window_with_a_receiver_that_acks_rarely);
+  tcase_add_test (tc, test_liveness_after_tcp_evidence);
   tcase_add_test (tc, test_take_unconfirmed_counts_everything);
   tcase_add_test (tc, test_unknown_offset_is_never_tcp_confirmed);
   return s;
