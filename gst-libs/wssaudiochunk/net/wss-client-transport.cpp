@@ -84,6 +84,31 @@ collect_header (GQuark field, const GValue *value, gpointer data)
 }
 } // namespace
 
+const char *
+connect_error_kind_name (ConnectErrorKind kind)
+{
+  switch (kind)
+    {
+    case ConnectErrorKind::InvalidUri:
+      return "invalid-uri";
+    case ConnectErrorKind::Timeout:
+      return "timeout";
+    case ConnectErrorKind::HttpStatus:
+      return "http-status";
+    case ConnectErrorKind::TlsCertificate:
+      return "tls-certificate";
+    case ConnectErrorKind::TlsNotSpoken:
+      return "tls-not-spoken";
+    case ConnectErrorKind::TlsExpected:
+      return "tls-expected";
+    case ConnectErrorKind::Tls:
+      return "tls";
+    case ConnectErrorKind::Network:
+      return "network";
+    }
+  return "unknown";
+}
+
 HeaderList
 headers_from_structure (const GstStructure *s)
 {
@@ -138,7 +163,7 @@ struct WssClientTransport::Impl
   GstObject *log_object = nullptr; /* borrowed: what every log line names */
   TransportConfig config;
   std::string shown_uri;   /* redacted: the only form logs and messages use */
-  std::string connect_uri; /* with the token, when it goes in the query */
+  std::string connect_uri; /* with the session id and the token, as configured */
   GTlsDatabase *tls_database = nullptr;
   TransportCallbacks cb;
 
@@ -164,6 +189,10 @@ struct WssClientTransport::Impl
   std::string pending_detail;
   std::string pending_fix;
   bool connect_timed_out = false;
+  /* How far the attempt got (SoupMessage::network-event): tells a TLS
+   * handshake nobody answers from a server that is not there. */
+  GSocketClientEvent last_network_event = G_SOCKET_CLIENT_RESOLVING;
+  bool got_network_event = false;
   RetryPolicy retry{ RetryConfig () };
   bool ever_connected = false;
   bool header_due = false; /* the next chunk carries the stream header */
@@ -181,9 +210,6 @@ struct WssClientTransport::Impl
   std::vector<uint8_t> stream_header;
   TransportStats stats;
   LatencyStats latencies; /* queue to socket, us */
-  bool first_outcome = false;
-  bool first_ok = false;
-  std::string first_error;
   bool draining = false;
   bool interrupted = false;
   std::atomic<bool> wake_pending{ false };
@@ -265,7 +291,11 @@ struct WssClientTransport::Impl
     SoupMessage *msg = soup_message_new ("GET", connect_uri.c_str ());
     if (!msg)
       {
-        on_connect_failed ("not a valid URI", false);
+        ConnectError e;
+        e.kind = ConnectErrorKind::InvalidUri;
+        e.message = "Could not connect to " + shown_uri + ": not a valid URI";
+        e.hint = "set the location property to a ws:// or wss:// URI";
+        on_connect_failed (e, false);
         return;
       }
     SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
@@ -281,6 +311,9 @@ struct WssClientTransport::Impl
                           return TRUE; /* ssl-strict=false: the element warned on the bus */
                         }),
                         nullptr);
+
+    got_network_event = false;
+    g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), this);
 
     g_clear_object (&cancellable);
     cancellable = g_cancellable_new ();
@@ -317,53 +350,147 @@ struct WssClientTransport::Impl
 
     if (!conn)
       {
-        std::string cause;
-        if (self->connect_timed_out)
-          cause = "no answer within " + std::to_string (self->config.connect_timeout_s) + " s";
-        else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR,
-                                     SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
-          {
-            guint status = soup_message_get_status (msg);
-            const char *phrase = soup_message_get_reason_phrase (msg);
-            cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
-                    + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
-          }
-        else if (error && error->domain == G_TLS_ERROR)
-          cause = std::string ("TLS: ") + error->message
-                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
-                    "signed it)";
-        else
-          cause = error ? error->message : "unknown error";
         bool cancelled
             = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+        ConnectError e = self->classify (error, msg);
         g_clear_error (&error);
         g_object_unref (msg);
         if (!cancelled)
-          self->on_connect_failed (cause, true);
+          self->on_connect_failed (e, true);
         return;
       }
     g_object_unref (msg);
     self->on_connected (conn);
   }
 
-  void
-  on_connect_failed (const std::string &cause, bool retryable)
+  static void
+  on_network_event (SoupMessage *, GSocketClientEvent event, GIOStream *, gpointer data)
   {
-    std::string message = "Could not connect to " + shown_uri + ": " + cause;
-    GST_WARNING_OBJECT (log_object, "%s", message.c_str ());
+    auto *self = static_cast<Impl *> (data);
+    self->last_network_event = event;
+    self->got_network_event = true;
+  }
+
+  bool
+  tls_handshake_started () const
+  {
+    return got_network_event
+           && (last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+               || last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKED);
+  }
+
+  bool
+  tcp_connected () const
+  {
+    return got_network_event && last_network_event >= G_SOCKET_CLIENT_CONNECTED;
+  }
+
+  /* What went wrong with an attempt, in words a person can act on. */
+  ConnectError
+  classify (const GError *error, SoupMessage *msg) const
+  {
+    ConnectError e;
+    std::string cause;
+    const bool wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
+    guint status = msg ? soup_message_get_status (msg) : 0;
+    if (connect_timed_out)
+      {
+        cause = "no answer within " + std::to_string (config.connect_timeout_s) + " s";
+        e.kind = ConnectErrorKind::Timeout;
+        e.hint
+            = "check that a WebSocket server is listening at the location; raise connect-timeout "
+              "for a slow network";
+        if (wss && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+          {
+            cause += " to the TLS handshake: the server did not speak TLS; use ws://";
+            e.kind = ConnectErrorKind::TlsNotSpoken;
+            e.hint = "the server accepted the TCP connection but never answered the TLS handshake, "
+                     "as a plain-text server does: use a ws:// location";
+          }
+      }
+    else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
+             || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
+      {
+        const char *phrase = msg ? soup_message_get_reason_phrase (msg) : nullptr;
+        cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
+                + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
+        e.kind = ConnectErrorKind::HttpStatus;
+        e.http_status = status;
+        if (status == 401 || status == 403)
+          e.hint = "the server refused the credentials: check auth-token and auth-token-mode "
+                   "(or the extra-headers the server expects)";
+        else if (status == 404)
+          e.hint = "nothing at that path: check the path of the location";
+        else
+          e.hint = "check that the location is a WebSocket endpoint that accepts the upgrade";
+      }
+    else if (error && error->domain == G_TLS_ERROR)
+      {
+        if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
+          {
+            cause = std::string ("TLS: ") + error->message
+                    + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
+                      "signed it)";
+            e.kind = ConnectErrorKind::TlsCertificate;
+            e.hint = "set ssl-ca-file (or tls-database) to the CA that signed the server's "
+                     "certificate; ssl-strict=false accepts any certificate (tests only)";
+          }
+        else if (error->code == G_TLS_ERROR_NOT_TLS)
+          {
+            cause = std::string ("TLS: ") + error->message
+                    + ": the server did not speak TLS; use ws://";
+            e.kind = ConnectErrorKind::TlsNotSpoken;
+            e.hint = "the server answered the TLS handshake in plain text: use a ws:// location";
+          }
+        else
+          {
+            cause = std::string ("TLS: ") + error->message;
+            e.kind = ConnectErrorKind::Tls;
+            e.hint = "the TLS handshake failed: check that the server offers TLS 1.2 or later on "
+                     "this port";
+          }
+      }
+    else
+      {
+        cause = error ? error->message : "unknown error";
+        e.kind = ConnectErrorKind::Network;
+        e.hint = "check that a WebSocket server is listening at the location and accepts the "
+                 "upgrade";
+        /* A TLS server reading a plain-text upgrade resets the connection
+         * without an HTTP answer. */
+        if (!wss && status == 0 && tcp_connected ()
+            && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
+                || (error && error->domain == SOUP_SESSION_ERROR)))
+          {
+            cause += ": the server closed the connection without answering the upgrade; if it "
+                     "expects TLS, use wss://";
+            e.kind = ConnectErrorKind::TlsExpected;
+            e.hint = "a server that wants TLS drops a plain-text upgrade like this: use a wss:// "
+                     "location";
+          }
+      }
+    e.message = "Could not connect to " + shown_uri + ": " + cause;
+    return e;
+  }
+
+  void
+  on_connect_failed (const ConnectError &e, bool retryable)
+  {
+    const std::string &message = e.message;
+    GST_WARNING_OBJECT (log_object, "%s (%s)", message.c_str (), connect_error_kind_name (e.kind));
     if (!ever_connected && !config.async_connect)
       {
-        /* The first connection decides whether the pipeline starts: a
+        /* The first connection decides whether streaming can start: a
          * wrong URI or a server that is not there is a setup error the user
          * must see at once (unless async-connect asks to wait for it). */
         {
           std::lock_guard<std::mutex> g (lock);
-          first_outcome = true;
-          first_ok = false;
-          first_error = message;
           stats.last_error = message;
         }
+        if (cb.connect_failed)
+          cb.connect_failed (e);
         set_state (ConnectionState::Failed, message);
         return;
       }
@@ -458,11 +585,6 @@ struct WssClientTransport::Impl
       delivery.ledger ().require_liveness (false); /* until a pong shows pings are answered */
       if (reconnect)
         stats.reconnects++;
-      else
-        {
-          first_outcome = true;
-          first_ok = true;
-        }
     }
     cond.notify_all ();
     set_state (ConnectionState::Connected);
@@ -970,11 +1092,11 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
   p->shown_uri = redact_uri (config.uri);
-  p->connect_uri = config.uri;
+  p->connect_uri = uri_with_session (config.uri, config.session_id, config.session_in_uri);
   if (!config.auth_token.empty () && config.auth_token_in_query)
     {
       gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=")
+      p->connect_uri += (p->connect_uri.find ('?') == std::string::npos ? "?token=" : "&token=")
                         + std::string (escaped);
       g_free (escaped);
     }
@@ -1008,7 +1130,6 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->delivery.reset (delivery);
   p->stats = TransportStats ();
   p->latencies.clear ();
-  p->first_outcome = p->first_ok = false;
   p->draining = p->interrupted = false;
   p->ever_connected = false;
   p->header_due = false;
@@ -1024,21 +1145,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
       return false;
     }
 
-  if (config.async_connect)
-    return true; /* connection failures are retried; audio waits in the backlog */
-
-  std::unique_lock<std::mutex> g (p->lock);
-  /* The connect timeout bounds this; the margin covers a stuck resolver. */
-  auto limit = std::chrono::seconds (config.connect_timeout_s + 5);
-  if (!p->cond.wait_for (g, limit, [p] { return p->first_outcome; }))
-    {
-      error = "Could not connect to " + p->shown_uri + ": no answer within "
-              + std::to_string (config.connect_timeout_s) + " s";
-      return false;
-    }
-  if (!p->first_ok)
-    error = p->first_error;
-  return p->first_ok;
+  /* Audio waits in the backlog until the connection is up. */
+  return true;
 }
 
 std::vector<DropEpisode>
