@@ -1,10 +1,10 @@
 #include "wss-client-transport.h"
 
+#include "connect-errors.h"
 #include "context-thread.h"
 #include "delivery-tracker.h"
 #include "latency-stats.h"
-#include "refusal-policy.h"
-#include "tcp-evidence.h"
+#include "transport-config.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 
 GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
@@ -21,126 +20,6 @@ GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
 
 namespace wssac
 {
-
-const char *
-connection_state_name (ConnectionState state)
-{
-  switch (state)
-    {
-    case ConnectionState::Disconnected:
-      return "disconnected";
-    case ConnectionState::Connecting:
-      return "connecting";
-    case ConnectionState::Connected:
-      return "connected";
-    case ConnectionState::Reconnecting:
-      return "reconnecting";
-    case ConnectionState::Closing:
-      return "closing";
-    case ConnectionState::Closed:
-      return "closed";
-    case ConnectionState::Failed:
-      return "failed";
-    }
-  return "unknown";
-}
-
-namespace
-{
-std::string
-str_or_empty (const char *s)
-{
-  return s ? std::string (s) : std::string ();
-}
-
-void
-append_header_value (HeaderList &out, const char *name, const GValue *v)
-{
-  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
-    {
-      guint n
-          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
-      for (guint i = 0; i < n; i++)
-        append_header_value (out, name,
-                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
-                                                       : gst_value_list_get_value (v, i));
-      return;
-    }
-  if (G_VALUE_HOLDS_STRING (v))
-    {
-      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
-      return;
-    }
-  gchar *s = gst_value_serialize (v);
-  out.emplace_back (name, str_or_empty (s));
-  g_free (s);
-}
-
-gboolean
-collect_header (GQuark field, const GValue *value, gpointer data)
-{
-  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
-  return TRUE;
-}
-} // namespace
-
-const char *
-connect_error_kind_name (ConnectErrorKind kind)
-{
-  switch (kind)
-    {
-    case ConnectErrorKind::InvalidUri:
-      return "invalid-uri";
-    case ConnectErrorKind::Timeout:
-      return "timeout";
-    case ConnectErrorKind::HttpStatus:
-      return "http-status";
-    case ConnectErrorKind::TlsCertificate:
-      return "tls-certificate";
-    case ConnectErrorKind::TlsNotSpoken:
-      return "tls-not-spoken";
-    case ConnectErrorKind::TlsExpected:
-      return "tls-expected";
-    case ConnectErrorKind::Tls:
-      return "tls";
-    case ConnectErrorKind::Network:
-      return "network";
-    }
-  return "unknown";
-}
-
-HeaderList
-headers_from_structure (const GstStructure *s)
-{
-  HeaderList out;
-  if (s)
-    gst_structure_foreach (s, collect_header, &out);
-  return out;
-}
-
-std::string
-location_problem (const std::string &location)
-{
-  if (location.empty ())
-    return "No location set: set the location property to a ws:// or wss:// URI";
-  GError *err = nullptr;
-  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
-  if (!uri)
-    {
-      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
-      g_error_free (err);
-      return why;
-    }
-  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
-  std::string host = str_or_empty (g_uri_get_host (uri));
-  g_uri_unref (uri);
-  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
-      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
-    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
-  if (host.empty ())
-    return "Invalid location \"" + redact_uri (location) + "\": no host";
-  return std::string ();
-}
 
 namespace
 {
@@ -389,90 +268,14 @@ struct WssClientTransport::Impl
   ConnectError
   classify (const GError *error, SoupMessage *msg) const
   {
-    ConnectError e;
-    std::string cause;
-    const bool wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
-    guint status = msg ? soup_message_get_status (msg) : 0;
-    if (connect_timed_out)
-      {
-        cause = "no answer within " + std::to_string (config.connect_timeout_s) + " s";
-        e.kind = ConnectErrorKind::Timeout;
-        e.hint
-            = "check that a WebSocket server is listening at the location; raise connect-timeout "
-              "for a slow network";
-        if (wss && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
-          {
-            cause += " to the TLS handshake: the server did not speak TLS; use ws://";
-            e.kind = ConnectErrorKind::TlsNotSpoken;
-            e.hint = "the server accepted the TCP connection but never answered the TLS handshake, "
-                     "as a plain-text server does: use a ws:// location";
-          }
-      }
-    else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-             || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
-      {
-        const char *phrase = msg ? soup_message_get_reason_phrase (msg) : nullptr;
-        cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
-                + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
-        e.kind = ConnectErrorKind::HttpStatus;
-        e.http_status = status;
-        if (status == 401 || status == 403)
-          e.hint = "the server refused the credentials: check auth-token and auth-token-mode "
-                   "(or the extra-headers the server expects)";
-        else if (status == 404)
-          e.hint = "nothing at that path: check the path of the location";
-        else
-          e.hint = "check that the location is a WebSocket endpoint that accepts the upgrade";
-      }
-    else if (error && error->domain == G_TLS_ERROR)
-      {
-        if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
-          {
-            cause = std::string ("TLS: ") + error->message
-                    + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
-                      "signed it)";
-            e.kind = ConnectErrorKind::TlsCertificate;
-            e.hint = "set ssl-ca-file (or tls-database) to the CA that signed the server's "
-                     "certificate; ssl-strict=false accepts any certificate (tests only)";
-          }
-        else if (error->code == G_TLS_ERROR_NOT_TLS)
-          {
-            cause = std::string ("TLS: ") + error->message
-                    + ": the server did not speak TLS; use ws://";
-            e.kind = ConnectErrorKind::TlsNotSpoken;
-            e.hint = "the server answered the TLS handshake in plain text: use a ws:// location";
-          }
-        else
-          {
-            cause = std::string ("TLS: ") + error->message;
-            e.kind = ConnectErrorKind::Tls;
-            e.hint = "the TLS handshake failed: check that the server offers TLS 1.2 or later on "
-                     "this port";
-          }
-      }
-    else
-      {
-        cause = error ? error->message : "unknown error";
-        e.kind = ConnectErrorKind::Network;
-        e.hint = "check that a WebSocket server is listening at the location and accepts the "
-                 "upgrade";
-        /* A TLS server reading a plain-text upgrade resets the connection
-         * without an HTTP answer. */
-        if (!wss && status == 0 && tcp_connected ()
-            && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
-                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
-                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
-                || (error && error->domain == SOUP_SESSION_ERROR)))
-          {
-            cause += ": the server closed the connection without answering the upgrade; if it "
-                     "expects TLS, use wss://";
-            e.kind = ConnectErrorKind::TlsExpected;
-            e.hint = "a server that wants TLS drops a plain-text upgrade like this: use a wss:// "
-                     "location";
-          }
-      }
-    e.message = "Could not connect to " + shown_uri + ": " + cause;
-    return e;
+    ConnectAttempt a;
+    a.shown_uri = shown_uri;
+    a.wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
+    a.timed_out = connect_timed_out;
+    a.connect_timeout_s = config.connect_timeout_s;
+    a.tls_handshaking = got_network_event && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING;
+    a.tcp_connected = tcp_connected ();
+    return classify_connect_error (error, msg, a);
   }
 
   void
@@ -564,13 +367,6 @@ struct WssClientTransport::Impl
       watchdog = attach_timeout (1000, on_watchdog);
     destroy_source (&ticker);
     ticker = attach_timeout (100, on_tick);
-    /* A path that stops acknowledging data fails in the kernel, pongs or
-     * not. */
-    unsigned user_timeout_s = config.keepalive_timeout_s > 0 ? config.keepalive_timeout_s : 30;
-    tcp_harden (socket_of_stream (soup_websocket_connection_get_io_stream (conn)),
-                user_timeout_s * 1000,
-                config.keepalive_interval_s > 0 ? config.keepalive_interval_s : 10);
-
     bool reconnect = ever_connected;
     ever_connected = true;
     {
@@ -676,15 +472,27 @@ struct WssClientTransport::Impl
         }
       else if (reply.kind == Reply::Error)
         {
+          /* Counted; a final refusal, or refusals for refusal-timeout, stop
+           * the element (delivery-tracker.h decides). */
           RefusalOutcome r = self->delivery.refused (reply, mono_ms ());
-          self->on_refusal_locked (reply, r);
+          self->stats.server_errors++;
+          self->stats.last_error = "server: " + reply.code + ": " + reply.message;
+          if (r.fatal || r.reconnect)
+            {
+              self->pending_action = r.fatal ? PendingAction::GiveUp : PendingAction::Reconnect;
+              self->pending_detail = r.fatal ? r.fatal->cause + " (" + self->shown_uri + ")" : reply.message;
+              self->pending_fix = r.fatal ? r.fatal->fix : std::string ();
+            }
           due = std::move (r.due);
           warn = r.warn;
         }
       if (self->pending_action != PendingAction::None && !self->pending_source)
         self->pending_source = self->attach_timeout (0, on_pending_action);
     }
-    if (reply.kind == Reply::Other)
+    if (reply.kind == Reply::Error)
+      GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)", self->shown_uri.c_str (),
+                          reply.code.c_str (), reply.message.c_str ());
+    else if (reply.kind == Reply::Other)
       GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
     if (warn && self->cb.refused)
       self->cb.refused (reply.code, reply.message);
@@ -698,34 +506,6 @@ struct WssClientTransport::Impl
   {
     retry.reset ();
     delivery.progress ();
-  }
-
-  /* An error reply (delivery-tracker.h decided what it means): counted;
-   * a final refusal, or refusals for refusal-timeout, stop the element. */
-  void
-  on_refusal_locked (const Reply &reply, const RefusalOutcome &r)
-  {
-    stats.server_errors++;
-    stats.last_error = "server: " + reply.code + ": " + reply.message;
-    GST_WARNING_OBJECT (log_object, "%s refused a message: %s (%s)", shown_uri.c_str (),
-                        reply.code.c_str (), reply.message.c_str ());
-    if (r.fatal)
-      {
-        pending_action = PendingAction::GiveUp;
-        pending_detail = r.fatal->cause + " (" + shown_uri + ")";
-        pending_fix = r.fatal->fix;
-      }
-    else if (r.reconnect)
-      {
-        pending_action = PendingAction::Reconnect;
-        pending_detail = reply.message;
-      }
-  }
-
-  std::vector<DropEpisode>
-  count_drop_locked (DropReason reason, const DropRange &r)
-  {
-    return delivery.count_drop (reason, r, mono_ms ());
   }
 
   void
@@ -746,7 +526,7 @@ struct WssClientTransport::Impl
       DropRange lost = delivery.ledger ().connection_ended (clean);
       delivery.closed ();
       if (lost.count > 0)
-        due = count_drop_locked (DropReason::GivenUp, lost);
+        due = delivery.count_drop (DropReason::GivenUp, lost, mono_ms ());
     }
     announce (due);
   }
@@ -754,8 +534,7 @@ struct WssClientTransport::Impl
   static void
   on_closing (SoupWebsocketConnection *, gpointer data)
   {
-    /* The last TCP evidence before the socket goes. */
-    auto *self = static_cast<Impl *> (data);
+    auto *self = static_cast<Impl *> (data); /* the last TCP evidence before the socket goes */
     std::lock_guard<std::mutex> g (self->lock);
     if (self->delivery.sample (mono_ms ()) > 0)
       self->on_progress ();
@@ -772,12 +551,7 @@ struct WssClientTransport::Impl
       if (self->delivery.sample (now) > 0)
         self->on_progress ();
       due = self->delivery.due_drops (now);
-      /* TCP evidence waits for a pong: ping every second while chunks
-       * wait for one (never more often than asked: 0 = no pings). */
-      const DeliveryLedger &l = self->delivery.ledger ();
-      unsigned want = self->config.keepalive_interval_s;
-      if (want > 1 && self->pong_seen && !l.peer_acks () && l.in_flight () > 0)
-        want = 1;
+      unsigned want = self->delivery.ping_interval (self->config.keepalive_interval_s, self->pong_seen);
       if (self->conn && want != self->ping_interval_s)
         {
           soup_websocket_connection_set_keepalive_interval (self->conn, want);
@@ -889,42 +663,23 @@ struct WssClientTransport::Impl
     destroy_source (&resume);
     while (open () && !retiring)
       {
-        TcpSample tcp;
-        if (config.max_in_flight > 0
-            && tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn)), tcp)
-            && tcp.queued > config.max_in_flight)
+        if (delivery.kernel_full (config.max_in_flight))
           {
             /* The peer is not reading: keep the rest in our bounded
              * backlog and look again shortly. */
-            GST_LOG_OBJECT (log_object, "%" G_GUINT64_FORMAT " bytes unsent: holding back",
-                            tcp.queued);
             resume = attach_timeout (20, on_resume);
             return;
           }
         Outgoing item;
+        int64_t wait = 0;
         {
           std::lock_guard<std::mutex> g (lock);
-          DeliveryLedger &l = delivery.ledger ();
-          const bool replay = l.has_replay ();
-          if (!replay && backlog.empty ())
-            break;
-          const bool chunk = replay || backlog.front ().kind == OutgoingKind::AudioChunk;
-          /* The session ends once the receiver has everything: a replay
-           * after endSession would be refused. */
-          if (!chunk && backlog.front ().action == Action::EndSession && !l.all_confirmed ())
-            break;
-          if (chunk)
+          if (!delivery.next (backlog, mono_ms (), item, wait))
             {
-              int64_t wait = delivery.next_chunk_delay_ms (mono_ms ());
-              if (wait < 0)
-                break; /* the window is full: a confirmation flushes again */
               if (wait > 0)
-                {
-                  resume = attach_timeout (wait, on_resume);
-                  break;
-                }
+                resume = attach_timeout (wait, on_resume);
+              break; /* else a confirmation (or new audio) flushes again */
             }
-          item = replay ? l.take_replay () : backlog.pop_front ();
         }
         cond.notify_all (); /* room in the backlog: wait_for_room () */
         send (std::move (item));
@@ -957,61 +712,31 @@ struct WssClientTransport::Impl
   send (Outgoing item)
   {
     int64_t ts = now_ms ();
-    std::string text;
     bool is_chunk = item.kind == OutgoingKind::AudioChunk;
+    std::vector<uint8_t> header;
+    std::string format;
+    {
+      std::lock_guard<std::mutex> g (lock);
+      format = config.format;
+      if (is_chunk && header_due && item.chunk_index > 0)
+        header = stream_header;
+    }
     if (is_chunk)
-      {
-        AudioChunkFields f;
-        std::vector<uint8_t> header;
-        {
-          std::lock_guard<std::mutex> g (lock);
-          f.format = config.format;
-          if (header_due && item.chunk_index > 0)
-            header = stream_header;
-        }
-        header_due = false;
-        f.session_id = config.session_id;
-        f.audio = item.audio.data ();
-        f.audio_size = item.audio.size ();
-        f.timestamp_ms = ts;
-        f.chunk_index = item.chunk_index;
-        f.stream_header = header.data ();
-        f.stream_header_size = header.size ();
-        f.stream_id = config.stream_id;
-        /* After an outage the send time is not the capture time. */
-        if (ts - item.created_ms > 1000)
-          f.capture_timestamp_ms = item.created_ms;
-        text = config.binary_framing ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
-      }
-    else
-      {
-        text = encode_control (item.action, config.session_id, item.created_ms, item.reason,
-                               config.stream_id);
-      }
+      header_due = false;
+    std::string text = encode_outgoing (item, config, format, header, ts);
 
-    if (text.size () > config.max_message_size && !is_chunk)
-      {
-        GST_WARNING_OBJECT (log_object, "%s message of %zu bytes over max-message-size: not sent",
-                            action_name (item.action), text.size ());
-        std::lock_guard<std::mutex> g (lock);
-        stats.last_error
-            = std::string (action_name (item.action)) + " message over max-message-size: not sent";
-        return;
-      }
     if (text.size () > config.max_message_size)
       {
         /* One frame over the gateway's limit closes the connection (1009)
          * and would be retried forever: refuse it here, loudly. */
-        DropRange r;
-        add_to_drop_range (r, item);
         std::vector<DropEpisode> due;
+        std::string why;
         {
           std::lock_guard<std::mutex> g (lock);
-          due = count_drop_locked (DropReason::Oversize, r);
-          stats.last_error = "chunk " + std::to_string (item.chunk_index) + " encodes to "
-                             + std::to_string (text.size ()) + " bytes, over max-message-size "
-                             + std::to_string (config.max_message_size);
+          why = stats.last_error
+              = delivery.oversize (item, text.size (), config.max_message_size, mono_ms (), due);
         }
+        GST_WARNING_OBJECT (log_object, "%s", why.c_str ());
         announce (due);
         return;
       }
@@ -1092,42 +817,14 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
   p->shown_uri = redact_uri (config.uri);
-  p->connect_uri = uri_with_session (config.uri, config.session_id, config.session_in_uri);
-  if (!config.auth_token.empty () && config.auth_token_in_query)
-    {
-      gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (p->connect_uri.find ('?') == std::string::npos ? "?token=" : "&token=")
-                        + std::string (escaped);
-      g_free (escaped);
-    }
+  p->connect_uri = connect_uri_of (config);
   g_clear_object (&p->tls_database);
-  if (config.tls_database)
-    p->tls_database = G_TLS_DATABASE (g_object_ref (config.tls_database));
-  else if (!config.tls_ca_file.empty ())
-    {
-      GError *err = nullptr;
-      /* GTlsFileDatabase wants an absolute path. */
-      gchar *abs = g_canonicalize_filename (config.tls_ca_file.c_str (), nullptr);
-      p->tls_database = g_tls_file_database_new (abs, &err);
-      g_free (abs);
-      if (!p->tls_database)
-        {
-          error = "Could not read the CA file \"" + config.tls_ca_file
-                  + "\": " + (err ? err->message : "?");
-          g_clear_error (&err);
-          return false;
-        }
-    }
+  if (!tls_database_of (config, &p->tls_database, error))
+    return false;
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
-  DeliveryConfig delivery;
-  delivery.ledger = config.ledger;
-  delivery.max_send_rate = config.max_send_rate;
-  delivery.tls = g_ascii_strncasecmp (config.uri.c_str (), "wss:", 4) == 0;
-  delivery.refusal_timeout_ms = config.refusal_timeout_ms;
-  delivery.session_id = config.session_id;
-  p->delivery.reset (delivery);
+  p->delivery.reset (delivery_config_of (config));
   p->stats = TransportStats ();
   p->latencies.clear ();
   p->draining = p->interrupted = false;
@@ -1160,7 +857,7 @@ WssClientTransport::enqueue (Outgoing item)
       impl_->stats.chunks_queued++;
     DropRange dropped = impl_->backlog.push (std::move (item));
     if (dropped.count > 0)
-      due = impl_->count_drop_locked (DropReason::Backlog, dropped);
+      due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
   }
   if (impl_->context)
     impl_->wake ();
@@ -1171,7 +868,7 @@ std::vector<DropEpisode>
 WssClientTransport::count_drop (DropReason reason, const DropRange &range)
 {
   std::lock_guard<std::mutex> g (impl_->lock);
-  return impl_->count_drop_locked (reason, range);
+  return impl_->delivery.count_drop (reason, range, mono_ms ());
 }
 
 bool
@@ -1179,15 +876,10 @@ WssClientTransport::wait_for_room ()
 {
   Impl *p = impl_.get ();
   std::unique_lock<std::mutex> g (p->lock);
-  /* Half the bound (10 s of audio without one): a live source would drop
-   * past the bound, an upload waits well before it. */
-  auto room = [p] {
-    const BacklogLimits &l = p->backlog.limits ();
-    int64_t time_cap = l.max_time > 0 ? l.max_time / 2 : 10 * 1000000000LL;
-    return p->backlog.audio_time () < time_cap
-           && (l.max_bytes == 0 || p->backlog.audio_bytes () < l.max_bytes / 2);
-  };
-  p->cond.wait (g, [&] { return p->interrupted || p->stats.state == ConnectionState::Failed || room (); });
+  p->cond.wait (g, [p] {
+    return p->interrupted || p->stats.state == ConnectionState::Failed
+           || DeliveryTracker::has_room (p->backlog);
+  });
   return !p->interrupted;
 }
 
@@ -1197,11 +889,7 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
   Impl *p = impl_.get ();
   if (!p->context)
     return true;
-  {
-    std::lock_guard<std::mutex> g (p->lock);
-    p->draining = true;
-  }
-  g_main_context_invoke (p->context, Impl::on_wake, p);
+  close_when_drained ();
   auto finished = [p] {
     return p->interrupted || p->stats.state == ConnectionState::Closed
            || p->stats.state == ConnectionState::Failed;
@@ -1301,19 +989,7 @@ WssClientTransport::stats () const
   s.backlog_chunks = impl_->backlog.audio_chunks ();
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
-  const DeliveryLedger &l = impl_->delivery.ledger ();
-  s.unacked_chunks = l.unconfirmed ();
-  s.chunks_confirmed = l.counters ().confirmed;
-  s.chunks_likely_duplicated = l.counters ().likely_duplicates;
-  s.window = l.window ();
-  const DeliveryTracker &d = impl_->delivery;
-  s.chunks_dropped = d.dropped_total ();
-  s.dropped_backlog = d.dropped (DropReason::Backlog);
-  s.dropped_paused = d.dropped (DropReason::Paused);
-  s.dropped_oversize = d.dropped (DropReason::Oversize);
-  s.given_up = d.dropped (DropReason::GivenUp);
-  s.refused = d.dropped (DropReason::Refused);
-  s.unconfirmed = d.dropped (DropReason::Unconfirmed);
+  impl_->delivery.fill (s);
   LatencyPercentiles p = impl_->latencies.percentiles ();
   s.latency_p50_us = p.p50;
   s.latency_p95_us = p.p95;

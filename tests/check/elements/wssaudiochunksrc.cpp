@@ -187,7 +187,7 @@ record_stream (const char *session)
 {
   WsTestServer server;
   server.start ();
-  GstElement *tx = speaker (server.url (), session, 250);
+  GstElement *tx = speaker (server.url (), session, 250, "end-session-on-eos=false");
   BusLog log;
   run_pipeline (tx, 30, log);
   gst_object_unref (tx);
