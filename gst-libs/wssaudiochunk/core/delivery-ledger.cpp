@@ -107,6 +107,10 @@ DeliveryLedger::acked (uint64_t index)
 size_t
 DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
 {
+  for (auto &kv : written_)
+    if (kv.second.tcp_acked_ms < 0 && kv.second.end_offset > 0
+        && kv.second.end_offset <= bytes_acked)
+      kv.second.tcp_acked_ms = now_ms;
   /* Once the receiver acks, only it knows what it stored; but it acks
    * every few chunks, so when no more can follow (the window is full, the
    * stream ends) TCP evidence has to do. */
@@ -116,19 +120,15 @@ DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_
   size_t n = 0;
   for (auto it = written_.begin (); it != written_.end ();)
     {
-      Entry &e = it->second;
-      if (e.tcp_acked_ms < 0 && e.end_offset > 0 && e.end_offset <= bytes_acked)
-        e.tcp_acked_ms = now_ms;
+      const Entry &e = it->second;
       const bool alive = !liveness_required_ || last_heard_ms_ > e.tcp_acked_ms;
+      auto next = std::next (it);
       if (e.tcp_acked_ms >= 0 && now_ms - e.tcp_acked_ms >= hold && alive)
         {
-          auto next = std::next (it);
           confirm (it, false);
-          it = next;
           n++;
         }
-      else
-        ++it;
+      it = next;
     }
   return n;
 }
@@ -155,7 +155,7 @@ DropRange
 DeliveryLedger::connection_ended (bool clean)
 {
   DropRange given_up;
-  if (clean && !peer_acks_)
+  if (clean)
     {
       /* The server read up to its close: what its TCP acknowledged before
        * it is in its hands. */

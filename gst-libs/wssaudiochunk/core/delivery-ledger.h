@@ -166,9 +166,9 @@ public:
    * refusal). */
   void refused (uint64_t index, bool permanent);
 
-  /* The current connection ended. @clean: the server closed it with a
-   * close frame, which confirms what its TCP had acknowledged (without
-   * acks). The rest is queued for replay, except chunks written
+  /* The current connection ended. @clean: the server closed it normally
+   * (1000, 1001), having read what its TCP acknowledged before: that is
+   * confirmed, acks or not. The rest is queued for replay, except chunks written
    * max_attempts times: those are given up and returned (one range: the
    * span, count and bytes of what went). */
   DropRange connection_ended (bool clean);

@@ -609,9 +609,9 @@ struct WssClientTransport::Impl
     std::string why = "connection closed (code " + std::to_string (code)
                       + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
                       + ")";
-    /* A close frame from the server (not 1006, which libsoup reports when
-     * the TCP connection died without one) confirms what its TCP had. */
-    bool clean = code != 0 && code != SOUP_WEBSOCKET_CLOSE_ABNORMAL;
+    /* A normal close by the server (not 1006, a reset; not 1008-1011, a
+     * refusal or a crash) confirms what its TCP had acknowledged. */
+    bool clean = code == SOUP_WEBSOCKET_CLOSE_NORMAL || code == SOUP_WEBSOCKET_CLOSE_GOING_AWAY;
     g_signal_handlers_disconnect_by_data (c, self);
     self->connection_ended (clean);
     g_clear_object (&self->conn);
