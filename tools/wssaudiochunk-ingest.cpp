@@ -52,6 +52,8 @@ struct Options
   bool record_wav = true; /* --record wav|webm */
   bool fsync = false;
   int header_timeout_ms = 10000;
+  bool bind_session_to_token = true;
+  double max_new_sessions_per_second = 10;
   bool permessage_deflate = false;
 };
 
@@ -284,6 +286,10 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
                 w.json_path ().c_str (), err.c_str ());
   row.status = w.error ().empty () ? (err.empty () ? "ok" : "no-summary") : "error";
   const wssac::SessionStats &s = row.stats;
+  if (s.refused_other_principal > 0)
+    g_printerr ("wssaudiochunk-ingest: session \"%s\": %" G_GUINT64_FORMAT
+                " message(s) refused from connections with another token (session-bound)\n",
+                printable (id).c_str (), s.refused_other_principal);
   progress ("session ended: %s (%s): %" G_GUINT64_FORMAT " chunks, %" G_GUINT64_FORMAT " delivered, %"
             G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " duplicates, %" G_GUINT64_FORMAT " gaps, %"
             G_GUINT64_FORMAT " missing, %" G_GUINT64_FORMAT " rejected, %.3f s -> %s%s%s",
@@ -399,6 +405,8 @@ IngestApp::run ()
   config.core.max_messages_per_second = opt_.max_messages_per_second;
   config.max_connections_per_address = static_cast<unsigned> (opt_.max_connections_per_address);
   config.header_timeout_ms = static_cast<unsigned> (opt_.header_timeout_ms);
+  config.bind_session_to_token = opt_.bind_session_to_token;
+  config.core.max_new_sessions_per_second = opt_.max_new_sessions_per_second;
   config.permessage_deflate = opt_.permessage_deflate;
   size_limits_from_fds (opt_, config);
   config.tls_cert_file = opt_.tls_cert;
@@ -502,7 +510,7 @@ main (int argc, char **argv)
   gchar *tls_cert = nullptr, *tls_key = nullptr, *token_file = nullptr;
   gchar **origins = nullptr;
   gchar *record = nullptr;
-  gboolean quiet = FALSE, fsync_opt = FALSE, deflate = FALSE;
+  gboolean quiet = FALSE, fsync_opt = FALSE, deflate = FALSE, no_bind = FALSE;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
@@ -538,6 +546,11 @@ main (int argc, char **argv)
       "Time a connection has to send its whole upgrade request (default 10000)", "MS" },
     { "permessage-deflate", 0, 0, G_OPTION_ARG_NONE, &deflate,
       "Offer WebSocket compression (off by default: CPU per message, nothing gained on Opus)", nullptr },
+    { "no-bind-session-to-token", 0, 0, G_OPTION_ARG_NONE, &no_bind,
+      "With --auth-token-file: let any valid token speak for any session (default: a session belongs to the "
+      "token that started it)", nullptr },
+    { "max-new-sessions-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_new_sessions_per_second,
+      "Sessions one client address may start per second on average, bursts of 50 (default 10; 0: no limit)", "RATE" },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
@@ -569,6 +582,7 @@ main (int argc, char **argv)
   opt.quiet = quiet;
   opt.fsync = fsync_opt;
   opt.permessage_deflate = deflate;
+  opt.bind_session_to_token = !no_bind;
   const std::string record_mode = record ? record : "wav";
   g_free (record);
   opt.record_wav = record_mode == "wav";
@@ -604,7 +618,8 @@ main (int argc, char **argv)
     bad = "--idle-timeout must be 0..86400";
   else if (opt.output_dir.empty ())
     bad = "--output-dir must not be empty";
-  else if (opt.max_sessions < 1 || opt.max_connections_per_address < 0 || opt.max_messages_per_second < 0)
+  else if (opt.max_sessions < 1 || opt.max_connections_per_address < 0 || opt.max_messages_per_second < 0
+           || opt.max_new_sessions_per_second < 0)
     bad = "--max-sessions must be >= 1, the other limits >= 0";
   else if (opt.tls_key.size () && opt.tls_cert.empty ())
     bad = "--tls-key needs --tls-cert";

@@ -42,6 +42,10 @@ struct IngestServerConfig
    * "Authorization: Bearer <t>" or "?token=<t>": else HTTP 401, before any
    * WebSocket or session exists. Compared in constant time. */
   std::vector<std::string> auth_tokens;
+  /* With auth_tokens: a session belongs to the token that started it;
+   * another token's connection is refused ("session-bound"), so a client
+   * that learnt a session id cannot squat it or take it over. */
+  bool bind_session_to_token = true;
   /* When not empty, a browser's Origin must be one of these (else HTTP
    * 403). Requests without an Origin (non-browser clients) pass. */
   std::vector<std::string> allowed_origins;
