@@ -248,6 +248,10 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
     case IngestEventKind::SessionEnded:
       end_writer (ev.session_id, ev.reason);
       break;
+    case IngestEventKind::Refused:
+      g_printerr ("wssaudiochunk-ingest: session \"%s\": a message was refused (%s)\n",
+                  printable (ev.session_id).c_str (), ev.reason.c_str ());
+      break;
     }
 }
 

@@ -283,16 +283,25 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
               "this connection speaks for session \"" + c.session + "\"", index, out);
       return;
     }
+  auto refused = [&] (const char *code) {
+    IngestEvent ev;
+    ev.kind = IngestEventKind::Refused;
+    ev.session_id = sid;
+    ev.reason = code;
+    out.events.push_back (std::move (ev));
+  };
   if (!config_.only_session.empty () && sid != config_.only_session)
     {
       reject (c, nullptr, "wrong-session", "this receiver accepts session \"" + config_.only_session
                                                + "\" only", index, out);
+      refused ("wrong-session");
       return;
     }
   if (config_.single_session && !locked_session_.empty () && sid != locked_session_)
     {
       reject (c, nullptr, "wrong-session", "this receiver is taken by session \"" + locked_session_ + "\"",
               index, out);
+      refused ("wrong-session");
       return;
     }
 
@@ -312,6 +321,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
     {
       s->stats.refused_other_principal++;
       reject (c, s, "session-bound", "session \"" + sid + "\" belongs to another credential", index, out);
+      refused ("session-bound");
       return;
     }
   if (s && s->owner != 0 && s->owner != c.id)

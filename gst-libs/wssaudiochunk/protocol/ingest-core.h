@@ -80,6 +80,9 @@ enum class IngestEventKind
   Audio,          /* in-order bytes; discont after a gap */
   Control,        /* pause/resume/mute/unmute: action set */
   SessionEnded,   /* endSession (reason set) or finish_session() */
+  Refused,        /* a message for another session than the receiver's
+                     (wrong-session) or from another credential
+                     (session-bound): reason = the code, for the operator */
 };
 
 struct SessionStats

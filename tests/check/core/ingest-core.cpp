@@ -67,6 +67,8 @@ kind_name (IngestEventKind k)
       return "Control";
     case IngestEventKind::SessionEnded:
       return "SessionEnded";
+    case IngestEventKind::Refused:
+      return "Refused";
     }
   return "?";
 }
