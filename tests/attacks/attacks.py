@@ -299,6 +299,68 @@ def case_deflate_off(tmp, stream):
     check(ing.stop() == 0, "exit status")
 
 
+def case_fragments(tmp, stream):
+    """A message sent in 64 KB fragments that never ends: closed with 1009
+    as soon as the fragments pass the 128 KB message limit."""
+    ing = Ingest(tmp, [])
+    ws = wsclient.connect(ing.port)
+    rss0 = ing.rss_kb()
+    sent = 0
+    code = None
+    try:
+        ws.send_frame(1, b"{" + b" " * (64 * 1024 - 1), fin=False)
+        sent += 64 * 1024
+        for i in range(4000):  # up to 256 MB
+            ws.send_frame(0, b" " * (64 * 1024), fin=False)
+            sent += 64 * 1024
+    except OSError:
+        pass
+    try:
+        ws.sock.settimeout(5)
+        while True:
+            op, payload = ws.recv()
+            if op == 8:
+                code = int.from_bytes(payload[:2], "big")
+                break
+    except (OSError, EOFError):
+        pass
+    rss1 = ing.rss_kb()
+    print(f"fragments: {sent // 1024} KB sent before the server closed (code {code}); RSS {rss0} -> {rss1} kB")
+    check(code == 1009, f"close code {code}")
+    check(sent < 16 * 1024 * 1024, "the server read on")
+    check(rss1 - rss0 < 20 * 1024, "the server buffered the fragments")
+    legit_speaker_ok(ing, stream, "after-fragments")
+    check(ing.stop() == 0, "exit status")
+
+
+def case_ping_flood(tmp, stream):
+    """Pings as fast as a client can send them: closed with 1008 after the
+    burst, instead of answered without limit."""
+    ing = Ingest(tmp, [])
+    ws = wsclient.connect(ing.port)
+    sent = 0
+    code = None
+    try:
+        for i in range(100000):
+            ws.send_frame(9, b"x")
+            sent += 1
+    except OSError:
+        pass
+    try:
+        ws.sock.settimeout(5)
+        while True:
+            op, payload = ws.recv()
+            if op == 8:
+                code = int.from_bytes(payload[:2], "big")
+                break
+    except (OSError, EOFError):
+        pass
+    print(f"ping flood: {sent} pings sent before the connection closed (code {code})")
+    check(code == 1008, f"close code {code}")
+    legit_speaker_ok(ing, stream, "after-pings")
+    check(ing.stop() == 0, "exit status")
+
+
 def case_invalid_session_id(tmp, stream):
     ing = Ingest(tmp, [])
     ws, _ = speak(ing.port, "a", stream, stop_after=4)

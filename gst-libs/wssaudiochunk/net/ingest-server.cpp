@@ -390,6 +390,9 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   gc.max_pending_per_address = config.max_pending_per_address;
   gc.fd_reserve = config.fd_reserve;
   gc.tls_certificate = tls_cert;
+  /* The whole message, fragments added up (libsoup bounds each frame only). */
+  gc.frames.max_message_bytes = config.max_message_size;
+  gc.frames.pings_per_second = config.max_pings_per_second;
   ok = p->gate.start (p->context, p->server, sock, gc, error);
   g_object_unref (sock);
   g_clear_object (&tls_cert);

@@ -63,6 +63,10 @@ struct IngestServerConfig
    * audio does not compress, and libsoup bounds frames before inflating
    * them, not the inflated message. */
   bool permessage_deflate = false;
+  /* Pings a client may send per second (bursts of 20); more: close 1008.
+   * libsoup answers pings itself, so they are counted before it. 0: no
+   * limit. */
+  double max_pings_per_second = 5;
   IngestConfig core;
 };
 
