@@ -168,15 +168,22 @@ struct IngestServer::Impl
     static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
   }
 
-  std::set<std::string> withheld; /* sessions whose audio was not stored in this apply () */
+  /* Sessions whose audio could not be stored: acks are cumulative, so none
+   * may be sent for them again until they end. */
+  std::set<std::string> withheld;
 
   void apply (IngestOutput &out)
   {
     /* Events first: the handler stores the audio (the ingest program's
      * journal) before the acks that stand for it leave. */
+    std::vector<std::string> ended;
     for (auto &e : out.events)
-      if (on_event)
-        on_event (std::move (e));
+      {
+        if (e.kind == IngestEventKind::SessionEnded)
+          ended.push_back (e.session_id);
+        if (on_event)
+          on_event (std::move (e));
+      }
     for (auto &r : out.replies)
       {
         if (!r.ack_session.empty () && withheld.count (r.ack_session))
@@ -188,7 +195,8 @@ struct IngestServer::Impl
             && soup_websocket_connection_get_state (it->second) == SOUP_WEBSOCKET_STATE_OPEN)
           soup_websocket_connection_send_text (it->second, r.text.c_str ());
       }
-    withheld.clear ();
+    for (const auto &id : ended)
+      withheld.erase (id);
     for (auto &c : out.closes)
       {
         auto it = conns.find (c.connection);

@@ -106,8 +106,8 @@ public:
   void finish_session (const std::string &session_id, const std::string &reason);
 
   /* From the event handler: the audio just delivered for @session_id could
-   * not be stored, so the acks that would follow it are not sent (the
-   * sender keeps it for a replay). */
+   * not be stored, so no ack is sent for the session from now on (acks are
+   * cumulative): the sender keeps everything for a replay. */
   void withhold_acks (const std::string &session_id);
 
   const IngestCore &core () const;
