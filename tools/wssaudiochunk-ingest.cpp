@@ -520,7 +520,8 @@ main (int argc, char **argv)
     { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
     { "path", 0, 0, G_OPTION_ARG_STRING, &path, "WebSocket path (default /ws)", "PATH" },
     { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
-      "Directory for SESSION.wav and SESSION.json (default ./recordings)", "DIR" },
+      "Directory for the recordings: SESSION.webm + SESSION.chunks (the journal), SESSION.wav, SESSION.json "
+      "(default ./recordings)", "DIR" },
     { "max-message-size", 0, 0, G_OPTION_ARG_INT64, &opt.max_message_size,
       "Largest WebSocket message accepted, in bytes (default 131072)", "BYTES" },
     { "reorder-wait-ms", 0, 0, G_OPTION_ARG_INT, &opt.reorder_wait_ms,
@@ -537,7 +538,8 @@ main (int argc, char **argv)
       "Accept only speakers presenting one of these tokens (one per line; Bearer header or ?token=)", "FILE" },
     { "allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
       "A browser origin allowed to connect (repeatable; default any)", "ORIGIN" },
-    { "max-sessions", 0, 0, G_OPTION_ARG_INT, &opt.max_sessions, "Sessions at once (default 10000)", "N" },
+    { "max-sessions", 0, 0, G_OPTION_ARG_INT, &opt.max_sessions,
+      "Sessions at once (default 10000, lowered to what the descriptor limit allows)", "N" },
     { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &opt.max_connections_per_address,
       "Open connections per client IP (default 16; 0: no limit)", "N" },
     { "max-messages-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_messages_per_second,
@@ -557,11 +559,13 @@ main (int argc, char **argv)
       "Sessions one client address may start per second on average, bursts of 50 (default 10; 0: no limit)", "RATE" },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
-  GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
+  GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions");
   g_option_context_set_summary (ctx,
                                 "Serves wssaudiochunk speakers (JSON audioChunk messages over WebSocket) on one "
-                                "port,\nany number of sessions at once, and records each session to\n"
-                                "OUTDIR/SESSION.wav (16 kHz mono 16-bit) and OUTDIR/SESSION.json.\n"
+                                "port,\nany number of sessions at once, and records each session: the bytes as "
+                                "received\n(OUTDIR/SESSION.webm and its index SESSION.chunks; a chunk is acknowledged "
+                                "once\nwritten there), OUTDIR/SESSION.wav (16 kHz mono 16-bit) and OUTDIR/SESSION.json.\n"
+                                "Recordings a crash left unfinished are completed at the next start.\n"
                                 "SIGINT/SIGTERM finish every session, print a table and exit.");
   g_option_context_add_main_entries (ctx, entries, nullptr);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
