@@ -28,7 +28,11 @@
  * named `wss-audio-chunk-control` (action, session-id, timestamp);
  * `endSession` becomes EOS unless #GstWssAudioChunkSrc:eos-on-end-session
  * is off; then the element keeps listening and the next session to speak takes
- * over (an ended session id cannot start again).
+ * over as a new stream (stream-start and caps again, its bytes starting with
+ * its own stream header; an ended session id cannot start again). A later run
+ * of the same session (a new `streamId`) is a new stream too.
+ * One session at a time: a speaker of another session is refused
+ * (`wrong-session`) and the element posts a warning, once per session id.
  *
  * ## Example launch line (the seed's Phase 2: WebM to 16 kHz mono PCM)
  * |[
