@@ -15,21 +15,49 @@ struct IngestCore::Session
   SessionStats stats;
   Reassembler reassembler;
   ConnectionId owner = 0; /* 0: nobody speaks for it now */
+  std::string principal;  /* the creator's credential, when bound */
   bool had_owner = false;
   std::vector<uint8_t> pending_header; /* prepended to the first delivery */
   uint32_t since_ack = 0;
+  std::string stream_id;     /* the current run's; "" until a sender names one */
+  bool stream_started = false; /* the current run delivered nothing yet if false */
+  bool new_stream = false;   /* the next delivery starts a later run */
+  ReassemblerStats earlier;  /* figures of the runs before the current one */
 };
 
 struct IngestCore::Connection
 {
   ConnectionId id = 0;
   std::string peer;
+  std::string address; /* peer without the port */
+  std::string principal;
   std::string session; /* the one it speaks for, once claimed */
   uint32_t bad = 0;
   bool closing = false;
   double tokens = -1; /* rate limit bucket; -1: not started */
   int64_t tokens_ms = 0;
 };
+
+namespace
+{
+/* A message of a run other than the current one, that ran before it. */
+template <typename S>
+bool
+stale_stream (const S &s, const Message &m)
+{
+  if (m.stream_id.empty () || m.stream_id == s.stream_id)
+    return false;
+  return std::find (s.stats.streams.begin (), s.stats.streams.end (), m.stream_id) != s.stats.streams.end ();
+}
+
+/* A run never seen before, while the session has one already. */
+template <typename S>
+bool
+is_next_run (const S &s, const Message &m)
+{
+  return !m.stream_id.empty () && !s.stream_id.empty () && m.stream_id != s.stream_id && !stale_stream (s, m);
+}
+} // namespace
 
 IngestCore::IngestCore (IngestConfig config) : config_ (std::move (config)) {}
 
@@ -60,11 +88,14 @@ IngestCore::error_reply (const char *code, const std::string &message, int64_t c
 }
 
 void
-IngestCore::on_connect (ConnectionId id, const std::string &peer)
+IngestCore::on_connect (ConnectionId id, const std::string &peer, const std::string &principal)
 {
   auto c = std::make_unique<Connection> ();
   c->id = id;
   c->peer = peer;
+  size_t colon = peer.rfind (':');
+  c->address = colon == std::string::npos ? peer : peer.substr (0, colon);
+  c->principal = principal;
   connections_[id] = std::move (c);
   stats_.connections++;
   stats_.open_connections++;
@@ -103,8 +134,12 @@ IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &ou
       ev.chunk_index = d.index;
       ev.discont = d.discont;
       ev.skipped_before = d.skipped_before;
+      ev.stream_id = s.stream_id;
+      ev.new_stream = s.new_stream;
+      s.new_stream = false;
       if (!s.pending_header.empty ())
         {
+          ev.header_size = s.pending_header.size ();
           d.bytes.insert (d.bytes.begin (), s.pending_header.begin (), s.pending_header.end ());
           s.pending_header.clear ();
         }
@@ -125,7 +160,36 @@ IngestCore::ack (Session &s, IngestOutput &out)
   if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.next_index () == 0)
     return;
   s.since_ack = 0;
-  out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1) });
+  out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1, s.stream_id),
+                           s.stats.session_id });
+}
+
+/* A later run of the session: what the earlier one left pending is
+ * delivered (its gaps given up), and the new run's indices start afresh. */
+void
+IngestCore::start_stream (Session &s, const Message &m, IngestOutput &out)
+{
+  std::vector<Delivered> ready;
+  s.reassembler.flush (ready);
+  deliver (s, ready, out);
+  ReassemblerStats done = s.reassembler.stats ();
+  s.earlier.duplicates += done.duplicates;
+  s.earlier.late += done.late;
+  s.earlier.gaps += done.gaps;
+  s.earlier.missing += done.missing;
+  ReassemblerConfig rc = config_.reassembly;
+  s.pending_header.clear ();
+  if (m.chunk_index > 0 && !m.stream_header.empty ())
+    {
+      rc.first_index = m.chunk_index;
+      s.pending_header = m.stream_header;
+    }
+  s.reassembler = Reassembler (rc);
+  update_waiting (s);
+  s.stream_id = m.stream_id;
+  s.stats.streams.push_back (m.stream_id);
+  s.new_stream = true;
+  s.since_ack = 0;
 }
 
 void
@@ -219,16 +283,25 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
               "this connection speaks for session \"" + c.session + "\"", index, out);
       return;
     }
+  auto refused = [&] (const char *code) {
+    IngestEvent ev;
+    ev.kind = IngestEventKind::Refused;
+    ev.session_id = sid;
+    ev.reason = code;
+    out.events.push_back (std::move (ev));
+  };
   if (!config_.only_session.empty () && sid != config_.only_session)
     {
       reject (c, nullptr, "wrong-session", "this receiver accepts session \"" + config_.only_session
                                                + "\" only", index, out);
+      refused ("wrong-session");
       return;
     }
   if (config_.single_session && !locked_session_.empty () && sid != locked_session_)
     {
       reject (c, nullptr, "wrong-session", "this receiver is taken by session \"" + locked_session_ + "\"",
               index, out);
+      refused ("wrong-session");
       return;
     }
 
@@ -242,6 +315,13 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
     {
       ended_[sid].rejected++;
       reject (c, nullptr, "session-ended", "session \"" + sid + "\" has ended", index, out);
+      return;
+    }
+  if (s && config_.bind_session_to_principal && s->principal != c.principal)
+    {
+      s->stats.refused_other_principal++;
+      reject (c, s, "session-bound", "session \"" + sid + "\" belongs to another credential", index, out);
+      refused ("session-bound");
       return;
     }
   if (s && s->owner != 0 && s->owner != c.id)
@@ -261,6 +341,14 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
       return;
     }
+  if (!s && !new_session_allowed (c.address, now_ms))
+    {
+      reject (c, nullptr, "too-many-new-sessions",
+              "this address starts sessions faster than " + std::to_string ((int) config_.max_new_sessions_per_second)
+                  + " per second",
+              index, out);
+      return;
+    }
   const std::string format = m.format.empty () ? "webm-opus" : m.format;
   /* A new session joined mid-stream (a restarted receiver) starts where the
    * sender is, when the sender re-sent its stream header. */
@@ -273,8 +361,19 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
                   index, out);
           return;
         }
-      uint64_t expected = s ? s->reassembler.next_index ()
-                            : (joins_mid_stream ? m.chunk_index : config_.reassembly.first_index);
+      if (s && stale_stream (*s, m))
+        {
+          /* An earlier run's chunk (a replay of a dead sender): its place in
+           * the recording is taken. Counted, not refused. */
+          s->stats.stale_stream++;
+          s->stats.last_ms = now_ms;
+          return;
+        }
+      const bool next_run = s && is_next_run (*s, m);
+      uint64_t expected = s && !next_run ? s->reassembler.next_index ()
+                                         : ((joins_mid_stream || (next_run && !m.stream_header.empty ()))
+                                                ? m.chunk_index
+                                                : config_.reassembly.first_index);
       if (m.chunk_index > expected && m.chunk_index - expected > config_.reassembly.max_index_jump)
         {
           reject (c, s, "index-out-of-range",
@@ -291,10 +390,16 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         rc.first_index = m.chunk_index;
       auto fresh = std::make_unique<Session> (rc);
       fresh->stats.session_id = sid;
+      fresh->principal = c.principal;
       fresh->stats.first_ms = now_ms;
       fresh->stats.format = format;
       if (joins_mid_stream)
         fresh->pending_header = m.stream_header;
+      if (audio)
+        {
+          fresh->stream_id = m.stream_id;
+          fresh->stats.streams.push_back (m.stream_id);
+        }
       s = fresh.get ();
       sessions_[sid] = std::move (fresh);
       if (config_.single_session)
@@ -319,6 +424,10 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
     {
     case Action::AudioChunk:
       {
+        if (is_next_run (*s, m))
+          start_stream (*s, m, out);
+        else if (s->stream_id.empty () && !m.stream_id.empty () && s->stats.streams.size () == 1)
+          s->stream_id = s->stats.streams[0] = m.stream_id; /* the run names itself late: the same run */
         std::vector<Delivered> ready;
         PushResult pr = s->reassembler.push (m.chunk_index, std::move (m.audio), now_ms, ready);
         update_waiting (*s);
@@ -348,6 +457,38 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         break;
       }
     }
+}
+
+/* A token bucket per client address for session creation. Only called
+ * when every other check passed, so a refused message costs no token. */
+bool
+IngestCore::new_session_allowed (const std::string &address, int64_t now_ms)
+{
+  if (config_.max_new_sessions_per_second <= 0)
+    return true;
+  /* Full buckets carry no information: drop them now and then. */
+  if (new_session_buckets_.size () > 4096)
+    {
+      for (auto it = new_session_buckets_.begin (); it != new_session_buckets_.end ();)
+        {
+          if ((now_ms - it->second.ms) * config_.max_new_sessions_per_second / 1000.0 + it->second.tokens
+              >= config_.new_session_burst)
+            it = new_session_buckets_.erase (it);
+          else
+            ++it;
+        }
+    }
+  auto it = new_session_buckets_.find (address);
+  if (it == new_session_buckets_.end ())
+    it = new_session_buckets_.emplace (address, Bucket{ config_.new_session_burst, now_ms }).first;
+  Bucket &b = it->second;
+  b.tokens = std::min (config_.new_session_burst,
+                       b.tokens + (now_ms - b.ms) * config_.max_new_sessions_per_second / 1000.0);
+  b.ms = now_ms;
+  if (b.tokens < 1)
+    return false;
+  b.tokens -= 1;
+  return true;
 }
 
 /* A token bucket per connection. */
@@ -504,10 +645,10 @@ IngestCore::session_stats (const std::string &session_id, SessionStats &out) con
   out = s.stats;
   out.speaker_connected = s.owner != 0;
   ReassemblerStats rs = s.reassembler.stats ();
-  out.duplicates = rs.duplicates;
-  out.late = rs.late;
-  out.gaps = rs.gaps;
-  out.missing = rs.missing;
+  out.duplicates = s.earlier.duplicates + rs.duplicates;
+  out.late = s.earlier.late + rs.late;
+  out.gaps = s.earlier.gaps + rs.gaps;
+  out.missing = s.earlier.missing + rs.missing;
   return true;
 }
 

@@ -371,7 +371,7 @@ encode_control (Action action, const std::string &session_id, int64_t timestamp_
 }
 
 std::string
-encode_ack (const std::string &session_id, uint64_t chunk_index)
+encode_ack (const std::string &session_id, uint64_t chunk_index, const std::string &stream_id)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   json_builder_begin_object (b);
@@ -381,6 +381,11 @@ encode_ack (const std::string &session_id, uint64_t chunk_index)
   json_builder_add_string_value (b, session_id.c_str ());
   json_builder_set_member_name (b, "chunkIndex");
   json_builder_add_int_value (b, static_cast<gint64> (chunk_index));
+  if (!stream_id.empty ())
+    {
+      json_builder_set_member_name (b, "streamId");
+      json_builder_add_string_value (b, stream_id.c_str ());
+    }
   json_builder_end_object (b);
   return to_string (b);
 }
@@ -409,7 +414,10 @@ decode_reply (const char *text, size_t length)
       reply.chunk_index = static_cast<uint64_t> (index);
     }
   if (action == "ack" && reply.has_index)
-    reply.kind = Reply::Ack;
+    {
+      reply.kind = Reply::Ack;
+      get_string (obj, "streamId", reply.stream_id, ignored, false);
+    }
   else if (action == "error")
     {
       reply.kind = Reply::Error;

@@ -54,8 +54,10 @@ std::string encode_audio_chunk (const AudioChunkFields &fields);
 
 /* The receiver's acknowledgement: every chunk up to @chunk_index arrived, or
  * was given up as a gap (so the sender need not replay it).
- * {"action":"ack","sessionId":..,"chunkIndex":N} */
-std::string encode_ack (const std::string &session_id, uint64_t chunk_index);
+ * {"action":"ack","sessionId":..,"chunkIndex":N} plus "streamId" (the run
+ * the index counts in) when @stream_id is not empty */
+std::string encode_ack (const std::string &session_id, uint64_t chunk_index,
+                        const std::string &stream_id = std::string ());
 
 /* What a receiver said back to the sender. */
 struct Reply
@@ -70,6 +72,7 @@ struct Reply
   bool has_index = false;
   std::string code;    /* Error */
   std::string message; /* Error */
+  std::string stream_id; /* Ack: the run it is for, when the receiver says */
 };
 Reply decode_reply (const char *text, size_t length);
 
