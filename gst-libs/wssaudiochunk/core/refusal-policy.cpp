@@ -16,7 +16,7 @@ RefusalPolicy::permanent (const std::string &code)
 {
   return code == "wrong-session" || code == "session-ended" || code == "invalid-session-id"
          || code == "unauthorized" || code == "forbidden" || code == "format-changed"
-         || code == "one-session-per-connection";
+         || code == "one-session-per-connection" || code == "session-bound";
 }
 
 RefusalVerdict
@@ -34,15 +34,20 @@ RefusalPolicy::verdict (const std::string &code, const std::string &message) con
                        + quoted };
   if (code == "invalid-session-id")
     return { said, "use a session-id of 1 to 256 bytes of UTF-8 without control characters" };
+  if (code == "session-bound")
+    return { said,
+             "session " + quoted
+                 + " was started with another auth-token: use that token, or a new session-id" };
   if (code == "unauthorized" || code == "forbidden")
     return { said, "set auth-token to a token this receiver accepts" };
   if (code == "format-changed")
     return { said, "session " + quoted + " was started with another format: use a new session-id" };
   if (code == "session-claimed")
-    return { said + " for " + std::to_string (std::max<int64_t> (timeout_ms_, kClaimedTimeoutMs) / 1000)
-                 + " s",
-             "another sender is streaming session " + quoted
-                 + ": stop it or use a new session-id" };
+    return {
+      said + " for " + std::to_string (std::max<int64_t> (timeout_ms_, kClaimedTimeoutMs) / 1000)
+          + " s",
+      "another sender is streaming session " + quoted + ": stop it or use a new session-id"
+    };
   return { said + " for " + std::to_string (timeout_ms_ / 1000) + " s",
            "check the receiver's limits and log; raise refusal-timeout to wait longer" };
 }
@@ -57,7 +62,7 @@ RefusalPolicy::refused (const std::string &code, const std::string &message, int
   /* "session-claimed" is also what a reconnecting sender hears until the
    * server notices its old connection died (its ping timeout). */
   int64_t timeout = code == "session-claimed" ? std::max<int64_t> (timeout_ms_, kClaimedTimeoutMs)
-                                               : timeout_ms_;
+                                              : timeout_ms_;
   if (timeout_ms_ > 0 && now_ms - first_refusal_ms_ >= timeout)
     return verdict (code, message);
   return std::nullopt;

@@ -106,7 +106,11 @@ DeliveryTracker::next (Backlog &backlog, int64_t now_ms, Outgoing &out, int64_t 
   if (!replay && backlog.empty ())
     return false;
   const bool chunk = replay || backlog.front ().kind == OutgoingKind::AudioChunk;
-  if (!chunk && backlog.front ().action == Action::EndSession && !ledger_.all_confirmed ())
+  /* A receiver that acks answers endSession with its last ack: send it at
+   * once. Without acks it waits until everything is confirmed, since a
+   * replay after it would be refused. */
+  if (!chunk && backlog.front ().action == Action::EndSession && !ledger_.peer_acks ()
+      && !ledger_.all_confirmed ())
     return false;
   if (chunk)
     {

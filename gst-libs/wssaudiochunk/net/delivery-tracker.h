@@ -89,8 +89,8 @@ public:
 
   /* The next message to write, replays first: true with @out; false when
    * nothing may go now (@wait: > 0 ms of pacing, else wait for a
-   * confirmation or new audio). endSession waits until everything is
-   * confirmed: a replay after it would be refused. */
+   * confirmation or new audio). Without acks endSession waits until
+   * everything is confirmed: a replay after it would be refused. */
   bool next (Backlog &backlog, int64_t now_ms, Outgoing &out, int64_t &wait);
 
   /* Seconds between pings: TCP evidence waits for a pong where the peer

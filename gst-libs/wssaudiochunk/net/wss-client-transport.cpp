@@ -462,7 +462,8 @@ struct WssClientTransport::Impl
     {
       std::lock_guard<std::mutex> g (self->lock);
       self->delivery.ledger ().peer_heard (self->last_rx_ms);
-      if (reply.kind == Reply::Ack)
+      /* An ack for another run of the session says nothing of ours. */
+      if (reply.kind == Reply::Ack && (reply.stream_id.empty () || reply.stream_id == self->config.stream_id))
         {
           self->stats.peer_acks = true;
           if (reply.chunk_index > self->stats.acked_index)
@@ -684,7 +685,6 @@ struct WssClientTransport::Impl
         cond.notify_all (); /* room in the backlog: wait_for_room () */
         send (std::move (item));
       }
-
     bool close_now, retire_now;
     {
       std::lock_guard<std::mutex> g (lock);
