@@ -203,8 +203,12 @@ GST_START_TEST (test_tokens)
     fail_unless (log.eos, "%s", log.error_message.c_str ());
   }
   {
+    /* A session is bound to the token that started it (session-bound, a
+     * final refusal for the sink): another token gets a receiver of its own. */
+    Receiver rx2 ("auth-tokens=alpha-token,beta-token auth-token-file=" + path ("tokens")
+                  + " eos-on-end-session=false");
     BusLog log; /* from the file, sent in the query */
-    speak (rx.url (), "auth-token=gamma-token auth-token-mode=query", log);
+    speak (rx2.url (), "auth-token=gamma-token auth-token-mode=query", log);
     fail_unless (log.eos, "%s", log.error_message.c_str ());
     fail_if (everything_said (log).find ("gamma-token") != std::string::npos, "the token was shown");
   }
