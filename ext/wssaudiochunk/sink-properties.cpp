@@ -434,12 +434,19 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:stats:
    *
-   * Counters as a `wss-audio-chunk-sink-stats` structure: state,
-   * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped, bytes-sent,
-   * audio-bytes-sent, controls-sent, reconnects, peer-acks (the server sends
-   * acks), acked-index, unacked-chunks, server-errors (error replies),
-   * latency-p50/p95/p99 (microseconds from a chunk's completion to its
-   * hand-off to the socket, last 1024 chunks), backlog-chunks,
+   * Counters as a `wss-audio-chunk-sink-stats` structure: session-id,
+   * state, chunks-queued, chunks-sent (first writes), chunks-replayed
+   * (further writes after a connection died), chunks-likely-duplicated
+   * (replays of chunks the peer's TCP had), chunks-confirmed (by ack or by
+   * TCP evidence), chunks-dropped (every chunk that will not arrive) and by
+   * reason chunks-dropped-backlog, chunks-dropped-paused,
+   * chunks-dropped-oversize, chunks-given-up (max-attempts),
+   * chunks-refused, chunks-unconfirmed (at EOS or stop); in-flight-window,
+   * unacked-chunks (written, not confirmed), held-chunks (kept while
+   * paused), bytes-sent, audio-bytes-sent, controls-sent, reconnects,
+   * peer-acks (the server sends acks), acked-index, server-errors (error
+   * replies), latency-p50/p95/p99 (microseconds from a chunk's completion
+   * to its hand-off to the socket, last 1024 chunks), backlog-chunks,
    * backlog-bytes, backlog-time (ns), last-error.
    */
   g_object_class_install_property (
@@ -734,7 +741,15 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       GST_OBJECT_LOCK (self);
       std::string session_id = priv->settings.session_id;
       GST_OBJECT_UNLOCK (self);
-      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats (), session_id));
+      guint64 held;
+      {
+        std::lock_guard<std::mutex> g (priv->stream_lock);
+        held = priv->state.broadcast.held_chunks ();
+      }
+      GstStructure *st = stats_structure (t ? t->stats () : TransportStats (), session_id);
+      /* Audio kept while paused: not in the backlog yet, but not sent. */
+      gst_structure_set (st, "held-chunks", G_TYPE_UINT64, held, NULL);
+      g_value_take_boxed (value, st);
       return;
     }
 
