@@ -9,9 +9,9 @@
  * @title: wssaudiochunksink
  *
  * Takes the output of `opusenc ! webmmux` (or `oggmux`), cuts it into chunks
- * of #GstWssAudioChunkSink:chunk-duration on WebM cluster boundaries, and
- * sends each as one JSON text message over a WebSocket, exactly as the
- * browser speaker client it replaces does:
+ * of #GstWssAudioChunkSink:chunk-duration on WebM cluster (or Ogg page)
+ * boundaries, and sends each as one JSON text message over a WebSocket,
+ * exactly as the browser speaker app of the original protocol does:
  *
  *     {"action":"audioChunk","sessionId":"demo","audioData":"<base64>",
  *      "timestamp":<epoch ms>,"format":"webm-opus","chunkIndex":N,"originalSize":<bytes>}
@@ -19,55 +19,104 @@
  * The first chunk begins with the stream header, and every later one with a
  * cluster (unless clusters come too rarely, or a chunk must be cut early to
  * fit #GstWssAudioChunkSink:max-message-size), so a receiver can decode the
- * concatenation. chunkIndex counts from 0 for the life of the element. Network I/O runs on a
- * libsoup thread of its own: the streaming thread never waits on the
- * network. A lost connection is re-established with backoff while chunks wait
- * in a bounded backlog; anything the bound drops is counted in
- * #GstWssAudioChunkSink:stats and announced with a warning naming the lost
- * chunk indices.
+ * concatenation. chunkIndex counts from 0 for the life of the element.
+ * Network I/O runs on a libsoup thread of its own: neither the streaming
+ * thread nor a state change ever waits on the network. A lost connection is
+ * re-established with backoff while chunks wait in a bounded backlog;
+ * anything the bound drops is counted in #GstWssAudioChunkSink:stats and
+ * announced with one warning naming the lost chunk indices. With no
+ * #GstWssAudioChunkSink:session-id the element makes up a random UUID (see
+ * stream-start below), so the URI shorthand `… ! ws://host:port/ws` streams.
  *
- * ## Example launch line
+ * ## Example launch lines
+ * WebM/Opus, 250 ms chunks (the muxer's clusters must match chunk-duration):
  * |[
  * gst-launch-1.0 pulsesrc ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
- *   ! opusenc bitrate=16000 ! webmmux streamable=true min-cluster-duration=250000000 \
+ *   ! opusenc bitrate=16000 frame-size=10 ! webmmux streamable=true min-cluster-duration=250000000 \
  *   ! wssaudiochunksink location=ws://127.0.0.1:8080/ws session-id=demo
+ * ]|
+ * Ogg/Opus (format "ogg-opus"): pages every 250 ms with max-page-delay:
+ * |[
+ * gst-launch-1.0 pulsesrc ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
+ *   ! opusenc bitrate=16000 frame-size=10 ! oggmux max-page-delay=250000000 \
+ *   ! wssaudiochunksink location=ws://127.0.0.1:8080/ws session-id=demo
+ * ]|
+ * AWS API Gateway, the token in the query (logs and messages show token=***):
+ * |[
+ * gst-launch-1.0 pulsesrc ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
+ *   ! opusenc bitrate=16000 frame-size=10 ! webmmux streamable=true min-cluster-duration=250000000 \
+ *   ! wssaudiochunksink location=wss://abc123.execute-api.eu-west-1.amazonaws.com/prod \
+ *     auth-token="$TOKEN" auth-token-mode=query session-id=demo
  * ]|
  *
  * ## Broadcast controls
  * Pause, resume, mute, unmute and end the session four ways: the action
  * signals `pause`, `resume`, `mute`, `unmute`, `end-session` (reason); the
  * #GstWssAudioChunkSink:paused and #GstWssAudioChunkSink:muted properties
- * (while PLAYING); an application message posted on the pipeline's bus; or a
- * custom downstream event travelling in band through the pipeline. Messages
- * and events share one structure:
+ * (while PLAYING); an application message posted on the pipeline's bus
+ * (`gst_message_new_application()`; the element sees it as it is posted,
+ * from any thread); or a custom downstream event travelling in band
+ * (`gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, …)`), applied exactly
+ * between the buffers around it. Messages and events share one structure:
  * |[
- * wss-audio-chunk-control, action=(string)pause   (pause, resume, mute, unmute, end-session;
- *                                                 reason=(string)..., target=(string)<sink name>)
+ * wss-audio-chunk-control, action=(string)pause
  * ]|
+ * with action one of pause, resume, mute, unmute, end-session (or the wire
+ * names pauseBroadcast, resumeBroadcast, muteBroadcast, unmuteBroadcast,
+ * endSession), an optional reason=(string) for end-session, and an optional
+ * target=(string)<element name> when several sinks share a pipeline. An
+ * unknown action is not applied and posts a warning.
  * A pause holds chunks (up to #GstWssAudioChunkSink:max-pause-time) and sends
  * them after resume; a mute drops the audio for good (whole clusters, so the
  * stream stays decodable). The server hears `pauseBroadcast`,
  * `resumeBroadcast`, `muteBroadcast`, `unmuteBroadcast` and `endSession`, in
  * order with the chunks around them.
  *
- * ## Messages
+ * ## Element messages
+ * * `wss-audio-chunk-stream-start`: session-id (string; the generated UUID
+ *   when none was set), location (string, credentials shown as ***). Once
+ *   connected, or at start with #GstWssAudioChunkSink:async-connect.
+ * * `wss-audio-chunk-stream-stop`: session-id (string), chunks-sent,
+ *   chunks-dropped (guint64), reason (string: "eos", "stopped" or "error").
+ * * `wss-audio-chunk-connection`: state (string: "connecting", "connected",
+ *   "reconnecting", "closing", "closed", "failed"), detail (string).
  * * `wss-audio-chunk-transmitting`: transmitting, paused, muted (gboolean), on
- *   every change (the seed's setTransmitting).
- * * `wss-audio-chunk-sent`: chunk-index (guint64), size (guint, audio bytes),
- *   encoded-size (guint, bytes of the text frame), timestamp (gint64, epoch ms).
- * * `wss-audio-chunk-stream-start`: session-id, location. Posted once started
- *   (connected, unless #GstWssAudioChunkSink:async-connect is set).
- * * `wss-audio-chunk-stream-stop`: session-id, chunks-sent, chunks-dropped, reason
- *   ("eos", "stopped" or "error").
- * * `wss-audio-chunk-connection`: state ("connecting", "connected",
- *   "reconnecting", "closing", "closed", "failed"), detail.
- * * Lost chunks post a warning per episode (at most one a second per
- *   reason) whose details structure is `wss-audio-chunk-dropped` with
- *   first-index, last-index, count, bytes, duration and reason ("backlog",
- *   "paused", "oversize", "given-up", "refused", "unconfirmed").
- * * Error replies from the receiver post a warning with code and message
- *   (at most one a second per code); final ones end the pipeline with an
- *   error naming the cause and the fix.
+ *   every change (the browser speaker app's setTransmitting).
+ * * `wss-audio-chunk-sent`, one per chunk unless
+ *   #GstWssAudioChunkSink:post-messages is false: chunk-index (guint64), size
+ *   (guint, audio bytes), encoded-size (guint, bytes of the frame), timestamp
+ *   (gint64, ms since the epoch).
+ *
+ * ## Warnings and errors
+ * * Lost chunks: a GST_RESOURCE_ERROR_WRITE warning per episode (at most
+ *   one a second per reason), details `wss-audio-chunk-dropped` with
+ *   first-index, last-index, count, bytes, duration (guint64; ns) and reason
+ *   (string: "backlog", "paused", "oversize", "given-up", "refused",
+ *   "unconfirmed").
+ * * Error replies from the receiver: a GST_RESOURCE_ERROR_WRITE warning with
+ *   details code and message (once a second per code). Final ones
+ *   (wrong-session, session-ended, invalid-session-id, unauthorized,
+ *   session-bound), or refusals for #GstWssAudioChunkSink:refusal-timeout:
+ *   an error naming the cause and the fix.
+ * * Chunks that miss chunk-duration by more than 20 % over the first seconds
+ *   (default webmmux clusters, Ogg pages): one GST_STREAM_ERROR_FORMAT
+ *   warning naming the muxer property to set.
+ * * The first connection failed (without async-connect): an error,
+ *   GST_RESOURCE_ERROR_NOT_AUTHORIZED for HTTP 401/403, _NOT_FOUND for 404,
+ *   _OPEN_WRITE otherwise, details http-status-code (guint, when the server
+ *   answered) and connect-error (string: "timeout", "http-status",
+ *   "tls-certificate", "tls-not-spoken", "tls-expected", "tls", "network",
+ *   "invalid-uri").
+ * * The connection was lost for good (#GstWssAudioChunkSink:max-retries):
+ *   a GST_RESOURCE_ERROR_WRITE error.
+ * * At EOS, chunks still unconfirmed after
+ *   #GstWssAudioChunkSink:drain-timeout: a warning, and they are counted
+ *   and announced as lost ("unconfirmed").
+ *
+ * The fields of #GstWssAudioChunkSink:stats, with their units, are listed
+ * with the property.
+ *
+ * Since: 0.1
  */
 
 #include "sink-private.h"
@@ -75,6 +124,7 @@
 #include "gstwssaudiochunkelements.h"
 #include "sink-bus-listener.h"
 #include "sink-controls.h"
+#include "sink-manual.h"
 #include "sink-messages.h"
 #include "sink-properties.h"
 
@@ -129,6 +179,8 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    * GstWssAudioChunkSink::pause:
    *
    * Action signal: pause the broadcast (see #GstWssAudioChunkSink:paused).
+   *
+   * Since: 0.1
    */
   g_signal_new_class_handler ("pause", G_TYPE_FROM_CLASS (klass),
       static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -140,6 +192,8 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    * GstWssAudioChunkSink::resume:
    *
    * Action signal: resume a paused broadcast; the kept chunks go out first.
+   *
+   * Since: 0.1
    */
   g_signal_new_class_handler ("resume", G_TYPE_FROM_CLASS (klass),
       static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -151,6 +205,8 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    * GstWssAudioChunkSink::mute:
    *
    * Action signal: mute (see #GstWssAudioChunkSink:muted).
+   *
+   * Since: 0.1
    */
   g_signal_new_class_handler ("mute", G_TYPE_FROM_CLASS (klass),
       static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -162,6 +218,8 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    * GstWssAudioChunkSink::unmute:
    *
    * Action signal: unmute; audio resumes at the next cluster.
+   *
+   * Since: 0.1
    */
   g_signal_new_class_handler ("unmute", G_TYPE_FROM_CLASS (klass),
       static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -171,11 +229,13 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
       NULL, NULL, NULL, G_TYPE_NONE, 0);
   /**
    * GstWssAudioChunkSink::end-session:
-   * @reason: why, for the server (the seed sends "Speaker ended session")
+   * @reason: why, for the server (the browser speaker app sends "Speaker ended session")
    *
    * Action signal: send what is queued, then `endSession` with @reason, then
    * close the connection; the element accepts no more audio (render returns
    * EOS, so the pipeline ends).
+   *
+   * Since: 0.1
    */
   g_signal_new_class_handler ("end-session", G_TYPE_FROM_CLASS (klass),
       static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -188,6 +248,15 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
   gst_element_class_set_static_metadata (element_class, "WebSocket audio chunk sink", "Sink/Network",
       "Streams WebM/Opus audio in JSON chunks over a WebSocket (libsoup)",
       "wssaudiochunk developers");
+  gst_element_class_add_static_metadata (element_class, sink::manual::kExamplesKey, sink::manual::kExamples);
+  gst_element_class_add_static_metadata (element_class, sink::manual::kMessagesKey, sink::manual::kMessages);
+  gst_element_class_add_static_metadata (element_class, sink::manual::kControlsKey, sink::manual::kControls);
+  gst_element_class_add_static_metadata (element_class, sink::manual::kStatsKey, sink::manual::kStats);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_WSS_AUDIO_CHUNK_SINK_BACKLOG_POLICY, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_MODE, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI, (GstPluginAPIFlags) 0);
 
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_stop);

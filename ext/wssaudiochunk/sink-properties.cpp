@@ -22,6 +22,8 @@ using namespace wssac::sink;
  *   gets the audio from the start of the outage)
  *
  * What goes when the backlog is full.
+ *
+ * Since: 0.1
  */
 GType
 gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
@@ -42,6 +44,8 @@ gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
  * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER: `Authorization: Bearer <token>`
  * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY: `?token=<token>` on the URI (for
  *   clients and gateways that cannot use headers on the upgrade)
+ *
+ * Since: 0.1
  */
 GType
 gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
@@ -59,16 +63,18 @@ gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
 
 /**
  * GstWssAudioChunkSinkFraming:
- * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the seed's JSON text message with base64 audio
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the original protocol's JSON text message with base64 audio
  * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY: one binary message: "WSAC", a JSON
  *   header, the raw audio (docs/protocol.md); a third fewer bytes
+ *
+ * Since: 0.1
  */
 GType
 gst_wss_audio_chunk_sink_framing_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the seed's)", "json" },
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the original protocol)", "json" },
     { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY, "Binary: JSON header and raw audio", "binary" },
     { 0, NULL, NULL },
   };
@@ -113,6 +119,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:location:
    *
    * The WebSocket server to stream to: a ws:// or wss:// URI.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_LOCATION,
@@ -127,6 +135,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * structure and in the `wss-audio-chunk-stream-start` message, so that
    * `… ! ws://host:port/ws` streams as it is; read it back from any of
    * those.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_SESSION_ID,
@@ -139,6 +149,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Media time per chunk. A chunk closes at the first cluster start once it
    * holds this much; set webmmux min-cluster-duration to match.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_CHUNK_DURATION,
@@ -152,6 +164,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * The message's format field. Empty: "webm-opus" for WebM caps, "ogg-opus"
    * for Ogg caps.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_FORMAT,
@@ -165,6 +179,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Extra HTTP headers for the WebSocket upgrade request, one field per
    * header (as souphttpsrc's extra-headers). Values that are not strings are
    * serialized; arrays and lists add the header once per element.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_EXTRA_HEADERS,
@@ -176,6 +192,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:user-agent:
    *
    * The User-Agent header of the upgrade request.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
                                    g_param_spec_string ("user-agent", "User-Agent",
@@ -186,6 +204,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Seconds to wait for a connection (TCP, TLS and upgrade) before the
    * attempt counts as failed.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_CONNECT_TIMEOUT,
                                    g_param_spec_uint ("connect-timeout", "Connect timeout",
@@ -198,6 +218,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * (its ack, or TCP evidence where it sends none), before endSession and
    * the close with 1000. What is still unconfirmed after that is counted
    * (chunks-unconfirmed) and announced as lost.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_DRAIN_TIMEOUT,
@@ -209,6 +231,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Seconds between WebSocket pings (0 disables them). Gateways close idle
    * connections (API Gateway after 10 minutes).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEEPALIVE_INTERVAL,
                                    g_param_spec_uint ("keepalive-interval", "Keepalive interval",
@@ -220,6 +244,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Seconds without a pong or any message from the server after which the
    * connection is taken for dead and replaced (0 disables the check). Keep
    * it above twice keepalive-interval.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_KEEPALIVE_TIMEOUT,
@@ -237,6 +263,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GST_RESOURCE_ERROR_NOT_AUTHORIZED, 404 GST_RESOURCE_ERROR_NOT_FOUND,
    * with `http-status-code` in the error's details). When true the first
    * connection is retried like a lost one.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_ASYNC_CONNECT,
@@ -250,6 +278,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Bytes written to the socket but not yet taken by the server (the kernel's
    * send queue) above which sending pauses, so that a slow server grows the
    * bounded backlog and never libsoup's unbounded output queue. 0: no limit.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_IN_FLIGHT,
@@ -260,6 +290,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:backlog-policy:
    *
    * Which chunks are dropped when the backlog is full.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_BACKLOG_POLICY,
                                    g_param_spec_enum ("backlog-policy", "Backlog policy",
@@ -271,6 +303,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Milliseconds before the first reconnection attempt; each further attempt
    * waits twice as long (with +-20 % jitter) up to max-retry-delay.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_RETRY_DELAY,
@@ -281,6 +315,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:max-retry-delay:
    *
    * Upper bound of the delay between reconnection attempts, in milliseconds.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_RETRY_DELAY,
@@ -294,6 +330,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * an error: -1 retries forever, 0 never. (The very first connection is not
    * retried unless async-connect is set: a wrong location or a server that is
    * not there is an error at once.)
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_RETRIES,
@@ -306,6 +344,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Audio kept while the connection is down or slow, in nanoseconds of media
    * time (0: no time bound). Past it the oldest chunks are dropped, counted
    * and announced.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_BACKLOG_TIME,
@@ -316,6 +356,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:max-backlog-bytes:
    *
    * Audio bytes kept while the connection is down or slow (0: no byte bound).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_BACKLOG_BYTES,
@@ -327,6 +369,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Deprecated and ignored: every chunk a dead connection did not confirm
    * is written again on the next one, whatever its age (see max-attempts).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_REPLAY_WINDOW,
@@ -344,6 +388,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * its TCP acknowledgement followed by the connection staying up for
    * max (2 x RTT, 500 ms). Each further write may be a duplicate at a
    * receiver that had it: at most max-attempts - 1 per chunk.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_ATTEMPTS,
@@ -358,6 +404,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * runs one function per message, concurrently: a burst reaches the
    * backend out of order. Receivers that ack (ours) reorder by chunkIndex
    * and get no bound. 0: no bound.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_SEND_RATE,
@@ -373,6 +421,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * the element fails with an error naming the cause. Final refusals
    * (wrong-session, session-ended, invalid-session-id, unauthorized) fail
    * at once. 0: wait forever.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_REFUSAL_TIMEOUT,
@@ -386,6 +436,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * boundary, once everything written is confirmed, and closes the old one
    * with 1000: API Gateway cuts every connection at 2 h. The default is
    * 1 h 58 min. 0: never.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_CONNECTION_AGE,
@@ -398,6 +450,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Largest text frame ever sent, in bytes (API Gateway closes a connection
    * on a frame over 32 KB). A chunk that would encode larger is dropped with
    * a warning; lower chunk-duration if that happens.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_SIZE,
                                    g_param_spec_uint ("max-message-size", "Max message size",
@@ -408,6 +462,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:post-messages:
    *
    * Whether to post a `wss-audio-chunk-sent` element message per chunk.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_POST_MESSAGES,
@@ -425,6 +481,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * by default: EOS is the end of the speaker's stream (use gst-launch-1.0
    * -e so that Ctrl-C sends EOS). Off for a stream continued by a later run
    * of the same session-id.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_END_SESSION_ON_EOS,
@@ -434,24 +492,35 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:stats:
    *
-   * Counters as a `wss-audio-chunk-sink-stats` structure: session-id,
-   * state, chunks-queued, chunks-sent (first writes), chunks-replayed
-   * (further writes after a connection died), chunks-likely-duplicated
-   * (replays of chunks the peer's TCP had), chunks-confirmed (by ack or by
-   * TCP evidence), chunks-dropped (every chunk that will not arrive) and by
-   * reason chunks-dropped-backlog, chunks-dropped-paused,
-   * chunks-dropped-oversize, chunks-given-up (max-attempts),
-   * chunks-refused, chunks-unconfirmed (at EOS or stop); in-flight-window,
-   * unacked-chunks (written, not confirmed), held-chunks (kept while
-   * paused), bytes-sent, audio-bytes-sent, controls-sent, reconnects,
-   * peer-acks (the server sends acks), acked-index, server-errors (error
-   * replies), latency-p50/p95/p99 (microseconds from a chunk's completion
-   * to its hand-off to the socket, last 1024 chunks), backlog-chunks,
-   * backlog-bytes, backlog-time (ns), last-error.
+   * Counters as a `wss-audio-chunk-sink-stats` structure:
+   * * session-id (string): the session, generated when none was set
+   * * state (string): the connection, as in wss-audio-chunk-connection
+   * * chunks-queued, chunks-sent (first writes), chunks-replayed (further
+   *   writes after a connection died), chunks-likely-duplicated (replays of
+   *   chunks the peer's TCP had), chunks-confirmed (by ack or by TCP
+   *   evidence) (guint64, chunks)
+   * * chunks-dropped (guint64, every chunk that will not arrive) and by
+   *   reason chunks-dropped-backlog, chunks-dropped-paused,
+   *   chunks-dropped-oversize, chunks-given-up (max-attempts),
+   *   chunks-refused, chunks-unconfirmed (at EOS or stop) (guint64, chunks)
+   * * in-flight-window, unacked-chunks (written, not confirmed), held-chunks
+   *   (kept while paused) (guint64, chunks); controls-sent, reconnects
+   *   (guint64)
+   * * bytes-sent (guint64, bytes of the frames on the wire), audio-bytes-sent
+   *   (guint64, audio bytes)
+   * * peer-acks (gboolean, the server sends acks), acked-index (guint64),
+   *   server-errors (guint64, error replies)
+   * * latency-p50, latency-p95, latency-p99 (gint64, microseconds from a
+   *   chunk's completion to its hand-off to the socket, last 1024 chunks)
+   * * backlog-chunks (guint64), backlog-bytes (guint64, audio bytes),
+   *   backlog-time (guint64, nanoseconds of audio)
+   * * last-error (string)
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped",
+      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped (fields and units: see Factory Details, Stats)",
                           GST_TYPE_STRUCTURE,
                           static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
@@ -461,6 +530,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Pause the broadcast: chunks are kept (up to max-pause-time of audio)
    * and sent after resume; `pauseBroadcast` and `resumeBroadcast` tell the
    * server. Settable while PLAYING, like the `pause`/`resume` signals.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_PAUSED,
@@ -475,6 +546,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * after unmute (whole clusters are dropped, so the stream stays
    * decodable); `muteBroadcast` and `unmuteBroadcast` tell the server.
    * Settable while PLAYING, like the `mute`/`unmute` signals.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MUTED,
@@ -484,8 +557,10 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:max-pause-time:
    *
-   * Audio kept while paused, in nanoseconds (the seed kept 5 s); older
+   * Audio kept while paused, in nanoseconds (the browser speaker app kept 5 s); older
    * chunks are dropped, counted and announced. 0: no bound.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_PAUSE_TIME,
@@ -498,6 +573,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * A bearer token for the server (API Gateway authorizers, our receivers'
    * auth-tokens). Write-only, and never logged, posted or put in an error.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_AUTH_TOKEN,
@@ -510,6 +587,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * How auth-token is sent: an Authorization header, or a `token` query
    * parameter (shown as `token=***` wherever the URI is printed).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_AUTH_TOKEN_MODE,
@@ -521,6 +600,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Validate the server's TLS certificate (wss://). Turning it off accepts
    * any certificate and posts a warning: for tests only.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_SSL_STRICT,
@@ -531,6 +612,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * A PEM file of CA certificates to validate the server against instead of
    * the system's.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_SSL_CA_FILE,
@@ -541,6 +624,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:tls-database:
    *
    * A GTlsDatabase to validate the server against (overrides ssl-ca-file).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_TLS_DATABASE,
@@ -551,14 +636,17 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:framing:
    *
-   * How audio chunks travel: the seed's JSON text with base64 audio (the
-   * default, what every backend of the seed understands), or the binary
+   * How audio chunks travel: the original protocol's JSON text with base64
+   * audio (the default, what every backend of the browser speaker app
+   * understands), or the binary
    * framing our receivers also accept (a third fewer bytes on the wire).
    * Control messages are JSON text either way.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_FRAMING,
-      g_param_spec_enum ("framing", "Framing", "JSON text (the seed's) or binary audio messages",
+      g_param_spec_enum ("framing", "Framing", "JSON text (the original protocol) or binary audio messages",
                          GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING,
                          GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
 

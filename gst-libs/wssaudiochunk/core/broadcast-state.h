@@ -1,4 +1,4 @@
-/* wssaudiochunk core: the speaker's broadcast controls (the seed's pause,
+/* wssaudiochunk core: the speaker's broadcast controls (the browser speaker app's pause,
  * resume, mute, unmute and end session) as a small state machine.
  *
  * It decides what goes out and when; the element feeds it completed chunks
@@ -7,9 +7,9 @@
  * to the chunks around it.
  *   pause:  chunks are held (up to max_pause_time of audio, oldest dropped
  *           and reported past it) and released after resume, before the
- *           resumeBroadcast message, as the seed's client does.
+ *           resumeBroadcast message, as the browser speaker app does.
  *   mute:   the element stops feeding the chunker (audio produced while
- *           muted is never sent, unlike the seed, which buffered it and sent
+ *           muted is never sent, unlike the browser speaker app, which buffered it and sent
  *           it on unmute) and restarts it at the next cluster on unmute.
  *   end:    endSession goes out after everything before it.
  * Controls requested before the first chunk wait for it (a receiver knows a

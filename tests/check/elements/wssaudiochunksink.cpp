@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 #include "bus-messages.h"
@@ -231,6 +232,19 @@ GST_START_TEST (test_cluster_aligned_1s)
 }
 GST_END_TEST;
 
+/* Runs @p (and unrefs it) to EOS with exactly one warning, which says
+ * @in_message. */
+static void
+run_expecting_one_warning (GstElement *p, const char *in_message, BusLog &log)
+{
+  fail_unless (p != NULL);
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find (in_message) != std::string::npos, "%s", log.warnings[0].c_str ());
+}
+
 GST_START_TEST (test_rare_clusters_warn_once)
 {
   WsTestServer server;
@@ -244,12 +258,7 @@ GST_START_TEST (test_rare_clusters_warn_once)
   g_object_set (mux, "max-cluster-duration", (gint64) 3 * GST_SECOND, NULL);
   gst_object_unref (mux);
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos);
-  fail_unless_equals_int (log.warnings.size (), 1);
-  fail_unless (log.warnings[0].find ("cutting chunks") != std::string::npos, "%s",
-      log.warnings[0].c_str ());
+  run_expecting_one_warning (p, "cutting chunks", log);
   Parsed parsed = parse_messages (server.messages (), "rare");
   fail_unless (parsed.chunks.size () >= 12, "%zu chunks", parsed.chunks.size ());
   std::vector<int16_t> pcm;
@@ -380,14 +389,8 @@ GST_START_TEST (test_cadence_warning)
   std::string desc = "audiotestsrc num-buffers=300 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
                      "! opusenc ! webmmux streamable=true ! wssaudiochunksink sync=false session-id=cad location="
                      + server.url ();
-  GstElement *p = gst_parse_launch (desc.c_str (), NULL);
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos);
-  fail_unless_equals_int (log.warnings.size (), 1);
-  fail_unless (log.warnings[0].find ("instead of chunk-duration") != std::string::npos, "%s",
-      log.warnings[0].c_str ());
+  run_expecting_one_warning (gst_parse_launch (desc.c_str (), NULL), "instead of chunk-duration", log);
   fail_unless (log.warning_debugs[0].find ("webmmux min-cluster-duration=250000000") != std::string::npos, "%s",
       log.warning_debugs[0].c_str ());
 }
@@ -417,18 +420,29 @@ GST_START_TEST (test_error_malformed_uri)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_error_nothing_listening)
+/* A TCP socket bound to 127.0.0.1 on a free port (listening if asked). */
+static GSocket *
+loopback_socket (bool listen, guint &port)
 {
-  /* A port that was free a moment ago: bind, read it, close. */
   GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   GSocketAddress *a = g_inet_socket_address_new (lo, 0);
   fail_unless (g_socket_bind (s, a, TRUE, NULL));
+  if (listen)
+    fail_unless (g_socket_listen (s, NULL));
   GSocketAddress *bound = g_socket_get_local_address (s, NULL);
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_object_unref (bound);
   g_object_unref (a);
   g_object_unref (lo);
+  return s;
+}
+
+GST_START_TEST (test_error_nothing_listening)
+{
+  /* A port that was free a moment ago: bind, read it, close. */
+  guint port = 0;
+  GSocket *s = loopback_socket (false, port);
   g_socket_close (s, NULL);
   g_object_unref (s);
 
@@ -488,13 +502,8 @@ GST_END_TEST;
  * peer here accepts TCP connections and never answers. */
 GST_START_TEST (test_start_does_not_wait_for_the_network)
 {
-  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *a = g_inet_socket_address_new (lo, 0);
-  fail_unless (g_socket_bind (s, a, TRUE, NULL));
-  fail_unless (g_socket_listen (s, NULL));
-  GSocketAddress *bound = g_socket_get_local_address (s, NULL);
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  guint port = 0;
+  GSocket *s = loopback_socket (true, port);
   std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
 
   GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
@@ -509,9 +518,6 @@ GST_START_TEST (test_start_does_not_wait_for_the_network)
   /* Stopping cancels the attempt. */
   fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   gst_object_unref (sink);
-  g_object_unref (bound);
-  g_object_unref (a);
-  g_object_unref (lo);
   g_object_unref (s);
 }
 GST_END_TEST;
@@ -588,6 +594,76 @@ GST_START_TEST (test_session_in_uri)
 }
 GST_END_TEST;
 
+/* @word in @text, not as part of a longer name (state, not backlog-state). */
+static bool
+names_word (const std::string &text, const std::string &word)
+{
+  auto part = [] (char c) { return g_ascii_isalnum (c) || c == '-'; };
+  for (size_t pos = text.find (word); pos != std::string::npos; pos = text.find (word, pos + 1))
+    if ((pos == 0 || !part (text[pos - 1])) && (pos + word.size () == text.size () || !part (text[pos + word.size ()])))
+      return true;
+  return false;
+}
+
+static bool
+says_seed (const char *text)
+{
+  gchar *lower = g_ascii_strdown (text ? text : "", -1);
+  bool found = strstr (lower, "seed") != NULL;
+  g_free (lower);
+  return found;
+}
+
+/* gst-inspect-1.0 is the manual: it lists every message the sink posts,
+ * the control structure and every stats field, names no "seed", and the
+ * enums are plugin API. */
+GST_START_TEST (test_inspect_is_the_manual)
+{
+  GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
+  GstElementFactory *f = gst_element_get_factory (sink);
+  const gchar *msgs = gst_element_factory_get_metadata (f, "bus-messages");
+  fail_unless (msgs != NULL);
+  const char *posted[] = { wssac::bus::kStreamStart, wssac::bus::kStreamStop, wssac::bus::kConnection,
+    wssac::bus::kTransmitting, wssac::bus::kSent };
+  for (const char *name : posted)
+    fail_unless (strstr (msgs, name) != NULL, "%s not documented", name);
+  fail_unless (strstr (gst_element_factory_get_metadata (f, "controls"), wssac::bus::kControl) != NULL);
+  fail_unless (strstr (gst_element_factory_get_metadata (f, "examples"), "oggmux max-page-delay") != NULL);
+
+  const gchar *stats_doc = gst_element_factory_get_metadata (f, "stats");
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  for (int i = 0; i < gst_structure_n_fields (stats); i++)
+    {
+      std::string field = std::string (gst_structure_nth_field_name (stats, i));
+      fail_unless (names_word (stats_doc, field), "stats field %s not documented", field.c_str ());
+    }
+  gst_structure_free (stats);
+
+  gchar **keys = gst_element_factory_get_metadata_keys (f);
+  for (gchar **k = keys; *k; k++)
+    fail_if (says_seed (gst_element_factory_get_metadata (f, *k)), "metadata %s says seed", *k);
+  g_strfreev (keys);
+  guint n = 0;
+  GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (sink), &n);
+  for (guint i = 0; i < n; i++)
+    {
+      fail_if (says_seed (g_param_spec_get_blurb (specs[i])), "%s says seed", specs[i]->name);
+      if (G_IS_PARAM_SPEC_ENUM (specs[i]) && g_str_has_prefix (g_type_name (specs[i]->value_type), "GstWss"))
+        {
+          fail_unless (gst_type_is_plugin_api (specs[i]->value_type, NULL), "%s not plugin API",
+              g_type_name (specs[i]->value_type));
+          GEnumClass *e = G_ENUM_CLASS (g_type_class_ref (specs[i]->value_type));
+          for (guint v = 0; v < e->n_values; v++)
+            fail_if (says_seed (e->values[v].value_name), "%s says seed", e->values[v].value_nick);
+          g_type_class_unref (e);
+        }
+    }
+  g_free (specs);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 /* A control structure with an action nobody knows is refused out loud (a
  * warning naming it), and nothing but audio reaches the server. */
 GST_START_TEST (test_unknown_control_action_warns)
@@ -623,6 +699,7 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_uri_shorthand_streams);
   tcase_add_test (tc, test_cadence_warning);
   tcase_add_test (tc, test_session_in_uri);
+  tcase_add_test (tc, test_inspect_is_the_manual);
   tcase_add_test (tc, test_error_malformed_uri);
   tcase_add_test (tc, test_error_nothing_listening);
   tcase_add_test (tc, test_error_upgrade_refused);
