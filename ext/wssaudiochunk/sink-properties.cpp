@@ -376,8 +376,7 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
       gobject_class, PROP_REPLAY_WINDOW,
       g_param_spec_uint64 ("replay-window", "Replay window",
                            "Deprecated and ignored (nanoseconds): unconfirmed chunks are always "
-                           "replayed, see max-attempts",
-                           0, 600 * GST_SECOND, DEFAULT_REPLAY_WINDOW,
+                           "replayed, see max-attempts", 0, 600 * GST_SECOND, DEFAULT_REPLAY_WINDOW,
                            static_cast<GParamFlags> (RW | G_PARAM_DEPRECATED)));
   /**
    * GstWssAudioChunkSink:max-attempts:
