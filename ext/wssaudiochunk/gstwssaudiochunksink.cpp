@@ -88,8 +88,16 @@
  *   (gint64, ms since the epoch).
  *
  * ## Warnings and errors
- * * Dropped chunks: a GST_RESOURCE_ERROR_WRITE warning once per episode,
- *   details first-index, last-index, count, bytes (guint64).
+ * * Lost chunks: a GST_RESOURCE_ERROR_WRITE warning per episode (at most
+ *   one a second per reason), details `wss-audio-chunk-dropped` with
+ *   first-index, last-index, count, bytes, duration (guint64; ns) and reason
+ *   (string: "backlog", "paused", "oversize", "given-up", "refused",
+ *   "unconfirmed").
+ * * Error replies from the receiver: a GST_RESOURCE_ERROR_WRITE warning with
+ *   details code and message (once a second per code). Final ones
+ *   (wrong-session, session-ended, invalid-session-id, unauthorized,
+ *   session-bound), or refusals for #GstWssAudioChunkSink:refusal-timeout:
+ *   an error naming the cause and the fix.
  * * Chunks that miss chunk-duration by more than 20 % over the first seconds
  *   (default webmmux clusters, Ogg pages): one GST_STREAM_ERROR_FORMAT
  *   warning naming the muxer property to set.
@@ -101,6 +109,9 @@
  *   "invalid-uri").
  * * The connection was lost for good (#GstWssAudioChunkSink:max-retries):
  *   a GST_RESOURCE_ERROR_WRITE error.
+ * * At EOS, chunks still unconfirmed after
+ *   #GstWssAudioChunkSink:drain-timeout: a warning, and they are counted
+ *   and announced as lost ("unconfirmed").
  *
  * The fields of #GstWssAudioChunkSink:stats, with their units, are listed
  * with the property.
@@ -118,6 +129,7 @@
 #include "sink-properties.h"
 
 #include "bus-messages.h"
+#include "message-codec.h"
 #include "session-id.h"
 
 #include <memory>
@@ -299,12 +311,29 @@ on_chunk_sent (GstWssAudioChunkSink *self, const SentInfo &info)
 }
 
 static void
-on_fatal (GstWssAudioChunkSink *self, const std::string &message)
+on_fatal (GstWssAudioChunkSink *self, const std::string &message, const std::string &fix)
 {
-  GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()),
-      ("the connection was lost and could not be re-established; raise max-retries "
-       "(-1 = forever) to keep trying"));
+  GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()), ("%s", fix.c_str ()));
   self->priv->fatal = true; /* after the error that says why */
+}
+
+/* Room for the session-id in a message next to the audio (the id itself
+ * passed session_id_problem ()): an id that cannot be sent fails here, not
+ * chunk by chunk. */
+static std::string
+session_id_check (const TransportConfig &config)
+{
+  AudioChunkFields f;
+  f.session_id = config.session_id;
+  f.stream_id = config.stream_id;
+  /* An empty chunk plus a re-sent stream header (up to 4 KB, base64) and
+   * 1 KB of audio must fit. */
+  size_t needed = encode_audio_chunk (f).size () + 4096 * 4 / 3 + 1024 * 4 / 3;
+  if (needed > config.max_message_size)
+    return "session-id of " + std::to_string (config.session_id.size ())
+           + " bytes leaves no room for audio in max-message-size ("
+           + std::to_string (config.max_message_size) + " bytes): use a shorter session-id";
+  return std::string ();
 }
 
 /* The first connection failed (async-connect off): an error the user acts
@@ -394,6 +423,18 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
           ("set the session-id property to another value, or leave it empty for a random UUID"));
       return FALSE;
     }
+  /* A new stream identity per run: a receiver tells a rerun of the same
+   * session from a replay. */
+  config.stream_id = new_stream_id ();
+  std::string sid_problem = session_id_check (config);
+  if (!sid_problem.empty ())
+    {
+      g_clear_object (&config.tls_database);
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", sid_problem.c_str ()),
+          ("set session-id to 1 to %zu bytes of UTF-8 without control characters",
+              kMaxSessionIdBytes));
+      return FALSE;
+    }
   std::string why = location_problem (config.uri);
   if (!why.empty ())
     {
@@ -419,13 +460,16 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
 
   TransportCallbacks cb;
   cb.chunk_sent = [self] (const SentInfo &info) { on_chunk_sent (self, info); };
-  cb.dropped = [self] (const DropRange &r) { sink::post_dropped (self, r); };
+  cb.dropped = [self] (const DropEpisode &e) { sink::post_dropped (self, e); };
+  cb.refused = [self] (const std::string &code, const std::string &message) {
+    sink::post_refused (self, code, message);
+  };
   cb.state_changed = [self, session_id = st.session_id, location = st.location] (ConnectionState s,
                          const std::string &d) { on_state_changed (self, s, d, session_id, location); };
-  cb.fatal = [self] (const std::string &m) { on_fatal (self, m); };
   cb.connect_failed = [self] (const ConnectError &e) { on_connect_failed (self, e); };
   /* With async-connect the stream starts now; else once connected. */
   priv->stream_started = config.async_connect;
+  cb.fatal = [self] (const std::string &m, const std::string &fix) { on_fatal (self, m, fix); };
 
   if (!config.ssl_strict && g_str_has_prefix (config.uri.c_str (), "wss"))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("TLS certificate validation is disabled (ssl-strict=false)"),
@@ -536,6 +580,28 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
   if (priv->fatal)
     return GST_FLOW_ERROR;
 
+  /* A non-live upstream (a file, sync=false) goes as fast as the receiver
+   * takes it: wait for room in the backlog instead of dropping. A live one
+   * cannot wait: it keeps the bounded backlog. */
+  std::shared_ptr<WssClientTransport> transport;
+  bool live = true;
+  {
+    std::lock_guard<std::mutex> g (priv->stream_lock);
+    transport = priv->state.transport;
+    if (priv->state.upstream_live < 0)
+      {
+        gboolean is_live = FALSE, upstream_live = FALSE;
+        gst_base_sink_query_latency (sink, &is_live, &upstream_live, NULL, NULL);
+        priv->state.upstream_live = upstream_live ? 1 : 0;
+        GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
+      }
+    live = priv->state.upstream_live != 0;
+  }
+  if (!live && transport && !transport->wait_for_room ())
+    return GST_FLOW_FLUSHING;
+  if (priv->fatal)
+    return GST_FLOW_ERROR;
+
   sink::Pending pending;
   bool warn_time_cuts = false, warn_cadence = false, ogg = false;
   GstClockTime chunk_duration = 0, mean_duration = 0;
@@ -617,12 +683,15 @@ drain_at_eos (GstWssAudioChunkSink *self, const std::shared_ptr<WssClientTranspo
   sink::report (self, pending);
   if (end_session)
     sink::control (self, Action::EndSession, "end of stream");
+  /* What is not confirmed by then is counted and announced as lost. */
   if (!transport->drain_and_close (static_cast<int64_t> (timeout) * 1000))
     {
       TransportStats t = transport->stats ();
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not deliver every chunk before the end of the stream"),
-          ("%" G_GUINT64_FORMAT " chunk(s) still queued after %u s (state %s, last error: %s)",
-              (guint64) t.backlog_chunks, timeout, connection_state_name (t.state), t.last_error.c_str ()));
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Could not confirm every chunk before the end of the stream"),
+          ("%" G_GUINT64_FORMAT " chunk(s) unconfirmed after drain-timeout (%u s; state %s, last "
+           "error: %s)",
+              (guint64) t.unconfirmed, timeout, connection_state_name (t.state), t.last_error.c_str ()));
     }
   bool paused, muted;
   {

@@ -21,15 +21,14 @@ void
 submit (GstWssAudioChunkSink *self, BroadcastEffects &&fx, Pending &pending)
 {
   State &st = self->priv->state;
+  auto keep = [&pending] (std::vector<DropEpisode> &&due) {
+    pending.drops.insert (pending.drops.end (), due.begin (), due.end ());
+  };
   if (!fx.dropped.empty ())
-    pending.drops.push_back (fx.dropped);
+    keep (st.transport->count_drop (DropReason::Paused, fx.dropped));
   pending.transmitting_changed |= fx.transmitting_changed;
   for (auto &item : fx.send)
-    {
-      DropRange dropped = st.transport->enqueue (std::move (item));
-      if (!dropped.empty ())
-        pending.drops.push_back (dropped);
-    }
+    keep (st.transport->enqueue (std::move (item)));
 }
 } // namespace
 

@@ -14,6 +14,7 @@
 
 #include "action.h"
 #include "backlog.h"
+#include "drop-episodes.h"
 #include "chunker.h"
 
 #include <string>
@@ -26,7 +27,7 @@ namespace wssac::sink
  * released (bus messages go out without holding it). */
 struct Pending
 {
-  std::vector<DropRange> drops;
+  std::vector<DropEpisode> drops;
   bool transmitting_changed = false;
 };
 

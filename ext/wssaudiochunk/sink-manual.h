@@ -41,14 +41,19 @@ inline constexpr char kMessages[] =
     "      wss-audio-chunk-sent (unless post-messages=false): chunk-index (guint64), size\n"
     "        (guint, audio bytes), encoded-size (guint, frame bytes), timestamp (gint64,\n"
     "        ms since the epoch)\n"
-    "    Warnings: dropped chunks (RESOURCE WRITE, once per episode; details first-index,\n"
-    "      last-index, count, bytes); chunks off chunk-duration by > 20 % (STREAM FORMAT,\n"
-    "      once, naming the muxer property to set)\n"
+    "    Warnings: lost chunks (RESOURCE WRITE, per episode, at most one a second per\n"
+    "      reason; details first-index, last-index, count, bytes, duration (ns), reason:\n"
+    "      backlog, paused, oversize, given-up, refused, unconfirmed); error replies from\n"
+    "      the receiver (RESOURCE WRITE, details code, message; once a second per code);\n"
+    "      chunks unconfirmed at EOS after drain-timeout; chunks off chunk-duration by\n"
+    "      > 20 % (STREAM FORMAT, once, naming the muxer property to set)\n"
     "    Errors: first connection failed without async-connect: RESOURCE NOT_AUTHORIZED\n"
     "      (HTTP 401/403), NOT_FOUND (404), OPEN_WRITE (others); details http-status-code\n"
     "      (guint) and connect-error (string: timeout, http-status, tls-certificate,\n"
     "      tls-not-spoken, tls-expected, tls, network, invalid-uri). Connection lost for\n"
-    "      good (max-retries): RESOURCE WRITE";
+    "      good (max-retries): RESOURCE WRITE. Final refusals (wrong-session,\n"
+    "      session-ended, invalid-session-id, unauthorized, session-bound) or refusals for\n"
+    "      refusal-timeout: RESOURCE WRITE naming the cause and the fix";
 
 inline constexpr char kControlsKey[] = "controls";
 inline constexpr char kControls[] =
@@ -66,9 +71,13 @@ inline constexpr char kStatsKey[] = "stats";
 inline constexpr char kStats[] =
     "\n"
     "    The stats property (wss-audio-chunk-sink-stats): session-id (string), state\n"
-    "    (string), chunks-queued, chunks-sent, chunks-replayed, chunks-dropped,\n"
-    "    controls-sent, reconnects, server-errors, unacked-chunks, backlog-chunks (counts,\n"
-    "    guint64), acked-index (guint64), peer-acks (gboolean), bytes-sent (frame bytes),\n"
+    "    (string), chunks-queued, chunks-sent (first writes), chunks-replayed (further\n"
+    "    writes), chunks-likely-duplicated, chunks-confirmed, chunks-dropped (all reasons),\n"
+    "    chunks-dropped-backlog, chunks-dropped-paused, chunks-dropped-oversize,\n"
+    "    chunks-given-up, chunks-refused, chunks-unconfirmed, in-flight-window,\n"
+    "    held-chunks (kept while paused), controls-sent, reconnects, server-errors,\n"
+    "    unacked-chunks (written, not confirmed), backlog-chunks (counts, guint64),\n"
+    "    acked-index (guint64), peer-acks (gboolean), bytes-sent (frame bytes),\n"
     "    audio-bytes-sent, backlog-bytes (audio bytes), backlog-time (ns of audio),\n"
     "    latency-p50, latency-p95, latency-p99 (gint64 microseconds from a chunk's\n"
     "    completion to its hand-off to the socket, last 1024 chunks), last-error (string)";

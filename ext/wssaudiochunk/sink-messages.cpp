@@ -22,28 +22,46 @@ post_element (GstWssAudioChunkSink *self, GstStructure *s)
 GstStructure *
 stats_structure (const TransportStats &t, const std::string &session_id)
 {
-  return gst_structure_new (bus::kSinkStats,
-      "session-id", G_TYPE_STRING, session_id.c_str (),
-      "state", G_TYPE_STRING, connection_state_name (t.state),
-      "chunks-queued", G_TYPE_UINT64, (guint64) t.chunks_queued,
-      "chunks-sent", G_TYPE_UINT64, (guint64) t.chunks_sent,
-      "chunks-replayed", G_TYPE_UINT64, (guint64) t.chunks_replayed,
-      "chunks-dropped", G_TYPE_UINT64, (guint64) t.chunks_dropped,
-      "bytes-sent", G_TYPE_UINT64, (guint64) t.bytes_sent,
-      "audio-bytes-sent", G_TYPE_UINT64, (guint64) t.audio_bytes_sent,
-      "controls-sent", G_TYPE_UINT64, (guint64) t.controls_sent,
-      "reconnects", G_TYPE_UINT64, (guint64) t.reconnects,
-      "peer-acks", G_TYPE_BOOLEAN, (gboolean) t.peer_acks,
-      "acked-index", G_TYPE_UINT64, (guint64) t.acked_index,
-      "unacked-chunks", G_TYPE_UINT64, (guint64) t.unacked_chunks,
-      "server-errors", G_TYPE_UINT64, (guint64) t.server_errors,
-      "latency-p50", G_TYPE_INT64, (gint64) t.latency_p50_us,
-      "latency-p95", G_TYPE_INT64, (gint64) t.latency_p95_us,
-      "latency-p99", G_TYPE_INT64, (gint64) t.latency_p99_us,
-      "backlog-chunks", G_TYPE_UINT64, (guint64) t.backlog_chunks,
-      "backlog-bytes", G_TYPE_UINT64, (guint64) t.backlog_bytes,
-      "backlog-time", G_TYPE_UINT64, (guint64) t.backlog_time_ns,
-      "last-error", G_TYPE_STRING, t.last_error.c_str (), NULL);
+  GstStructure *s = gst_structure_new (bus::kSinkStats, "session-id", G_TYPE_STRING,
+                                       session_id.c_str (), "state", G_TYPE_STRING,
+                                       connection_state_name (t.state), "last-error", G_TYPE_STRING,
+                                       t.last_error.c_str (), "peer-acks", G_TYPE_BOOLEAN,
+                                       (gboolean)t.peer_acks, NULL);
+  const struct
+  {
+    const char *name;
+    uint64_t value;
+  } counters[] = {
+    { "chunks-queued", t.chunks_queued },
+    { "chunks-sent", t.chunks_sent },
+    { "chunks-replayed", t.chunks_replayed },
+    { "chunks-likely-duplicated", t.chunks_likely_duplicated },
+    { "chunks-confirmed", t.chunks_confirmed },
+    { "chunks-dropped", t.chunks_dropped },
+    { "chunks-dropped-backlog", t.dropped_backlog },
+    { "chunks-dropped-paused", t.dropped_paused },
+    { "chunks-dropped-oversize", t.dropped_oversize },
+    { "chunks-given-up", t.given_up },
+    { "chunks-refused", t.refused },
+    { "chunks-unconfirmed", t.unconfirmed },
+    { "in-flight-window", t.window },
+    { "bytes-sent", t.bytes_sent },
+    { "audio-bytes-sent", t.audio_bytes_sent },
+    { "controls-sent", t.controls_sent },
+    { "reconnects", t.reconnects },
+    { "acked-index", t.acked_index },
+    { "unacked-chunks", t.unacked_chunks },
+    { "server-errors", t.server_errors },
+    { "backlog-chunks", t.backlog_chunks },
+    { "backlog-bytes", t.backlog_bytes },
+    { "backlog-time", static_cast<uint64_t> (t.backlog_time_ns) },
+  };
+  for (const auto &c : counters)
+    gst_structure_set (s, c.name, G_TYPE_UINT64, (guint64)c.value, NULL);
+  gst_structure_set (s, "latency-p50", G_TYPE_INT64, (gint64)t.latency_p50_us, "latency-p95",
+                     G_TYPE_INT64, (gint64)t.latency_p95_us, "latency-p99", G_TYPE_INT64,
+                     (gint64)t.latency_p99_us, NULL);
+  return s;
 }
 
 void
@@ -96,18 +114,37 @@ post_transmitting (GstWssAudioChunkSink *self, bool transmitting, bool paused, b
 }
 
 void
-post_dropped (GstWssAudioChunkSink *self, const DropRange &r)
+post_dropped (GstWssAudioChunkSink *self, const DropEpisode &e)
 {
-  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, WRITE,
-      ("Dropped %" G_GUINT64_FORMAT " audio chunk(s), indices %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
-          (guint64) r.count, (guint64) r.first, (guint64) r.last),
-      ("%" G_GUINT64_FORMAT " bytes, %" GST_TIME_FORMAT " of audio could not be delivered "
-       "(backlog bound, oversize message or shutdown); see the stats property",
-          (guint64) r.bytes, GST_TIME_ARGS (r.media_time)),
-      ("first-index", G_TYPE_UINT64, (guint64) r.first,
-          "last-index", G_TYPE_UINT64, (guint64) r.last,
-          "count", G_TYPE_UINT64, (guint64) r.count,
-          "bytes", G_TYPE_UINT64, (guint64) r.bytes, NULL));
+  static const char *why[] = {
+    "the backlog was full (max-backlog-time, max-backlog-bytes)",
+    "held while paused longer than max-pause-time",
+    "over max-message-size",
+    "written max-attempts times without a confirmation",
+    "refused by the receiver",
+    "not confirmed by the receiver when the stream ended (drain-timeout)",
+  };
+  const DropRange &r = e.range;
+  GST_ELEMENT_WARNING_WITH_DETAILS (
+      self, RESOURCE, WRITE,
+      ("Lost %" G_GUINT64_FORMAT " audio chunk(s), indices %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+       " (%s)",
+       (guint64)r.count, (guint64)r.first, (guint64)r.last, drop_reason_name (e.reason)),
+      ("%" G_GUINT64_FORMAT " bytes, %" GST_TIME_FORMAT " of audio: %s; see the stats property",
+       (guint64)r.bytes, GST_TIME_ARGS (r.media_time), why[static_cast<int> (e.reason)]),
+      ("first-index", G_TYPE_UINT64, (guint64)r.first, "last-index", G_TYPE_UINT64, (guint64)r.last,
+       "count", G_TYPE_UINT64, (guint64)r.count, "bytes", G_TYPE_UINT64, (guint64)r.bytes,
+       "duration", G_TYPE_UINT64, (guint64)r.media_time, "reason", G_TYPE_STRING,
+       drop_reason_name (e.reason), NULL));
+}
+
+void
+post_refused (GstWssAudioChunkSink *self, const std::string &code, const std::string &message)
+{
+  GST_ELEMENT_WARNING_WITH_DETAILS (
+      self, RESOURCE, WRITE, ("The receiver refused a message: %s", code.c_str ()),
+      ("%s (counted in stats as server-errors)", message.c_str ()),
+      ("code", G_TYPE_STRING, code.c_str (), "message", G_TYPE_STRING, message.c_str (), NULL));
 }
 
 // clang-format on

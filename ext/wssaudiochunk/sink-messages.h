@@ -25,7 +25,10 @@ void post_stream_stop (GstWssAudioChunkSink *self, const std::string &session_id
 /* Only on a change of @transmitting (the browser speaker app's
  * setTransmitting()). */
 void post_transmitting (GstWssAudioChunkSink *self, bool transmitting, bool paused, bool muted);
-/* A warning naming the lost chunk indices, details wss-audio-chunk-dropped. */
-void post_dropped (GstWssAudioChunkSink *self, const DropRange &r);
+/* A warning per loss episode naming the chunk indices and the reason,
+ * details wss-audio-chunk-dropped. */
+void post_dropped (GstWssAudioChunkSink *self, const DropEpisode &e);
+/* A warning: the receiver refused a message (its code and text). */
+void post_refused (GstWssAudioChunkSink *self, const std::string &code, const std::string &message);
 
 } // namespace wssac::sink

@@ -44,11 +44,16 @@ GST_DEBUG_CATEGORY_EXTERN (gst_wss_audio_chunk_sink_debug);
 #define DEFAULT_REPLAY_WINDOW (5 * GST_SECOND)
 #define DEFAULT_MAX_MESSAGE_SIZE (32 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
-#define DEFAULT_END_SESSION_ON_EOS FALSE
+#define DEFAULT_END_SESSION_ON_EOS TRUE
 #define DEFAULT_MAX_PAUSE_TIME (5 * GST_SECOND)
 #define DEFAULT_AUTH_TOKEN_MODE GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER
 #define DEFAULT_SSL_STRICT TRUE
 #define DEFAULT_FRAMING GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON
+#define DEFAULT_MAX_ATTEMPTS 8
+#define DEFAULT_MAX_SEND_RATE 3.0
+#define DEFAULT_REFUSAL_TIMEOUT 5000
+/* Just under API Gateway's 2 h cut: 1 h 58 min, in ms. */
+#define DEFAULT_MAX_CONNECTION_AGE (118 * 60 * 1000)
 #define DEFAULT_SESSION_IN_URI GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY
 
 typedef enum
@@ -114,6 +119,10 @@ struct Settings
   std::string ssl_ca_file;
   GTlsDatabase *tls_database = nullptr;
   gint framing = DEFAULT_FRAMING;
+  guint max_attempts = DEFAULT_MAX_ATTEMPTS;
+  gdouble max_send_rate = DEFAULT_MAX_SEND_RATE;
+  guint refusal_timeout = DEFAULT_REFUSAL_TIMEOUT;
+  guint max_connection_age = DEFAULT_MAX_CONNECTION_AGE;
   gint session_in_uri = DEFAULT_SESSION_IN_URI;
 };
 
@@ -135,6 +144,7 @@ struct State
   bool warned_time_cuts = false;
   bool stream_stopped = false;
   bool header_passed = false; /* the transport has the stream header */
+  int upstream_live = -1;     /* -1: not asked yet */
 };
 
 } // namespace wssac::sink

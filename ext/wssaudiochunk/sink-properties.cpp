@@ -214,15 +214,17 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:drain-timeout:
    *
-   * Seconds to wait at EOS for the backlog to go out and the close handshake
-   * to finish. What is still queued after that is reported as dropped.
+   * Seconds to wait at EOS until every chunk is confirmed by the receiver
+   * (its ack, or TCP evidence where it sends none), before endSession and
+   * the close with 1000. What is still unconfirmed after that is counted
+   * (chunks-unconfirmed) and announced as lost.
    *
    * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_DRAIN_TIMEOUT,
       g_param_spec_uint ("drain-timeout", "Drain timeout",
-                         "Seconds to wait at EOS for queued chunks to be sent", 0, 3600,
+                         "Seconds to wait at EOS for every chunk to be confirmed", 0, 3600,
                          DEFAULT_DRAIN_TIMEOUT, RW));
   /**
    * GstWssAudioChunkSink:keepalive-interval:
@@ -365,19 +367,82 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:replay-window:
    *
-   * After a reconnect, chunks handed to the previous connection within this
-   * many nanoseconds before it died are sent again (the receiver drops
-   * duplicates by chunkIndex): data in a dead socket's buffers never arrives.
-   * 0 disables replay.
+   * Deprecated and ignored: every chunk a dead connection did not confirm
+   * is written again on the next one, whatever its age (see max-attempts).
    *
    * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_REPLAY_WINDOW,
-      g_param_spec_uint64 (
-          "replay-window", "Replay window",
-          "Nanoseconds of recently sent chunks re-sent after a reconnect (0 = none)", 0,
-          600 * GST_SECOND, DEFAULT_REPLAY_WINDOW, RW));
+      g_param_spec_uint64 ("replay-window", "Replay window",
+                           "Deprecated and ignored (nanoseconds): unconfirmed chunks are always "
+                           "replayed, see max-attempts", 0, 600 * GST_SECOND, DEFAULT_REPLAY_WINDOW,
+                           static_cast<GParamFlags> (RW | G_PARAM_DEPRECATED)));
+  /**
+   * GstWssAudioChunkSink:max-attempts:
+   *
+   * Writes of one chunk, on successive connections, before it is given up
+   * (counted in stats as chunks-given-up and announced). A chunk is
+   * confirmed by the receiver's ack, or where the receiver sends none, by
+   * its TCP acknowledgement followed by the connection staying up for
+   * max (2 x RTT, 500 ms). Each further write may be a duplicate at a
+   * receiver that had it: at most max-attempts - 1 per chunk.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_ATTEMPTS,
+      g_param_spec_uint ("max-attempts", "Max attempts",
+                         "Writes of one chunk before it is given up and counted lost", 1, 1000,
+                         DEFAULT_MAX_ATTEMPTS, RW));
+  /**
+   * GstWssAudioChunkSink:max-send-rate:
+   *
+   * How fast a backlog (after a pause or an outage) and replays drain, as a
+   * multiple of real time, until the receiver is known to ack. API Gateway
+   * runs one function per message, concurrently: a burst reaches the
+   * backend out of order. Receivers that ack (ours) reorder by chunkIndex
+   * and get no bound. 0: no bound.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_SEND_RATE,
+      g_param_spec_double ("max-send-rate", "Max send rate",
+                           "Backlog drain rate as a multiple of real time until the receiver "
+                           "acks (0 = unbounded)",
+                           0.0, 1000.0, DEFAULT_MAX_SEND_RATE, RW));
+  /**
+   * GstWssAudioChunkSink:refusal-timeout:
+   *
+   * Milliseconds during which the receiver may refuse every chunk (for a
+   * reason that may pass, such as session-claimed or rate-limited) before
+   * the element fails with an error naming the cause. Final refusals
+   * (wrong-session, session-ended, invalid-session-id, unauthorized) fail
+   * at once. 0: wait forever.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_REFUSAL_TIMEOUT,
+      g_param_spec_uint ("refusal-timeout", "Refusal timeout",
+                         "Milliseconds of refused chunks before failing (0 = never)", 0,
+                         G_MAXUINT, DEFAULT_REFUSAL_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:max-connection-age:
+   *
+   * Milliseconds after which the sink moves to a new connection at a chunk
+   * boundary, once everything written is confirmed, and closes the old one
+   * with 1000: API Gateway cuts every connection at 2 h. The default is
+   * 1 h 58 min. 0: never.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_CONNECTION_AGE,
+      g_param_spec_uint ("max-connection-age", "Max connection age",
+                         "Milliseconds before moving to a new connection (0 = never)", 0,
+                         G_MAXUINT, DEFAULT_MAX_CONNECTION_AGE, RW));
   /**
    * GstWssAudioChunkSink:max-message-size:
    *
@@ -409,9 +474,12 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:end-session-on-eos:
    *
-   * Whether the end of the stream also ends the session: an `endSession`
-   * message (reason "end of stream") goes out after the last chunk, so a
-   * receiver finalizes at once instead of waiting for a reconnect.
+   * Whether the end of the stream also ends the session: once every chunk
+   * is confirmed, an `endSession` message (reason "end of stream") goes out,
+   * so a receiver finalizes at once instead of waiting for a reconnect. On
+   * by default: EOS is the end of the speaker's stream (use gst-launch-1.0
+   * -e so that Ctrl-C sends EOS). Off for a stream continued by a later run
+   * of the same session-id.
    *
    * Since: 0.1
    */
@@ -426,12 +494,21 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * Counters as a `wss-audio-chunk-sink-stats` structure:
    * * session-id (string): the session, generated when none was set
    * * state (string): the connection, as in wss-audio-chunk-connection
-   * * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped (guint64,
-   *   chunks), controls-sent, reconnects (guint64)
+   * * chunks-queued, chunks-sent (first writes), chunks-replayed (further
+   *   writes after a connection died), chunks-likely-duplicated (replays of
+   *   chunks the peer's TCP had), chunks-confirmed (by ack or by TCP
+   *   evidence) (guint64, chunks)
+   * * chunks-dropped (guint64, every chunk that will not arrive) and by
+   *   reason chunks-dropped-backlog, chunks-dropped-paused,
+   *   chunks-dropped-oversize, chunks-given-up (max-attempts),
+   *   chunks-refused, chunks-unconfirmed (at EOS or stop) (guint64, chunks)
+   * * in-flight-window, unacked-chunks (written, not confirmed), held-chunks
+   *   (kept while paused) (guint64, chunks); controls-sent, reconnects
+   *   (guint64)
    * * bytes-sent (guint64, bytes of the frames on the wire), audio-bytes-sent
    *   (guint64, audio bytes)
    * * peer-acks (gboolean, the server sends acks), acked-index (guint64),
-   *   unacked-chunks (guint64), server-errors (guint64, error replies)
+   *   server-errors (guint64, error replies)
    * * latency-p50, latency-p95, latency-p99 (gint64, microseconds from a
    *   chunk's completion to its hand-off to the socket, last 1024 chunks)
    * * backlog-chunks (guint64), backlog-bytes (guint64, audio bytes),
@@ -683,6 +760,18 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
     case PROP_REPLAY_WINDOW:
       s.replay_window = g_value_get_uint64 (value);
       break;
+    case PROP_MAX_ATTEMPTS:
+      s.max_attempts = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SEND_RATE:
+      s.max_send_rate = g_value_get_double (value);
+      break;
+    case PROP_REFUSAL_TIMEOUT:
+      s.refusal_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTION_AGE:
+      s.max_connection_age = g_value_get_uint (value);
+      break;
     case PROP_MAX_MESSAGE_SIZE:
       s.max_message_size = g_value_get_uint (value);
       break;
@@ -739,7 +828,15 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       GST_OBJECT_LOCK (self);
       std::string session_id = priv->settings.session_id;
       GST_OBJECT_UNLOCK (self);
-      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats (), session_id));
+      guint64 held;
+      {
+        std::lock_guard<std::mutex> g (priv->stream_lock);
+        held = priv->state.broadcast.held_chunks ();
+      }
+      GstStructure *st = stats_structure (t ? t->stats () : TransportStats (), session_id);
+      /* Audio kept while paused: not in the backlog yet, but not sent. */
+      gst_structure_set (st, "held-chunks", G_TYPE_UINT64, held, NULL);
+      g_value_take_boxed (value, st);
       return;
     }
 
@@ -807,6 +904,18 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_REPLAY_WINDOW:
       g_value_set_uint64 (value, s.replay_window);
       break;
+    case PROP_MAX_ATTEMPTS:
+      g_value_set_uint (value, s.max_attempts);
+      break;
+    case PROP_MAX_SEND_RATE:
+      g_value_set_double (value, s.max_send_rate);
+      break;
+    case PROP_REFUSAL_TIMEOUT:
+      g_value_set_uint (value, s.refusal_timeout);
+      break;
+    case PROP_MAX_CONNECTION_AGE:
+      g_value_set_uint (value, s.max_connection_age);
+      break;
     case PROP_MAX_MESSAGE_SIZE:
       g_value_set_uint (value, s.max_message_size);
       break;
@@ -872,7 +981,10 @@ wssac::sink::transport_config (const Settings &s)
   config.retry.max_retries = s.max_retries;
   config.backlog.max_time = static_cast<int64_t> (s.max_backlog_time);
   config.backlog.max_bytes = s.max_backlog_bytes;
-  config.replay_window_ms = static_cast<int64_t> (s.replay_window / GST_MSECOND);
+  config.ledger.max_attempts = static_cast<int> (s.max_attempts);
+  config.max_send_rate = s.max_send_rate;
+  config.refusal_timeout_ms = s.refusal_timeout;
+  config.max_connection_age_ms = s.max_connection_age;
   config.max_message_size = s.max_message_size;
   config.auth_token = s.auth_token;
   config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;

@@ -299,6 +299,68 @@ def case_deflate_off(tmp, stream):
     check(ing.stop() == 0, "exit status")
 
 
+def case_fragments(tmp, stream):
+    """A message sent in 64 KB fragments that never ends: closed with 1009
+    as soon as the fragments pass the 128 KB message limit."""
+    ing = Ingest(tmp, [])
+    ws = wsclient.connect(ing.port)
+    rss0 = ing.rss_kb()
+    sent = 0
+    code = None
+    try:
+        ws.send_frame(1, b"{" + b" " * (64 * 1024 - 1), fin=False)
+        sent += 64 * 1024
+        for i in range(4000):  # up to 256 MB
+            ws.send_frame(0, b" " * (64 * 1024), fin=False)
+            sent += 64 * 1024
+    except OSError:
+        pass
+    try:
+        ws.sock.settimeout(5)
+        while True:
+            op, payload = ws.recv()
+            if op == 8:
+                code = int.from_bytes(payload[:2], "big")
+                break
+    except (OSError, EOFError):
+        pass
+    rss1 = ing.rss_kb()
+    print(f"fragments: {sent // 1024} KB sent before the server closed (code {code}); RSS {rss0} -> {rss1} kB")
+    check(code == 1009, f"close code {code}")
+    check(sent < 16 * 1024 * 1024, "the server read on")
+    check(rss1 - rss0 < 20 * 1024, "the server buffered the fragments")
+    legit_speaker_ok(ing, stream, "after-fragments")
+    check(ing.stop() == 0, "exit status")
+
+
+def case_ping_flood(tmp, stream):
+    """Pings as fast as a client can send them: closed with 1008 after the
+    burst, instead of answered without limit."""
+    ing = Ingest(tmp, [])
+    ws = wsclient.connect(ing.port)
+    sent = 0
+    code = None
+    try:
+        for i in range(100000):
+            ws.send_frame(9, b"x")
+            sent += 1
+    except OSError:
+        pass
+    try:
+        ws.sock.settimeout(5)
+        while True:
+            op, payload = ws.recv()
+            if op == 8:
+                code = int.from_bytes(payload[:2], "big")
+                break
+    except (OSError, EOFError):
+        pass
+    print(f"ping flood: {sent} pings sent before the connection closed (code {code})")
+    check(code == 1008, f"close code {code}")
+    legit_speaker_ok(ing, stream, "after-pings")
+    check(ing.stop() == 0, "exit status")
+
+
 def case_invalid_session_id(tmp, stream):
     ing = Ingest(tmp, [])
     ws, _ = speak(ing.port, "a", stream, stop_after=4)
@@ -318,7 +380,7 @@ def case_invalid_session_id(tmp, stream):
 def case_sessions_rss(tmp, stream, record="webm"):
     """1,000 sessions from one address over sequential connections: RSS,
     threads and descriptors per 1,000 sessions, and after they ended."""
-    ing = Ingest(tmp, ["--record", record], fd_limit=20000)
+    ing = Ingest(tmp, ["--record", record, "--max-new-sessions-per-second", "0"], fd_limit=20000)
     one = chunks_of(stream)[0]
     rss0, fds0, thr0 = ing.rss_kb(), ing.fds(), ing.threads()
     open_ws = []
@@ -345,6 +407,63 @@ def case_sessions_rss(tmp, stream, record="webm"):
 
 def case_sessions_rss_wav(tmp, stream):
     case_sessions_rss(tmp, stream, "wav")
+
+
+def case_takeover_other_token(tmp, stream):
+    """With tokens, a session belongs to the token that started it: a client
+    with another valid token is refused, counted and logged; the speaker's
+    recording is complete."""
+    tokens = os.path.join(tmp, "tokens")
+    open(tokens, "w").write("token-of-speaker\ntoken-of-intruder\n")
+    ing = Ingest(tmp, ["--auth-token-file", tokens])
+    pieces = chunks_of(stream)
+    ws, _ = speak(ing.port, "victim", stream, headers={"Authorization": "Bearer token-of-speaker"},
+                  stop_after=4)
+    ws.close()  # the speaker's connection drops: a takeover would be possible now
+    time.sleep(0.2)
+    bad = wsclient.connect(ing.port, headers={"Authorization": "Bearer token-of-intruder"})
+    check(isinstance(bad, wsclient.WS), "intruder not upgraded")
+    for i in range(4, 7):
+        bad.send_text(audio_msg("victim", i, b"\x00" * 50))
+        op, payload = bad.recv()
+        reply = json.loads(payload)
+        check(reply.get("code") == "session-bound", f"intruder got {reply}")
+    bad.close()
+    ws = wsclient.connect(ing.port, headers={"Authorization": "Bearer token-of-speaker"})
+    for i in range(4, len(pieces)):
+        ws.send_text(audio_msg("victim", i, pieces[i]))
+    end_session(ws, "victim")
+    check(wait_for(os.path.join(ing.outdir, "victim.json")), "no summary")
+    s = json.load(open(os.path.join(ing.outdir, "victim.json")))
+    check(s["delivered"] == len(pieces) and s["refusedOtherToken"] == 3 and s["rejected"] == 3, f"{s}")
+    ing.stop()
+    check("session-bound" in ing.output(), "the refusals were not logged")
+    print(f"intruder refused 3 times; summary: delivered {s['delivered']}, refusedOtherToken {s['refusedOtherToken']}")
+
+
+def case_session_flood(tmp, stream):
+    """One address starting sessions as fast as it can is held to the
+    per-address rate; a speaker from another address is not."""
+    ing = Ingest(tmp, [])
+    one = chunks_of(stream)[0]
+    refused = 0
+    t0 = time.time()
+    for i in range(300):
+        c = wsclient.connect(ing.port)
+        c.send_text(audio_msg(f"flood{i}", 0, one))
+        c.send_text(json.dumps({"action": "endSession", "sessionId": f"flood{i}"}))
+        c.sock.settimeout(5)
+        op, payload = c.recv()  # an error, or the ack of the ended session
+        if op == 1 and json.loads(payload).get("code") == "too-many-new-sessions":
+            refused += 1
+        c.close()
+    elapsed = time.time() - t0
+    allowed = 50 + 10 * elapsed  # the burst, then 10 per second
+    print(f"300 sessions started from 127.0.0.1 in {elapsed:.1f} s: {refused} refused (too-many-new-sessions)")
+    check(300 - refused <= allowed + 1, f"{300 - refused} sessions started, the rate allows {allowed:.0f}")
+    check(refused > 0, "none refused")
+    legit_speaker_ok(ing, stream, "other-address", source="127.0.0.2")
+    check(ing.stop() == 0, "exit status")
 
 
 def case_crash_recovery(tmp, stream):

@@ -362,7 +362,8 @@ SpeakerApp::update_status ()
     {
       status_.chunks_sent = stat_u64 (stats, "chunks-sent");
       status_.chunks_dropped = stat_u64 (stats, "chunks-dropped");
-      status_.backlog_chunks = stat_u64 (stats, "backlog-chunks");
+      /* Held while paused counts as waiting too. */
+      status_.backlog_chunks = stat_u64 (stats, "backlog-chunks") + stat_u64 (stats, "held-chunks");
       status_.reconnects = stat_u64 (stats, "reconnects");
       const gchar *state = gst_structure_get_string (stats, "state");
       if (state && status_.started)

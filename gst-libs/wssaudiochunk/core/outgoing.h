@@ -35,6 +35,7 @@ struct Outgoing
   /* Monotonic time (us) when queued: what send latency is measured from. */
   int64_t queued_us = 0;
   bool replay = false; /* sent before, on a connection that died */
+  int attempts = 0;    /* times written to a socket so far */
 };
 
 } // namespace wssac

@@ -1,21 +1,18 @@
 #include "wss-client-transport.h"
 
+#include "connect-errors.h"
 #include "context-thread.h"
+#include "delivery-tracker.h"
 #include "latency-stats.h"
+#include "transport-config.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
-
-#ifdef __linux__
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#endif
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 
 GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
@@ -23,126 +20,6 @@ GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
 
 namespace wssac
 {
-
-const char *
-connection_state_name (ConnectionState state)
-{
-  switch (state)
-    {
-    case ConnectionState::Disconnected:
-      return "disconnected";
-    case ConnectionState::Connecting:
-      return "connecting";
-    case ConnectionState::Connected:
-      return "connected";
-    case ConnectionState::Reconnecting:
-      return "reconnecting";
-    case ConnectionState::Closing:
-      return "closing";
-    case ConnectionState::Closed:
-      return "closed";
-    case ConnectionState::Failed:
-      return "failed";
-    }
-  return "unknown";
-}
-
-namespace
-{
-std::string
-str_or_empty (const char *s)
-{
-  return s ? std::string (s) : std::string ();
-}
-
-void
-append_header_value (HeaderList &out, const char *name, const GValue *v)
-{
-  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
-    {
-      guint n
-          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
-      for (guint i = 0; i < n; i++)
-        append_header_value (out, name,
-                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
-                                                       : gst_value_list_get_value (v, i));
-      return;
-    }
-  if (G_VALUE_HOLDS_STRING (v))
-    {
-      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
-      return;
-    }
-  gchar *s = gst_value_serialize (v);
-  out.emplace_back (name, str_or_empty (s));
-  g_free (s);
-}
-
-gboolean
-collect_header (GQuark field, const GValue *value, gpointer data)
-{
-  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
-  return TRUE;
-}
-} // namespace
-
-const char *
-connect_error_kind_name (ConnectErrorKind kind)
-{
-  switch (kind)
-    {
-    case ConnectErrorKind::InvalidUri:
-      return "invalid-uri";
-    case ConnectErrorKind::Timeout:
-      return "timeout";
-    case ConnectErrorKind::HttpStatus:
-      return "http-status";
-    case ConnectErrorKind::TlsCertificate:
-      return "tls-certificate";
-    case ConnectErrorKind::TlsNotSpoken:
-      return "tls-not-spoken";
-    case ConnectErrorKind::TlsExpected:
-      return "tls-expected";
-    case ConnectErrorKind::Tls:
-      return "tls";
-    case ConnectErrorKind::Network:
-      return "network";
-    }
-  return "unknown";
-}
-
-HeaderList
-headers_from_structure (const GstStructure *s)
-{
-  HeaderList out;
-  if (s)
-    gst_structure_foreach (s, collect_header, &out);
-  return out;
-}
-
-std::string
-location_problem (const std::string &location)
-{
-  if (location.empty ())
-    return "No location set: set the location property to a ws:// or wss:// URI";
-  GError *err = nullptr;
-  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
-  if (!uri)
-    {
-      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
-      g_error_free (err);
-      return why;
-    }
-  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
-  std::string host = str_or_empty (g_uri_get_host (uri));
-  g_uri_unref (uri);
-  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
-      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
-    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
-  if (host.empty ())
-    return "Invalid location \"" + redact_uri (location) + "\": no host";
-  return std::string ();
-}
 
 namespace
 {
@@ -158,44 +35,6 @@ mono_ms ()
   return g_get_monotonic_time () / 1000;
 }
 
-struct SentRecord
-{
-  Outgoing item;
-  int64_t sent_mono_ms;
-};
-
-/* Bytes the kernel still holds for the peer, or -1 when unknown: the
- * socket under libsoup's (and maybe TLS's) stream wrappers. */
-int64_t
-unsent_bytes (SoupWebsocketConnection *conn)
-{
-#ifdef __linux__
-  GIOStream *stream = soup_websocket_connection_get_io_stream (conn);
-  for (int depth = 0; stream && depth < 4; depth++)
-    {
-      if (G_IS_SOCKET_CONNECTION (stream))
-        {
-          GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-          int value = 0;
-          if (ioctl (g_socket_get_fd (sock), SIOCOUTQ, &value) == 0)
-            return value;
-          return -1;
-        }
-      GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
-      const char *prop = g_object_class_find_property (klass, "base-iostream")    ? "base-iostream"
-                         : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
-                                                                                  : nullptr;
-      if (!prop)
-        return -1;
-      GIOStream *base = nullptr;
-      g_object_get (stream, prop, &base, NULL);
-      if (base)
-        g_object_unref (base); /* still owned by the wrapper */
-      stream = base;
-    }
-#endif
-  return -1;
-}
 } // namespace
 
 struct WssClientTransport::Impl
@@ -216,7 +55,8 @@ struct WssClientTransport::Impl
   GCancellable *cancellable = nullptr;
   GSource *timer = nullptr;    /* connect timeout or retry delay */
   GSource *watchdog = nullptr; /* dead-peer check, once a second */
-  GSource *resume = nullptr;   /* retry a flush paused by backpressure */
+  GSource *resume = nullptr;   /* retry a flush paused by backpressure or pacing */
+  GSource *ticker = nullptr;   /* TCP evidence, loss episodes, connection age */
   GSource *pending_source = nullptr;
   enum class PendingAction
   {
@@ -226,6 +66,7 @@ struct WssClientTransport::Impl
   } pending_action
       = PendingAction::None; /* decided by a server reply */
   std::string pending_detail;
+  std::string pending_fix;
   bool connect_timed_out = false;
   /* How far the attempt got (SoupMessage::network-event): tells a TLS
    * handshake nobody answers from a server that is not there. */
@@ -236,12 +77,15 @@ struct WssClientTransport::Impl
   bool header_due = false; /* the next chunk carries the stream header */
   int64_t last_rx_ms = 0;
   int64_t connected_ms = 0;
+  bool pong_seen = false; /* the watchdog trusts pings once one was answered */
+  unsigned ping_interval_s = 0;
+  bool retiring = false;  /* max-connection-age: switch once nothing is in flight */
 
   /* Shared with the element's threads. */
   mutable std::mutex lock;
   std::condition_variable cond;
   Backlog backlog;
-  std::deque<SentRecord> unacked; /* sent, not known to have arrived */
+  DeliveryTracker delivery; /* written, not yet confirmed */
   std::vector<uint8_t> stream_header;
   TransportStats stats;
   LatencyStats latencies; /* queue to socket, us */
@@ -287,6 +131,7 @@ struct WssClientTransport::Impl
     destroy_source (&timer);
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&ticker);
     destroy_source (&pending_source);
     if (cancellable)
       g_cancellable_cancel (cancellable);
@@ -423,90 +268,14 @@ struct WssClientTransport::Impl
   ConnectError
   classify (const GError *error, SoupMessage *msg) const
   {
-    ConnectError e;
-    std::string cause;
-    const bool wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
-    guint status = msg ? soup_message_get_status (msg) : 0;
-    if (connect_timed_out)
-      {
-        cause = "no answer within " + std::to_string (config.connect_timeout_s) + " s";
-        e.kind = ConnectErrorKind::Timeout;
-        e.hint
-            = "check that a WebSocket server is listening at the location; raise connect-timeout "
-              "for a slow network";
-        if (wss && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
-          {
-            cause += " to the TLS handshake: the server did not speak TLS; use ws://";
-            e.kind = ConnectErrorKind::TlsNotSpoken;
-            e.hint = "the server accepted the TCP connection but never answered the TLS handshake, "
-                     "as a plain-text server does: use a ws:// location";
-          }
-      }
-    else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-             || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
-      {
-        const char *phrase = msg ? soup_message_get_reason_phrase (msg) : nullptr;
-        cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
-                + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
-        e.kind = ConnectErrorKind::HttpStatus;
-        e.http_status = status;
-        if (status == 401 || status == 403)
-          e.hint = "the server refused the credentials: check auth-token and auth-token-mode "
-                   "(or the extra-headers the server expects)";
-        else if (status == 404)
-          e.hint = "nothing at that path: check the path of the location";
-        else
-          e.hint = "check that the location is a WebSocket endpoint that accepts the upgrade";
-      }
-    else if (error && error->domain == G_TLS_ERROR)
-      {
-        if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
-          {
-            cause = std::string ("TLS: ") + error->message
-                    + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
-                      "signed it)";
-            e.kind = ConnectErrorKind::TlsCertificate;
-            e.hint = "set ssl-ca-file (or tls-database) to the CA that signed the server's "
-                     "certificate; ssl-strict=false accepts any certificate (tests only)";
-          }
-        else if (error->code == G_TLS_ERROR_NOT_TLS)
-          {
-            cause = std::string ("TLS: ") + error->message
-                    + ": the server did not speak TLS; use ws://";
-            e.kind = ConnectErrorKind::TlsNotSpoken;
-            e.hint = "the server answered the TLS handshake in plain text: use a ws:// location";
-          }
-        else
-          {
-            cause = std::string ("TLS: ") + error->message;
-            e.kind = ConnectErrorKind::Tls;
-            e.hint = "the TLS handshake failed: check that the server offers TLS 1.2 or later on "
-                     "this port";
-          }
-      }
-    else
-      {
-        cause = error ? error->message : "unknown error";
-        e.kind = ConnectErrorKind::Network;
-        e.hint = "check that a WebSocket server is listening at the location and accepts the "
-                 "upgrade";
-        /* A TLS server reading a plain-text upgrade resets the connection
-         * without an HTTP answer. */
-        if (!wss && status == 0 && tcp_connected ()
-            && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
-                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
-                || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
-                || (error && error->domain == SOUP_SESSION_ERROR)))
-          {
-            cause += ": the server closed the connection without answering the upgrade; if it "
-                     "expects TLS, use wss://";
-            e.kind = ConnectErrorKind::TlsExpected;
-            e.hint = "a server that wants TLS drops a plain-text upgrade like this: use a wss:// "
-                     "location";
-          }
-      }
-    e.message = "Could not connect to " + shown_uri + ": " + cause;
-    return e;
+    ConnectAttempt a;
+    a.shown_uri = shown_uri;
+    a.wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
+    a.timed_out = connect_timed_out;
+    a.connect_timeout_s = config.connect_timeout_s;
+    a.tls_handshaking = got_network_event && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING;
+    a.tcp_connected = tcp_connected ();
+    return classify_connect_error (error, msg, a);
   }
 
   void
@@ -537,11 +306,13 @@ struct WssClientTransport::Impl
   }
 
   void
-  give_up (const std::string &message)
+  give_up (const std::string &message,
+           const std::string &fix = "the connection was lost and could not be re-established; "
+                                    "raise max-retries (-1 = forever) to keep trying")
   {
     set_state (ConnectionState::Failed, message);
     if (cb.fatal)
-      cb.fatal (message);
+      cb.fatal (message, fix);
   }
 
   void
@@ -579,18 +350,23 @@ struct WssClientTransport::Impl
   {
     conn = c;
     soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
+    ping_interval_s = config.keepalive_interval_s;
     /* We only ever get small replies (errors, acks). */
     soup_websocket_connection_set_max_incoming_payload_size (conn, 64 * 1024);
     g_signal_connect (conn, "closed", G_CALLBACK (on_closed), this);
     g_signal_connect (conn, "error", G_CALLBACK (on_error), this);
     g_signal_connect (conn, "message", G_CALLBACK (on_message), this);
     g_signal_connect (conn, "pong", G_CALLBACK (on_pong), this);
-    retry.reset ();
+    g_signal_connect (conn, "closing", G_CALLBACK (on_closing), this);
+    /* The backoff starts over only once this connection confirms a chunk:
+     * an upgrade followed by a refusal must not become a reconnect storm. */
     connected_ms = last_rx_ms = mono_ms ();
+    pong_seen = retiring = false;
     destroy_source (&watchdog);
     if (config.keepalive_timeout_s > 0)
       watchdog = attach_timeout (1000, on_watchdog);
-
+    destroy_source (&ticker);
+    ticker = attach_timeout (100, on_tick);
     bool reconnect = ever_connected;
     ever_connected = true;
     {
@@ -599,55 +375,16 @@ struct WssClientTransport::Impl
        * it anyway) carries the stream header: a receiver that lost its state,
        * or never saw chunk 0, can still decode from there. */
       header_due = true;
+      /* Replays of what a dead connection did not confirm go first. */
+      delivery.opened (conn);
+      delivery.ledger ().set_tail (false);
+      delivery.ledger ().require_liveness (false); /* until a pong shows pings are answered */
       if (reconnect)
-        {
-          stats.reconnects++;
-          requeue_unacked_locked ();
-        }
+        stats.reconnects++;
     }
     cond.notify_all ();
     set_state (ConnectionState::Connected);
     flush ();
-  }
-
-  /* What a dead connection may have swallowed goes out again first: every
-   * unacknowledged chunk when the peer acks, else the recent ones. */
-  void
-  requeue_unacked_locked ()
-  {
-    int64_t now = mono_ms ();
-    for (auto it = unacked.rbegin (); it != unacked.rend (); ++it)
-      {
-        if (!stats.peer_acks && now - it->sent_mono_ms > config.replay_window_ms)
-          break;
-        it->item.replay = true;
-        backlog.push_front (std::move (it->item));
-        stats.chunks_replayed++;
-      }
-    unacked.clear ();
-  }
-
-  /* Forget sent chunks that need no replay: acknowledged, or (without acks)
-   * older than the replay window, or beyond the backlog's own bound. */
-  void
-  trim_unacked_locked ()
-  {
-    int64_t now = mono_ms ();
-    int64_t held = 0;
-    for (const auto &r : unacked)
-      held += r.item.media_duration;
-    while (!unacked.empty ())
-      {
-        const SentRecord &r = unacked.front ();
-        bool old = !stats.peer_acks && now - r.sent_mono_ms > config.replay_window_ms;
-        bool acked = stats.peer_acks && r.item.chunk_index <= stats.acked_index;
-        bool over = config.backlog.max_time > 0 && held > config.backlog.max_time;
-        if (!old && !acked && !over)
-          break;
-        held -= r.item.media_duration;
-        unacked.pop_front ();
-      }
-    stats.unacked_chunks = unacked.size ();
   }
 
   void
@@ -655,8 +392,10 @@ struct WssClientTransport::Impl
   {
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&ticker);
     if (!conn)
       return;
+    connection_ended (false);
     g_signal_handlers_disconnect_by_data (conn, this);
     if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "stopping");
@@ -667,7 +406,8 @@ struct WssClientTransport::Impl
   on_watchdog (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    if (!self->conn)
+    /* Only a server that answers pings can be judged by its silence. */
+    if (!self->conn || !self->pong_seen)
       return G_SOURCE_CONTINUE;
     int64_t silent = mono_ms () - self->last_rx_ms;
     if (silent > static_cast<int64_t> (self->config.keepalive_timeout_s) * 1000)
@@ -690,7 +430,12 @@ struct WssClientTransport::Impl
   static void
   on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
   {
-    static_cast<Impl *> (data)->last_rx_ms = mono_ms ();
+    auto *self = static_cast<Impl *> (data);
+    self->last_rx_ms = mono_ms ();
+    self->pong_seen = true;
+    std::lock_guard<std::mutex> g (self->lock);
+    self->delivery.ledger ().require_liveness (true);
+    self->delivery.ledger ().peer_heard (self->last_rx_ms);
   }
 
   static void
@@ -712,41 +457,114 @@ struct WssClientTransport::Impl
     if (type != SOUP_WEBSOCKET_DATA_TEXT || !text)
       return;
     Reply reply = decode_reply (text, size);
-    std::lock_guard<std::mutex> g (self->lock);
-    if (reply.kind == Reply::Ack)
-      {
-        self->stats.peer_acks = true;
-        if (reply.chunk_index > self->stats.acked_index)
-          self->stats.acked_index = reply.chunk_index;
-        self->trim_unacked_locked ();
-        self->backlog.drop_acknowledged_replays (self->stats.acked_index);
-      }
-    else if (reply.kind == Reply::Error)
-      {
-        /* The receiver refused something: worth a warning in the log and a
-         * count, not a reconnect (it keeps the connection open). */
-        self->stats.server_errors++;
-        self->stats.last_error = "server: " + reply.code + ": " + reply.message;
-        GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)",
-                            self->shown_uri.c_str (), reply.code.c_str (), reply.message.c_str ());
-        if (reply.code == "session-claimed")
-          {
-            /* The server still holds our previous, dead connection: retry
-             * later; what it refused is unacknowledged and will be replayed. */
-            self->pending_action = PendingAction::Reconnect;
-            self->pending_detail = reply.message;
-          }
-        else if (reply.code == "session-ended")
-          {
-            self->pending_action = PendingAction::GiveUp;
-            self->pending_detail
-                = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
-          }
-      }
-    else
+    std::vector<DropEpisode> due;
+    bool warn = false;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      self->delivery.ledger ().peer_heard (self->last_rx_ms);
+      /* An ack for another run of the session says nothing of ours. */
+      if (reply.kind == Reply::Ack && (reply.stream_id.empty () || reply.stream_id == self->config.stream_id))
+        {
+          self->stats.peer_acks = true;
+          if (reply.chunk_index > self->stats.acked_index)
+            self->stats.acked_index = reply.chunk_index;
+          if (self->delivery.ledger ().acked (reply.chunk_index) > 0)
+            self->on_progress ();
+        }
+      else if (reply.kind == Reply::Error)
+        {
+          /* Counted; a final refusal, or refusals for refusal-timeout, stop
+           * the element (delivery-tracker.h decides). */
+          RefusalOutcome r = self->delivery.refused (reply, mono_ms ());
+          self->stats.server_errors++;
+          self->stats.last_error = "server: " + reply.code + ": " + reply.message;
+          if (r.fatal || r.reconnect)
+            {
+              self->pending_action = r.fatal ? PendingAction::GiveUp : PendingAction::Reconnect;
+              self->pending_detail = r.fatal ? r.fatal->cause + " (" + self->shown_uri + ")" : reply.message;
+              self->pending_fix = r.fatal ? r.fatal->fix : std::string ();
+            }
+          due = std::move (r.due);
+          warn = r.warn;
+        }
+      if (self->pending_action != PendingAction::None && !self->pending_source)
+        self->pending_source = self->attach_timeout (0, on_pending_action);
+    }
+    if (reply.kind == Reply::Error)
+      GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)", self->shown_uri.c_str (),
+                          reply.code.c_str (), reply.message.c_str ());
+    else if (reply.kind == Reply::Other)
       GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
-    if (self->pending_action != PendingAction::None && !self->pending_source)
-      self->pending_source = self->attach_timeout (0, on_pending_action);
+    if (warn && self->cb.refused)
+      self->cb.refused (reply.code, reply.message);
+    self->announce (due);
+    self->flush (); /* a confirmation opens the window */
+  }
+
+  /* Something was confirmed: the receiver takes our audio. */
+  void
+  on_progress ()
+  {
+    retry.reset ();
+    delivery.progress ();
+  }
+
+  void
+  announce (const std::vector<DropEpisode> &due)
+  {
+    if (cb.dropped)
+      for (const auto &e : due)
+        cb.dropped (e);
+  }
+
+  /* The connection ended (@clean: with a close frame from the server). */
+  void
+  connection_ended (bool clean)
+  {
+    std::vector<DropEpisode> due;
+    {
+      std::lock_guard<std::mutex> g (lock);
+      DropRange lost = delivery.ledger ().connection_ended (clean);
+      delivery.closed ();
+      if (lost.count > 0)
+        due = delivery.count_drop (DropReason::GivenUp, lost, mono_ms ());
+    }
+    announce (due);
+  }
+
+  static void
+  on_closing (SoupWebsocketConnection *, gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data); /* the last TCP evidence before the socket goes */
+    std::lock_guard<std::mutex> g (self->lock);
+    if (self->delivery.sample (mono_ms ()) > 0)
+      self->on_progress ();
+  }
+
+  static gboolean
+  on_tick (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    const int64_t now = mono_ms ();
+    std::vector<DropEpisode> due;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      if (self->delivery.sample (now) > 0)
+        self->on_progress ();
+      due = self->delivery.due_drops (now);
+      unsigned want = self->delivery.ping_interval (self->config.keepalive_interval_s, self->pong_seen);
+      if (self->conn && want != self->ping_interval_s)
+        {
+          soup_websocket_connection_set_keepalive_interval (self->conn, want);
+          self->ping_interval_s = want;
+        }
+      if (self->config.max_connection_age_ms > 0 && !self->draining
+          && now - self->connected_ms >= self->config.max_connection_age_ms)
+        self->retiring = true;
+    }
+    self->announce (due);
+    self->flush ();
+    return G_SOURCE_CONTINUE;
   }
 
   static gboolean
@@ -767,16 +585,17 @@ struct WssClientTransport::Impl
       return G_SOURCE_REMOVE;
     if (action == PendingAction::GiveUp)
       {
+        std::string fix;
+        {
+          std::lock_guard<std::mutex> g (self->lock);
+          fix = self->pending_fix;
+        }
         self->drop_connection ();
-        self->give_up (detail);
+        self->give_up (detail, fix);
       }
     else if (action == PendingAction::Reconnect)
       {
         self->drop_connection ();
-        {
-          std::lock_guard<std::mutex> g (self->lock);
-          self->requeue_unacked_locked ();
-        }
         self->schedule_retry ("session claimed by another connection: " + detail);
       }
     return G_SOURCE_REMOVE;
@@ -791,19 +610,31 @@ struct WssClientTransport::Impl
     std::string why = "connection closed (code " + std::to_string (code)
                       + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
                       + ")";
+    /* A normal close by the server (not 1006, a reset; not 1008-1011, a
+     * refusal or a crash) confirms what its TCP had acknowledged. */
+    bool clean = code == SOUP_WEBSOCKET_CLOSE_NORMAL || code == SOUP_WEBSOCKET_CLOSE_GOING_AWAY;
     g_signal_handlers_disconnect_by_data (c, self);
+    self->connection_ended (clean);
     g_clear_object (&self->conn);
     destroy_source (&self->watchdog);
     destroy_source (&self->resume);
+    destroy_source (&self->ticker);
 
     bool drained;
     {
       std::lock_guard<std::mutex> g (self->lock);
-      drained = self->draining && self->backlog.empty ();
+      drained = self->draining && self->backlog.empty () && self->delivery.ledger ().all_confirmed ();
     }
     if (drained)
       {
         self->set_state (ConnectionState::Closed);
+        return;
+      }
+    if (self->retiring)
+      {
+        /* max-connection-age: everything was confirmed; straight on. */
+        self->retiring = false;
+        self->connect ();
         return;
       }
     GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), why.c_str ());
@@ -830,42 +661,50 @@ struct WssClientTransport::Impl
   flush ()
   {
     wake_pending = false;
-    while (open ())
+    destroy_source (&resume);
+    while (open () && !retiring)
       {
-        if (config.max_in_flight > 0 && !resume)
+        if (delivery.kernel_full (config.max_in_flight))
           {
-            int64_t unsent = unsent_bytes (conn);
-            if (unsent > static_cast<int64_t> (config.max_in_flight))
-              {
-                /* The peer is not reading: keep the rest in our bounded
-                 * backlog and look again shortly. */
-                GST_LOG_OBJECT (log_object, "%" G_GINT64_FORMAT " bytes unsent: holding back",
-                                unsent);
-                resume = attach_timeout (20, on_resume);
-                return;
-              }
+            /* The peer is not reading: keep the rest in our bounded
+             * backlog and look again shortly. */
+            resume = attach_timeout (20, on_resume);
+            return;
           }
-        else if (resume)
-          return;
         Outgoing item;
+        int64_t wait = 0;
         {
           std::lock_guard<std::mutex> g (lock);
-          if (backlog.empty ())
-            break;
-          item = backlog.pop_front ();
+          if (!delivery.next (backlog, mono_ms (), item, wait))
+            {
+              if (wait > 0)
+                resume = attach_timeout (wait, on_resume);
+              break; /* else a confirmation (or new audio) flushes again */
+            }
         }
+        cond.notify_all (); /* room in the backlog: wait_for_room () */
         send (std::move (item));
       }
-
-    bool close_now;
+    bool close_now, retire_now;
     {
       std::lock_guard<std::mutex> g (lock);
-      close_now = draining && backlog.empty () && open ();
+      DeliveryLedger &l = delivery.ledger ();
+      /* No more chunks follow on this connection: its last ones cannot
+       * wait for an ack that comes every few chunks. */
+      l.set_tail ((draining && backlog.audio_chunks () == 0) || retiring);
+      close_now = draining && backlog.empty () && l.all_confirmed () && open ();
+      retire_now = retiring && l.all_confirmed () && open ();
     }
     if (close_now)
       {
         set_state (ConnectionState::Closing);
         soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+      }
+    else if (retire_now)
+      {
+        GST_INFO_OBJECT (log_object, "%s: connection %" G_GINT64_FORMAT " s old, moving to a new one",
+                         shown_uri.c_str (), (mono_ms () - connected_ms) / 1000);
+        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "connection age");
       }
   }
 
@@ -873,63 +712,32 @@ struct WssClientTransport::Impl
   send (Outgoing item)
   {
     int64_t ts = now_ms ();
-    std::string text;
     bool is_chunk = item.kind == OutgoingKind::AudioChunk;
+    std::vector<uint8_t> header;
+    std::string format;
+    {
+      std::lock_guard<std::mutex> g (lock);
+      format = config.format;
+      if (is_chunk && header_due && item.chunk_index > 0)
+        header = stream_header;
+    }
     if (is_chunk)
-      {
-        AudioChunkFields f;
-        std::vector<uint8_t> header;
-        {
-          std::lock_guard<std::mutex> g (lock);
-          f.format = config.format;
-          if (header_due && item.chunk_index > 0)
-            header = stream_header;
-        }
-        header_due = false;
-        f.session_id = config.session_id;
-        f.audio = item.audio.data ();
-        f.audio_size = item.audio.size ();
-        f.timestamp_ms = ts;
-        f.chunk_index = item.chunk_index;
-        f.stream_header = header.data ();
-        f.stream_header_size = header.size ();
-        /* After an outage the send time is not the capture time. */
-        if (ts - item.created_ms > 1000)
-          f.capture_timestamp_ms = item.created_ms;
-        text = config.binary_framing ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
-      }
-    else
-      {
-        text = encode_control (item.action, config.session_id, item.created_ms, item.reason);
-      }
+      header_due = false;
+    std::string text = encode_outgoing (item, config, format, header, ts);
 
-    if (text.size () > config.max_message_size && !is_chunk)
-      {
-        GST_WARNING_OBJECT (log_object, "%s message of %zu bytes over max-message-size: not sent",
-                            action_name (item.action), text.size ());
-        std::lock_guard<std::mutex> g (lock);
-        stats.last_error
-            = std::string (action_name (item.action)) + " message over max-message-size: not sent";
-        return;
-      }
     if (text.size () > config.max_message_size)
       {
         /* One frame over the gateway's limit closes the connection (1009)
          * and would be retried forever: refuse it here, loudly. */
-        DropRange r;
-        r.first = r.last = item.chunk_index;
-        r.count = 1;
-        r.bytes = item.audio.size ();
-        r.media_time = item.media_duration;
+        std::vector<DropEpisode> due;
+        std::string why;
         {
           std::lock_guard<std::mutex> g (lock);
-          stats.chunks_dropped++;
-          stats.last_error = "chunk " + std::to_string (item.chunk_index) + " encodes to "
-                             + std::to_string (text.size ()) + " bytes, over max-message-size "
-                             + std::to_string (config.max_message_size);
+          why = stats.last_error
+              = delivery.oversize (item, text.size (), config.max_message_size, mono_ms (), due);
         }
-        if (cb.dropped)
-          cb.dropped (r);
+        GST_WARNING_OBJECT (log_object, "%s", why.c_str ());
+        announce (due);
         return;
       }
 
@@ -950,17 +758,21 @@ struct WssClientTransport::Impl
       stats.bytes_sent += text.size ();
       if (is_chunk)
         {
-          if (!item.replay)
+          if (item.replay)
+            stats.chunks_replayed++;
+          else
             {
               stats.chunks_sent++;
               stats.audio_bytes_sent += item.audio.size ();
               latencies.record (info.latency_us);
             }
-          unacked.push_back ({ std::move (item), mono_ms () });
-          trim_unacked_locked ();
+          delivery.wrote_chunk (std::move (item), text.size (), mono_ms ());
         }
       else
-        stats.controls_sent++;
+        {
+          stats.controls_sent++;
+          delivery.wrote_control (text.size ());
+        }
     }
     if (is_chunk && cb.chunk_sent)
       cb.chunk_sent (info);
@@ -1005,36 +817,14 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
   p->shown_uri = redact_uri (config.uri);
-  p->connect_uri = uri_with_session (config.uri, config.session_id, config.session_in_uri);
-  if (!config.auth_token.empty () && config.auth_token_in_query)
-    {
-      gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (p->connect_uri.find ('?') == std::string::npos ? "?token=" : "&token=")
-                        + std::string (escaped);
-      g_free (escaped);
-    }
+  p->connect_uri = connect_uri_of (config);
   g_clear_object (&p->tls_database);
-  if (config.tls_database)
-    p->tls_database = G_TLS_DATABASE (g_object_ref (config.tls_database));
-  else if (!config.tls_ca_file.empty ())
-    {
-      GError *err = nullptr;
-      /* GTlsFileDatabase wants an absolute path. */
-      gchar *abs = g_canonicalize_filename (config.tls_ca_file.c_str (), nullptr);
-      p->tls_database = g_tls_file_database_new (abs, &err);
-      g_free (abs);
-      if (!p->tls_database)
-        {
-          error = "Could not read the CA file \"" + config.tls_ca_file
-                  + "\": " + (err ? err->message : "?");
-          g_clear_error (&err);
-          return false;
-        }
-    }
+  if (!tls_database_of (config, &p->tls_database, error))
+    return false;
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
-  p->unacked.clear ();
+  p->delivery.reset (delivery_config_of (config));
   p->stats = TransportStats ();
   p->latencies.clear ();
   p->draining = p->interrupted = false;
@@ -1056,21 +846,41 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   return true;
 }
 
-DropRange
+std::vector<DropEpisode>
 WssClientTransport::enqueue (Outgoing item)
 {
-  DropRange dropped;
+  std::vector<DropEpisode> due;
   item.queued_us = g_get_monotonic_time ();
   {
     std::lock_guard<std::mutex> g (impl_->lock);
     if (item.kind == OutgoingKind::AudioChunk)
       impl_->stats.chunks_queued++;
-    dropped = impl_->backlog.push (std::move (item));
-    impl_->stats.chunks_dropped += dropped.count;
+    DropRange dropped = impl_->backlog.push (std::move (item));
+    if (dropped.count > 0)
+      due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
   }
   if (impl_->context)
     impl_->wake ();
-  return dropped;
+  return due;
+}
+
+std::vector<DropEpisode>
+WssClientTransport::count_drop (DropReason reason, const DropRange &range)
+{
+  std::lock_guard<std::mutex> g (impl_->lock);
+  return impl_->delivery.count_drop (reason, range, mono_ms ());
+}
+
+bool
+WssClientTransport::wait_for_room ()
+{
+  Impl *p = impl_.get ();
+  std::unique_lock<std::mutex> g (p->lock);
+  p->cond.wait (g, [p] {
+    return p->interrupted || p->stats.state == ConnectionState::Failed
+           || DeliveryTracker::has_room (p->backlog);
+  });
+  return !p->interrupted;
 }
 
 bool
@@ -1079,17 +889,30 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
   Impl *p = impl_.get ();
   if (!p->context)
     return true;
-  {
-    std::lock_guard<std::mutex> g (p->lock);
-    p->draining = true;
-  }
-  g_main_context_invoke (p->context, Impl::on_wake, p);
-  std::unique_lock<std::mutex> g (p->lock);
-  p->cond.wait_for (g, std::chrono::milliseconds (timeout_ms), [p] {
+  close_when_drained ();
+  auto finished = [p] {
     return p->interrupted || p->stats.state == ConnectionState::Closed
            || p->stats.state == ConnectionState::Failed;
-  });
-  return p->stats.state == ConnectionState::Closed && p->backlog.empty ();
+  };
+  std::vector<DropEpisode> due;
+  bool delivered;
+  {
+    std::unique_lock<std::mutex> g (p->lock);
+    p->cond.wait_for (g, std::chrono::milliseconds (timeout_ms), finished);
+    delivered = p->stats.state == ConnectionState::Closed && p->backlog.empty ()
+                && p->delivery.ledger ().all_confirmed ();
+    /* At EOS what is not confirmed is lost: say so now, and let endSession
+     * and the close go out. */
+    due = p->delivery.abandon (p->backlog, mono_ms ());
+  }
+  p->announce (due);
+  if (!delivered)
+    {
+      g_main_context_invoke (p->context, Impl::on_wake, p);
+      std::unique_lock<std::mutex> g (p->lock);
+      p->cond.wait_for (g, std::chrono::milliseconds (2000), finished);
+    }
+  return delivered;
 }
 
 void
@@ -1147,28 +970,15 @@ WssClientTransport::stop ()
   p->context = nullptr;
   g_clear_object (&p->cancellable);
 
-  DropRange lost;
+  std::vector<DropEpisode> due;
   {
     std::lock_guard<std::mutex> g (p->lock);
-    while (!p->backlog.empty ())
-      {
-        Outgoing item = p->backlog.pop_front ();
-        if (item.kind != OutgoingKind::AudioChunk)
-          continue;
-        if (lost.count == 0)
-          lost.first = item.chunk_index;
-        lost.last = item.chunk_index;
-        lost.count++;
-        lost.bytes += item.audio.size ();
-        lost.media_time += item.media_duration;
-      }
-    p->stats.chunks_dropped += lost.count;
+    due = p->delivery.abandon (p->backlog, mono_ms ());
+    p->backlog.clear ();
     if (p->stats.state != ConnectionState::Failed)
       p->stats.state = ConnectionState::Closed;
   }
-  p->unacked.clear ();
-  if (lost.count > 0 && p->cb.dropped)
-    p->cb.dropped (lost);
+  p->announce (due);
 }
 
 TransportStats
@@ -1179,7 +989,7 @@ WssClientTransport::stats () const
   s.backlog_chunks = impl_->backlog.audio_chunks ();
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
-  s.unacked_chunks = impl_->unacked.size ();
+  impl_->delivery.fill (s);
   LatencyPercentiles p = impl_->latencies.percentiles ();
   s.latency_p50_us = p.p50;
   s.latency_p95_us = p.p95;

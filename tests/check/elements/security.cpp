@@ -170,12 +170,17 @@ GST_START_TEST (test_tokens)
                Receiver::Output::kDiscard);
   {
     BusLog log;
-    speak (rx.url (), "auth-token=beta-token", log);
+    /* The next run continues the same session: do not end it. */
+    speak (rx.url (), "auth-token=beta-token end-session-on-eos=false", log);
     fail_unless (log.eos, "%s", log.error_message.c_str ());
   }
   {
+    /* A session is bound to the token that started it (session-bound, a
+     * final refusal for the sink): another token gets a receiver of its own. */
+    Receiver rx2 ("auth-tokens=alpha-token,beta-token auth-token-file=" + path ("tokens")
+                  + " eos-on-end-session=false");
     BusLog log; /* from the file, sent in the query */
-    speak (rx.url (), "auth-token=gamma-token auth-token-mode=query", log);
+    speak (rx2.url (), "auth-token=gamma-token auth-token-mode=query", log);
     fail_unless (log.eos, "%s", log.error_message.c_str ());
     fail_if (everything_said (log).find ("gamma-token") != std::string::npos, "the token was shown");
   }

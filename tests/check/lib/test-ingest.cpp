@@ -14,6 +14,7 @@ TestIngest::start (unsigned port)
     wssac::IngestServerConfig config;
     config.port = port;
     config.core.ack_every = ack_every_;
+    config.core.only_session = only_session_;
     config.peer_timeout_s = peer_timeout_s_;
     config.keepalive_interval_s = peer_timeout_s_ < 10 ? 1 : 10;
     config.core.reassembly.max_wait_ms = 500;
