@@ -102,3 +102,19 @@ def run_join(h, join_exe, dirs, out, expect_rc=0, name="join"):
                 r = json.load(f)
             reports[r["sessionId"]] = r
     return reports
+
+
+class Skip(Exception):
+    """The test cannot run on this build; the reason is printed."""
+
+
+def main(name, body, deadline_s):
+    """interop.main, plus Skip: exit 77 (meson's skipped) with the reason."""
+    def guarded(h):
+        try:
+            body(h)
+        except Skip as e:
+            h.close(True)
+            print("SKIP: %s" % e, flush=True)
+            os._exit(interop.SKIP)
+    interop.main(name, guarded, deadline_s)
