@@ -1,8 +1,5 @@
 #include "session-writer.h"
 
-#include "wav-file.h"
-
-#include <gst/app/gstappsrc.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -13,207 +10,148 @@ namespace wssac_ingest
 
 namespace
 {
-
 constexpr double kWavBytesPerSecond = 16000.0 * 2; /* S16LE mono 16 kHz */
 
 std::string
-message_error_text (GstMessage *msg)
+join (const std::string &dir, const std::string &name)
 {
-  GError *err = nullptr;
-  gchar *debug = nullptr;
-  gst_message_parse_error (msg, &err, &debug);
-  std::string text = std::string (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg))) + ": "
-                     + (err ? err->message : "unknown error");
-  if (debug && *debug)
-    text += " (" + std::string (debug) + ")";
-  g_clear_error (&err);
-  g_free (debug);
-  for (char &c : text)
-    if (c == '\n' || c == '\r')
-      c = ' '; /* one log line, one summary string */
-  return text;
+  gchar *p = g_build_filename (dir.c_str (), name.c_str (), nullptr);
+  std::string out (p);
+  g_free (p);
+  return out;
 }
-
 } // namespace
 
-SessionWriter::SessionWriter (std::string session_id, std::string output_dir, std::string stem,
-                              int64_t eos_timeout_ms)
-    : session_id_ (std::move (session_id)), output_dir_ (std::move (output_dir)), eos_timeout_ms_ (eos_timeout_ms)
+SessionWriter::SessionWriter (std::string session_id, std::string output_dir, std::string base,
+                              WriterOptions options)
+    : session_id_ (std::move (session_id)), output_dir_ (std::move (output_dir)),
+      base_ (std::move (base)), options_ (options)
 {
-  gchar *wav = g_build_filename (output_dir_.c_str (), (stem + ".wav").c_str (), nullptr);
-  gchar *json = g_build_filename (output_dir_.c_str (), (stem + ".json").c_str (), nullptr);
-  wav_path_ = wav;
-  json_path_ = json;
-  g_free (wav);
-  g_free (json);
   context_ = g_main_context_ref_thread_default ();
 }
 
 SessionWriter::~SessionWriter ()
 {
-  stop_pipeline ();
-  for (GSource **s : { &timeout_, &idle_done_ })
-    if (*s)
-      {
-        g_source_destroy (*s);
-        g_source_unref (*s);
-        *s = nullptr;
-      }
+  decoder_.finish ();
+  close_files ();
+  if (idle_done_)
+    {
+      g_source_destroy (idle_done_);
+      g_source_unref (idle_done_);
+    }
   g_main_context_unref (context_);
 }
 
-void
-SessionWriter::set_error (const std::string &message)
-{
-  /* The first error is the cause; later ones are consequences. */
-  if (error_.empty ())
-    error_ = message;
-  g_printerr ("wssaudiochunk-ingest: session \"%s\": %s\n", session_id_.c_str (), message.c_str ());
-}
-
 bool
-SessionWriter::build_pipeline (const std::string &format)
+SessionWriter::open (const std::string &format, std::string &error)
 {
-  const char *caps_name, *demux;
-  if (format == "webm-opus")
-    {
-      caps_name = "audio/webm";
-      demux = "matroskademux";
-    }
-  else if (format == "ogg-opus")
-    {
-      caps_name = "audio/ogg";
-      demux = "oggdemux";
-    }
-  else
-    {
-      set_error ("unsupported format \"" + format + "\": its audio is not recorded");
-      return false;
-    }
-
-  gchar *desc = g_strdup_printf ("appsrc name=src is-live=true format=bytes ! %s ! opusdec ! audioconvert "
-                                 "! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! wavenc "
-                                 "! filesink name=out",
-                                 demux);
+  format_ = format;
+  if (!journal_.open (output_dir_, base_, format, options_.sync, error))
+    return false;
+  wav_path_ = join (output_dir_, stem () + ".wav");
+  json_path_ = join (output_dir_, stem () + ".json");
+  /* The raw session id for a recovery after a crash (the stem is only its
+   * safe form); removed once the summary holds it. */
   GError *err = nullptr;
-  GstElement *pipeline = gst_parse_launch (desc, &err);
-  g_free (desc);
-  if (!pipeline || err)
+  if (!g_file_set_contents (join (output_dir_, stem () + ".session").c_str (), session_id_.data (),
+                            static_cast<gssize> (session_id_.size ()), &err))
     {
-      set_error (std::string ("cannot build the pipeline: ") + (err ? err->message : "unknown error"));
-      g_clear_error (&err);
-      if (pipeline)
-        gst_object_unref (pipeline);
-      return false;
-    }
-  pipeline_ = pipeline;
-  appsrc_ = gst_bin_get_by_name (GST_BIN (pipeline_), "src");
-  GstElement *out = gst_bin_get_by_name (GST_BIN (pipeline_), "out");
-  GstCaps *caps = gst_caps_new_empty_simple (caps_name);
-  g_object_set (appsrc_, "caps", caps, nullptr);
-  gst_caps_unref (caps);
-  g_object_set (out, "location", wav_path_.c_str (), nullptr);
-  gst_object_unref (out);
-
-  GstBus *bus = gst_element_get_bus (pipeline_);
-  bus_watch_ = gst_bus_create_watch (bus);
-  gst_object_unref (bus);
-  g_source_set_callback (bus_watch_, G_SOURCE_FUNC (on_bus), this, nullptr);
-  g_source_attach (bus_watch_, context_);
-
-  if (gst_element_set_state (pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    {
-      std::string why = "cannot start the pipeline";
-      GstBus *b = gst_element_get_bus (pipeline_);
-      GstMessage *m = gst_bus_pop_filtered (b, GST_MESSAGE_ERROR);
-      if (m)
-        {
-          why += ": " + message_error_text (m);
-          gst_message_unref (m);
-        }
-      gst_object_unref (b);
-      set_error (why);
-      stop_pipeline ();
+      error = err->message;
+      g_error_free (err);
       return false;
     }
   return true;
 }
 
 void
-SessionWriter::stop_pipeline ()
+SessionWriter::set_error (const std::string &message)
 {
-  if (bus_watch_)
-    {
-      g_source_destroy (bus_watch_);
-      g_source_unref (bus_watch_);
-      bus_watch_ = nullptr;
-    }
-  if (!pipeline_)
+  /* The first error is the cause; later ones are consequences (and would
+   * repeat once per chunk). */
+  if (!error_.empty ())
     return;
-  gst_element_set_state (pipeline_, GST_STATE_NULL);
-  gst_clear_object (&appsrc_);
-  gst_clear_object (&pipeline_);
-  measure_wav ();
+  error_ = message;
+  gchar *id = g_strescape (session_id_.c_str (), nullptr);
+  g_printerr ("wssaudiochunk-ingest: session \"%s\": %s\n", id, message.c_str ());
+  g_free (id);
 }
 
-void
-SessionWriter::measure_wav ()
+bool
+SessionWriter::push (const wssac::IngestEvent &ev)
 {
-  GStatBuf st;
-  if (g_stat (wav_path_.c_str (), &st) != 0)
-    return;
-  if (st.st_size == 0)
+  if (done_)
     {
-      /* Nothing was decoded: no header either. Not a WAV; don't leave it. */
-      g_unlink (wav_path_.c_str ());
-      return;
+      dropped_bytes_ += ev.bytes.size ();
+      return false;
     }
-  wav_created_ = true;
   std::string err;
-  bool repaired = false;
-  if (!repair_wav_header (wav_path_, repaired, err))
+  if (!journal_.append (ev.bytes.data (), ev.bytes.size (), ev.header_size, ev.chunk_index,
+                        ev.stream_id, err))
     {
-      set_error ("unreadable WAV: " + err);
-      return;
+      set_error (err);
+      dropped_bytes_ += ev.bytes.size ();
+      return false;
     }
-  if (repaired)
-    g_printerr ("wssaudiochunk-ingest: session \"%s\": WAV header completed after an interrupted recording\n",
-                session_id_.c_str ());
-  WavInfo info;
-  if (!read_wav_info (wav_path_, info, err))
-    {
-      set_error ("unreadable WAV: " + err);
-      return;
-    }
-  audio_seconds_ = static_cast<double> (info.data_bytes) / kWavBytesPerSecond;
+  if (streams_.empty () || ev.new_stream)
+    streams_.push_back (ev.stream_id);
+  if (first_index_ < 0)
+    first_index_ = static_cast<int64_t> (ev.chunk_index);
+  last_index_ = static_cast<int64_t> (ev.chunk_index);
+  if (options_.decode)
+    decode (ev);
+  return true;
 }
 
 void
-SessionWriter::push (const std::string &format, const std::vector<uint8_t> &bytes, bool discont)
+SessionWriter::decode (const wssac::IngestEvent &ev)
 {
-  if (state_ != State::Running || pipeline_failed_)
+  if (ev.new_stream && decoder_.running ())
+    finish_decoder (); /* the earlier run ends here; its tail goes to the WAV */
+  if (ev.new_stream)
+    decoding_failed_ = false; /* a new run brings its own header */
+  if (decoding_failed_)
+    return;
+  std::string err;
+  if (!wav_.is_open ())
     {
-      dropped_bytes_ += bytes.size ();
-      return;
-    }
-  if (!pipeline_)
-    {
-      format_ = format;
-      if (!build_pipeline (format))
+      if (!wav_.open (wav_path_, err))
         {
-          pipeline_failed_ = true;
-          dropped_bytes_ += bytes.size ();
+          set_error (err);
+          decoding_failed_ = true;
+          return;
+        }
+      wav_created_ = true;
+    }
+  if (!decoder_.running ())
+    {
+      auto on_pcm = [this] (const uint8_t *data, size_t size) {
+        std::string e;
+        if (!wav_.append (data, size, e))
+          set_error (e);
+      };
+      if (!decoder_.start (format_, on_pcm, err))
+        {
+          set_error (err);
+          decoding_failed_ = true;
           return;
         }
     }
-  GstBuffer *buf = gst_buffer_new_memdup (bytes.data (), bytes.size ());
-  if (discont)
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-  GstFlowReturn ret = gst_app_src_push_buffer (GST_APP_SRC (appsrc_), buf);
-  if (ret != GST_FLOW_OK)
-    dropped_bytes_ += bytes.size (); /* an error is on its way to the bus */
-  else
-    pushed_bytes_ += bytes.size ();
+  if (!decoder_.push (ev.bytes.data (), ev.bytes.size (), ev.discont))
+    {
+      set_error (decoder_.error () + " (the journal " + journal_path () + " keeps the audio)");
+      decoder_.finish ();
+      decoding_failed_ = true;
+    }
+}
+
+void
+SessionWriter::finish_decoder ()
+{
+  if (!decoder_.running ())
+    return;
+  decoder_.finish ();
+  if (!decoder_.error ().empty ())
+    set_error (decoder_.error () + " (the journal " + journal_path () + " keeps the audio)");
 }
 
 void
@@ -223,49 +161,40 @@ SessionWriter::control (wssac::Action action, int64_t timestamp_ms)
 }
 
 void
+SessionWriter::tick (int64_t now_ms)
+{
+  wav_.maybe_update (now_ms);
+}
+
+void
+SessionWriter::close_files ()
+{
+  std::string err;
+  if (wav_.is_open ())
+    {
+      if (!wav_.close (err))
+        set_error (err);
+      audio_seconds_ = static_cast<double> (wav_.data_bytes ()) / kWavBytesPerSecond;
+      if (wav_.data_bytes () == 0)
+        {
+          /* Nothing decoded: a header alone is no recording. */
+          g_unlink (wav_path_.c_str ());
+          wav_created_ = false;
+        }
+    }
+  journal_.close ();
+}
+
+void
 SessionWriter::finish (const std::string &reason, DoneHandler done)
 {
-  if (state_ != State::Running)
+  if (done_)
     return;
   end_reason_ = reason;
   on_done_ = std::move (done);
-  if (!pipeline_)
-    {
-      complete ();
-      return;
-    }
-  state_ = State::Finishing;
-  gst_app_src_end_of_stream (GST_APP_SRC (appsrc_));
-  timeout_ = g_timeout_source_new (static_cast<guint> (eos_timeout_ms_));
-  g_source_set_callback (timeout_, on_timeout, this, nullptr);
-  g_source_attach (timeout_, context_);
-}
-
-void
-SessionWriter::abort (const std::string &why)
-{
-  if (state_ == State::Done)
-    return;
-  if (end_reason_.empty ())
-    end_reason_ = why;
-  if (pipeline_)
-    {
-      set_error ("recording cut short: " + why);
-      stop_pipeline ();
-    }
-  complete ();
-}
-
-void
-SessionWriter::complete ()
-{
-  state_ = State::Done;
-  if (timeout_)
-    {
-      g_source_destroy (timeout_);
-      g_source_unref (timeout_);
-      timeout_ = nullptr;
-    }
+  finish_decoder ();
+  close_files ();
+  done_ = true;
   if (dropped_bytes_ > 0 && !error_.empty ())
     error_ += " [" + std::to_string (dropped_bytes_) + " bytes of audio not recorded]";
   if (on_done_ && !idle_done_)
@@ -274,6 +203,12 @@ SessionWriter::complete ()
       g_source_set_callback (idle_done_, on_idle_done, this, nullptr);
       g_source_attach (idle_done_, context_);
     }
+}
+
+void
+SessionWriter::abort (const std::string &why)
+{
+  finish (end_reason_.empty () ? why : end_reason_, std::move (on_done_));
 }
 
 gboolean
@@ -289,53 +224,35 @@ SessionWriter::on_idle_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-gboolean
-SessionWriter::on_timeout (gpointer data)
+bool
+SessionWriter::write_summary (const wssac::SessionStats &stats, std::string &error)
 {
-  auto *self = static_cast<SessionWriter *> (data);
-  g_source_unref (self->timeout_);
-  self->timeout_ = nullptr;
-  self->set_error ("no end-of-stream within " + std::to_string (self->eos_timeout_ms_) + " ms");
-  self->stop_pipeline ();
-  self->complete ();
-  return G_SOURCE_REMOVE;
-}
-
-gboolean
-SessionWriter::on_bus (GstBus *, GstMessage *msg, gpointer data)
-{
-  auto *self = static_cast<SessionWriter *> (data);
-  switch (GST_MESSAGE_TYPE (msg))
+  SummaryFields f;
+  f.session_id = session_id_;
+  f.format = format_.empty () ? stats.format : format_;
+  f.part = stem ();
+  if (wav_created_)
     {
-    case GST_MESSAGE_ERROR:
-      self->set_error (message_error_text (msg));
-      self->pipeline_failed_ = true;
-      self->stop_pipeline (); /* destroys this watch */
-      if (self->state_ == State::Finishing)
-        self->complete ();
-      return G_SOURCE_REMOVE;
-    case GST_MESSAGE_EOS:
-      if (self->state_ != State::Finishing)
-        return G_SOURCE_CONTINUE;
-      self->stop_pipeline ();
-      self->complete ();
-      return G_SOURCE_REMOVE;
-    case GST_MESSAGE_WARNING:
-      {
-        GError *err = nullptr;
-        gst_message_parse_warning (msg, &err, nullptr);
-        g_printerr ("wssaudiochunk-ingest: session \"%s\": warning from %s: %s\n", self->session_id_.c_str (),
-                    GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err ? err->message : "");
-        g_clear_error (&err);
-        return G_SOURCE_CONTINUE;
-      }
-    default:
-      return G_SOURCE_CONTINUE;
+      gchar *base = g_path_get_basename (wav_path_.c_str ());
+      f.wav_name = base;
+      g_free (base);
     }
+  f.end_reason = end_reason_;
+  f.error = error_;
+  f.first_index = first_index_;
+  f.last_index = last_index_;
+  f.streams = streams_;
+  f.audio_seconds = audio_seconds_;
+  f.controls = controls_;
+  if (!write_summary_file (json_path_, f, stats, error))
+    return false;
+  g_unlink (join (output_dir_, stem () + ".session").c_str ());
+  return true;
 }
 
 bool
-SessionWriter::write_summary (const wssac::SessionStats &stats, std::string &error)
+write_summary_file (const std::string &path, const SummaryFields &f,
+                    const wssac::SessionStats &stats, std::string &error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -343,47 +260,64 @@ SessionWriter::write_summary (const wssac::SessionStats &stats, std::string &err
     json_builder_set_member_name (b, name);
     json_builder_add_string_value (b, value.c_str ());
   };
-  auto num = [&] (const char *name, uint64_t value) {
+  auto num = [&] (const char *name, int64_t value) {
     json_builder_set_member_name (b, name);
-    json_builder_add_int_value (b, static_cast<gint64> (value));
+    json_builder_add_int_value (b, value);
   };
-  str ("sessionId", session_id_);
-  str ("format", format_.empty () ? stats.format : format_);
+  str ("sessionId", f.session_id);
+  str ("part", f.part);
+  str ("format", f.format);
   json_builder_set_member_name (b, "wav");
-  if (wav_created_)
-    {
-      gchar *base = g_path_get_basename (wav_path_.c_str ());
-      json_builder_add_string_value (b, base);
-      g_free (base);
-    }
+  if (!f.wav_name.empty ())
+    json_builder_add_string_value (b, f.wav_name.c_str ());
   else
     json_builder_add_null_value (b);
-  num ("chunks", stats.chunks);
-  num ("bytes", stats.bytes);
-  num ("delivered", stats.delivered);
-  num ("duplicates", stats.duplicates);
-  num ("late", stats.late);
-  num ("gaps", stats.gaps);
-  num ("missing", stats.missing);
-  num ("rejected", stats.rejected);
-  num ("controls", stats.controls);
-  num ("takeovers", stats.takeovers);
+  num ("chunks", static_cast<int64_t> (stats.chunks));
+  num ("bytes", static_cast<int64_t> (stats.bytes));
+  num ("delivered", static_cast<int64_t> (stats.delivered));
+  num ("duplicates", static_cast<int64_t> (stats.duplicates));
+  num ("late", static_cast<int64_t> (stats.late));
+  num ("gaps", static_cast<int64_t> (stats.gaps));
+  num ("missing", static_cast<int64_t> (stats.missing));
+  num ("rejected", static_cast<int64_t> (stats.rejected));
+  num ("controls", static_cast<int64_t> (stats.controls));
+  num ("takeovers", static_cast<int64_t> (stats.takeovers));
+  num ("staleStreamChunks", static_cast<int64_t> (stats.stale_stream));
+  json_builder_set_member_name (b, "firstChunkIndex");
+  if (f.first_index >= 0)
+    json_builder_add_int_value (b, f.first_index);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "lastChunkIndex");
+  if (f.last_index >= 0)
+    json_builder_add_int_value (b, f.last_index);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "streams");
+  json_builder_begin_array (b);
+  for (const auto &s : f.streams)
+    if (s.empty ())
+      json_builder_add_null_value (b);
+    else
+      json_builder_add_string_value (b, s.c_str ());
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "recovered");
+  json_builder_add_boolean_value (b, f.recovered);
   json_builder_set_member_name (b, "audioSeconds");
-  json_builder_add_double_value (b, audio_seconds_);
-  str ("endReason", end_reason_);
+  json_builder_add_double_value (b, f.audio_seconds);
+  str ("endReason", f.end_reason);
   json_builder_set_member_name (b, "controlEvents");
   json_builder_begin_array (b);
-  for (const auto &c : controls_)
+  for (const auto &c : f.controls)
     {
       json_builder_begin_object (b);
       str ("action", c.action);
-      json_builder_set_member_name (b, "timestamp");
-      json_builder_add_int_value (b, c.timestamp_ms);
+      num ("timestamp", c.timestamp_ms);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  if (!error_.empty ())
-    str ("error", error_);
+  if (!f.error.empty ())
+    str ("error", f.error);
   json_builder_end_object (b);
 
   g_autoptr (JsonNode) root = json_builder_get_root (b);
@@ -396,7 +330,8 @@ SessionWriter::write_summary (const wssac::SessionStats &stats, std::string &err
   g_free (text);
   contents += "\n";
   GError *err = nullptr;
-  if (!g_file_set_contents (json_path_.c_str (), contents.c_str (), static_cast<gssize> (contents.size ()), &err))
+  if (!g_file_set_contents (path.c_str (), contents.c_str (),
+                            static_cast<gssize> (contents.size ()), &err))
     {
       error = err->message;
       g_error_free (err);

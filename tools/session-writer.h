@@ -1,19 +1,22 @@
-/* wssaudiochunk-ingest: one session's recording. Decodes the session's
- * WebM/Opus (or Ogg/Opus) byte stream with a GStreamer pipeline into a
- * 16 kHz mono S16LE WAV, and writes the session's JSON summary next to it.
- *
- *   appsrc ! matroskademux|oggdemux ! opusdec ! audioconvert ! audioresample
- *     ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! wavenc ! filesink
+/* wssaudiochunk-ingest: one recording part (this process's recording of one
+ * session). Every in-order chunk is first appended to the part's journal
+ * (session-journal.h): push() returns once write() returned, and only then
+ * may the chunk be acknowledged. With record=wav the same bytes are then
+ * decoded (session-decoder.h, on this thread, no thread of its own) into
+ * <stem>.wav, 16 kHz mono S16LE, whose header is kept valid as it grows.
+ * A later run of the session (a new streamId) gets a fresh decoder, and its
+ * audio continues the same WAV. At the end <stem>.json is the summary.
  *
  * Everything runs on the thread of the GMainContext that is the thread
- * default when the writer is created (the program's main loop): the bus is
- * watched there, and the completion callback is called from there, never
- * from inside push(), control() or finish(). A pipeline error only ends this
- * session's recording: it is logged, kept for the summary, and later audio
- * of the session is dropped. */
+ * default when the writer is created (the program's main loop); the
+ * completion callback comes from there, never from inside push() or
+ * finish(). A decoding error only ends the WAV: the journal goes on. */
 #pragma once
 
 #include "ingest-core.h"
+#include "session-decoder.h"
+#include "session-journal.h"
+#include "wav-file.h"
 
 #include <gst/gst.h>
 
@@ -31,85 +34,149 @@ struct ControlRecord
   int64_t timestamp_ms = -1;
 };
 
+struct WriterOptions
+{
+  bool decode = true; /* --record wav; false: --record webm (journal only) */
+  bool sync = false;  /* --fsync: fdatasync the journal after each chunk */
+};
+
 class SessionWriter
 {
 public:
   using DoneHandler = std::function<void (SessionWriter &)>;
 
-  /* @stem: the file name without extension (already sanitized and unique). */
-  SessionWriter (std::string session_id, std::string output_dir, std::string stem, int64_t eos_timeout_ms);
+  /* @base: the session's safe file name; the part's stem is claimed from it. */
+  SessionWriter (std::string session_id, std::string output_dir, std::string base,
+                 WriterOptions options);
   ~SessionWriter ();
   SessionWriter (const SessionWriter &) = delete;
   SessionWriter &operator= (const SessionWriter &) = delete;
 
-  const std::string &session_id () const { return session_id_; }
-  const std::string &wav_path () const { return wav_path_; }
-  const std::string &json_path () const { return json_path_; }
+  /* Claims the stem and creates the journal for @format. */
+  bool open (const std::string &format, std::string &error);
 
-  /* In-order bytes of the container stream; the pipeline is built on the
-   * first call, for @format ("webm-opus" or "ogg-opus"). */
-  void push (const std::string &format, const std::vector<uint8_t> &bytes, bool discont);
+  const std::string &
+  session_id () const
+  {
+    return session_id_;
+  }
+  const std::string &
+  stem () const
+  {
+    return journal_.stem ();
+  }
+  const std::string &
+  wav_path () const
+  {
+    return wav_path_;
+  }
+  const std::string &
+  json_path () const
+  {
+    return json_path_;
+  }
+  const std::string &
+  journal_path () const
+  {
+    return journal_.data_path ();
+  }
+
+  /* One delivered chunk (IngestEvent Audio). false: it is not on disk, and
+   * must not be acknowledged. */
+  bool push (const wssac::IngestEvent &ev);
   void control (wssac::Action action, int64_t timestamp_ms);
+  /* Periodic: brings the WAV header up to date. */
+  void tick (int64_t now_ms);
 
-  /* End of session: end-of-stream into the pipeline, then @done once the
-   * WAV is final (EOS reached, an error, or eos_timeout_ms passed). */
+  /* End of session: the decoder drains, files close, then @done (from the
+   * main loop). */
   void finish (const std::string &reason, DoneHandler done);
-  /* Stops the pipeline now (a second signal): @done comes at once. */
   void abort (const std::string &why);
-  bool done () const { return state_ == State::Done; }
+  bool
+  done () const
+  {
+    return done_;
+  }
 
   /* After done: writes the summary JSON. */
   bool write_summary (const wssac::SessionStats &stats, std::string &error);
 
-  /* Figures for the progress line and the table, valid after done. */
-  const std::string &format () const { return format_; }
-  const std::string &end_reason () const { return end_reason_; }
-  const std::string &error () const { return error_; }
-  bool has_wav () const { return wav_created_; }
-  double audio_seconds () const { return audio_seconds_; }
-  uint64_t dropped_bytes () const { return dropped_bytes_; }
+  const std::string &
+  format () const
+  {
+    return format_;
+  }
+  const std::string &
+  end_reason () const
+  {
+    return end_reason_;
+  }
+  const std::string &
+  error () const
+  {
+    return error_;
+  }
+  bool
+  has_wav () const
+  {
+    return wav_created_;
+  }
+  double
+  audio_seconds () const
+  {
+    return audio_seconds_;
+  }
+  uint64_t
+  dropped_bytes () const
+  {
+    return dropped_bytes_;
+  }
 
 private:
-  enum class State
-  {
-    Running,
-    Finishing,
-    Done,
-  };
-
-  bool build_pipeline (const std::string &format);
   void set_error (const std::string &message);
-  void stop_pipeline ();
-  void complete ();
-  void measure_wav ();
-  static gboolean on_bus (GstBus *bus, GstMessage *msg, gpointer data);
-  static gboolean on_timeout (gpointer data);
+  void decode (const wssac::IngestEvent &ev);
+  void finish_decoder ();
+  void close_files ();
   static gboolean on_idle_done (gpointer data);
 
   std::string session_id_;
   std::string output_dir_;
+  std::string base_;
+  WriterOptions options_;
   std::string wav_path_;
   std::string json_path_;
-  int64_t eos_timeout_ms_;
 
-  State state_ = State::Running;
+  SessionJournal journal_;
+  SessionDecoder decoder_;
+  WavWriter wav_;
+  bool decoding_failed_ = false;
+
   std::string format_;
   std::string end_reason_;
   std::string error_;
   std::vector<ControlRecord> controls_;
+  std::vector<std::string> streams_;
+  int64_t first_index_ = -1, last_index_ = -1;
   DoneHandler on_done_;
-
-  GstElement *pipeline_ = nullptr;
-  GstElement *appsrc_ = nullptr;
   GMainContext *context_ = nullptr;
-  GSource *bus_watch_ = nullptr;
-  GSource *timeout_ = nullptr;
   GSource *idle_done_ = nullptr;
-  bool pipeline_failed_ = false;
+  bool done_ = false;
   bool wav_created_ = false;
   double audio_seconds_ = 0.0;
-  uint64_t pushed_bytes_ = 0;
   uint64_t dropped_bytes_ = 0;
 };
+
+/* The summary, as written by write_summary() and by the recovery at start. */
+struct SummaryFields
+{
+  std::string session_id, format, part, wav_name, end_reason, error;
+  int64_t first_index = -1, last_index = -1;
+  std::vector<std::string> streams;
+  bool recovered = false;
+  double audio_seconds = 0.0;
+  std::vector<ControlRecord> controls;
+};
+bool write_summary_file (const std::string &path, const SummaryFields &f,
+                         const wssac::SessionStats &stats, std::string &error);
 
 } // namespace wssac_ingest

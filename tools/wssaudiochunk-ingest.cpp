@@ -1,16 +1,21 @@
 /* wssaudiochunk-ingest: receives many wssaudiochunk speakers on one
- * WebSocket port and records every session to OUTDIR/SESSION.wav (16 kHz
- * mono S16LE) plus OUTDIR/SESSION.json (the session's figures).
+ * WebSocket port and records every session: OUTDIR/SESSION.webm (the bytes
+ * as received, the journal every ack stands for) with its index
+ * SESSION.chunks, SESSION.wav (16 kHz mono S16LE, unless --record webm)
+ * and SESSION.json (the session's figures).
  *
  * One thread runs everything that is not GStreamer streaming: the
  * IngestServer (libsoup) on the default GMainContext, the session writers'
  * bus watches, the idle check and the signal handlers. */
 #include "file-names.h"
 #include "ingest-server.h"
+#include "session-recovery.h"
 #include "session-writer.h"
 
 #include <gst/gst.h>
 #include <glib-unix.h>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -26,7 +31,6 @@
 namespace
 {
 
-constexpr int64_t kEosTimeoutMs = 10000;
 
 struct Options
 {
@@ -44,7 +48,51 @@ struct Options
   int max_sessions = 10000;
   int max_connections_per_address = 16;
   double max_messages_per_second = 50;
+  bool record_wav = true; /* --record wav|webm */
+  bool fsync = false;
+  int header_timeout_ms = 10000;
+  bool permessage_deflate = false;
 };
+
+/* Raises the soft RLIMIT_NOFILE to the hard one and sizes the limits from
+ * it, so that the process refuses (503, too-many-sessions) before it runs
+ * out of descriptors in the middle of a session. */
+void
+size_limits_from_fds (const Options &opt, wssac::IngestServerConfig &config)
+{
+  struct rlimit rl;
+  uint64_t before = 0;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
+    {
+      before = rl.rlim_cur;
+      if (rl.rlim_cur < rl.rlim_max)
+        {
+          rl.rlim_cur = rl.rlim_max;
+          setrlimit (RLIMIT_NOFILE, &rl);
+        }
+    }
+  uint64_t limit = wssac::ConnectionGate::fd_limit ();
+  if (limit == 0)
+    limit = 1u << 20;
+  const uint64_t reserve = std::max<uint64_t> (64, limit / 16);
+  const uint64_t pending_total = std::min<uint64_t> (1024, limit / 4);
+  const uint64_t per_address = std::max<uint64_t> (8, pending_total / 4);
+  /* A session: its socket, the journal and its index, and the WAV. */
+  const uint64_t fds_per_session = opt.record_wav ? 4 : 3;
+  const uint64_t room = limit > reserve + pending_total ? limit - reserve - pending_total : 1;
+  const uint64_t max_sessions = std::max<uint64_t> (1, std::min<uint64_t> (opt.max_sessions, room / fds_per_session));
+  config.fd_reserve = static_cast<unsigned> (reserve);
+  config.max_pending_total = static_cast<unsigned> (pending_total);
+  config.max_pending_per_address = static_cast<unsigned> (per_address);
+  config.core.max_sessions = static_cast<size_t> (max_sessions);
+  if (!opt.quiet)
+    printf ("file descriptors: limit %" G_GUINT64_FORMAT "%s; sessions at most %" G_GUINT64_FORMAT
+            "%s; connections waiting for their upgrade at most %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+            " per address, %d ms each); 503 when fewer than %" G_GUINT64_FORMAT " descriptors are free\n",
+            (guint64) limit, before && before != limit ? (" (raised from " + std::to_string (before) + ")").c_str () : "",
+            (guint64) max_sessions, max_sessions < (uint64_t) opt.max_sessions ? " (bounded by the descriptors)" : "",
+            (guint64) pending_total, (guint64) per_address, opt.header_timeout_ms, (guint64) reserve);
+}
 
 struct Row
 {
@@ -74,6 +122,8 @@ public:
   {
     if (idle_check_)
       g_source_remove (idle_check_);
+    if (writer_tick_)
+      g_source_remove (writer_tick_);
     for (guint id : signal_sources_)
       g_source_remove (id);
     if (loop_)
@@ -86,7 +136,7 @@ private:
   void on_event (wssac::IngestEvent &&ev);
   void end_writer (const std::string &session_id, const std::string &reason);
   void on_writer_done (wssac_ingest::SessionWriter &w);
-  std::string unique_stem (const std::string &session_id);
+  void tick_writers ();
   void check_idle ();
   void on_signal (int signum);
   void maybe_quit ();
@@ -107,10 +157,10 @@ private:
     wssac::SessionStats stats;
   };
   std::map<const wssac_ingest::SessionWriter *, Finishing> finishing_;
-  std::set<std::string> stems_;
   std::vector<Row> rows_;
   bool shutting_down_ = false;
   guint idle_check_ = 0;
+  guint writer_tick_ = 0;
   std::vector<guint> signal_sources_;
 };
 
@@ -128,27 +178,12 @@ IngestApp::progress (const char *fmt, ...) const
   g_free (text);
 }
 
-std::string
-IngestApp::unique_stem (const std::string &session_id)
+void
+IngestApp::tick_writers ()
 {
-  const std::string base = wssac_ingest::sanitize_session_id (session_id);
-  std::string stem = base;
-  for (int n = 1;; n++)
-    {
-      gchar *wav = g_build_filename (opt_.output_dir.c_str (), (stem + ".wav").c_str (), nullptr);
-      gchar *json = g_build_filename (opt_.output_dir.c_str (), (stem + ".json").c_str (), nullptr);
-      /* Never overwrite: not another session's files of this run (two ids
-       * can sanitize alike), nor a recording left by an earlier run. */
-      bool taken = stems_.count (stem) || g_file_test (wav, G_FILE_TEST_EXISTS)
-                   || g_file_test (json, G_FILE_TEST_EXISTS);
-      g_free (wav);
-      g_free (json);
-      if (!taken)
-        break;
-      stem = base + "-" + std::to_string (n);
-    }
-  stems_.insert (stem);
-  return stem;
+  const int64_t now_ms = g_get_monotonic_time () / 1000;
+  for (auto &kv : writers_)
+    kv.second->tick (now_ms);
 }
 
 void
@@ -162,10 +197,20 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       {
         if (it != writers_.end ())
           return; /* cannot happen: the core ends a session before it restarts it */
-        auto w = std::make_unique<wssac_ingest::SessionWriter> (ev.session_id, opt_.output_dir,
-                                                                unique_stem (ev.session_id), kEosTimeoutMs);
-        progress ("session started: %s (%s) -> %s", printable (ev.session_id).c_str (),
-                  ev.format.empty () ? "format not known yet" : ev.format.c_str (), w->wav_path ().c_str ());
+        wssac_ingest::WriterOptions wopt;
+        wopt.decode = opt_.record_wav;
+        wopt.sync = opt_.fsync;
+        auto w = std::make_unique<wssac_ingest::SessionWriter> (
+            ev.session_id, opt_.output_dir, wssac_ingest::sanitize_session_id (ev.session_id), wopt);
+        std::string err;
+        if (!w->open (ev.format, err))
+          /* Its chunks are not stored, hence not acknowledged: the sender
+           * keeps them. */
+          g_printerr ("wssaudiochunk-ingest: session \"%s\": cannot record: %s\n",
+                      printable (ev.session_id).c_str (), err.c_str ());
+        else
+          progress ("session started: %s (%s) -> %s", printable (ev.session_id).c_str (), ev.format.c_str (),
+                    w->journal_path ().c_str ());
         writers_[ev.session_id] = std::move (w);
         break;
       }
@@ -175,7 +220,11 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       if (ev.discont && ev.skipped_before > 0)
         progress ("session %s: %" G_GUINT64_FORMAT " chunk(s) missing before chunk %" G_GUINT64_FORMAT,
                   printable (ev.session_id).c_str (), ev.skipped_before, ev.chunk_index);
-      it->second->push (ev.format, ev.bytes, ev.discont);
+      if (ev.new_stream)
+        progress ("session %s: a new run of the session (stream %s) continues the recording",
+                  printable (ev.session_id).c_str (), ev.stream_id.empty () ? "-" : ev.stream_id.c_str ());
+      if (!it->second->push (ev))
+        server_.withhold_acks (ev.session_id);
       break;
     case IngestEventKind::Control:
       if (it == writers_.end ())
@@ -228,7 +277,8 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
             G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " duplicates, %" G_GUINT64_FORMAT " gaps, %"
             G_GUINT64_FORMAT " missing, %" G_GUINT64_FORMAT " rejected, %.3f s -> %s%s%s",
             printable (id).c_str (), row.end_reason.c_str (), s.chunks, s.delivered, s.bytes, s.duplicates,
-            s.gaps, s.missing, s.rejected, row.seconds, w.has_wav () ? w.wav_path ().c_str () : "(no audio)",
+            s.gaps, s.missing, s.rejected, row.seconds,
+            w.has_wav () ? w.wav_path ().c_str () : (w.stem ().empty () ? "(nothing recorded)" : w.journal_path ().c_str ()),
             w.error ().empty () ? "" : "; error: ", w.error ().c_str ());
   rows_.push_back (std::move (row));
   finishing_.erase (fit); /* destroys @w */
@@ -320,6 +370,11 @@ IngestApp::run ()
       return 1;
     }
 
+  for (const auto &part : wssac_ingest::recover_unfinished_parts (opt_.output_dir, opt_.record_wav))
+    progress ("recovered an unfinished recording: %s (session %s): %zu chunks, %.3f s%s%s", part.stem.c_str (),
+              printable (part.session_id).c_str (), part.chunks, part.audio_seconds,
+              part.error.empty () ? "" : "; ", part.error.c_str ());
+
   wssac::IngestServerConfig config;
   config.address = opt_.address;
   config.port = static_cast<unsigned> (opt_.port);
@@ -331,6 +386,9 @@ IngestApp::run ()
   config.core.max_sessions = static_cast<size_t> (opt_.max_sessions);
   config.core.max_messages_per_second = opt_.max_messages_per_second;
   config.max_connections_per_address = static_cast<unsigned> (opt_.max_connections_per_address);
+  config.header_timeout_ms = static_cast<unsigned> (opt_.header_timeout_ms);
+  config.permessage_deflate = opt_.permessage_deflate;
+  size_limits_from_fds (opt_, config);
   config.tls_cert_file = opt_.tls_cert;
   config.tls_key_file = opt_.tls_key;
   config.allowed_origins = opt_.allowed_origins;
@@ -411,6 +469,11 @@ IngestApp::run ()
       }, this);
     }
 
+  writer_tick_ = g_timeout_add (250, [] (gpointer p) -> gboolean {
+    static_cast<IngestApp *> (p)->tick_writers ();
+    return G_SOURCE_CONTINUE;
+  }, this);
+
   g_main_loop_run (loop_);
 
   print_table ();
@@ -426,7 +489,8 @@ main (int argc, char **argv)
   gchar *address = nullptr, *path = nullptr, *output_dir = nullptr, *port_file = nullptr;
   gchar *tls_cert = nullptr, *tls_key = nullptr, *token_file = nullptr;
   gchar **origins = nullptr;
-  gboolean quiet = FALSE;
+  gchar *record = nullptr;
+  gboolean quiet = FALSE, fsync_opt = FALSE, deflate = FALSE;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
@@ -454,6 +518,14 @@ main (int argc, char **argv)
       "Open connections per client IP (default 16; 0: no limit)", "N" },
     { "max-messages-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_messages_per_second,
       "Average messages per second per connection (default 50; 0: no limit)", "RATE" },
+    { "record", 0, 0, G_OPTION_ARG_STRING, &record,
+      "wav: the journal plus a decoded SESSION.wav (default); webm: the journal only, no decoding", "wav|webm" },
+    { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_opt,
+      "Sync the journal to the disk before each ack (survives power loss; costs a disk flush per chunk)", nullptr },
+    { "header-timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt.header_timeout_ms,
+      "Time a connection has to send its whole upgrade request (default 10000)", "MS" },
+    { "permessage-deflate", 0, 0, G_OPTION_ARG_NONE, &deflate,
+      "Offer WebSocket compression (off by default: CPU per message, nothing gained on Opus)", nullptr },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
   GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
@@ -483,6 +555,11 @@ main (int argc, char **argv)
   if (port_file)
     opt.port_file = port_file;
   opt.quiet = quiet;
+  opt.fsync = fsync_opt;
+  opt.permessage_deflate = deflate;
+  const std::string record_mode = record ? record : "wav";
+  g_free (record);
+  opt.record_wav = record_mode == "wav";
   if (tls_cert)
     opt.tls_cert = tls_cert;
   if (tls_key)
@@ -519,6 +596,10 @@ main (int argc, char **argv)
     bad = "--max-sessions must be >= 1, the other limits >= 0";
   else if (opt.tls_key.size () && opt.tls_cert.empty ())
     bad = "--tls-key needs --tls-cert";
+  else if (opt.header_timeout_ms < 100 || opt.header_timeout_ms > 600000)
+    bad = "--header-timeout-ms must be 100..600000";
+  else if (record_mode != "wav" && record_mode != "webm")
+    bad = "--record must be wav or webm";
   if (bad)
     {
       g_printerr ("wssaudiochunk-ingest: %s (see --help)\n", bad);

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include <map>
+#include <set>
 #include <sys/socket.h>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@ struct IngestServer::Impl
   EventHandler on_event;
   GMainContext *context = nullptr;
   SoupServer *server = nullptr;
+  ConnectionGate gate;
   GSource *deadline = nullptr;
   unsigned port = 0;
   std::unique_ptr<IngestCore> core;
@@ -160,15 +162,25 @@ struct IngestServer::Impl
     static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
   }
 
+  std::set<std::string> withheld; /* sessions whose audio was not stored in this apply () */
+
   void apply (IngestOutput &out)
   {
+    /* Events first: the handler stores the audio (the ingest program's
+     * journal) before the acks that stand for it leave. */
+    for (auto &e : out.events)
+      if (on_event)
+        on_event (std::move (e));
     for (auto &r : out.replies)
       {
+        if (!r.ack_session.empty () && withheld.count (r.ack_session))
+          continue;
         auto it = conns.find (r.connection);
         if (it != conns.end ()
             && soup_websocket_connection_get_state (it->second) == SOUP_WEBSOCKET_STATE_OPEN)
           soup_websocket_connection_send_text (it->second, r.text.c_str ());
       }
+    withheld.clear ();
     for (auto &c : out.closes)
       {
         auto it = conns.find (c.connection);
@@ -180,9 +192,6 @@ struct IngestServer::Impl
             soup_websocket_connection_close (it->second, c.code, c.reason.c_str ());
           }
       }
-    for (auto &e : out.events)
-      if (on_event)
-        on_event (std::move (e));
     out.clear ();
     arm_deadline ();
   }
@@ -220,6 +229,7 @@ struct IngestServer::Impl
                             gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
+    self->gate.upgraded (soup_server_message_get_remote_address (msg));
     ConnectionId id = self->next_id++;
     g_object_ref (conn);
     soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * self->config.max_message_size);
@@ -305,9 +315,12 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   core_config.max_message_size = config.max_message_size;
   p->core = std::make_unique<IngestCore> (core_config);
   p->server = soup_server_new ("server-header", "wssaudiochunk-ingest", NULL);
+  if (!config.permessage_deflate)
+    soup_server_remove_websocket_extension (p->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  GTlsCertificate *tls_cert = nullptr;
   p->sstats = IngestServerStats ();
   p->per_address.clear ();
-  bool tls = !config.tls_cert_file.empty ();
+  const bool tls = !config.tls_cert_file.empty ();
   if (tls)
     {
       GError *terr = nullptr;
@@ -321,8 +334,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
           g_clear_object (&p->server);
           return false;
         }
-      soup_server_set_tls_certificate (p->server, cert);
-      g_object_unref (cert);
+      tls_cert = cert;
     }
   soup_server_add_early_handler (p->server, config.path.c_str (), Impl::on_early, p, nullptr);
   soup_server_add_websocket_handler (p->server, config.path.c_str (), nullptr, nullptr,
@@ -333,33 +345,49 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   if (!ia)
     {
       error = "\"" + config.address + "\" is not an IP address";
+      g_clear_object (&tls_cert);
+      g_clear_object (&p->server);
       return false;
     }
   GSocketAddress *addr = g_inet_socket_address_new (ia, config.port);
   /* Our own socket: soup_server_listen() keeps GLib's listen backlog of 10,
-   * which makes thousands of speakers reconnecting at once wait seconds. */
+   * which makes thousands of speakers reconnecting at once wait seconds;
+   * and our own accepting (connection-gate.h). */
   GSocket *sock = g_socket_new (g_inet_address_get_family (ia), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err);
   g_object_unref (ia);
   gboolean ok = sock != nullptr;
   if (ok)
     {
       g_socket_set_listen_backlog (sock, SOMAXCONN);
-      ok = g_socket_bind (sock, addr, TRUE, &err) && g_socket_listen (sock, &err)
-           && soup_server_listen_socket (p->server, sock, tls ? SOUP_SERVER_LISTEN_HTTPS : (SoupServerListenOptions) 0,
-                                         &err);
-      g_object_unref (sock);
+      ok = g_socket_bind (sock, addr, TRUE, &err) && g_socket_listen (sock, &err);
     }
   g_object_unref (addr);
   if (!ok)
     {
       error = "could not listen on " + config.address + ":" + std::to_string (config.port) + ": " + err->message;
       g_error_free (err);
+      g_clear_object (&sock);
+      g_clear_object (&tls_cert);
       g_clear_object (&p->server);
       return false;
     }
-  GSList *uris = soup_server_get_uris (p->server);
-  p->port = uris ? g_uri_get_port (static_cast<GUri *> (uris->data)) : config.port;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  GSocketAddress *bound = g_socket_get_local_address (sock, nullptr);
+  p->port = bound ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)) : config.port;
+  g_clear_object (&bound);
+  GateConfig gc;
+  gc.header_timeout_ms = config.header_timeout_ms;
+  gc.max_pending_total = config.max_pending_total;
+  gc.max_pending_per_address = config.max_pending_per_address;
+  gc.fd_reserve = config.fd_reserve;
+  gc.tls_certificate = tls_cert;
+  ok = p->gate.start (p->context, p->server, sock, gc, error);
+  g_object_unref (sock);
+  g_clear_object (&tls_cert);
+  if (!ok)
+    {
+      g_clear_object (&p->server);
+      return false;
+    }
   GST_INFO ("listening on ws://%s:%u%s", config.address.c_str (), p->port, config.path.c_str ());
   if (config.peer_timeout_s > 0 || config.first_message_timeout_s > 0)
     {
@@ -398,6 +426,7 @@ IngestServer::stop ()
       g_object_unref (kv.second);
     }
   p->conns.clear ();
+  p->gate.stop ();
   soup_server_disconnect (p->server);
   g_clear_object (&p->server);
   g_main_context_unref (p->context);
@@ -434,10 +463,18 @@ IngestServer::finish_session (const std::string &session_id, const std::string &
   impl_->apply (out);
 }
 
+void
+IngestServer::withhold_acks (const std::string &session_id)
+{
+  impl_->withheld.insert (session_id);
+}
+
 IngestServerStats
 IngestServer::server_stats () const
 {
-  return impl_->sstats;
+  IngestServerStats s = impl_->sstats;
+  s.gate = impl_->gate.stats ();
+  return s;
 }
 
 const IngestCore &

@@ -5,6 +5,7 @@
  * that context. */
 #pragma once
 
+#include "connection-gate.h"
 #include "ingest-core.h"
 
 #include <functional>
@@ -46,6 +47,18 @@ struct IngestServerConfig
   std::vector<std::string> allowed_origins;
   /* Open connections per client IP address; more get HTTP 429. 0: no limit. */
   unsigned max_connections_per_address = 16;
+  /* Before the upgrade (connection-gate.h): the whole request must arrive
+   * within header_timeout_ms; at most max_pending_* connections wait for
+   * their upgrade (per client address, in total); an accept that lands in
+   * the last fd_reserve descriptors is answered 503. */
+  unsigned header_timeout_ms = 10000;
+  unsigned max_pending_total = 256;
+  unsigned max_pending_per_address = 64;
+  unsigned fd_reserve = 64;
+  /* Offer permessage-deflate. Off: compression costs CPU per message, the
+   * audio does not compress, and libsoup bounds frames before inflating
+   * them, not the inflated message. */
+  bool permessage_deflate = false;
   IngestConfig core;
 };
 
@@ -57,6 +70,7 @@ struct IngestServerStats
   uint64_t address_refused = 0;  /* 429: too many connections from one address */
   uint64_t closed_silent = 0;    /* no pong nor message for peer_timeout_s */
   uint64_t closed_no_message = 0; /* no message within first_message_timeout_s */
+  GateStats gate;
 };
 
 class IngestServer
@@ -82,6 +96,11 @@ public:
   /* Ends every session: pending audio is delivered, then SessionEnded. */
   void finish_all (const std::string &reason);
   void finish_session (const std::string &session_id, const std::string &reason);
+
+  /* From the event handler: the audio just delivered for @session_id could
+   * not be stored, so the acks that would follow it are not sent (the
+   * sender keeps it for a replay). */
+  void withhold_acks (const std::string &session_id);
 
   const IngestCore &core () const;
   IngestServerStats server_stats () const;

@@ -18,6 +18,10 @@ struct IngestCore::Session
   bool had_owner = false;
   std::vector<uint8_t> pending_header; /* prepended to the first delivery */
   uint32_t since_ack = 0;
+  std::string stream_id;     /* the current run's; "" until a sender names one */
+  bool stream_started = false; /* the current run delivered nothing yet if false */
+  bool new_stream = false;   /* the next delivery starts a later run */
+  ReassemblerStats earlier;  /* figures of the runs before the current one */
 };
 
 struct IngestCore::Connection
@@ -30,6 +34,27 @@ struct IngestCore::Connection
   double tokens = -1; /* rate limit bucket; -1: not started */
   int64_t tokens_ms = 0;
 };
+
+namespace
+{
+/* A message of a run other than the current one, that ran before it. */
+template <typename S>
+bool
+stale_stream (const S &s, const Message &m)
+{
+  if (m.stream_id.empty () || m.stream_id == s.stream_id)
+    return false;
+  return std::find (s.stats.streams.begin (), s.stats.streams.end (), m.stream_id) != s.stats.streams.end ();
+}
+
+/* A run never seen before, while the session has one already. */
+template <typename S>
+bool
+is_next_run (const S &s, const Message &m)
+{
+  return !m.stream_id.empty () && !s.stream_id.empty () && m.stream_id != s.stream_id && !stale_stream (s, m);
+}
+} // namespace
 
 IngestCore::IngestCore (IngestConfig config) : config_ (std::move (config)) {}
 
@@ -103,8 +128,12 @@ IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &ou
       ev.chunk_index = d.index;
       ev.discont = d.discont;
       ev.skipped_before = d.skipped_before;
+      ev.stream_id = s.stream_id;
+      ev.new_stream = s.new_stream;
+      s.new_stream = false;
       if (!s.pending_header.empty ())
         {
+          ev.header_size = s.pending_header.size ();
           d.bytes.insert (d.bytes.begin (), s.pending_header.begin (), s.pending_header.end ());
           s.pending_header.clear ();
         }
@@ -125,7 +154,36 @@ IngestCore::ack (Session &s, IngestOutput &out)
   if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.next_index () == 0)
     return;
   s.since_ack = 0;
-  out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1) });
+  out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1, s.stream_id),
+                           s.stats.session_id });
+}
+
+/* A later run of the session: what the earlier one left pending is
+ * delivered (its gaps given up), and the new run's indices start afresh. */
+void
+IngestCore::start_stream (Session &s, const Message &m, IngestOutput &out)
+{
+  std::vector<Delivered> ready;
+  s.reassembler.flush (ready);
+  deliver (s, ready, out);
+  ReassemblerStats done = s.reassembler.stats ();
+  s.earlier.duplicates += done.duplicates;
+  s.earlier.late += done.late;
+  s.earlier.gaps += done.gaps;
+  s.earlier.missing += done.missing;
+  ReassemblerConfig rc = config_.reassembly;
+  s.pending_header.clear ();
+  if (m.chunk_index > 0 && !m.stream_header.empty ())
+    {
+      rc.first_index = m.chunk_index;
+      s.pending_header = m.stream_header;
+    }
+  s.reassembler = Reassembler (rc);
+  update_waiting (s);
+  s.stream_id = m.stream_id;
+  s.stats.streams.push_back (m.stream_id);
+  s.new_stream = true;
+  s.since_ack = 0;
 }
 
 void
@@ -273,8 +331,19 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
                   index, out);
           return;
         }
-      uint64_t expected = s ? s->reassembler.next_index ()
-                            : (joins_mid_stream ? m.chunk_index : config_.reassembly.first_index);
+      if (s && stale_stream (*s, m))
+        {
+          /* An earlier run's chunk (a replay of a dead sender): its place in
+           * the recording is taken. Counted, not refused. */
+          s->stats.stale_stream++;
+          s->stats.last_ms = now_ms;
+          return;
+        }
+      const bool next_run = s && is_next_run (*s, m);
+      uint64_t expected = s && !next_run ? s->reassembler.next_index ()
+                                         : ((joins_mid_stream || (next_run && !m.stream_header.empty ()))
+                                                ? m.chunk_index
+                                                : config_.reassembly.first_index);
       if (m.chunk_index > expected && m.chunk_index - expected > config_.reassembly.max_index_jump)
         {
           reject (c, s, "index-out-of-range",
@@ -295,6 +364,11 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       fresh->stats.format = format;
       if (joins_mid_stream)
         fresh->pending_header = m.stream_header;
+      if (audio)
+        {
+          fresh->stream_id = m.stream_id;
+          fresh->stats.streams.push_back (m.stream_id);
+        }
       s = fresh.get ();
       sessions_[sid] = std::move (fresh);
       if (config_.single_session)
@@ -319,6 +393,10 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
     {
     case Action::AudioChunk:
       {
+        if (is_next_run (*s, m))
+          start_stream (*s, m, out);
+        else if (s->stream_id.empty () && !m.stream_id.empty () && s->stats.streams.size () == 1)
+          s->stream_id = s->stats.streams[0] = m.stream_id; /* the run names itself late: the same run */
         std::vector<Delivered> ready;
         PushResult pr = s->reassembler.push (m.chunk_index, std::move (m.audio), now_ms, ready);
         update_waiting (*s);
@@ -504,10 +582,10 @@ IngestCore::session_stats (const std::string &session_id, SessionStats &out) con
   out = s.stats;
   out.speaker_connected = s.owner != 0;
   ReassemblerStats rs = s.reassembler.stats ();
-  out.duplicates = rs.duplicates;
-  out.late = rs.late;
-  out.gaps = rs.gaps;
-  out.missing = rs.missing;
+  out.duplicates = s.earlier.duplicates + rs.duplicates;
+  out.late = s.earlier.late + rs.late;
+  out.gaps = s.earlier.gaps + rs.gaps;
+  out.missing = s.earlier.missing + rs.missing;
   return true;
 }
 

@@ -11,6 +11,13 @@
  * the next connection to speak for the session takes it over and continues
  * the same stream (a reconnecting speaker): indices already received are
  * dropped as duplicates.
+ *
+ * Streams: a sender that sends "streamId" names its run. A new streamId for
+ * a session that has not ended is a new run of the same session (the
+ * speaker's program restarted with the same session id): what the old run
+ * left pending is delivered, its chunk indices start again, and its audio is
+ * appended after the old run's (it begins with its own stream header).
+ * Chunks of an earlier run arriving after that are dropped as late.
  */
 #pragma once
 
@@ -79,6 +86,9 @@ struct SessionStats
   uint64_t rejected = 0;     /* bad messages attributed to this session */
   uint64_t controls = 0;
   uint64_t takeovers = 0;    /* reconnects of the speaker */
+  uint64_t stale_stream = 0; /* chunks of an earlier run after a newer one started */
+  /* streamIds in the order their runs started; "" for a sender without one */
+  std::vector<std::string> streams;
   bool ended = false;
   bool speaker_connected = false; /* a connection speaks for it now */
   int64_t first_ms = -1, last_ms = -1;
@@ -90,6 +100,14 @@ struct IngestEvent
   std::string session_id;
   std::string format;
   std::vector<uint8_t> bytes;
+  /* Audio: the first header_size bytes of @bytes are a stream header the
+   * sender re-sent (streamHeader), not part of chunk @chunk_index. */
+  size_t header_size = 0;
+  /* Audio: the run this chunk belongs to ("" if the sender names none), and
+   * whether it is the first delivery of a run after an earlier one (a
+   * receiver starts a new stream there). */
+  std::string stream_id;
+  bool new_stream = false;
   uint64_t chunk_index = 0;
   bool discont = false;
   uint64_t skipped_before = 0;
@@ -103,6 +121,9 @@ struct IngestReply
 {
   ConnectionId connection;
   std::string text;
+  /* An ack: the session it acknowledges (a receiver that could not store
+   * the session's audio drops it). Empty for other replies. */
+  std::string ack_session;
 };
 
 struct IngestClose
@@ -181,6 +202,7 @@ private:
   void end_session (Session &s, const std::string &reason, IngestOutput &out);
   void update_waiting (Session &s);
   void ack (Session &s, IngestOutput &out);
+  void start_stream (Session &s, const Message &m, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
   void handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutput &out);
   bool over_rate (Connection &c, int64_t now_ms, IngestOutput &out);

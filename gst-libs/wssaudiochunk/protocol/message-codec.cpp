@@ -1,5 +1,7 @@
 #include "message-codec.h"
 
+#include "session-id.h"
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
@@ -96,8 +98,17 @@ hex4 (const char *p, const char *end)
  * success), and \u escapes that are not 4 hex digits or not a surrogate
  * pair (it leaks, or yields invalid UTF-8). Not a JSON parser: a scan of
  * strings and braces. DecodeError::None: the text may go to json-glib. */
+struct GuardFindings
+{
+  /* A string held a \u0000: json-glib would cut it there, so a sessionId
+   * "a\u0000b" would alias session "a". nul_member: the top-level member
+   * whose value it was (empty: a key or a nested value). */
+  bool nul = false;
+  std::string nul_member;
+};
+
 DecodeResult
-json_guard (const char *text, size_t length)
+json_guard (const char *text, size_t length, GuardFindings *findings = nullptr)
 {
   const char *p = text, *end = text + length;
   while (p < end && g_ascii_isspace (*p))
@@ -110,13 +121,22 @@ json_guard (const char *text, size_t length)
                  "the message must be a JSON object");
   int depth = 0;
   bool in_string = false;
+  /* Top level: is the next string a member name, and which member's value
+   * are we in (raw text; our member names need no escapes). */
+  bool expect_key = true, string_is_key = false;
+  const char *string_start = nullptr;
+  std::string last_key;
   for (; p < end; p++)
     {
       char c = *p;
       if (in_string)
         {
           if (c == '"')
-            in_string = false;
+            {
+              in_string = false;
+              if (string_is_key)
+                last_key.assign (string_start, p);
+            }
           else if (c == '\\' && p + 1 < end)
             {
               p++;
@@ -125,6 +145,12 @@ json_guard (const char *text, size_t length)
               int u = hex4 (p + 1, end);
               if (u < 0)
                 return fail (DecodeError::NotJson, "not valid JSON: a \\u escape without 4 hex digits");
+              if (u == 0 && findings && !findings->nul)
+                {
+                  findings->nul = true;
+                  if (depth == 1 && !string_is_key)
+                    findings->nul_member = last_key;
+                }
               p += 4;
               if (u >= 0xDC00 && u <= 0xDFFF)
                 return fail (DecodeError::NotJson, "not valid JSON: a \\u escape of a lone low surrogate");
@@ -140,7 +166,15 @@ json_guard (const char *text, size_t length)
           continue;
         }
       if (c == '"')
-        in_string = true;
+        {
+          in_string = true;
+          string_is_key = depth == 1 && expect_key;
+          string_start = p + 1;
+        }
+      else if (c == ':' && depth == 1)
+        expect_key = false;
+      else if (c == ',' && depth == 1)
+        expect_key = true;
       else if (c == '{' || c == '[')
         depth++;
       else if ((c == '}' || c == ']') && --depth == 0)
@@ -262,8 +296,36 @@ decode_error_code (DecodeError error)
       return "bad-value";
     case DecodeError::SizeMismatch:
       return "size-mismatch";
+    case DecodeError::InvalidSessionId:
+      return "invalid-session-id";
     }
   return "unknown";
+}
+
+std::string
+stream_id_problem (const std::string &id)
+{
+  if (id.size () != kStreamIdLength)
+    return "field \"streamId\" must be " + std::to_string (kStreamIdLength) + " lowercase hex digits, not "
+           + std::to_string (id.size ()) + " characters";
+  for (char c : id)
+    if (!g_ascii_isdigit (c) && !(c >= 'a' && c <= 'f'))
+      return "field \"streamId\" must be " + std::to_string (kStreamIdLength) + " lowercase hex digits (0-9, a-f)";
+  return std::string ();
+}
+
+std::string
+new_stream_id ()
+{
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (size_t i = 0; i < kStreamIdLength / 8; i++)
+    {
+      guint32 v = g_random_int ();
+      for (int k = 0; k < 8; k++, v >>= 4)
+        id.push_back (kHex[v & 0xf]);
+    }
+  return id;
 }
 
 std::string
@@ -301,6 +363,11 @@ encode_audio_chunk (const AudioChunkFields &f)
       json_builder_set_member_name (b, "captureTimestamp");
       json_builder_add_int_value (b, f.capture_timestamp_ms);
     }
+  if (!f.stream_id.empty ())
+    {
+      json_builder_set_member_name (b, "streamId");
+      json_builder_add_string_value (b, f.stream_id.c_str ());
+    }
   json_builder_end_object (b);
   std::string out = to_string (b);
 
@@ -316,7 +383,7 @@ encode_audio_chunk (const AudioChunkFields &f)
 
 std::string
 encode_control (Action action, const std::string &session_id, int64_t timestamp_ms,
-                const std::string &reason)
+                const std::string &reason, const std::string &stream_id)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   json_builder_begin_object (b);
@@ -331,12 +398,17 @@ encode_control (Action action, const std::string &session_id, int64_t timestamp_
       json_builder_set_member_name (b, "reason");
       json_builder_add_string_value (b, reason.c_str ());
     }
+  if (!stream_id.empty ())
+    {
+      json_builder_set_member_name (b, "streamId");
+      json_builder_add_string_value (b, stream_id.c_str ());
+    }
   json_builder_end_object (b);
   return to_string (b);
 }
 
 std::string
-encode_ack (const std::string &session_id, uint64_t chunk_index)
+encode_ack (const std::string &session_id, uint64_t chunk_index, const std::string &stream_id)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   json_builder_begin_object (b);
@@ -346,6 +418,11 @@ encode_ack (const std::string &session_id, uint64_t chunk_index)
   json_builder_add_string_value (b, session_id.c_str ());
   json_builder_set_member_name (b, "chunkIndex");
   json_builder_add_int_value (b, static_cast<gint64> (chunk_index));
+  if (!stream_id.empty ())
+    {
+      json_builder_set_member_name (b, "streamId");
+      json_builder_add_string_value (b, stream_id.c_str ());
+    }
   json_builder_end_object (b);
   return to_string (b);
 }
@@ -374,7 +451,10 @@ decode_reply (const char *text, size_t length)
       reply.chunk_index = static_cast<uint64_t> (index);
     }
   if (action == "ack" && reply.has_index)
-    reply.kind = Reply::Ack;
+    {
+      reply.kind = Reply::Ack;
+      get_string (obj, "streamId", reply.stream_id, ignored, false);
+    }
   else if (action == "error")
     {
       reply.kind = Reply::Error;
@@ -392,13 +472,15 @@ struct BinaryPayload
   size_t size;
 };
 
-DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload);
+DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload,
+                           const GuardFindings &findings);
 } // namespace
 
 DecodeResult
 decode_message (const char *text, size_t length, const DecodeLimits &limits)
 {
-  DecodeResult guard = json_guard (text, length);
+  GuardFindings findings;
+  DecodeResult guard = json_guard (text, length, &findings);
   if (!guard.ok ())
     return guard;
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -412,7 +494,7 @@ decode_message (const char *text, size_t length, const DecodeLimits &limits)
   JsonNode *root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (DecodeError::NotObject, "the message must be a JSON object");
-  return decode_object (json_node_get_object (root), limits, nullptr);
+  return decode_object (json_node_get_object (root), limits, nullptr, findings);
 }
 
 DecodeResult
@@ -423,7 +505,8 @@ decode_binary_message (const uint8_t *data, size_t length, const DecodeLimits &l
   size_t header_len = (static_cast<size_t> (data[4]) << 8) | data[5];
   if (6 + header_len > length)
     return fail (DecodeError::BadValue, "binary framing: header length past the end of the message");
-  DecodeResult guard = json_guard (reinterpret_cast<const char *> (data + 6), header_len);
+  GuardFindings findings;
+  DecodeResult guard = json_guard (reinterpret_cast<const char *> (data + 6), header_len, &findings);
   if (!guard.ok ())
     return fail (guard.error, "binary framing: " + guard.detail);
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
@@ -434,7 +517,7 @@ decode_binary_message (const uint8_t *data, size_t length, const DecodeLimits &l
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (DecodeError::NotObject, "binary framing: the header must be a JSON object");
   BinaryPayload payload{ data + 6 + header_len, length - 6 - header_len };
-  DecodeResult r = decode_object (json_node_get_object (root), limits, &payload);
+  DecodeResult r = decode_object (json_node_get_object (root), limits, &payload, findings);
   if (r.ok () && r.message.action != Action::AudioChunk)
     return fail (DecodeError::BadValue, "binary framing carries audioChunk messages only");
   return r;
@@ -467,6 +550,11 @@ encode_binary_audio_chunk (const AudioChunkFields &f)
       json_builder_set_member_name (b, "captureTimestamp");
       json_builder_add_int_value (b, f.capture_timestamp_ms);
     }
+  if (!f.stream_id.empty ())
+    {
+      json_builder_set_member_name (b, "streamId");
+      json_builder_add_string_value (b, f.stream_id.c_str ());
+    }
   json_builder_end_object (b);
   std::string header = to_string (b);
   std::string out (kBinaryMagic, 4);
@@ -482,7 +570,8 @@ encode_binary_audio_chunk (const AudioChunkFields &f)
 namespace
 {
 DecodeResult
-decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload)
+decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload,
+               const GuardFindings &findings)
 {
   DecodeResult r;
   std::string action;
@@ -497,8 +586,28 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
   bool need_session = m.action == Action::AudioChunk || m.action == Action::EndSession;
   if (!get_string (obj, "sessionId", m.session_id, r, need_session) && !r.ok ())
     return r;
+  if (findings.nul && findings.nul_member == "sessionId")
+    return fail (DecodeError::InvalidSessionId, "the session id contains a NUL character; use printable characters only");
   if (need_session && m.session_id.empty ())
     return fail (DecodeError::BadValue, "field \"sessionId\" is empty");
+  /* An empty sessionId on a control means "this connection's session". */
+  if (!m.session_id.empty ())
+    {
+      std::string problem = session_id_problem (m.session_id);
+      if (!problem.empty ())
+        return fail (DecodeError::InvalidSessionId, problem);
+    }
+  /* json-glib cuts strings at a NUL: refuse rather than act on a cut value. */
+  if (findings.nul)
+    return fail (DecodeError::BadValue, "a string contains a NUL character (\\u0000)");
+  if (get_string (obj, "streamId", m.stream_id, r, false))
+    {
+      std::string problem = stream_id_problem (m.stream_id);
+      if (!problem.empty ())
+        return fail (DecodeError::BadValue, problem);
+    }
+  else if (!r.ok ())
+    return r;
   if (!get_int (obj, "timestamp", m.timestamp_ms, r, false) && !r.ok ())
     return r;
 

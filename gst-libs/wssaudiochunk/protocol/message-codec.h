@@ -46,7 +46,18 @@ struct AudioChunkFields
    * decode from this chunk on. Empty: the field is left out. */
   const uint8_t *stream_header = nullptr;
   size_t stream_header_size = 0;
+  /* The run of the sending element (kStreamIdLength lowercase hex digits,
+   * random per start): a receiver tells a restarted run of the same session
+   * from a replay. Empty: the field is left out. */
+  std::string stream_id;
 };
+
+/* "streamId": 32 lowercase hex digits (128 random bits). */
+constexpr size_t kStreamIdLength = 32;
+/* Empty when @id is a well-formed streamId, else what is wrong. */
+std::string stream_id_problem (const std::string &id);
+/* A fresh random streamId (GLib's random generator, seeded per process). */
+std::string new_stream_id ();
 
 /* {"action":"audioChunk","sessionId":..,"audioData":..,"timestamp":..,
  *  "format":..,"chunkIndex":..,"originalSize":..} */
@@ -54,8 +65,10 @@ std::string encode_audio_chunk (const AudioChunkFields &fields);
 
 /* The receiver's acknowledgement: every chunk up to @chunk_index arrived, or
  * was given up as a gap (so the sender need not replay it).
- * {"action":"ack","sessionId":..,"chunkIndex":N} */
-std::string encode_ack (const std::string &session_id, uint64_t chunk_index);
+ * {"action":"ack","sessionId":..,"chunkIndex":N} plus "streamId" (the run
+ * the index counts in) when @stream_id is not empty */
+std::string encode_ack (const std::string &session_id, uint64_t chunk_index,
+                        const std::string &stream_id = std::string ());
 
 /* What a receiver said back to the sender. */
 struct Reply
@@ -70,12 +83,15 @@ struct Reply
   bool has_index = false;
   std::string code;    /* Error */
   std::string message; /* Error */
+  std::string stream_id; /* Ack: the run it is for, when the receiver says */
 };
 Reply decode_reply (const char *text, size_t length);
 
-/* {"action":..,"sessionId":..,"timestamp":..} plus "reason" for endSession */
+/* {"action":..,"sessionId":..,"timestamp":..} plus "reason" for endSession
+ * and "streamId" when @stream_id is not empty */
 std::string encode_control (Action action, const std::string &session_id, int64_t timestamp_ms,
-                            const std::string &reason = std::string ());
+                            const std::string &reason = std::string (),
+                            const std::string &stream_id = std::string ());
 
 enum class DecodeError
 {
@@ -88,6 +104,7 @@ enum class DecodeError
   UnknownAction, /* action is not one of the seed's */
   BadValue,      /* a value out of range: negative or huge chunkIndex, empty sessionId, ... */
   SizeMismatch,  /* originalSize differs from the decoded audioData */
+  InvalidSessionId, /* sessionId fails session_id_problem(): too long, NUL, control characters */
 };
 
 /* Stable machine-readable code for error replies: "not-json", ... */
@@ -105,6 +122,7 @@ struct Message
   std::vector<uint8_t> audio;
   int64_t capture_timestamp_ms = -1;
   std::vector<uint8_t> stream_header; /* optional "streamHeader" */
+  std::string stream_id;              /* optional "streamId", any action */
   /* endSession */
   std::string reason;
 };

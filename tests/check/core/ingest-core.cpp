@@ -1116,6 +1116,144 @@ GST_START_TEST (test_refused_message_claims_nothing)
 }
 GST_END_TEST;
 
+/* ------------------------------------------------------------------ */
+/* Runs of one session (streamId)                                      */
+/* ------------------------------------------------------------------ */
+
+static std::string
+run_msg (const std::string &session, uint64_t index, const std::string &stream_id,
+         const std::vector<uint8_t> &header = {})
+{
+  std::vector<uint8_t> bytes = payload (index);
+  AudioChunkFields f;
+  f.session_id = session;
+  f.audio = bytes.data ();
+  f.audio_size = bytes.size ();
+  f.chunk_index = index;
+  f.stream_id = stream_id;
+  f.stream_header = header.empty () ? nullptr : header.data ();
+  f.stream_header_size = header.size ();
+  return wssac::encode_audio_chunk (f);
+}
+
+static std::vector<const IngestEvent *>
+audio_events (const IngestOutput &out)
+{
+  std::vector<const IngestEvent *> v;
+  for (const auto &e : out.events)
+    if (e.kind == IngestEventKind::Audio)
+      v.push_back (&e);
+  return v;
+}
+
+GST_START_TEST (test_second_run_is_a_continuation)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.ack_every = 1;
+  Rig rig (cfg);
+  const std::string a (32, 'a'), b (32, 'b');
+  rig.connect (1);
+  for (uint64_t i = 0; i < 3; i++)
+    fail_unless_equals_int (audio_events (rig.text (1, run_msg ("s", i, a))).size (), 1);
+  rig.disconnect (1);
+
+  /* The same session id, run again: its indices restart at 0. Delivered,
+   * not dropped as duplicates, and flagged as a new stream. */
+  rig.connect (2);
+  IngestOutput out = rig.text (2, run_msg ("s", 0, b));
+  auto ev = audio_events (out);
+  fail_unless_equals_int (ev.size (), 1);
+  fail_unless (ev[0]->new_stream);
+  fail_unless_equals_string (ev[0]->stream_id.c_str (), b.c_str ());
+  fail_unless (ev[0]->bytes == payload (0));
+  /* The ack names the run it counts in. */
+  fail_unless_equals_int (out.replies.size (), 1);
+  fail_unless (out.replies[0].text.find ("\"streamId\":\"" + b + "\"") != std::string::npos, "%s",
+               out.replies[0].text.c_str ());
+  ev = audio_events (rig.text (2, run_msg ("s", 1, b)));
+  fail_unless_equals_int (ev.size (), 1);
+  fail_if (ev[0]->new_stream);
+  /* A replay of the first run arriving late is dropped and counted. */
+  fail_unless (audio_events (rig.text (2, run_msg ("s", 3, a))).empty ());
+  /* A duplicate within the current run stays a duplicate. */
+  fail_unless (audio_events (rig.text (2, run_msg ("s", 1, b))).empty ());
+
+  SessionStats st = rig.session ("s");
+  fail_unless_equals_uint64 (st.delivered, 5);
+  fail_unless_equals_uint64 (st.stale_stream, 1);
+  fail_unless_equals_uint64 (st.duplicates, 1);
+  fail_unless_equals_int (st.streams.size (), 2);
+  fail_unless_equals_string (st.streams[0].c_str (), a.c_str ());
+  fail_unless_equals_string (st.streams[1].c_str (), b.c_str ());
+  fail_unless_equals_int (rig.core.session_ids ().size (), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_new_run_flushes_the_old_one)
+{
+  Rig rig;
+  const std::string a (32, 'a'), b (32, 'c');
+  rig.connect (1);
+  rig.text (1, run_msg ("s", 0, a));
+  /* 1 is missing: 2 waits. */
+  fail_unless (audio_events (rig.text (1, run_msg ("s", 2, a))).empty ());
+  rig.disconnect (1);
+  rig.connect (2);
+  /* The new run starts mid-stream with its header: the old run's pending
+   * chunk comes first (gap given up), then the header and the new chunk. */
+  std::vector<uint8_t> header = { 0x1a, 0x45, 0xdf, 0xa3 };
+  auto out = rig.text (2, run_msg ("s", 5, b, header));
+  auto ev = audio_events (out);
+  fail_unless_equals_int (ev.size (), 2);
+  fail_unless_equals_uint64 (ev[0]->chunk_index, 2);
+  fail_unless (ev[0]->discont);
+  fail_unless_equals_string (ev[0]->stream_id.c_str (), a.c_str ());
+  fail_unless_equals_uint64 (ev[1]->chunk_index, 5);
+  fail_unless (ev[1]->new_stream);
+  fail_unless_equals_int (ev[1]->header_size, header.size ());
+  fail_unless (std::equal (header.begin (), header.end (), ev[1]->bytes.begin ()));
+  SessionStats st = rig.session ("s");
+  fail_unless_equals_uint64 (st.gaps, 1);
+  fail_unless_equals_uint64 (st.missing, 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_run_without_stream_id_is_one_run)
+{
+  /* Senders that name no run (the browser speaker app) keep today's rule:
+   * index 0 again is a duplicate. */
+  Rig rig;
+  rig.connect (1);
+  rig.chunk (1, "s", 0);
+  rig.disconnect (1);
+  rig.connect (2);
+  fail_unless (audio_events (rig.chunk (2, "s", 0)).empty ());
+  fail_unless_equals_uint64 (rig.session ("s").duplicates, 1);
+  /* An ended session is not continued by a new run. */
+  rig.control (2, Action::EndSession, "s");
+  rig.connect (3);
+  expect_error (rig.text (3, run_msg ("s", 0, std::string (32, 'd'))), 3, "session-ended", 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_invalid_session_id_refused)
+{
+  Rig rig;
+  rig.connect (1);
+  rig.chunk (1, "a", 0);
+  rig.connect (2);
+  /* "a\u0000b" must not alias session "a". */
+  expect_error (rig.text (2, "{\"action\":\"audioChunk\",\"sessionId\":\"a\\u0000b\",\"audioData\":\"AQID\","
+                             "\"chunkIndex\":1}"),
+                2, "invalid-session-id");
+  expect_error (rig.text (2, "{\"action\":\"audioChunk\",\"sessionId\":\"a\\nb\",\"audioData\":\"AQID\","
+                             "\"chunkIndex\":1}"),
+                2, "invalid-session-id");
+  fail_unless_equals_uint64 (rig.session ("a").delivered, 1);
+  fail_unless_equals_int (rig.core.session_ids ().size (), 1);
+}
+GST_END_TEST;
+
 static Suite *
 ingest_core_suite (void)
 {
@@ -1165,6 +1303,12 @@ ingest_core_suite (void)
   tcase_add_test (config, test_only_session);
   tcase_add_test (config, test_single_session_locks);
   tcase_add_test (config, test_max_sessions);
+  TCase *runs = tcase_create ("runs");
+  suite_add_tcase (s, runs);
+  tcase_add_test (runs, test_second_run_is_a_continuation);
+  tcase_add_test (runs, test_new_run_flushes_the_old_one);
+  tcase_add_test (runs, test_run_without_stream_id_is_one_run);
+  tcase_add_test (runs, test_invalid_session_id_refused);
 
   return s;
 }

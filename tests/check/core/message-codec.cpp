@@ -206,10 +206,112 @@ GST_START_TEST (test_error_codes_are_distinct)
 {
   const DecodeError all[] = { DecodeError::None, DecodeError::NotJson, DecodeError::NotObject,
     DecodeError::MissingField, DecodeError::WrongType, DecodeError::BadBase64,
-    DecodeError::UnknownAction, DecodeError::BadValue, DecodeError::SizeMismatch };
+    DecodeError::UnknownAction, DecodeError::BadValue, DecodeError::SizeMismatch,
+    DecodeError::InvalidSessionId };
   for (size_t i = 0; i < G_N_ELEMENTS (all); i++)
     for (size_t j = i + 1; j < G_N_ELEMENTS (all); j++)
       fail_if (g_str_equal (decode_error_code (all[i]), decode_error_code (all[j])));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_stream_id)
+{
+  const uint8_t audio[] = { 1, 2, 3 };
+  AudioChunkFields f;
+  f.session_id = "s";
+  f.audio = audio;
+  f.audio_size = 3;
+  /* Left out unless set: receivers that predate it see the seed's fields. */
+  fail_unless (encode_audio_chunk (f).find ("streamId") == std::string::npos);
+  std::string id = new_stream_id ();
+  fail_unless_equals_int (id.size (), kStreamIdLength);
+  fail_unless (stream_id_problem (id).empty (), "%s", id.c_str ());
+  fail_if (new_stream_id () == id);
+  f.stream_id = id;
+  for (int binary = 0; binary < 2; binary++)
+    {
+      std::string wire = binary ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
+      DecodeResult r = binary ? decode_binary_message (reinterpret_cast<const uint8_t *> (wire.data ()), wire.size ())
+                              : decode_message (wire.data (), wire.size ());
+      fail_unless (r.ok (), "%s", r.detail.c_str ());
+      fail_unless_equals_string (r.message.stream_id.c_str (), id.c_str ());
+    }
+  for (Action a : { Action::PauseBroadcast, Action::EndSession })
+    {
+      std::string wire = encode_control (a, "s", 5, "done", id);
+      DecodeResult r = decode_message (wire.data (), wire.size ());
+      fail_unless (r.ok (), "%s", r.detail.c_str ());
+      fail_unless_equals_string (r.message.stream_id.c_str (), id.c_str ());
+      fail_unless (encode_control (a, "s", 5).find ("streamId") == std::string::npos);
+    }
+  /* Malformed: wrong length, upper case, not hex, not a string. */
+  const char *bad[] = { "\"abc\"", "\"0123456789ABCDEF0123456789abcdef\"", "\"0123456789abcdeg0123456789abcdef\"",
+    "\"0123456789abcdef0123456789abcdef0\"", "\"\"" };
+  for (const char *v : bad)
+    {
+      std::string text = std::string ("{\"action\":\"audioChunk\",\"sessionId\":\"s\",\"audioData\":\"AAAA\","
+                                      "\"chunkIndex\":0,\"streamId\":")
+                         + v + "}";
+      DecodeResult r = decode_message (text.data (), text.size ());
+      fail_unless (r.error == DecodeError::BadValue, "%s: %s", v, decode_error_code (r.error));
+      fail_unless_equals_string (decode_error_code (r.error), "bad-value");
+    }
+  std::string text = "{\"action\":\"pauseBroadcast\",\"streamId\":7}";
+  fail_unless (decode_message (text.data (), text.size ()).error == DecodeError::WrongType);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_invalid_session_id)
+{
+  const char *bad[] = {
+    "a\\u0000b",  /* json-glib would cut it to "a": another session */
+    "\\u0000",
+    "a\\u0001",   /* control characters */
+    "tab\\there",
+    "x\\u007f",
+    "\\u0085",    /* C1 control */
+  };
+  for (const char *id : bad)
+    for (const char *action : { "audioChunk", "endSession", "pauseBroadcast" })
+      {
+        std::string text = std::string ("{\"action\":\"") + action + "\",\"sessionId\":\"" + id
+                           + "\",\"audioData\":\"AAAA\",\"chunkIndex\":0}";
+        DecodeResult r = decode_message (text.data (), text.size ());
+        fail_unless (r.error == DecodeError::InvalidSessionId, "%s %s: %s", action, id, decode_error_code (r.error));
+        fail_unless_equals_string (decode_error_code (r.error), "invalid-session-id");
+        fail_if (r.detail.empty ());
+      }
+  std::string longest (256, 'x'), too_long (257, 'x');
+  for (const std::string &id : { longest, too_long })
+    {
+      std::string text = "{\"action\":\"audioChunk\",\"sessionId\":\"" + id + "\",\"audioData\":\"AAAA\",\"chunkIndex\":0}";
+      DecodeResult r = decode_message (text.data (), text.size ());
+      fail_unless (r.ok () == (id.size () == 256), "%zu: %s", id.size (), r.detail.c_str ());
+    }
+  /* Printable UTF-8 is fine. */
+  std::string text = "{\"action\":\"audioChunk\",\"sessionId\":\"caf\\u00e9 \\u4e2d\",\"audioData\":\"AAAA\",\"chunkIndex\":0}";
+  fail_unless (decode_message (text.data (), text.size ()).ok ());
+  /* A NUL in another string is refused too (it would be cut), as bad-value. */
+  text = "{\"action\":\"endSession\",\"sessionId\":\"s\",\"reason\":\"a\\u0000b\"}";
+  fail_unless (decode_message (text.data (), text.size ()).error == DecodeError::BadValue);
+  /* A NUL in the binary framing's header. */
+  AudioChunkFields f;
+  const uint8_t audio[] = { 1 };
+  f.session_id = "s";
+  f.audio = audio;
+  f.audio_size = 1;
+  std::string wire = encode_binary_audio_chunk (f);
+  size_t at = wire.find ("\"s\"");
+  std::string header = wire.substr (6, wire.size () - 7);
+  header.replace (header.find ("\"s\""), 3, "\"s\\u0000x\"");
+  std::string framed ("WSAC", 4);
+  framed.push_back (static_cast<char> (header.size () >> 8));
+  framed.push_back (static_cast<char> (header.size () & 0xff));
+  framed += header;
+  framed.push_back (1);
+  fail_unless (at != std::string::npos);
+  DecodeResult r = decode_binary_message (reinterpret_cast<const uint8_t *> (framed.data ()), framed.size ());
+  fail_unless (r.error == DecodeError::InvalidSessionId, "%s", r.detail.c_str ());
 }
 GST_END_TEST;
 
@@ -226,6 +328,8 @@ message_codec_suite (void)
   tcase_add_test (tc, test_refusals);
   tcase_add_test (tc, test_audio_size_limit);
   tcase_add_test (tc, test_error_codes_are_distinct);
+  tcase_add_test (tc, test_stream_id);
+  tcase_add_test (tc, test_invalid_session_id);
   return s;
 }
 

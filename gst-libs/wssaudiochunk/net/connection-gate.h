@@ -1,0 +1,109 @@
+/* wssaudiochunk receiver: the listening socket and everything before a
+ * WebSocket upgrade, in front of libsoup's SoupServer.
+ *
+ * libsoup 3.2's listener removes its accept source when accept() fails
+ * (EMFILE), so a server that once ran out of descriptors never accepts
+ * again; it also keeps a connection that sent half a request forever. The
+ * gate accepts by itself and hands each connection to the server
+ * (soup_server_accept_iostream), so that:
+ * - on EMFILE/ENFILE accepting pauses and resumes (backoff up to 1 s),
+ *   logged once per episode;
+ * - a connection accepted into the last descriptors (fd number at or above
+ *   the soft RLIMIT_NOFILE minus a reserve) is answered 503 and closed,
+ *   instead of failing later inside a session;
+ * - connections that have not upgraded are capped per client address and
+ *   in total (beyond: closed at once), and closed when their request has
+ *   not completed within header_timeout_ms.
+ * libsoup serves each handed-in connection for one request only (it keeps
+ * connections alive only for its own listeners): every refused request
+ * closes its socket. */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace wssac
+{
+
+struct GateConfig
+{
+  unsigned header_timeout_ms = 10000;
+  unsigned max_pending_total = 256;
+  unsigned max_pending_per_address = 64;
+  /* Descriptors kept free for sessions' files and the program: an accept
+   * that lands at or above (soft limit - reserve) gets 503. 0: no check. */
+  unsigned fd_reserve = 64;
+  /* wss://: connections are wrapped in TLS before libsoup sees them. */
+  GTlsCertificate *tls_certificate = nullptr;
+};
+
+struct GateStats
+{
+  uint64_t accepted = 0;
+  uint64_t refused_pending_address = 0; /* over max_pending_per_address */
+  uint64_t refused_pending_total = 0;   /* over max_pending_total */
+  uint64_t refused_fd_limit = 0;        /* 503 near the descriptor limit */
+  uint64_t header_timeouts = 0;
+  uint64_t accept_pauses = 0; /* EMFILE/ENFILE episodes */
+  uint64_t pending = 0;       /* not upgraded yet, now */
+};
+
+class ConnectionGate
+{
+public:
+  ConnectionGate () = default;
+  ~ConnectionGate ();
+  ConnectionGate (const ConnectionGate &) = delete;
+  ConnectionGate &operator= (const ConnectionGate &) = delete;
+
+  /* @listener: bound and listening; the gate takes a reference. */
+  bool start (GMainContext *context, SoupServer *server, GSocket *listener,
+              const GateConfig &config, std::string &error);
+  void stop ();
+  /* The WebSocket handler calls this with the upgraded request's remote
+   * address: the connection no longer counts as pending. */
+  void upgraded (GSocketAddress *remote);
+  GateStats stats () const;
+
+  /* The soft RLIMIT_NOFILE now. */
+  static uint64_t fd_limit ();
+
+private:
+  struct Pending
+  {
+    std::string address;
+    std::string peer;
+    int64_t accepted_ms = 0;
+    bool shut = false; /* shut down for its header timeout */
+  };
+  void forget (std::map<GSocket *, Pending>::iterator it);
+  static gboolean on_incoming (GSocket *socket, GIOCondition condition, gpointer data);
+  static gboolean on_resume (gpointer data);
+  static gboolean on_sweep (gpointer data);
+  void arm_accept ();
+  void pause_accepting ();
+  void sweep (int64_t now_ms);
+  void refuse_503 (GSocket *socket);
+  unsigned pending_from (const std::string &address) const;
+
+  GateConfig config_;
+  GMainContext *context_ = nullptr;
+  SoupServer *server_ = nullptr;
+  GSocket *listener_ = nullptr;
+  GSource *accept_source_ = nullptr;
+  GSource *resume_source_ = nullptr;
+  GSource *sweep_source_ = nullptr;
+  unsigned backoff_ms_ = 0;
+  bool paused_logged_ = false;
+  uint64_t fd_limit_ = 0;
+  std::map<GSocket *, Pending> pending_;             /* holds a reference on each socket */
+  std::map<std::string, GSocket *> pending_by_peer_; /* "ip:port" */
+  std::map<std::string, unsigned> pending_by_address_;
+  GateStats stats_;
+};
+
+} // namespace wssac

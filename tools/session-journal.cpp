@@ -1,0 +1,209 @@
+#include "session-journal.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+
+namespace wssac_ingest
+{
+
+namespace
+{
+std::string
+join (const std::string &dir, const std::string &name)
+{
+  gchar *p = g_build_filename (dir.c_str (), name.c_str (), nullptr);
+  std::string out (p);
+  g_free (p);
+  return out;
+}
+} // namespace
+
+const char *
+journal_extension (const std::string &format)
+{
+  if (format == "webm-opus")
+    return ".webm";
+  if (format == "ogg-opus")
+    return ".ogg";
+  return ".bin";
+}
+
+SessionJournal::~SessionJournal ()
+{
+  close ();
+}
+
+bool
+SessionJournal::open (const std::string &dir, const std::string &base, const std::string &format,
+                      bool sync, std::string &error)
+{
+  sync_ = sync;
+  for (int part = 1; part < 100000; part++)
+    {
+      std::string stem = part == 1 ? base : base + ".part" + std::to_string (part);
+      /* Files of any kind under this stem (an older recording without an
+       * index, a summary) make it taken too. */
+      bool taken = false;
+      for (const char *ext : { ".wav", ".json", ".webm", ".ogg", ".bin" })
+        taken |= g_file_test (join (dir, stem + ext).c_str (), G_FILE_TEST_EXISTS);
+      if (taken)
+        continue;
+      std::string index = join (dir, stem + ".chunks");
+      int fd = ::open (index.c_str (), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == EEXIST)
+        continue; /* claimed by someone else meanwhile */
+      if (fd < 0)
+        {
+          error = index + ": " + g_strerror (errno);
+          return false;
+        }
+      std::string data = join (dir, stem + journal_extension (format));
+      int dfd = ::open (data.c_str (), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+      if (dfd < 0)
+        {
+          error = data + ": " + g_strerror (errno);
+          ::close (fd);
+          g_unlink (index.c_str ());
+          return false;
+        }
+      index_fd_ = fd;
+      data_fd_ = dfd;
+      stem_ = stem;
+      index_path_ = index;
+      data_path_ = data;
+      return true;
+    }
+  error = "no free file name for " + base;
+  return false;
+}
+
+bool
+SessionJournal::write_all (int fd, const void *data, size_t size, std::string &error)
+{
+  auto *p = static_cast<const uint8_t *> (data);
+  while (size > 0)
+    {
+      ssize_t n = write (fd, p, size);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          error = std::string ("cannot write the journal: ") + g_strerror (n < 0 ? errno : ENOSPC);
+          return false;
+        }
+      p += n;
+      size -= static_cast<size_t> (n);
+    }
+  return true;
+}
+
+bool
+SessionJournal::append (const uint8_t *bytes, size_t size, size_t header_size, uint64_t chunk_index,
+                        const std::string &stream_id, std::string &error)
+{
+  if (data_fd_ < 0)
+    {
+      error = "the journal is not open";
+      return false;
+    }
+  if (header_size > size)
+    header_size = size;
+  if (!write_all (data_fd_, bytes, size, error))
+    return false;
+  if (sync_ && fdatasync (data_fd_) != 0)
+    {
+      error = std::string ("cannot sync the journal: ") + g_strerror (errno);
+      return false;
+    }
+  const char *sid = stream_id.empty () ? "-" : stream_id.c_str ();
+  std::string lines;
+  char line[160];
+  if (header_size > 0)
+    {
+      g_snprintf (line, sizeof (line), "H %" PRIu64 " %zu %s\n", offset_, header_size, sid);
+      lines += line;
+    }
+  g_snprintf (line, sizeof (line), "C %" PRIu64 " %" PRIu64 " %zu %s\n", chunk_index,
+              offset_ + header_size, size - header_size, sid);
+  lines += line;
+  /* One write: the index is appended line-atomically. */
+  if (!write_all (index_fd_, lines.data (), lines.size (), error))
+    return false;
+  if (sync_ && fdatasync (index_fd_) != 0)
+    {
+      error = std::string ("cannot sync the index: ") + g_strerror (errno);
+      return false;
+    }
+  offset_ += size;
+  return true;
+}
+
+void
+SessionJournal::close ()
+{
+  for (int *fd : { &data_fd_, &index_fd_ })
+    if (*fd >= 0)
+      {
+        ::close (*fd);
+        *fd = -1;
+      }
+}
+
+bool
+read_journal_index (const std::string &path, uint64_t data_size,
+                    std::vector<JournalRecord> &records, std::string &error)
+{
+  gchar *text = nullptr;
+  gsize len = 0;
+  GError *err = nullptr;
+  if (!g_file_get_contents (path.c_str (), &text, &len, &err))
+    {
+      error = err->message;
+      g_error_free (err);
+      return false;
+    }
+  records.clear ();
+  std::string all (text, len);
+  g_free (text);
+  size_t pos = 0;
+  while (pos < all.size ())
+    {
+      size_t nl = all.find ('\n', pos);
+      if (nl == std::string::npos)
+        break; /* torn last line */
+      std::string line = all.substr (pos, nl - pos);
+      pos = nl + 1;
+      JournalRecord r;
+      char sid[80] = "";
+      uint64_t a = 0, b = 0, c = 0;
+      if (sscanf (line.c_str (), "H %" SCNu64 " %" SCNu64 " %79s", &a, &b, sid) == 3)
+        {
+          r.header = true;
+          r.offset = a;
+          r.length = b;
+        }
+      else if (sscanf (line.c_str (), "C %" SCNu64 " %" SCNu64 " %" SCNu64 " %79s", &a, &b, &c, sid)
+               == 4)
+        {
+          r.chunk_index = a;
+          r.offset = b;
+          r.length = c;
+        }
+      else
+        continue;
+      if (r.offset + r.length > data_size)
+        break; /* its bytes did not all reach the disk */
+      r.stream_id = g_strcmp0 (sid, "-") == 0 ? "" : sid;
+      records.push_back (std::move (r));
+    }
+  return true;
+}
+
+} // namespace wssac_ingest
