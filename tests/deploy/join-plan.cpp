@@ -58,6 +58,8 @@ GST_START_TEST (test_two_shards_overlap_dropped)
   const auto &sp = plan.streams[0];
   fail_unless (sp.has_header);
   fail_unless_equals_int (sp.header.part, 1); /* the earlier part */
+  fail_unless (sp.decodable);
+  fail_if (sp.use_header); /* chunk 0 carries the stream header */
   fail_unless_equals_int (sp.chunks.size (), 88);
   fail_unless (sp.gaps.empty ());
   int64_t expect = 0;
@@ -126,6 +128,15 @@ GST_START_TEST (test_stream_without_header)
 {
   auto plan = plan_session ({ part ("s", 5, 9, 0, false) });
   fail_if (plan.streams[0].has_header);
+  fail_if (plan.streams[0].decodable);
+  /* The header re-sent to a later shard starts a stream whose chunk 0 is lost. */
+  auto later = plan_session ({ part ("s", 5, 9, 0, true) });
+  fail_unless (later.streams[0].decodable);
+  fail_unless (later.streams[0].use_header);
+  /* Chunk 0 alone starts a stream: its bytes begin with the header. */
+  auto first = plan_session ({ part ("s", 0, 3, 0, false) });
+  fail_unless (first.streams[0].decodable);
+  fail_if (first.streams[0].use_header);
   fail_unless_equals_int (plan.streams[0].chunks.size (), 5);
 }
 GST_END_TEST;

@@ -28,6 +28,9 @@ def body(h):
     src = h.path("sent.webm")
     data = deploylib.make_webm(h, src, 6.0)
     header, chunks = deploylib.split_webm(data)
+    # As the sink sends them: chunk 0 begins with the stream header; a part
+    # starting later holds the header the sink re-sent with its first chunk.
+    chunks[0] = header + chunks[0]
     n = len(chunks)
     interop.log("sent stream: %d-byte header, %d chunks" % (len(header), n))
     ref = deploylib.decode_to_samples(h, src, "decode-sent")
@@ -36,8 +39,8 @@ def body(h):
     #    the speaker replayed k..k+2 to another shard, which wrote the rest.
     k = n // 3
     a, b, out = h.path("shard-a"), h.path("shard-b"), h.path("joined")
-    deploylib.write_part(a, "talk", [("H", header, SID_A)] +
-                         [("C", i, chunks[i], SID_A) for i in range(k + 3)], torn_tail=b"\x1f\x43")
+    deploylib.write_part(a, "talk", [("C", i, chunks[i], SID_A) for i in range(k + 3)],
+                         torn_tail=b"\x1f\x43")
     deploylib.write_part(b, "talk", [("H", header, SID_A)] +
                          [("C", i, chunks[i], SID_A) for i in range(k, n)],
                          summary={"sessionId": "talk", "part": 1, "firstChunkIndex": k,
@@ -46,17 +49,16 @@ def body(h):
     #    the second run's first chunks in a later part of the same shard.
     src2 = h.path("rerun.webm")
     header2, chunks2 = deploylib.split_webm(deploylib.make_webm(h, src2, 3.0, freq=660))
+    chunks2[0] = header2 + chunks2[0]
     ref2 = deploylib.decode_to_samples(h, src2, "decode-rerun")
-    deploylib.write_part(b, "again", [("H", header, SID_A)] +
-                         [("C", i, chunks[i], SID_A) for i in range(n)] +
-                         [("H", header2, SID_B), ("C", 0, chunks2[0], SID_B)],
+    deploylib.write_part(b, "again", [("C", i, chunks[i], SID_A) for i in range(n)] +
+                         [("C", 0, chunks2[0], SID_B)],
                          summary={"sessionId": "again", "part": 1, "streams": [SID_A, SID_B]})
     deploylib.write_part(b, "again.part2", [("H", header2, SID_B)] +
-                         [("C", i, chunks2[i], SID_B) for i in range(len(chunks2))],
+                         [("C", i, chunks2[i], SID_B) for i in range(1, len(chunks2))],
                          summary={"sessionId": "again", "part": 2, "streams": [SID_B]})
     # 3. Chunks 3 and 4 were never recorded anywhere.
-    deploylib.write_part(a, "gappy", [("H", header, "-")] +
-                         [("C", i, chunks[i], "-") for i in range(n) if i not in (3, 4)],
+    deploylib.write_part(a, "gappy", [("C", i, chunks[i], "-") for i in range(n) if i not in (3, 4)],
                          summary={"sessionId": "gappy", "part": 1, "streams": ["-"]})
 
     reports = deploylib.run_join(h, JOIN, [a, b], out)
@@ -85,7 +87,7 @@ def body(h):
     if [os.path.basename(s["file"]) for s in again["streams"]] != ["again.s1.webm", "again.s2.webm"]:
         raise interop.Failure("again: stream files %s" % again["streams"])
     with open(again["streams"][1]["file"], "rb") as f:
-        if f.read() != header2 + b"".join(chunks2):
+        if f.read() != b"".join(chunks2):
             raise interop.Failure("again: the second run's WebM is not what was sent")
     check_same_audio(h, again["wav"], ref + ref2, "again")
 
@@ -96,8 +98,8 @@ def body(h):
         raise interop.Failure("the gap is not in the tool's output:\n" + h.tail("join"))
     interop.log(h.read_log("join"))
 
-    # A part naming bytes its media file does not hold is not joined silently.
-    deploylib.write_part(h.path("bad"), "broken", [("C", 0, chunks[0], "-")],
+    # A stream with neither chunk 0 nor a recorded header is not joined silently.
+    deploylib.write_part(h.path("bad"), "broken", [("C", 1, chunks[1], "-")],
                          summary={"sessionId": "broken", "part": 1})
     r = deploylib.run_join(h, JOIN, [h.path("bad")], h.path("joined-bad"), expect_rc=1, name="join-bad")
     if r["broken"]["ok"] or not r["broken"]["problems"]:

@@ -136,7 +136,7 @@ def body(h):
     time.sleep(KILL_AT)
 
     def sessions_of(i):
-        return {n.split(".")[0] for n in os.listdir(outdirs[i]) if n.endswith(".chunks")} \
+        return {n.split(".")[0] for n in os.listdir(outdirs[i]) if n.endswith((".chunks", ".wav"))} \
             if os.path.isdir(outdirs[i]) else set()
     if shared:
         victim = 0
@@ -165,6 +165,13 @@ def body(h):
     if len(ended) != SPEAKERS:
         raise interop.Failure("speakers without a clean end: %s" % [
             (sp["session"], sp["errors"]) for sp in result["speakers"] if sp["session"] not in ended])
+    failover = []
+    for sp in result["speakers"]:
+        reconnects = [t for t, state in sp["connections"] if state == "connected" and t > t_kill]
+        if (moved is None or sp["session"] in moved) and reconnects:
+            failover.append(round(reconnects[0] - t_kill, 2))
+    interop.log("figures: shard%d held %s; failover (kill to the speaker's next connection) %s s"
+                % (victim, sorted(moved) if moved is not None else "?", interop.stats(failover)))
     if parts_on_disk(set(outdirs)) == 0:
         raise deploylib.Skip("wssaudiochunk-ingest wrote no per-session journal (SESSION.chunks): "
                              "this build's recordings cannot be joined")
@@ -172,7 +179,7 @@ def body(h):
     reports = deploylib.run_join(h, JOIN, sorted(set(outdirs)), h.path("joined"))
     interop.log(h.read_log("join"))
     failures = []
-    failover = []
+    identical = 0
     for sp in result["speakers"]:
         sid = sp["session"]
         if not sp["eos"] or sp["errors"]:
@@ -187,20 +194,17 @@ def body(h):
         gaps = [g for s in r["streams"] for g in s["gaps"]]
         if gaps or r["conflicts"] or not r["ok"]:
             failures.append("%s: gaps %s, conflicts %d, problems %s" % (sid, gaps, r["conflicts"], r["problems"]))
+        identical += got == ref
         if abs(len(got) - len(ref)) > FRAME:
             failures.append("%s: joined %.3f s, sent %.3f s" % (sid, len(got) / 16000.0, len(ref) / 16000.0))
         if moved is not None and sid in moved and len(r["parts"]) < 2:
             failures.append("%s: was on the killed shard, yet %d part reported" % (sid, len(r["parts"])))
-        reconnects = [t for t, state in sp["connections"] if state == "connected" and t > t_kill]
-        if (moved is None or sid in moved) and reconnects:
-            failover.append(reconnects[0] - t_kill)
         interop.log("%s: %d part(s), %.3f s joined of %.3f s sent, overlap %d, replayed %s"
                     % (sid, len(r["parts"]), len(got) / 16000.0, len(ref) / 16000.0, r["overlapping"],
                        sp["stats"].get("chunks-replayed")))
     split = sum(1 for r in reports.values() if len(r["parts"]) > 1)
-    interop.log("figures: %d speakers, %d sessions in more than one part, failover (kill to the "
-                "moved speakers' next connection) %s s" % (SPEAKERS, split, interop.stats(
-                    [round(x, 2) for x in failover])))
+    interop.log("figures: %d speakers, %d sessions in more than one part, %d joined recordings "
+                "sample-identical to the decoded sent stream" % (SPEAKERS, split, identical))
     if (moved is not None and not moved) or split == 0:
         failures.append("no session was split by the kill: nothing was tested")
     if failures:

@@ -185,6 +185,9 @@ plan_session (const std::vector<Part> &parts)
   for (const std::string &id : order_streams (parts, plan.parts, by_age))
     {
       StreamPlan &sp = streams[id];
+      const bool has_first = sp.chunks.count (0) > 0;
+      sp.use_header = sp.has_header && !has_first;
+      sp.decodable = has_first || sp.has_header;
       int64_t expect = 0; /* a stream's chunkIndex starts at 0 */
       for (const auto &kv : sp.chunks)
         {

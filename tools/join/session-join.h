@@ -66,8 +66,13 @@ struct Overlap
 struct StreamPlan
 {
   std::string stream_id;
-  bool has_header = false;
+  bool has_header = false; /* some part recorded a (re-sent) stream header */
   Piece header;
+  /* The joined stream starts with chunk 0, whose bytes begin with the
+   * stream header (the protocol's first chunk); only without chunk 0 does
+   * the recorded header go first. False with neither: not decodable. */
+  bool decodable = false;
+  bool use_header = false;
   std::map<int64_t, Piece> chunks; /* by chunkIndex */
   /* Missing chunkIndex ranges from 0 to the last, inclusive. */
   std::vector<std::pair<int64_t, int64_t>> gaps;

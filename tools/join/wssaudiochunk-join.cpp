@@ -70,16 +70,18 @@ join_session (const SessionParts &s, const SessionPlan &plan, const std::string 
   for (size_t i = 0; i < plan.streams.size (); i++)
     {
       const auto &sp = plan.streams[i];
-      if (!sp.has_header)
+      if (!sp.decodable)
         {
           res.ok = false;
-          res.problems.push_back ("stream " + sp.stream_id + ": no part holds its stream header");
+          res.problems.push_back ("stream " + sp.stream_id
+                                  + ": no part holds its chunk 0 or a stream header");
           res.stream_files.emplace_back ();
           continue;
         }
-      const bool ogg = s.parts[sp.header.part].ogg;
+      const size_t first_part = sp.use_header ? sp.header.part : sp.chunks.begin ()->second.part;
+      const bool ogg = s.parts[first_part].ogg;
       std::string bytes, err;
-      bool read_ok = wssac_join::read_piece (s.parts, sp.header, bytes, err);
+      bool read_ok = !sp.use_header || wssac_join::read_piece (s.parts, sp.header, bytes, err);
       for (auto it = sp.chunks.begin (); read_ok && it != sp.chunks.end (); ++it)
         read_ok = wssac_join::read_piece (s.parts, it->second, bytes, err);
       std::string name
