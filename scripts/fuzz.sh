@@ -59,7 +59,8 @@ mkdir -p "$OUT"
 DEPS_CFLAGS=$(pkg-config --cflags glib-2.0 json-glib-1.0) || exit 1
 DEPS_LIBS=$(pkg-config --libs glib-2.0 json-glib-1.0) || exit 1
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CORE=(gst-libs/wssaudiochunk/core/backlog.cpp gst-libs/wssaudiochunk/core/broadcast-state.cpp
+CORE=(gst-libs/wssaudiochunk/core/action.cpp gst-libs/wssaudiochunk/core/backlog.cpp
+      gst-libs/wssaudiochunk/core/broadcast-state.cpp
       gst-libs/wssaudiochunk/core/chunker.cpp gst-libs/wssaudiochunk/core/reassembler.cpp
       gst-libs/wssaudiochunk/core/retry-policy.cpp
       gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp)

@@ -6,7 +6,7 @@ namespace wssac
 {
 
 Outgoing
-BroadcastState::control (const char *action, int64_t now_ms, const std::string &reason)
+BroadcastState::control (Action action, int64_t now_ms, const std::string &reason)
 {
   Outgoing o;
   o.kind = OutgoingKind::Control;
@@ -28,9 +28,7 @@ BroadcastState::emit (BroadcastEffects &fx, Outgoing c)
     }
   if (!deferred_.empty ())
     {
-      const std::string &last = deferred_.back ().action;
-      if ((last == "pauseBroadcast" && c.action == "resumeBroadcast")
-          || (last == "muteBroadcast" && c.action == "unmuteBroadcast"))
+      if (opposite_action (deferred_.back ().action) == c.action)
         {
           deferred_.pop_back ();
           return;
@@ -78,7 +76,7 @@ BroadcastState::pause (int64_t now_ms)
   bool was = transmitting ();
   paused_ = true;
   fx.changed = true;
-  emit (fx, control ("pauseBroadcast", now_ms));
+  emit (fx, control (Action::PauseBroadcast, now_ms));
   finish (fx, was);
   return fx;
 }
@@ -93,7 +91,7 @@ BroadcastState::resume (int64_t now_ms)
   paused_ = false;
   fx.changed = true;
   release_held (fx);
-  emit (fx, control ("resumeBroadcast", now_ms));
+  emit (fx, control (Action::ResumeBroadcast, now_ms));
   finish (fx, was);
   return fx;
 }
@@ -107,7 +105,7 @@ BroadcastState::mute (int64_t now_ms)
   bool was = transmitting ();
   muted_ = true;
   fx.changed = true;
-  emit (fx, control ("muteBroadcast", now_ms));
+  emit (fx, control (Action::MuteBroadcast, now_ms));
   finish (fx, was);
   return fx;
 }
@@ -121,7 +119,7 @@ BroadcastState::unmute (int64_t now_ms)
   bool was = transmitting ();
   muted_ = false;
   fx.changed = true;
-  emit (fx, control ("unmuteBroadcast", now_ms));
+  emit (fx, control (Action::UnmuteBroadcast, now_ms));
   finish (fx, was);
   return fx;
 }
@@ -137,7 +135,7 @@ BroadcastState::end (const std::string &reason, int64_t now_ms)
   release_held (fx);
   ended_ = true;
   fx.changed = true;
-  emit (fx, control ("endSession", now_ms, reason));
+  emit (fx, control (Action::EndSession, now_ms, reason));
   finish (fx, was);
   return fx;
 }

@@ -61,7 +61,7 @@ public:
   size_t held_chunks () const { return held_.size (); }
 
 private:
-  static Outgoing control (const char *action, int64_t now_ms, const std::string &reason = std::string ());
+  static Outgoing control (Action action, int64_t now_ms, const std::string &reason = std::string ());
   void finish (BroadcastEffects &fx, bool was_transmitting) const;
 
   int64_t max_pause_time_;

@@ -1,6 +1,8 @@
 /* wssaudiochunk core: one message waiting to go out on the socket. */
 #pragma once
 
+#include "action.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,7 +26,7 @@ struct Outgoing
   int64_t media_duration = 0; /* ns; what the backlog bound counts */
 
   /* Control */
-  std::string action;
+  Action action = Action::PauseBroadcast;
   std::string reason; /* endSession only */
 
   /* Wall clock (ms since the epoch) when the chunk was completed or the
@@ -33,6 +35,7 @@ struct Outgoing
   /* Monotonic time (us) when queued: what send latency is measured from. */
   int64_t queued_us = 0;
   bool replay = false; /* sent before, on a connection that died */
+  int attempts = 0;    /* times written to a socket so far */
 };
 
 } // namespace wssac

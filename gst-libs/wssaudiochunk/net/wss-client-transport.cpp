@@ -1,17 +1,20 @@
 #include "wss-client-transport.h"
 
+#include "context-thread.h"
+#include "delivery-tracker.h"
+#include "latency-stats.h"
+#include "refusal-policy.h"
+#include "tcp-evidence.h"
+
 #include <gst/gst.h>
 #include <libsoup/soup.h>
-
-#ifdef __linux__
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#endif
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 
 GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
 #define GST_CAT_DEFAULT wss_transport_debug
@@ -42,43 +45,76 @@ connection_state_name (ConnectionState state)
   return "unknown";
 }
 
-std::string
-redact_uri (const std::string &uri)
+namespace
 {
-  GUri *u = g_uri_parse (uri.c_str (), G_URI_FLAGS_ENCODED_QUERY, nullptr);
-  if (!u)
-    return uri;
-  const char *query = g_uri_get_query (u);
-  if (!query || !*query)
+std::string
+str_or_empty (const char *s)
+{
+  return s ? std::string (s) : std::string ();
+}
+
+void
+append_header_value (HeaderList &out, const char *name, const GValue *v)
+{
+  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
     {
-      g_uri_unref (u);
-      return uri;
+      guint n
+          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
+      for (guint i = 0; i < n; i++)
+        append_header_value (out, name,
+                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
+                                                       : gst_value_list_get_value (v, i));
+      return;
     }
-  static const char *secret[] = { "token", "access_token", "auth", "authorization", "key", "api_key", "apikey",
-    "signature", "sig", "password", "secret", "x-amz-security-token", "x-amz-signature", "x-amz-credential" };
-  std::string out_query;
-  gchar **pairs = g_strsplit (query, "&", -1);
-  for (gchar **p = pairs; *p; p++)
+  if (G_VALUE_HOLDS_STRING (v))
     {
-      std::string pair = *p;
-      std::string name = pair.substr (0, pair.find ('='));
-      bool hide = false;
-      for (const char *s : secret)
-        if (g_ascii_strcasecmp (name.c_str (), s) == 0)
-          hide = true;
-      if (!out_query.empty ())
-        out_query += "&";
-      out_query += hide && pair.find ('=') != std::string::npos ? name + "=***" : pair;
+      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
+      return;
     }
-  g_strfreev (pairs);
-  GUri *r = g_uri_build (G_URI_FLAGS_ENCODED_QUERY, g_uri_get_scheme (u), g_uri_get_userinfo (u), g_uri_get_host (u),
-                         g_uri_get_port (u), g_uri_get_path (u), out_query.c_str (), g_uri_get_fragment (u));
-  gchar *str = g_uri_to_string (r);
-  std::string out (str);
-  g_free (str);
-  g_uri_unref (r);
-  g_uri_unref (u);
+  gchar *s = gst_value_serialize (v);
+  out.emplace_back (name, str_or_empty (s));
+  g_free (s);
+}
+
+gboolean
+collect_header (GQuark field, const GValue *value, gpointer data)
+{
+  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
+  return TRUE;
+}
+} // namespace
+
+HeaderList
+headers_from_structure (const GstStructure *s)
+{
+  HeaderList out;
+  if (s)
+    gst_structure_foreach (s, collect_header, &out);
   return out;
+}
+
+std::string
+location_problem (const std::string &location)
+{
+  if (location.empty ())
+    return "No location set: set the location property to a ws:// or wss:// URI";
+  GError *err = nullptr;
+  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
+  if (!uri)
+    {
+      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
+      g_error_free (err);
+      return why;
+    }
+  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
+  std::string host = str_or_empty (g_uri_get_host (uri));
+  g_uri_unref (uri);
+  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
+      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
+    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
+  if (host.empty ())
+    return "Invalid location \"" + redact_uri (location) + "\": no host";
+  return std::string ();
 }
 
 namespace
@@ -95,50 +131,11 @@ mono_ms ()
   return g_get_monotonic_time () / 1000;
 }
 
-struct SentRecord
-{
-  Outgoing item;
-  int64_t sent_mono_ms;
-};
-
-constexpr size_t kLatencySamples = 1024;
-
-/* Bytes the kernel still holds for the peer, or -1 when unknown: the
- * socket under libsoup's (and maybe TLS's) stream wrappers. */
-int64_t
-unsent_bytes (SoupWebsocketConnection *conn)
-{
-#ifdef __linux__
-  GIOStream *stream = soup_websocket_connection_get_io_stream (conn);
-  for (int depth = 0; stream && depth < 4; depth++)
-    {
-      if (G_IS_SOCKET_CONNECTION (stream))
-        {
-          GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-          int value = 0;
-          if (ioctl (g_socket_get_fd (sock), SIOCOUTQ, &value) == 0)
-            return value;
-          return -1;
-        }
-      GObjectClass *klass = G_OBJECT_GET_CLASS (stream);
-      const char *prop = g_object_class_find_property (klass, "base-iostream") ? "base-iostream"
-                         : g_object_class_find_property (klass, "base-io-stream") ? "base-io-stream"
-                                                                                  : nullptr;
-      if (!prop)
-        return -1;
-      GIOStream *base = nullptr;
-      g_object_get (stream, prop, &base, NULL);
-      if (base)
-        g_object_unref (base); /* still owned by the wrapper */
-      stream = base;
-    }
-#endif
-  return -1;
-}
 } // namespace
 
 struct WssClientTransport::Impl
 {
+  GstObject *log_object = nullptr; /* borrowed: what every log line names */
   TransportConfig config;
   std::string shown_uri;   /* redacted: the only form logs and messages use */
   std::string connect_uri; /* with the token, when it goes in the query */
@@ -146,40 +143,47 @@ struct WssClientTransport::Impl
   TransportCallbacks cb;
 
   /* Owned by the transport thread once started. */
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
+  std::unique_ptr<ContextThread> thread;
+  GMainContext *context = nullptr; /* the thread's, while it runs */
   SoupSession *session = nullptr;
   SoupWebsocketConnection *conn = nullptr;
   SoupMessage *connecting_msg = nullptr;
   GCancellable *cancellable = nullptr;
   GSource *timer = nullptr;    /* connect timeout or retry delay */
   GSource *watchdog = nullptr; /* dead-peer check, once a second */
-  GSource *resume = nullptr;   /* retry a flush paused by backpressure */
+  GSource *resume = nullptr;   /* retry a flush paused by backpressure or pacing */
+  GSource *ticker = nullptr;   /* TCP evidence, loss episodes, connection age */
   GSource *pending_source = nullptr;
   enum class PendingAction
   {
     None,
     Reconnect,
     GiveUp,
-  } pending_action = PendingAction::None; /* decided by a server reply */
+  } pending_action
+      = PendingAction::None; /* decided by a server reply */
   std::string pending_detail;
+  std::string pending_fix;
   bool connect_timed_out = false;
-  std::thread thread;
   RetryPolicy retry{ RetryConfig () };
   bool ever_connected = false;
   bool header_due = false; /* the next chunk carries the stream header */
   int64_t last_rx_ms = 0;
   int64_t connected_ms = 0;
+  bool pong_seen = false; /* the watchdog trusts pings once one was answered */
+  bool retiring = false;  /* max-connection-age: switch once nothing is in flight */
+  RefusalPolicy refusals;
+  std::string last_refusal;
+  int64_t last_refusal_ms = -1;
 
   /* Shared with the element's threads. */
   mutable std::mutex lock;
   std::condition_variable cond;
   Backlog backlog;
-  std::deque<SentRecord> unacked; /* sent, not known to have arrived */
+  DeliveryTracker delivery; /* written, not yet confirmed */
+  DropEpisodes episodes;
   std::vector<uint8_t> stream_header;
   TransportStats stats;
-  std::vector<int64_t> latencies; /* ring of the last kLatencySamples */
-  size_t latency_pos = 0;
+  LatencyStats latencies; /* queue to socket, us */
   bool first_outcome = false;
   bool first_ok = false;
   std::string first_error;
@@ -187,7 +191,8 @@ struct WssClientTransport::Impl
   bool interrupted = false;
   std::atomic<bool> wake_pending{ false };
 
-  void set_state (ConnectionState s, const std::string &detail = std::string ())
+  void
+  set_state (ConnectionState s, const std::string &detail = std::string ())
   {
     {
       std::lock_guard<std::mutex> g (lock);
@@ -198,27 +203,33 @@ struct WssClientTransport::Impl
         stats.last_error = detail;
     }
     cond.notify_all ();
-    GST_INFO ("%s: %s%s%s", shown_uri.c_str (), connection_state_name (s), detail.empty () ? "" : ": ",
-              detail.c_str ());
+    GST_INFO_OBJECT (log_object, "%s: %s%s%s", shown_uri.c_str (), connection_state_name (s),
+                     detail.empty () ? "" : ": ", detail.c_str ());
     if (cb.state_changed)
       cb.state_changed (s, detail);
   }
 
   /* ---- transport thread ---- */
 
-  void thread_main ()
+  /* On the transport thread, before its loop runs. */
+  void
+  thread_setup ()
   {
-    g_main_context_push_thread_default (context);
     session = soup_session_new_with_options ("user-agent", config.user_agent.c_str (), "timeout",
                                              config.connect_timeout_s, NULL);
     if (tls_database)
       soup_session_set_tls_database (session, tls_database);
     connect ();
-    g_main_loop_run (loop);
+  }
 
+  /* On the transport thread, once its loop has quit. */
+  void
+  thread_teardown ()
+  {
     destroy_source (&timer);
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&ticker);
     destroy_source (&pending_source);
     if (cancellable)
       g_cancellable_cancel (cancellable);
@@ -228,12 +239,10 @@ struct WssClientTransport::Impl
     drop_connection ();
     g_clear_object (&session);
     g_clear_object (&tls_database);
-    while (g_main_context_pending (context))
-      g_main_context_iteration (context, FALSE);
-    g_main_context_pop_thread_default (context);
   }
 
-  static void destroy_source (GSource **source)
+  static void
+  destroy_source (GSource **source)
   {
     if (*source)
       {
@@ -243,7 +252,8 @@ struct WssClientTransport::Impl
       }
   }
 
-  GSource *attach_timeout (int64_t delay_ms, GSourceFunc func)
+  GSource *
+  attach_timeout (int64_t delay_ms, GSourceFunc func)
   {
     GSource *s = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (delay_ms, 0)));
     g_source_set_callback (s, func, this, nullptr);
@@ -251,7 +261,8 @@ struct WssClientTransport::Impl
     return s;
   }
 
-  void connect ()
+  void
+  connect ()
   {
     set_state (ever_connected ? ConnectionState::Reconnecting : ConnectionState::Connecting);
     SoupMessage *msg = soup_message_new ("GET", connect_uri.c_str ());
@@ -264,10 +275,12 @@ struct WssClientTransport::Impl
     for (const auto &h : config.headers)
       soup_message_headers_append (headers, h.first.c_str (), h.second.c_str ());
     if (!config.auth_token.empty () && !config.auth_token_in_query)
-      soup_message_headers_replace (headers, "Authorization", ("Bearer " + config.auth_token).c_str ());
+      soup_message_headers_replace (headers, "Authorization",
+                                    ("Bearer " + config.auth_token).c_str ());
     if (!config.ssl_strict)
       g_signal_connect (msg, "accept-certificate",
-                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags, gpointer) -> gboolean {
+                        G_CALLBACK (+[] (SoupMessage *, GTlsCertificate *, GTlsCertificateFlags,
+                                         gpointer) -> gboolean {
                           return TRUE; /* ssl-strict=false: the element warned on the bus */
                         }),
                         nullptr);
@@ -277,12 +290,14 @@ struct WssClientTransport::Impl
     connect_timed_out = false;
     connecting_msg = msg;
     destroy_source (&timer);
-    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_connect_timeout);
-    soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, cancellable,
-                                          on_connect_done, this);
+    timer = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000,
+                            on_connect_timeout);
+    soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
+                                          cancellable, on_connect_done, this);
   }
 
-  static gboolean on_connect_timeout (gpointer data)
+  static gboolean
+  on_connect_timeout (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     self->connect_timed_out = true;
@@ -292,11 +307,13 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  static void on_connect_done (GObject *source, GAsyncResult *res, gpointer data)
+  static void
+  on_connect_done (GObject *source, GAsyncResult *res, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     GError *error = nullptr;
-    SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
+    SoupWebsocketConnection *conn
+        = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
     SoupMessage *msg = self->connecting_msg;
     self->connecting_msg = nullptr;
     destroy_source (&self->timer);
@@ -307,7 +324,8 @@ struct WssClientTransport::Impl
         if (self->connect_timed_out)
           cause = "no answer within " + std::to_string (self->config.connect_timeout_s) + " s";
         else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
+                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR,
+                                     SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
           {
             guint status = soup_message_get_status (msg);
             const char *phrase = soup_message_get_reason_phrase (msg);
@@ -316,10 +334,12 @@ struct WssClientTransport::Impl
           }
         else if (error && error->domain == G_TLS_ERROR)
           cause = std::string ("TLS: ") + error->message
-                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that signed it)";
+                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
+                    "signed it)";
         else
           cause = error ? error->message : "unknown error";
-        bool cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+        bool cancelled
+            = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
         g_clear_error (&error);
         g_object_unref (msg);
         if (!cancelled)
@@ -330,10 +350,11 @@ struct WssClientTransport::Impl
     self->on_connected (conn);
   }
 
-  void on_connect_failed (const std::string &cause, bool retryable)
+  void
+  on_connect_failed (const std::string &cause, bool retryable)
   {
     std::string message = "Could not connect to " + shown_uri + ": " + cause;
-    GST_WARNING ("%s", message.c_str ());
+    GST_WARNING_OBJECT (log_object, "%s", message.c_str ());
     if (!ever_connected && !config.async_connect)
       {
         /* The first connection decides whether the pipeline starts: a
@@ -357,14 +378,18 @@ struct WssClientTransport::Impl
     schedule_retry (message);
   }
 
-  void give_up (const std::string &message)
+  void
+  give_up (const std::string &message,
+           const std::string &fix = "the connection was lost and could not be re-established; "
+                                    "raise max-retries (-1 = forever) to keep trying")
   {
     set_state (ConnectionState::Failed, message);
     if (cb.fatal)
-      cb.fatal (message);
+      cb.fatal (message, fix);
   }
 
-  void schedule_retry (const std::string &why)
+  void
+  schedule_retry (const std::string &why)
   {
     auto delay = retry.next_delay ();
     if (!delay)
@@ -376,13 +401,15 @@ struct WssClientTransport::Impl
       std::lock_guard<std::mutex> g (lock);
       stats.last_error = why;
     }
-    GST_INFO ("reconnecting to %s in %" G_GINT64_FORMAT " ms", shown_uri.c_str (), *delay);
+    GST_INFO_OBJECT (log_object, "reconnecting to %s in %" G_GINT64_FORMAT " ms",
+                     shown_uri.c_str (), *delay);
     set_state (ConnectionState::Reconnecting, why);
     destroy_source (&timer);
     timer = attach_timeout (*delay, on_retry_timer);
   }
 
-  static gboolean on_retry_timer (gpointer data)
+  static gboolean
+  on_retry_timer (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->timer);
@@ -391,7 +418,8 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  void on_connected (SoupWebsocketConnection *c)
+  void
+  on_connected (SoupWebsocketConnection *c)
   {
     conn = c;
     soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
@@ -401,11 +429,22 @@ struct WssClientTransport::Impl
     g_signal_connect (conn, "error", G_CALLBACK (on_error), this);
     g_signal_connect (conn, "message", G_CALLBACK (on_message), this);
     g_signal_connect (conn, "pong", G_CALLBACK (on_pong), this);
-    retry.reset ();
+    g_signal_connect (conn, "closing", G_CALLBACK (on_closing), this);
+    /* The backoff starts over only once this connection confirms a chunk:
+     * an upgrade followed by a refusal must not become a reconnect storm. */
     connected_ms = last_rx_ms = mono_ms ();
+    pong_seen = retiring = false;
     destroy_source (&watchdog);
     if (config.keepalive_timeout_s > 0)
       watchdog = attach_timeout (1000, on_watchdog);
+    destroy_source (&ticker);
+    ticker = attach_timeout (100, on_tick);
+    /* A path that stops acknowledging data fails in the kernel, pongs or
+     * not. */
+    unsigned user_timeout_s = config.keepalive_timeout_s > 0 ? config.keepalive_timeout_s : 30;
+    tcp_harden (socket_of_stream (soup_websocket_connection_get_io_stream (conn)),
+                user_timeout_s * 1000,
+                config.keepalive_interval_s > 0 ? config.keepalive_interval_s : 10);
 
     bool reconnect = ever_connected;
     ever_connected = true;
@@ -415,11 +454,11 @@ struct WssClientTransport::Impl
        * it anyway) carries the stream header: a receiver that lost its state,
        * or never saw chunk 0, can still decode from there. */
       header_due = true;
+      /* Replays of what a dead connection did not confirm go first. */
+      delivery.opened (conn);
+      delivery.ledger ().set_tail (false);
       if (reconnect)
-        {
-          stats.reconnects++;
-          requeue_unacked_locked ();
-        }
+        stats.reconnects++;
       else
         {
           first_outcome = true;
@@ -431,68 +470,37 @@ struct WssClientTransport::Impl
     flush ();
   }
 
-  /* What a dead connection may have swallowed goes out again first: every
-   * unacknowledged chunk when the peer acks, else the recent ones. */
-  void requeue_unacked_locked ()
-  {
-    int64_t now = mono_ms ();
-    for (auto it = unacked.rbegin (); it != unacked.rend (); ++it)
-      {
-        if (!stats.peer_acks && now - it->sent_mono_ms > config.replay_window_ms)
-          break;
-        it->item.replay = true;
-        backlog.push_front (std::move (it->item));
-        stats.chunks_replayed++;
-      }
-    unacked.clear ();
-  }
-
-  /* Forget sent chunks that need no replay: acknowledged, or (without acks)
-   * older than the replay window, or beyond the backlog's own bound. */
-  void trim_unacked_locked ()
-  {
-    int64_t now = mono_ms ();
-    int64_t held = 0;
-    for (const auto &r : unacked)
-      held += r.item.media_duration;
-    while (!unacked.empty ())
-      {
-        const SentRecord &r = unacked.front ();
-        bool old = !stats.peer_acks && now - r.sent_mono_ms > config.replay_window_ms;
-        bool acked = stats.peer_acks && r.item.chunk_index <= stats.acked_index;
-        bool over = config.backlog.max_time > 0 && held > config.backlog.max_time;
-        if (!old && !acked && !over)
-          break;
-        held -= r.item.media_duration;
-        unacked.pop_front ();
-      }
-    stats.unacked_chunks = unacked.size ();
-  }
-
-  void drop_connection ()
+  void
+  drop_connection ()
   {
     destroy_source (&watchdog);
     destroy_source (&resume);
+    destroy_source (&ticker);
     if (!conn)
       return;
+    connection_ended (false);
     g_signal_handlers_disconnect_by_data (conn, this);
     if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "stopping");
     g_clear_object (&conn);
   }
 
-  static gboolean on_watchdog (gpointer data)
+  static gboolean
+  on_watchdog (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    if (!self->conn)
+    /* Only a server that answers pings can be judged by its silence. */
+    if (!self->conn || !self->pong_seen)
       return G_SOURCE_CONTINUE;
     int64_t silent = mono_ms () - self->last_rx_ms;
     if (silent > static_cast<int64_t> (self->config.keepalive_timeout_s) * 1000)
       {
         /* No pong, no message: the peer or the path is gone without a
          * word. Closing the stream makes libsoup report the close. */
-        GST_WARNING ("%s: nothing heard for %" G_GINT64_FORMAT " ms, replacing the connection",
-                     self->shown_uri.c_str (), silent);
+        GST_WARNING_OBJECT (self->log_object,
+                            "%s: nothing heard for %" G_GINT64_FORMAT
+                            " ms, replacing the connection",
+                            self->shown_uri.c_str (), silent);
         {
           std::lock_guard<std::mutex> g (self->lock);
           self->stats.last_error = "peer silent for " + std::to_string (silent / 1000) + " s";
@@ -502,20 +510,25 @@ struct WssClientTransport::Impl
     return G_SOURCE_CONTINUE;
   }
 
-  static void on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
-  {
-    static_cast<Impl *> (data)->last_rx_ms = mono_ms ();
-  }
-
-  static void on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
+  static void
+  on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    GST_WARNING ("%s: %s", self->shown_uri.c_str (), error->message);
+    self->last_rx_ms = mono_ms ();
+    self->pong_seen = true;
+  }
+
+  static void
+  on_error (SoupWebsocketConnection *c, GError *error, gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), error->message);
     std::lock_guard<std::mutex> g (self->lock);
     self->stats.last_error = error->message;
   }
 
-  static void on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
+  static void
+  on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     self->last_rx_ms = mono_ms ();
@@ -524,43 +537,176 @@ struct WssClientTransport::Impl
     if (type != SOUP_WEBSOCKET_DATA_TEXT || !text)
       return;
     Reply reply = decode_reply (text, size);
-    std::lock_guard<std::mutex> g (self->lock);
-    if (reply.kind == Reply::Ack)
-      {
-        self->stats.peer_acks = true;
-        if (reply.chunk_index > self->stats.acked_index)
-          self->stats.acked_index = reply.chunk_index;
-        self->trim_unacked_locked ();
-        self->backlog.drop_acknowledged_replays (self->stats.acked_index);
-      }
-    else if (reply.kind == Reply::Error)
-      {
-        /* The receiver refused something: worth a warning in the log and a
-         * count, not a reconnect (it keeps the connection open). */
-        self->stats.server_errors++;
-        self->stats.last_error = "server: " + reply.code + ": " + reply.message;
-        GST_WARNING ("%s refused a message: %s (%s)", self->shown_uri.c_str (), reply.code.c_str (),
-                     reply.message.c_str ());
-        if (reply.code == "session-claimed")
-          {
-            /* The server still holds our previous, dead connection: retry
-             * later; what it refused is unacknowledged and will be replayed. */
-            self->pending_action = PendingAction::Reconnect;
-            self->pending_detail = reply.message;
-          }
-        else if (reply.code == "session-ended")
-          {
-            self->pending_action = PendingAction::GiveUp;
-            self->pending_detail = "the server ended session \"" + self->config.session_id + "\": " + reply.message;
-          }
-      }
-    else
-      GST_DEBUG ("server says: %.*s", (int) MIN (size, 512), text);
-    if (self->pending_action != PendingAction::None && !self->pending_source)
-      self->pending_source = self->attach_timeout (0, on_pending_action);
+    std::vector<DropEpisode> due;
+    bool warn = false;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      if (reply.kind == Reply::Ack)
+        {
+          self->stats.peer_acks = true;
+          if (reply.chunk_index > self->stats.acked_index)
+            self->stats.acked_index = reply.chunk_index;
+          if (self->delivery.ledger ().acked (reply.chunk_index) > 0)
+            self->on_progress ();
+        }
+      else if (reply.kind == Reply::Error)
+        warn = self->on_refusal_locked (reply, due);
+      if (self->pending_action != PendingAction::None && !self->pending_source)
+        self->pending_source = self->attach_timeout (0, on_pending_action);
+    }
+    if (reply.kind == Reply::Other)
+      GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
+    if (warn && self->cb.refused)
+      self->cb.refused (reply.code, reply.message);
+    self->announce (due);
+    self->flush (); /* a confirmation opens the window */
   }
 
-  static gboolean on_pending_action (gpointer data)
+  /* Something was confirmed: the receiver takes our audio. */
+  void
+  on_progress ()
+  {
+    retry.reset ();
+    refusals.accepted ();
+  }
+
+  /* An error reply: counted; the refused chunk is written again or, when
+   * the refusal is final, counted lost; a final refusal (or refusals for
+   * refusal-timeout) stops the element. True when it deserves a warning
+   * (at most one a second per code). */
+  bool
+  on_refusal_locked (const Reply &reply, std::vector<DropEpisode> &due)
+  {
+    stats.server_errors++;
+    stats.last_error = "server: " + reply.code + ": " + reply.message;
+    GST_WARNING_OBJECT (log_object, "%s refused a message: %s (%s)", shown_uri.c_str (),
+                        reply.code.c_str (), reply.message.c_str ());
+    const bool permanent = RefusalPolicy::permanent (reply.code);
+    DeliveryLedger &l = delivery.ledger ();
+    if (reply.has_index && l.state (reply.chunk_index) == ChunkState::Written)
+      {
+        l.refused (reply.chunk_index, permanent);
+        if (permanent)
+          {
+            DropRange r;
+            r.first = r.last = reply.chunk_index;
+            r.count = 1;
+            due = count_drop_locked (DropReason::Refused, r);
+          }
+      }
+    const int64_t now = mono_ms ();
+    auto verdict = refusals.refused (reply.code, reply.message, now);
+    if (verdict)
+      {
+        pending_action = PendingAction::GiveUp;
+        pending_detail = verdict->cause + " (" + shown_uri + ")";
+        pending_fix = verdict->fix;
+      }
+    else if (reply.code == "session-claimed")
+      {
+        /* The server still holds our previous, dead connection: retry
+         * later; what it refused is written again then. */
+        pending_action = PendingAction::Reconnect;
+        pending_detail = reply.message;
+      }
+    const bool warn = reply.code != last_refusal || now - last_refusal_ms >= 1000;
+    if (warn)
+      {
+        last_refusal = reply.code;
+        last_refusal_ms = now;
+      }
+    return warn;
+  }
+
+  /* Whatever is queued or unconfirmed will not be delivered: count it and
+   * empty the queue of audio (controls stay: endSession still goes out). */
+  std::vector<DropEpisode>
+  abandon_locked ()
+  {
+    DropRange lost = delivery.ledger ().take_unconfirmed ();
+    Backlog keep (backlog.limits ());
+    while (!backlog.empty ())
+      {
+        Outgoing item = backlog.pop_front ();
+        if (item.kind == OutgoingKind::AudioChunk)
+          add_to_drop_range (lost, item);
+        else
+          keep.push (std::move (item));
+      }
+    backlog = std::move (keep);
+    std::vector<DropEpisode> due;
+    if (lost.count > 0)
+      due = count_drop_locked (DropReason::Unconfirmed, lost);
+    std::vector<DropEpisode> rest = episodes.flush ();
+    due.insert (due.end (), rest.begin (), rest.end ());
+    return due;
+  }
+
+  std::vector<DropEpisode>
+  count_drop_locked (DropReason reason, const DropRange &r)
+  {
+    stats.chunks_dropped += r.count;
+    uint64_t *by_reason[] = { &stats.dropped_backlog, &stats.dropped_paused, &stats.dropped_oversize,
+                              &stats.given_up,        &stats.refused,        &stats.unconfirmed };
+    *by_reason[static_cast<int> (reason)] += r.count;
+    return episodes.add (reason, r, mono_ms ());
+  }
+
+  void
+  announce (const std::vector<DropEpisode> &due)
+  {
+    if (cb.dropped)
+      for (const auto &e : due)
+        cb.dropped (e);
+  }
+
+  /* The connection ended (@clean: with a close frame from the server). */
+  void
+  connection_ended (bool clean)
+  {
+    std::vector<DropEpisode> due;
+    {
+      std::lock_guard<std::mutex> g (lock);
+      DropRange lost = delivery.ledger ().connection_ended (clean);
+      delivery.closed ();
+      if (lost.count > 0)
+        due = count_drop_locked (DropReason::GivenUp, lost);
+    }
+    announce (due);
+  }
+
+  static void
+  on_closing (SoupWebsocketConnection *, gpointer data)
+  {
+    /* The last TCP evidence before the socket goes. */
+    auto *self = static_cast<Impl *> (data);
+    std::lock_guard<std::mutex> g (self->lock);
+    if (self->delivery.sample (mono_ms ()) > 0)
+      self->on_progress ();
+  }
+
+  static gboolean
+  on_tick (gpointer data)
+  {
+    auto *self = static_cast<Impl *> (data);
+    const int64_t now = mono_ms ();
+    std::vector<DropEpisode> due;
+    {
+      std::lock_guard<std::mutex> g (self->lock);
+      if (self->delivery.sample (now) > 0)
+        self->on_progress ();
+      due = self->episodes.due (now);
+      if (self->config.max_connection_age_ms > 0 && !self->draining
+          && now - self->connected_ms >= self->config.max_connection_age_ms)
+        self->retiring = true;
+    }
+    self->announce (due);
+    self->flush ();
+    return G_SOURCE_CONTINUE;
+  }
+
+  static gboolean
+  on_pending_action (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->pending_source);
@@ -577,50 +723,70 @@ struct WssClientTransport::Impl
       return G_SOURCE_REMOVE;
     if (action == PendingAction::GiveUp)
       {
+        std::string fix;
+        {
+          std::lock_guard<std::mutex> g (self->lock);
+          fix = self->pending_fix;
+        }
         self->drop_connection ();
-        self->give_up (detail);
+        self->give_up (detail, fix);
       }
     else if (action == PendingAction::Reconnect)
       {
         self->drop_connection ();
-        {
-          std::lock_guard<std::mutex> g (self->lock);
-          self->requeue_unacked_locked ();
-        }
         self->schedule_retry ("session claimed by another connection: " + detail);
       }
     return G_SOURCE_REMOVE;
   }
 
-  static void on_closed (SoupWebsocketConnection *c, gpointer data)
+  static void
+  on_closed (SoupWebsocketConnection *c, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     gushort code = soup_websocket_connection_get_close_code (c);
     const char *reason = soup_websocket_connection_get_close_data (c);
     std::string why = "connection closed (code " + std::to_string (code)
-                      + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ()) + ")";
+                      + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
+                      + ")";
+    /* A close frame from the server (not 1006, which libsoup reports when
+     * the TCP connection died without one) confirms what its TCP had. */
+    bool clean = code != 0 && code != SOUP_WEBSOCKET_CLOSE_ABNORMAL;
     g_signal_handlers_disconnect_by_data (c, self);
+    self->connection_ended (clean);
     g_clear_object (&self->conn);
     destroy_source (&self->watchdog);
     destroy_source (&self->resume);
+    destroy_source (&self->ticker);
 
     bool drained;
     {
       std::lock_guard<std::mutex> g (self->lock);
-      drained = self->draining && self->backlog.empty ();
+      drained = self->draining && self->backlog.empty () && self->delivery.ledger ().all_confirmed ();
     }
     if (drained)
       {
         self->set_state (ConnectionState::Closed);
         return;
       }
-    GST_WARNING ("%s: %s", self->shown_uri.c_str (), why.c_str ());
+    if (self->retiring)
+      {
+        /* max-connection-age: everything was confirmed; straight on. */
+        self->retiring = false;
+        self->connect ();
+        return;
+      }
+    GST_WARNING_OBJECT (self->log_object, "%s: %s", self->shown_uri.c_str (), why.c_str ());
     self->schedule_retry (why);
   }
 
-  bool open () const { return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN; }
+  bool
+  open () const
+  {
+    return conn && soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN;
+  }
 
-  static gboolean on_resume (gpointer data)
+  static gboolean
+  on_resume (gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
     g_source_unref (self->resume);
@@ -629,57 +795,79 @@ struct WssClientTransport::Impl
     return G_SOURCE_REMOVE;
   }
 
-  void flush ()
+  void
+  flush ()
   {
     wake_pending = false;
-    while (open ())
+    destroy_source (&resume);
+    while (open () && !retiring)
       {
-        if (config.max_in_flight > 0 && !resume)
+        TcpSample tcp;
+        if (config.max_in_flight > 0
+            && tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn)), tcp)
+            && tcp.queued > config.max_in_flight)
           {
-            int64_t unsent = unsent_bytes (conn);
-            if (unsent > static_cast<int64_t> (config.max_in_flight))
-              {
-                /* The peer is not reading: keep the rest in our bounded
-                 * backlog and look again shortly. */
-                GST_LOG ("%" G_GINT64_FORMAT " bytes unsent: holding back", unsent);
-                resume = attach_timeout (20, on_resume);
-                return;
-              }
+            /* The peer is not reading: keep the rest in our bounded
+             * backlog and look again shortly. */
+            GST_LOG_OBJECT (log_object, "%" G_GUINT64_FORMAT " bytes unsent: holding back",
+                            tcp.queued);
+            resume = attach_timeout (20, on_resume);
+            return;
           }
-        else if (resume)
-          return;
         Outgoing item;
         {
           std::lock_guard<std::mutex> g (lock);
-          if (backlog.empty ())
+          DeliveryLedger &l = delivery.ledger ();
+          const bool replay = l.has_replay ();
+          if (!replay && backlog.empty ())
             break;
-          item = backlog.pop_front ();
+          const bool chunk = replay || backlog.front ().kind == OutgoingKind::AudioChunk;
+          /* The session ends once the receiver has everything: a replay
+           * after endSession would be refused. */
+          if (!chunk && backlog.front ().action == Action::EndSession && !l.all_confirmed ())
+            break;
+          if (chunk)
+            {
+              int64_t wait = delivery.next_chunk_delay_ms (mono_ms ());
+              if (wait < 0)
+                break; /* the window is full: a confirmation flushes again */
+              if (wait > 0)
+                {
+                  resume = attach_timeout (wait, on_resume);
+                  break;
+                }
+            }
+          item = replay ? l.take_replay () : backlog.pop_front ();
         }
+        cond.notify_all (); /* room in the backlog: wait_for_room () */
         send (std::move (item));
       }
 
-    bool close_now;
+    bool close_now, retire_now;
     {
       std::lock_guard<std::mutex> g (lock);
-      close_now = draining && backlog.empty () && open ();
+      DeliveryLedger &l = delivery.ledger ();
+      /* No more chunks follow on this connection: its last ones cannot
+       * wait for an ack that comes every few chunks. */
+      l.set_tail ((draining && backlog.audio_chunks () == 0) || retiring);
+      close_now = draining && backlog.empty () && l.all_confirmed () && open ();
+      retire_now = retiring && l.all_confirmed () && open ();
     }
     if (close_now)
       {
         set_state (ConnectionState::Closing);
         soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
       }
+    else if (retire_now)
+      {
+        GST_INFO_OBJECT (log_object, "%s: connection %" G_GINT64_FORMAT " s old, moving to a new one",
+                         shown_uri.c_str (), (mono_ms () - connected_ms) / 1000);
+        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "connection age");
+      }
   }
 
-  void record_latency_locked (int64_t us)
-  {
-    if (latencies.size () < kLatencySamples)
-      latencies.push_back (us);
-    else
-      latencies[latency_pos] = us;
-    latency_pos = (latency_pos + 1) % kLatencySamples;
-  }
-
-  void send (Outgoing item)
+  void
+  send (Outgoing item)
   {
     int64_t ts = now_ms ();
     std::string text;
@@ -702,6 +890,7 @@ struct WssClientTransport::Impl
         f.chunk_index = item.chunk_index;
         f.stream_header = header.data ();
         f.stream_header_size = header.size ();
+        f.stream_id = config.stream_id;
         /* After an outage the send time is not the capture time. */
         if (ts - item.created_ms > 1000)
           f.capture_timestamp_ms = item.created_ms;
@@ -709,17 +898,17 @@ struct WssClientTransport::Impl
       }
     else
       {
-        Action action;
-        if (!action_from_name (item.action, action))
-          return;
-        text = encode_control (action, config.session_id, item.created_ms, item.reason);
+        text = encode_control (item.action, config.session_id, item.created_ms, item.reason,
+                               config.stream_id);
       }
 
     if (text.size () > config.max_message_size && !is_chunk)
       {
-        GST_WARNING ("%s message of %zu bytes over max-message-size: not sent", item.action.c_str (), text.size ());
+        GST_WARNING_OBJECT (log_object, "%s message of %zu bytes over max-message-size: not sent",
+                            action_name (item.action), text.size ());
         std::lock_guard<std::mutex> g (lock);
-        stats.last_error = item.action + " message over max-message-size: not sent";
+        stats.last_error
+            = std::string (action_name (item.action)) + " message over max-message-size: not sent";
         return;
       }
     if (text.size () > config.max_message_size)
@@ -727,19 +916,16 @@ struct WssClientTransport::Impl
         /* One frame over the gateway's limit closes the connection (1009)
          * and would be retried forever: refuse it here, loudly. */
         DropRange r;
-        r.first = r.last = item.chunk_index;
-        r.count = 1;
-        r.bytes = item.audio.size ();
-        r.media_time = item.media_duration;
+        add_to_drop_range (r, item);
+        std::vector<DropEpisode> due;
         {
           std::lock_guard<std::mutex> g (lock);
-          stats.chunks_dropped++;
+          due = count_drop_locked (DropReason::Oversize, r);
           stats.last_error = "chunk " + std::to_string (item.chunk_index) + " encodes to "
                              + std::to_string (text.size ()) + " bytes, over max-message-size "
                              + std::to_string (config.max_message_size);
         }
-        if (cb.dropped)
-          cb.dropped (r);
+        announce (due);
         return;
       }
 
@@ -760,44 +946,44 @@ struct WssClientTransport::Impl
       stats.bytes_sent += text.size ();
       if (is_chunk)
         {
-          if (!item.replay)
+          if (item.replay)
+            stats.chunks_replayed++;
+          else
             {
               stats.chunks_sent++;
               stats.audio_bytes_sent += item.audio.size ();
-              record_latency_locked (info.latency_us);
+              latencies.record (info.latency_us);
             }
-          unacked.push_back ({ std::move (item), mono_ms () });
-          trim_unacked_locked ();
+          delivery.wrote_chunk (std::move (item), text.size (), mono_ms ());
         }
       else
-        stats.controls_sent++;
+        {
+          stats.controls_sent++;
+          delivery.wrote_control (text.size ());
+        }
     }
     if (is_chunk && cb.chunk_sent)
       cb.chunk_sent (info);
   }
 
-  static gboolean on_wake (gpointer data)
+  static gboolean
+  on_wake (gpointer data)
   {
     static_cast<Impl *> (data)->flush ();
     return G_SOURCE_REMOVE;
   }
 
-  static gboolean on_quit (gpointer data)
-  {
-    auto *self = static_cast<Impl *> (data);
-    g_main_loop_quit (self->loop);
-    return G_SOURCE_REMOVE;
-  }
-
-  void wake ()
+  void
+  wake ()
   {
     if (!wake_pending.exchange (true))
       g_main_context_invoke (context, on_wake, this);
   }
 };
 
-WssClientTransport::WssClientTransport () : impl_ (new Impl ())
+WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
 {
+  impl_->log_object = log_object;
   static std::once_flag once;
   std::call_once (once, [] {
     GST_DEBUG_CATEGORY_INIT (wss_transport_debug, "wssaudiochunktransport", 0,
@@ -808,13 +994,13 @@ WssClientTransport::WssClientTransport () : impl_ (new Impl ())
 WssClientTransport::~WssClientTransport ()
 {
   stop ();
-  delete impl_;
 }
 
 bool
-WssClientTransport::start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error)
+WssClientTransport::start (const TransportConfig &config, TransportCallbacks callbacks,
+                           std::string &error)
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   p->config = config;
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
@@ -823,7 +1009,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   if (!config.auth_token.empty () && config.auth_token_in_query)
     {
       gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=") + std::string (escaped);
+      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=")
+                        + std::string (escaped);
       g_free (escaped);
     }
   g_clear_object (&p->tls_database);
@@ -838,7 +1025,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
       g_free (abs);
       if (!p->tls_database)
         {
-          error = "Could not read the CA file \"" + config.tls_ca_file + "\": " + (err ? err->message : "?");
+          error = "Could not read the CA file \"" + config.tls_ca_file
+                  + "\": " + (err ? err->message : "?");
           g_clear_error (&err);
           return false;
         }
@@ -846,17 +1034,32 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
-  p->unacked.clear ();
+  DeliveryConfig delivery;
+  delivery.ledger = config.ledger;
+  delivery.max_send_rate = config.max_send_rate;
+  delivery.tls = g_ascii_strncasecmp (config.uri.c_str (), "wss:", 4) == 0;
+  p->delivery.reset (delivery);
+  p->episodes = DropEpisodes ();
+  p->refusals = RefusalPolicy (config.refusal_timeout_ms, config.session_id);
+  p->last_refusal.clear ();
+  p->last_refusal_ms = -1;
   p->stats = TransportStats ();
   p->latencies.clear ();
-  p->latency_pos = 0;
   p->first_outcome = p->first_ok = false;
   p->draining = p->interrupted = false;
   p->ever_connected = false;
   p->header_due = false;
-  p->context = g_main_context_new ();
-  p->loop = g_main_loop_new (p->context, FALSE);
-  p->thread = std::thread ([p] { p->thread_main (); });
+  p->thread = std::make_unique<ContextThread> ();
+  p->context = p->thread->context ();
+  std::string thread_error;
+  if (!p->thread->start ("wssac-transport", thread_error, [p] { p->thread_setup (); }))
+    {
+      p->thread.reset ();
+      p->context = nullptr;
+      g_clear_object (&p->tls_database);
+      error = "Could not connect to " + p->shown_uri + ": " + thread_error;
+      return false;
+    }
 
   if (config.async_connect)
     return true; /* connection failures are retried; audio waits in the backlog */
@@ -875,27 +1078,52 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   return p->first_ok;
 }
 
-DropRange
+std::vector<DropEpisode>
 WssClientTransport::enqueue (Outgoing item)
 {
-  DropRange dropped;
+  std::vector<DropEpisode> due;
   item.queued_us = g_get_monotonic_time ();
   {
     std::lock_guard<std::mutex> g (impl_->lock);
     if (item.kind == OutgoingKind::AudioChunk)
       impl_->stats.chunks_queued++;
-    dropped = impl_->backlog.push (std::move (item));
-    impl_->stats.chunks_dropped += dropped.count;
+    DropRange dropped = impl_->backlog.push (std::move (item));
+    if (dropped.count > 0)
+      due = impl_->count_drop_locked (DropReason::Backlog, dropped);
   }
   if (impl_->context)
     impl_->wake ();
-  return dropped;
+  return due;
+}
+
+std::vector<DropEpisode>
+WssClientTransport::count_drop (DropReason reason, const DropRange &range)
+{
+  std::lock_guard<std::mutex> g (impl_->lock);
+  return impl_->count_drop_locked (reason, range);
+}
+
+bool
+WssClientTransport::wait_for_room ()
+{
+  Impl *p = impl_.get ();
+  std::unique_lock<std::mutex> g (p->lock);
+  /* Half the bound (10 s of audio without one): a live source would drop
+   * past the bound, an upload waits well before it. */
+  auto room = [p] {
+    const BacklogLimits &l = p->backlog.limits ();
+    int64_t time_cap = l.max_time > 0 ? l.max_time / 2 : 10 * 1000000000LL;
+    return p->backlog.audio_time () < time_cap
+           && (l.max_bytes == 0 || p->backlog.audio_bytes () < l.max_bytes / 2);
+  };
+  p->cond.wait (g, [&] { return p->interrupted || p->stats.state == ConnectionState::Failed || room (); });
+  return !p->interrupted;
 }
 
 bool
 WssClientTransport::drain_and_close (int64_t timeout_ms)
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return true;
   {
@@ -903,18 +1131,35 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
     p->draining = true;
   }
   g_main_context_invoke (p->context, Impl::on_wake, p);
-  std::unique_lock<std::mutex> g (p->lock);
-  p->cond.wait_for (g, std::chrono::milliseconds (timeout_ms), [p] {
+  auto finished = [p] {
     return p->interrupted || p->stats.state == ConnectionState::Closed
            || p->stats.state == ConnectionState::Failed;
-  });
-  return p->stats.state == ConnectionState::Closed && p->backlog.empty ();
+  };
+  std::vector<DropEpisode> due;
+  bool delivered;
+  {
+    std::unique_lock<std::mutex> g (p->lock);
+    p->cond.wait_for (g, std::chrono::milliseconds (timeout_ms), finished);
+    delivered = p->stats.state == ConnectionState::Closed && p->backlog.empty ()
+                && p->delivery.ledger ().all_confirmed ();
+    /* At EOS what is not confirmed is lost: say so now, and let endSession
+     * and the close go out. */
+    due = p->abandon_locked ();
+  }
+  p->announce (due);
+  if (!delivered)
+    {
+      g_main_context_invoke (p->context, Impl::on_wake, p);
+      std::unique_lock<std::mutex> g (p->lock);
+      p->cond.wait_for (g, std::chrono::milliseconds (2000), finished);
+    }
+  return delivered;
 }
 
 void
 WssClientTransport::close_when_drained ()
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return;
   {
@@ -958,40 +1203,23 @@ WssClientTransport::set_stream_header (const std::vector<uint8_t> &header)
 void
 WssClientTransport::stop ()
 {
-  Impl *p = impl_;
+  Impl *p = impl_.get ();
   if (!p->context)
     return;
-  g_main_context_invoke (p->context, Impl::on_quit, p);
-  if (p->thread.joinable ())
-    p->thread.join ();
-  g_main_loop_unref (p->loop);
-  g_main_context_unref (p->context);
-  p->loop = nullptr;
+  p->thread->stop ([p] { p->thread_teardown (); });
+  p->thread.reset ();
   p->context = nullptr;
   g_clear_object (&p->cancellable);
 
-  DropRange lost;
+  std::vector<DropEpisode> due;
   {
     std::lock_guard<std::mutex> g (p->lock);
-    while (!p->backlog.empty ())
-      {
-        Outgoing item = p->backlog.pop_front ();
-        if (item.kind != OutgoingKind::AudioChunk)
-          continue;
-        if (lost.count == 0)
-          lost.first = item.chunk_index;
-        lost.last = item.chunk_index;
-        lost.count++;
-        lost.bytes += item.audio.size ();
-        lost.media_time += item.media_duration;
-      }
-    p->stats.chunks_dropped += lost.count;
+    due = p->abandon_locked ();
+    p->backlog.clear ();
     if (p->stats.state != ConnectionState::Failed)
       p->stats.state = ConnectionState::Closed;
   }
-  p->unacked.clear ();
-  if (lost.count > 0 && p->cb.dropped)
-    p->cb.dropped (lost);
+  p->announce (due);
 }
 
 TransportStats
@@ -1002,16 +1230,15 @@ WssClientTransport::stats () const
   s.backlog_chunks = impl_->backlog.audio_chunks ();
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
-  s.unacked_chunks = impl_->unacked.size ();
-  if (!impl_->latencies.empty ())
-    {
-      std::vector<int64_t> sorted = impl_->latencies;
-      std::sort (sorted.begin (), sorted.end ());
-      auto pct = [&sorted] (double q) { return sorted[static_cast<size_t> (q * (sorted.size () - 1))]; };
-      s.latency_p50_us = pct (0.50);
-      s.latency_p95_us = pct (0.95);
-      s.latency_p99_us = pct (0.99);
-    }
+  const DeliveryLedger &l = impl_->delivery.ledger ();
+  s.unacked_chunks = l.unconfirmed ();
+  s.chunks_confirmed = l.counters ().confirmed;
+  s.chunks_likely_duplicated = l.counters ().likely_duplicates;
+  s.window = l.window ();
+  LatencyPercentiles p = impl_->latencies.percentiles ();
+  s.latency_p50_us = p.p50;
+  s.latency_p95_us = p.p95;
+  s.latency_p99_us = p.p99;
   return s;
 }
 

@@ -11,19 +11,22 @@
 #pragma once
 
 #include "backlog.h"
+#include "delivery-ledger.h"
+#include "drop-episodes.h"
 #include "message-codec.h"
+#include "redact-uri.h"
 #include "retry-policy.h"
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gio/gio.h>
+#include <gst/gst.h>
 
 namespace wssac
 {
@@ -41,17 +44,27 @@ enum class ConnectionState
 
 const char *connection_state_name (ConnectionState state);
 
-/* @uri with the values of credential-like query parameters (token,
- * access_token, auth, key, signature, ...) replaced by "***": what may be
- * shown in logs and messages. */
-std::string redact_uri (const std::string &uri);
+/* redact_uri() (redact-uri.h) gives the form of a URI that logs and
+ * messages may show. */
+
+/* Empty when @uri can be connected to (a ws:// or wss:// URI with a host),
+ * else a sentence saying what is wrong with it and what to set. Checked
+ * before any network activity, so a typo gets an error that names it. */
+std::string location_problem (const std::string &uri);
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/* The upgrade request's extra headers from a GstStructure, one field per
+ * header (souphttpsrc's extra-headers): strings as they are, other values
+ * serialized, arrays and lists add the header once per element. */
+HeaderList headers_from_structure (const GstStructure *s);
 
 struct TransportConfig
 {
   std::string uri;
   std::string session_id;
   std::string format = "webm-opus";
-  std::vector<std::pair<std::string, std::string>> headers;
+  HeaderList headers;
   std::string user_agent;
   /* Authentication: a bearer token, sent as "Authorization: Bearer" or as
    * the "token" query parameter (API Gateway authorizers read either). It
@@ -75,12 +88,20 @@ struct TransportConfig
   size_t max_in_flight = 64 * 1024;
   RetryConfig retry;
   BacklogLimits backlog;
-  /* Chunks already handed to a socket that died are sent again after a
-   * reconnect when they are this recent: data in the kernel's buffers of a
-   * dead connection never arrives. The receiver drops duplicates. A peer
-   * that sends acks ({"action":"ack"}) gets exactly the unacknowledged
-   * chunks replayed instead, whatever their age. */
-  int64_t replay_window_ms = 5000;
+  /* Delivery (delivery-ledger.h): a chunk is written at most
+   * max_attempts times; the in-flight window; TCP evidence's minimum hold. */
+  LedgerConfig ledger;
+  /* Backlog and replays drain at most this many times real time until the
+   * receiver is known to ack. <= 0: no bound. */
+  double max_send_rate = 3.0;
+  /* Refusals (that may pass) for this long with nothing accepted: fatal.
+   * 0: never. */
+  int64_t refusal_timeout_ms = 5000;
+  /* Move to a new connection once the current one is this old (API
+   * Gateway cuts at 2 h). 0: never. */
+  int64_t max_connection_age_ms = 0;
+  /* The streamId of this run (message-codec.h); empty: not sent. */
+  std::string stream_id;
   size_t max_message_size = 32 * 1024;
   /* Audio chunks in the binary framing (message-codec.h) instead of JSON
    * text with base64: a third fewer bytes; our receivers understand it. */
@@ -102,8 +123,13 @@ struct TransportStats
   ConnectionState state = ConnectionState::Disconnected;
   uint64_t chunks_queued = 0;
   uint64_t chunks_sent = 0;
-  uint64_t chunks_replayed = 0;
-  uint64_t chunks_dropped = 0;
+  uint64_t chunks_replayed = 0; /* writes after the first: duplicates on the wire at worst */
+  uint64_t chunks_likely_duplicated = 0; /* replays of chunks the peer's TCP had */
+  uint64_t chunks_confirmed = 0;
+  uint64_t chunks_dropped = 0; /* every chunk that will not arrive, all reasons */
+  uint64_t dropped_backlog = 0, dropped_paused = 0, dropped_oversize = 0, given_up = 0, refused = 0,
+           unconfirmed = 0; /* by reason */
+  uint64_t window = 0;      /* chunks allowed in flight on the connection */
   uint64_t bytes_sent = 0; /* text frame bytes */
   uint64_t audio_bytes_sent = 0;
   uint64_t controls_sent = 0;
@@ -111,7 +137,7 @@ struct TransportStats
   uint64_t acked_index = 0; /* highest chunk the peer acknowledged */
   bool peer_acks = false;
   uint64_t server_errors = 0; /* error replies from the peer */
-  uint64_t unacked_chunks = 0;
+  uint64_t unacked_chunks = 0; /* written, not confirmed */
   int64_t latency_p50_us = 0, latency_p95_us = 0, latency_p99_us = 0; /* queue to socket */
   uint64_t backlog_chunks = 0;
   uint64_t backlog_bytes = 0;
@@ -124,31 +150,46 @@ struct TransportCallbacks
 {
   std::function<void (const SentInfo &)> chunk_sent;
   std::function<void (ConnectionState, const std::string &detail)> state_changed;
-  std::function<void (const DropRange &)> dropped;
-  /* The connection is lost for good (max-retries reached, or the first
-   * connection failed): the message says why, with the URI. */
-  std::function<void (const std::string &message)> fatal;
+  /* Chunks that will not arrive, per episode (drop-episodes.h). */
+  std::function<void (const DropEpisode &)> dropped;
+  /* The receiver refused a message (code, text): rate-limited. */
+  std::function<void (const std::string &code, const std::string &message)> refused;
+  /* The connection is lost for good (max-retries reached, the first
+   * connection failed, a final refusal): the message says why, with the
+   * URI; @fix what to change. */
+  std::function<void (const std::string &message, const std::string &fix)> fatal;
 };
 
 class WssClientTransport
 {
 public:
-  WssClientTransport ();
+  /* @log_object (borrowed; it outlives the transport) is the object the
+   * transport logs with, so that two sinks can be told apart in a log. */
+  explicit WssClientTransport (GstObject *log_object = nullptr);
   ~WssClientTransport ();
   WssClientTransport (const WssClientTransport &) = delete;
   WssClientTransport &operator= (const WssClientTransport &) = delete;
 
   /* Starts the thread and connects. Waits for the first outcome; on failure
-   * returns false with a message naming the URI and the cause. */
+   * (including a thread that cannot be created) returns false with a
+   * message naming the URI and the cause. */
   bool start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error);
 
-  /* Queues a message (any thread; never blocks on the network). Returns what
-   * the backlog bound dropped. */
-  DropRange enqueue (Outgoing item);
+  /* Queues a message (any thread; never blocks on the network). Returns the
+   * loss episodes due for announcement (the backlog bound dropped chunks). */
+  std::vector<DropEpisode> enqueue (Outgoing item);
+  /* Counts chunks lost before they reached the transport (held while
+   * paused); returns the episodes due for announcement. */
+  std::vector<DropEpisode> count_drop (DropReason reason, const DropRange &range);
+  /* Blocks until the backlog has room for more (a non-live upstream is
+   * slowed down instead of dropped). False when interrupted (flushing). */
+  bool wait_for_room ();
 
-  /* Sends what is queued, then closes with 1000. Waits up to @timeout_ms;
-   * false when the backlog could not be delivered in time (or was
-   * interrupted). */
+  /* Sends what is queued, waits until every chunk is confirmed (or given
+   * up), sends endSession if queued, then closes with 1000. Waits up to
+   * @timeout_ms; false when that did not happen in time (or was
+   * interrupted): then what is unconfirmed is counted and announced as lost
+   * and the connection is closed. */
   bool drain_and_close (int64_t timeout_ms);
   /* Like drain_and_close() without waiting: closes once the queue is empty. */
   void close_when_drained ();
@@ -161,14 +202,15 @@ public:
   /* The stream header, re-sent with the first chunk on every new connection. */
   void set_stream_header (const std::vector<uint8_t> &header);
 
-  /* Stops the thread; whatever is still queued is discarded and counted. */
+  /* Stops the thread; whatever is still queued or unconfirmed is counted
+   * and announced as lost. */
   void stop ();
 
   TransportStats stats () const;
 
 private:
   struct Impl;
-  Impl *impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 } // namespace wssac

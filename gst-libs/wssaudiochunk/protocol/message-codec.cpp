@@ -7,27 +7,11 @@
 
 #include <cstring>
 
-
 namespace wssac
 {
 
 namespace
 {
-
-struct ActionName
-{
-  Action action;
-  const char *name;
-};
-
-constexpr ActionName kActions[] = {
-  { Action::AudioChunk, "audioChunk" },
-  { Action::PauseBroadcast, "pauseBroadcast" },
-  { Action::ResumeBroadcast, "resumeBroadcast" },
-  { Action::MuteBroadcast, "muteBroadcast" },
-  { Action::UnmuteBroadcast, "unmuteBroadcast" },
-  { Action::EndSession, "endSession" },
-};
 
 std::string
 to_string (JsonBuilder *builder)
@@ -251,27 +235,6 @@ get_string (JsonObject *obj, const char *name, std::string &out, DecodeResult &e
 }
 
 } // namespace
-
-const char *
-action_name (Action action)
-{
-  for (const auto &a : kActions)
-    if (a.action == action)
-      return a.name;
-  return "unknown";
-}
-
-bool
-action_from_name (const std::string &name, Action &action)
-{
-  for (const auto &a : kActions)
-    if (name == a.name)
-      {
-        action = a.action;
-        return true;
-      }
-  return false;
-}
 
 const char *
 decode_error_code (DecodeError error)

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "action.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,20 +17,7 @@
 namespace wssac
 {
 
-enum class Action
-{
-  AudioChunk,
-  PauseBroadcast,
-  ResumeBroadcast,
-  MuteBroadcast,
-  UnmuteBroadcast,
-  EndSession,
-};
-
-/* "audioChunk", "pauseBroadcast", ... */
-const char *action_name (Action action);
-/* false when @name is not one of the seed's actions */
-bool action_from_name (const std::string &name, Action &action);
+/* Action, action_name() and action_from_name() live in the core (action.h). */
 
 struct AudioChunkFields
 {

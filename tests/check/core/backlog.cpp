@@ -3,6 +3,7 @@
 
 #include "backlog.h"
 
+using wssac::Action;
 using wssac::Backlog;
 using wssac::BacklogLimits;
 using wssac::DropRange;
@@ -23,7 +24,7 @@ chunk (uint64_t index, size_t bytes = 500, int64_t dur_ms = 250)
 }
 
 static Outgoing
-control (const char *action)
+control (Action action)
 {
   Outgoing o;
   o.kind = OutgoingKind::Control;
@@ -96,15 +97,15 @@ GST_START_TEST (test_controls_never_dropped_and_keep_order)
   l.max_time = 500 * MS;
   Backlog b (l);
   b.push (chunk (0));
-  b.push (control ("pauseBroadcast"));
+  b.push (control (Action::PauseBroadcast));
   b.push (chunk (1));
   b.push (chunk (2)); /* drops chunk 0 */
-  b.push (control ("resumeBroadcast"));
+  b.push (control (Action::ResumeBroadcast));
   b.push (chunk (3)); /* drops chunk 1 */
   fail_unless_equals_int (b.size (), 4);
-  fail_unless (b.pop_front ().action == "pauseBroadcast");
+  fail_unless (b.pop_front ().action == Action::PauseBroadcast);
   fail_unless_equals_uint64 (b.pop_front ().chunk_index, 2);
-  fail_unless (b.pop_front ().action == "resumeBroadcast");
+  fail_unless (b.pop_front ().action == Action::ResumeBroadcast);
   fail_unless_equals_uint64 (b.pop_front ().chunk_index, 3);
 }
 GST_END_TEST;

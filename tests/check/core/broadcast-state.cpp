@@ -28,7 +28,7 @@ names (const BroadcastEffects &fx)
 {
   std::vector<std::string> out;
   for (const auto &o : fx.send)
-    out.push_back (o.kind == OutgoingKind::AudioChunk ? "c" + std::to_string (o.chunk_index) : o.action);
+    out.push_back (o.kind == OutgoingKind::AudioChunk ? "c" + std::to_string (o.chunk_index) : action_name (o.action));
   return out;
 }
 

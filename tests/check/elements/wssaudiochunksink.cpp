@@ -36,7 +36,8 @@ struct Parsed
   std::vector<uint64_t> indices;
 };
 
-/* Checks that every message has exactly the seed's fields and JSON types. */
+/* Checks that every message has exactly the seed's fields (plus streamId)
+ * and JSON types. */
 static Parsed
 parse_messages (const std::vector<std::string> &msgs, const char *session)
 {
@@ -48,8 +49,16 @@ parse_messages (const std::vector<std::string> &msgs, const char *session)
       JsonNode *root = json_parser_get_root (parser);
       fail_unless (JSON_NODE_HOLDS_OBJECT (root));
       JsonObject *o = json_node_get_object (root);
-      fail_unless_equals_int (json_object_get_size (o), 7);
-      const char *strings[] = { "action", "sessionId", "audioData", "format" };
+      if (g_strcmp0 (json_object_get_string_member (o, "action"), "endSession") == 0)
+        {
+          g_object_unref (parser); /* end-session-on-eos */
+          continue;
+        }
+      /* The seed's seven fields plus streamId (the run's identity), and
+       * captureTimestamp on a chunk that waited over a second (an upload
+       * goes at the receiver's pace). */
+      fail_unless_equals_int (json_object_get_size (o) - json_object_has_member (o, "captureTimestamp"), 8);
+      const char *strings[] = { "action", "sessionId", "audioData", "format", "streamId" };
       for (const char *f : strings)
         {
           JsonNode *n = json_object_get_member (o, f);
@@ -363,6 +372,27 @@ GST_START_TEST (test_extra_headers_and_properties)
 }
 GST_END_TEST;
 
+/* A control structure with an action nobody knows is refused out loud (a
+ * warning naming it), and nothing but audio reaches the server. */
+GST_START_TEST (test_unknown_control_action_warns)
+{
+  WsTestServer server;
+  server.start ();
+  GstElement *p = speaker_pipeline (50, 250 * GST_MSECOND, server.url (), "ctl");
+  fail_if (gst_element_set_state (p, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE);
+  gst_element_post_message (p, gst_message_new_application (NULL,
+      gst_structure_new (wssac::bus::kControl, "action", G_TYPE_STRING, "stop-everything", NULL)));
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find ("stop-everything") != std::string::npos, "%s", log.warnings[0].c_str ());
+  Parsed parsed = parse_messages (server.messages (), "ctl"); /* audioChunk only */
+  fail_unless (!parsed.chunks.empty ());
+}
+GST_END_TEST;
+
 static Suite *
 wssaudiochunksink_suite (void)
 {
@@ -379,6 +409,7 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_error_upgrade_refused);
   tcase_add_test (tc, test_error_dns_failure);
   tcase_add_test (tc, test_extra_headers_and_properties);
+  tcase_add_test (tc, test_unknown_control_action_warns);
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "fault-proxy.h"
 
+#include <glib.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,7 +27,8 @@ connect_local (unsigned port)
   return fd;
 }
 
-FaultProxy::FaultProxy (unsigned backend_port, int rcvbuf) : backend_port_ (backend_port), rcvbuf_ (rcvbuf)
+FaultProxy::FaultProxy (unsigned backend_port, int rcvbuf)
+    : backend_port_ (backend_port), rcvbuf_ (rcvbuf)
 {
   listen_fd_ = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -70,15 +73,23 @@ FaultProxy::accept_loop ()
       int client = accept4 (listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client < 0)
         continue;
-      if (refusing_)
+      if (blackholed ())
         {
+          /* The upgrade request goes nowhere until the blackhole ends. */
+          while (blackholed () && !stopping_)
+            g_usleep (20 * 1000);
+        }
+      if (refusing_ || g_get_monotonic_time () < refuse_until_us_)
+        {
+          refused_++;
           /* Read the request, then refuse the upgrade. */
           char buf[4096];
           pollfd cp{ client, POLLIN, 0 };
           if (poll (&cp, 1, 1000) > 0)
-            (void) !read (client, buf, sizeof buf);
-          const char *answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-          (void) !write (client, answer, strlen (answer));
+            (void)!read (client, buf, sizeof buf);
+          const char *answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: "
+                               "0\r\nConnection: close\r\n\r\n";
+          (void)!write (client, answer, strlen (answer));
           close (client);
           continue;
         }
@@ -103,7 +114,7 @@ FaultProxy::pump (int client, int backend, unsigned generation)
   char buf[16384];
   while (!stopping_)
     {
-      bool dead = generation < blackhole_below_;
+      bool dead = generation < blackhole_below_ || blackholed ();
       pollfd p[2] = { { client, static_cast<short> (stalled_ || dead ? 0 : POLLIN), 0 },
                       { backend, static_cast<short> (dead ? 0 : POLLIN), 0 } };
       int n = poll (p, 2, 50);
@@ -154,6 +165,24 @@ FaultProxy::pump (int client, int backend, unsigned generation)
           close (fd);
         }
     }
+}
+
+bool
+FaultProxy::blackholed () const
+{
+  return g_get_monotonic_time () < blackhole_until_us_;
+}
+
+void
+FaultProxy::refuse_for (int64_t ms)
+{
+  refuse_until_us_ = g_get_monotonic_time () + ms * 1000;
+}
+
+void
+FaultProxy::blackhole_for (int64_t ms)
+{
+  blackhole_until_us_ = g_get_monotonic_time () + ms * 1000;
 }
 
 void

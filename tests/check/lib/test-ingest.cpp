@@ -5,12 +5,16 @@
 void
 TestIngest::start (unsigned port)
 {
-  thread_ = std::make_unique<ContextThread> ();
+  thread_ = std::make_unique<wssac::ContextThread> ();
+  std::string thread_error;
+  if (!thread_->start ("test-ingest", thread_error))
+    g_error ("%s", thread_error.c_str ());
   thread_->invoke ([this, port] {
     server_ = std::make_unique<wssac::IngestServer> ();
     wssac::IngestServerConfig config;
     config.port = port;
     config.core.ack_every = ack_every_;
+    config.core.only_session = only_session_;
     config.peer_timeout_s = peer_timeout_s_;
     config.keepalive_interval_s = peer_timeout_s_ < 10 ? 1 : 10;
     config.core.reassembly.max_wait_ms = 500;

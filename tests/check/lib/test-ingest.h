@@ -28,6 +28,8 @@ public:
   void start (unsigned port = 0);
   void stop ();
   void restart () { stop (), start (port_); }
+  /* Accept only this session (the next start () on). */
+  void set_only_session (const std::string &id) { only_session_ = id; }
   unsigned port () const { return port_; }
   std::string url () const { return "ws://127.0.0.1:" + std::to_string (port_) + "/ws"; }
   /* Closes every connection with @code (1001 going away, 1011 server error). */
@@ -46,8 +48,9 @@ private:
   unsigned ack_every_;
   unsigned peer_timeout_s_;
   unsigned port_ = 0;
+  std::string only_session_;
   unsigned incarnations_ = 0;
-  std::unique_ptr<ContextThread> thread_;
+  std::unique_ptr<wssac::ContextThread> thread_;
   std::unique_ptr<wssac::IngestServer> server_;
 
   mutable std::mutex lock_;

@@ -6,6 +6,9 @@
 
 WsTestClient::WsTestClient ()
 {
+  std::string thread_error;
+  if (!thread_.start ("test-client", thread_error))
+    g_error ("%s", thread_error.c_str ());
   run ([this] { session_ = soup_session_new (); });
 }
 

@@ -39,7 +39,7 @@ public:
 private:
   void run (const std::function<void ()> &fn) { thread_.invoke (fn); }
 
-  ContextThread thread_;
+  wssac::ContextThread thread_;
   SoupSession *session_ = nullptr;
   SoupWebsocketConnection *conn_ = nullptr;
 

@@ -2,6 +2,8 @@
 
 #include <libsoup/soup.h>
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <memory>
 
@@ -13,7 +15,8 @@ WsTestServer::~WsTestServer ()
 }
 
 static void
-not_found (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+not_found (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+           gpointer data)
 {
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
 }
@@ -21,22 +24,25 @@ not_found (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 void
 WsTestServer::start (const std::string &path)
 {
-  thread_ = std::make_unique<ContextThread> ();
+  thread_ = std::make_unique<wssac::ContextThread> ();
+  std::string thread_error;
+  if (!thread_->start ("test-server", thread_error))
+    g_error ("%s", thread_error.c_str ());
   thread_->invoke ([this, path] {
     server_ = soup_server_new (nullptr, nullptr);
     soup_server_add_handler (server_, nullptr, not_found, this, nullptr);
     soup_server_add_websocket_handler (server_, path.c_str (), nullptr, nullptr,
-                                       (SoupServerWebsocketCallback) on_websocket, this, nullptr);
+                                       (SoupServerWebsocketCallback)on_websocket, this, nullptr);
     GError *error = nullptr;
     GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
     GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-    if (!soup_server_listen (server_, addr, (SoupServerListenOptions) 0, &error))
+    if (!soup_server_listen (server_, addr, (SoupServerListenOptions)0, &error))
       g_error ("test server: %s", error->message);
     g_object_unref (addr);
     g_object_unref (lo);
     GSList *uris = soup_server_get_uris (server_);
     port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
-    g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+    g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   });
 }
 
@@ -65,7 +71,8 @@ WsTestServer::url (const std::string &path) const
 }
 
 void
-WsTestServer::on_websocket (SoupServer *, void *, const char *, SoupWebsocketConnection *conn, gpointer data)
+WsTestServer::on_websocket (SoupServer *, void *, const char *, SoupWebsocketConnection *conn,
+                            gpointer data)
 {
   auto *self = static_cast<WsTestServer *> (data);
   g_object_ref (conn);
@@ -79,15 +86,90 @@ WsTestServer::on_websocket (SoupServer *, void *, const char *, SoupWebsocketCon
   self->cond_.notify_all ();
 }
 
+/* Resets the TCP connection under @conn: SO_LINGER 0 turns the close into
+ * an RST, as when a server process dies. */
+static void
+reset_connection (SoupWebsocketConnection *conn)
+{
+  GIOStream *io = soup_websocket_connection_get_io_stream (conn);
+  GIOStream *base = io;
+  while (base && !G_IS_SOCKET_CONNECTION (base))
+    {
+      GObjectClass *klass = G_OBJECT_GET_CLASS (base);
+      const char *prop
+          = g_object_class_find_property (klass, "base-iostream") ? "base-iostream" : nullptr;
+      GIOStream *next = nullptr;
+      if (prop)
+        g_object_get (base, prop, &next, NULL);
+      if (next)
+        g_object_unref (next);
+      base = next;
+    }
+  if (base)
+    {
+      GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+      struct linger l = { 1, 0 };
+      setsockopt (g_socket_get_fd (sock), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+  g_io_stream_close (io, nullptr, nullptr);
+}
+
 void
-WsTestServer::on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data)
+WsTestServer::on_message (SoupWebsocketConnection *conn, gint type, GBytes *msg, gpointer data)
 {
   auto *self = static_cast<WsTestServer *> (data);
   gsize size = 0;
   const char *text = static_cast<const char *> (g_bytes_get_data (msg, &size));
-  std::lock_guard<std::mutex> g (self->lock_);
-  self->messages_.emplace_back (text ? text : "", size);
-  self->cond_.notify_all ();
+  bool abort = false;
+  {
+    std::lock_guard<std::mutex> g (self->lock_);
+    self->messages_.emplace_back (text ? text : "", size);
+    self->cond_.notify_all ();
+    if (self->abort_every_ > 0)
+      {
+        unsigned *count = nullptr;
+        for (auto &pc : self->per_conn_)
+          if (pc.first == conn)
+            count = &pc.second;
+        if (!count)
+          {
+            self->per_conn_.emplace_back (conn, 0);
+            count = &self->per_conn_.back ().second;
+          }
+        if (++*count == self->abort_every_)
+          {
+            abort = true;
+            self->aborts_++;
+          }
+      }
+  }
+  if (abort)
+    {
+      /* Nothing more of this connection is processed. */
+      g_signal_handlers_disconnect_matched (conn, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer)on_message, nullptr);
+      reset_connection (conn);
+      if (self->on_abort_)
+        self->on_abort_ ();
+      return;
+    }
+  if (self->read_delay_us_ > 0)
+    g_usleep (self->read_delay_us_);
+}
+
+void
+WsTestServer::set_abort_every (unsigned n, std::function<void ()> on_abort)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  abort_every_ = n;
+  on_abort_ = std::move (on_abort);
+}
+
+unsigned
+WsTestServer::aborts () const
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return aborts_;
 }
 
 void
@@ -104,6 +186,12 @@ WsTestServer::on_closed (SoupWebsocketConnection *conn, gpointer data)
   g_signal_handlers_disconnect_by_data (conn, self);
   g_object_unref (conn);
   std::lock_guard<std::mutex> g (self->lock_);
+  for (auto it = self->per_conn_.begin (); it != self->per_conn_.end (); ++it)
+    if (it->first == conn)
+      {
+        self->per_conn_.erase (it);
+        break;
+      }
   self->close_codes_.push_back (code);
   self->open_count_--;
   self->cond_.notify_all ();
@@ -141,7 +229,8 @@ bool
 WsTestServer::wait_for_messages (size_t n, int64_t timeout_ms) const
 {
   std::unique_lock<std::mutex> g (lock_);
-  return cond_.wait_for (g, std::chrono::milliseconds (timeout_ms), [&] { return messages_.size () >= n; });
+  return cond_.wait_for (g, std::chrono::milliseconds (timeout_ms),
+                         [&] { return messages_.size () >= n; });
 }
 
 bool

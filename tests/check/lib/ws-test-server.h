@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -29,7 +30,11 @@ public:
   void start (const std::string &path = "/ws");
   void stop ();
 
-  unsigned port () const { return port_; }
+  unsigned
+  port () const
+  {
+    return port_;
+  }
   std::string url (const std::string &path = "/ws") const;
 
   std::vector<std::string> messages () const;
@@ -50,13 +55,26 @@ public:
   /* Sends @text to every open connection. */
   void send_all (const std::string &text);
 
+  /* A server that crashes: after the @n-th message of a connection is
+   * recorded, that connection is reset (TCP RST, no close frame; what sits
+   * in its receive buffer is lost) and @on_abort runs on the server thread
+   * (e.g. to refuse upgrades for a while). 0: never. */
+  void set_abort_every (unsigned n, std::function<void ()> on_abort = nullptr);
+  /* A slow reader: the server sleeps this long after every message. */
+  void
+  set_read_delay_us (unsigned us)
+  {
+    read_delay_us_ = us;
+  }
+  unsigned aborts () const;
+
 private:
-  static void on_websocket (SoupServer *, void *msg, const char *path, SoupWebsocketConnection *conn,
-                            gpointer data);
+  static void on_websocket (SoupServer *, void *msg, const char *path,
+                            SoupWebsocketConnection *conn, gpointer data);
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data);
   static void on_closed (SoupWebsocketConnection *, gpointer data);
 
-  std::unique_ptr<ContextThread> thread_;
+  std::unique_ptr<wssac::ContextThread> thread_;
   SoupServer *server_ = nullptr;
   unsigned port_ = 0;
   std::vector<SoupWebsocketConnection *> open_;
@@ -67,4 +85,9 @@ private:
   std::vector<unsigned> close_codes_;
   unsigned connections_ = 0;
   unsigned open_count_ = 0;
+  unsigned abort_every_ = 0;
+  unsigned aborts_ = 0;
+  std::function<void ()> on_abort_;
+  std::vector<std::pair<SoupWebsocketConnection *, unsigned>> per_conn_;
+  std::atomic<unsigned> read_delay_us_{ 0 };
 };

@@ -1,0 +1,828 @@
+/* wssaudiochunksink's properties: their specifications and documentation
+ * (what gst-inspect-1.0 shows), get/set on the Settings under the object
+ * lock, and the transport configuration they make at start(). */
+#include "sink-properties.h"
+
+#include "sink-controls.h"
+#include "sink-messages.h"
+#include "sink-private.h"
+
+#include "chunker.h"
+
+#include <string>
+
+using namespace wssac;
+using namespace wssac::sink;
+
+/**
+ * GstWssAudioChunkSinkBacklogPolicy:
+ * @GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST: drop the oldest chunks (the
+ *   receiver gets the most recent audio)
+ * @GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST: drop new chunks (the receiver
+ *   gets the audio from the start of the outage)
+ *
+ * What goes when the backlog is full.
+ */
+GType
+gst_wss_audio_chunk_sink_backlog_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST, "Drop the oldest chunks", "drop-oldest" },
+    { GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST, "Drop the newest chunks", "drop-newest" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkBacklogPolicy", values));
+  return type;
+}
+
+/**
+ * GstWssAudioChunkSinkAuthTokenMode:
+ * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER: `Authorization: Bearer <token>`
+ * @GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY: `?token=<token>` on the URI (for
+ *   clients and gateways that cannot use headers on the upgrade)
+ */
+GType
+gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER, "Authorization: Bearer header", "header" },
+    { GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY, "token query parameter", "query" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkAuthTokenMode", values));
+  return type;
+}
+
+/**
+ * GstWssAudioChunkSinkFraming:
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the seed's JSON text message with base64 audio
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY: one binary message: "WSAC", a JSON
+ *   header, the raw audio (docs/protocol.md); a third fewer bytes
+ */
+GType
+gst_wss_audio_chunk_sink_framing_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the seed's)", "json" },
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY, "Binary: JSON header and raw audio", "binary" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkFraming", values));
+  return type;
+}
+
+static constexpr GParamFlags RW = static_cast<GParamFlags> (
+    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+
+void
+wssac::sink::install_properties (GObjectClass *gobject_class)
+{
+  /**
+   * GstWssAudioChunkSink:location:
+   *
+   * The WebSocket server to stream to: a ws:// or wss:// URI.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location", "WebSocket URI to stream to (ws:// or wss://)",
+                           DEFAULT_LOCATION, RW));
+  /**
+   * GstWssAudioChunkSink:session-id:
+   *
+   * The session every chunk belongs to (the message's sessionId). Required.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SESSION_ID,
+      g_param_spec_string ("session-id", "Session ID",
+                           "Session identifier put in every message (required)", DEFAULT_SESSION_ID,
+                           RW));
+  /**
+   * GstWssAudioChunkSink:chunk-duration:
+   *
+   * Media time per chunk. A chunk closes at the first cluster start once it
+   * holds this much; set webmmux min-cluster-duration to match.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_CHUNK_DURATION,
+      g_param_spec_uint64 (
+          "chunk-duration", "Chunk duration",
+          "Media time per chunk in nanoseconds; chunks close on the next cluster start",
+          wssac::Chunker::kMinChunkDuration, wssac::Chunker::kMaxChunkDuration,
+          DEFAULT_CHUNK_DURATION, RW));
+  /**
+   * GstWssAudioChunkSink:format:
+   *
+   * The message's format field. Empty: "webm-opus" for WebM caps, "ogg-opus"
+   * for Ogg caps.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_FORMAT,
+      g_param_spec_string (
+          "format", "Format",
+          "Value of the messages' format field (empty: webm-opus or ogg-opus from the caps)",
+          DEFAULT_FORMAT, RW));
+  /**
+   * GstWssAudioChunkSink:extra-headers:
+   *
+   * Extra HTTP headers for the WebSocket upgrade request, one field per
+   * header (as souphttpsrc's extra-headers). Values that are not strings are
+   * serialized; arrays and lists add the header once per element.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed (
+          "extra-headers", "Extra headers",
+          "Extra HTTP headers for the upgrade request (GstStructure, one field per header)",
+          GST_TYPE_STRUCTURE, RW));
+  /**
+   * GstWssAudioChunkSink:user-agent:
+   *
+   * The User-Agent header of the upgrade request.
+   */
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+                                   g_param_spec_string ("user-agent", "User-Agent",
+                                                        "User-Agent of the upgrade request",
+                                                        DEFAULT_USER_AGENT, RW));
+  /**
+   * GstWssAudioChunkSink:connect-timeout:
+   *
+   * Seconds to wait for a connection (TCP, TLS and upgrade) before the
+   * attempt counts as failed.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONNECT_TIMEOUT,
+                                   g_param_spec_uint ("connect-timeout", "Connect timeout",
+                                                      "Seconds to wait for a connection attempt", 1,
+                                                      3600, DEFAULT_CONNECT_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:drain-timeout:
+   *
+   * Seconds to wait at EOS until every chunk is confirmed by the receiver
+   * (its ack, or TCP evidence where it sends none), before endSession and
+   * the close with 1000. What is still unconfirmed after that is counted
+   * (chunks-unconfirmed) and announced as lost.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_DRAIN_TIMEOUT,
+      g_param_spec_uint ("drain-timeout", "Drain timeout",
+                         "Seconds to wait at EOS for every chunk to be confirmed", 0, 3600,
+                         DEFAULT_DRAIN_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:keepalive-interval:
+   *
+   * Seconds between WebSocket pings (0 disables them). Gateways close idle
+   * connections (API Gateway after 10 minutes).
+   */
+  g_object_class_install_property (gobject_class, PROP_KEEPALIVE_INTERVAL,
+                                   g_param_spec_uint ("keepalive-interval", "Keepalive interval",
+                                                      "Seconds between WebSocket pings (0 = none)",
+                                                      0, 3600, DEFAULT_KEEPALIVE_INTERVAL, RW));
+  /**
+   * GstWssAudioChunkSink:keepalive-timeout:
+   *
+   * Seconds without a pong or any message from the server after which the
+   * connection is taken for dead and replaced (0 disables the check). Keep
+   * it above twice keepalive-interval.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_KEEPALIVE_TIMEOUT,
+      g_param_spec_uint (
+          "keepalive-timeout", "Keepalive timeout",
+          "Seconds of silence from the server before the connection is replaced (0 = never)", 0,
+          3600, DEFAULT_KEEPALIVE_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:async-connect:
+   *
+   * When false (the default) the element does not start unless its first
+   * connection succeeds, so a wrong location fails at once. When true it
+   * starts at once, keeps audio in the backlog, and retries the connection
+   * like a lost one.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_ASYNC_CONNECT,
+      g_param_spec_boolean (
+          "async-connect", "Async connect",
+          "Start without waiting for the first connection (retry it in the background)",
+          DEFAULT_ASYNC_CONNECT, RW));
+  /**
+   * GstWssAudioChunkSink:max-in-flight:
+   *
+   * Bytes written to the socket but not yet taken by the server (the kernel's
+   * send queue) above which sending pauses, so that a slow server grows the
+   * bounded backlog and never libsoup's unbounded output queue. 0: no limit.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_IN_FLIGHT,
+      g_param_spec_uint ("max-in-flight", "Max in flight",
+                         "Unsent socket bytes above which sending pauses (0 = no limit)", 0,
+                         G_MAXINT, DEFAULT_MAX_IN_FLIGHT, RW));
+  /**
+   * GstWssAudioChunkSink:backlog-policy:
+   *
+   * Which chunks are dropped when the backlog is full.
+   */
+  g_object_class_install_property (gobject_class, PROP_BACKLOG_POLICY,
+                                   g_param_spec_enum ("backlog-policy", "Backlog policy",
+                                                      "What to drop when the backlog is full",
+                                                      GST_TYPE_WSS_AUDIO_CHUNK_SINK_BACKLOG_POLICY,
+                                                      DEFAULT_BACKLOG_POLICY, RW));
+  /**
+   * GstWssAudioChunkSink:retry-delay:
+   *
+   * Milliseconds before the first reconnection attempt; each further attempt
+   * waits twice as long (with +-20 % jitter) up to max-retry-delay.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_uint ("retry-delay", "Retry delay",
+                         "Milliseconds before the first reconnection attempt", 0, 600000,
+                         DEFAULT_RETRY_DELAY, RW));
+  /**
+   * GstWssAudioChunkSink:max-retry-delay:
+   *
+   * Upper bound of the delay between reconnection attempts, in milliseconds.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_RETRY_DELAY,
+      g_param_spec_uint ("max-retry-delay", "Max retry delay",
+                         "Longest wait between reconnection attempts in milliseconds", 0, 3600000,
+                         DEFAULT_MAX_RETRY_DELAY, RW));
+  /**
+   * GstWssAudioChunkSink:max-retries:
+   *
+   * Reconnection attempts after a lost connection before the element posts
+   * an error: -1 retries forever, 0 never. (The very first connection is not
+   * retried: a wrong location or a server that is not there fails start-up.)
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_RETRIES,
+      g_param_spec_int ("max-retries", "Max retries",
+                        "Reconnection attempts before giving up (-1 = forever)", -1, G_MAXINT,
+                        DEFAULT_MAX_RETRIES, RW));
+  /**
+   * GstWssAudioChunkSink:max-backlog-time:
+   *
+   * Audio kept while the connection is down or slow, in nanoseconds of media
+   * time (0: no time bound). Past it the oldest chunks are dropped, counted
+   * and announced.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_BACKLOG_TIME,
+      g_param_spec_uint64 ("max-backlog-time", "Max backlog time",
+                           "Nanoseconds of audio kept while disconnected (0 = unbounded by time)",
+                           0, G_MAXUINT64, DEFAULT_MAX_BACKLOG_TIME, RW));
+  /**
+   * GstWssAudioChunkSink:max-backlog-bytes:
+   *
+   * Audio bytes kept while the connection is down or slow (0: no byte bound).
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_BACKLOG_BYTES,
+      g_param_spec_uint64 ("max-backlog-bytes", "Max backlog bytes",
+                           "Audio bytes kept while disconnected (0 = unbounded by size)", 0,
+                           G_MAXUINT64, DEFAULT_MAX_BACKLOG_BYTES, RW));
+  /**
+   * GstWssAudioChunkSink:replay-window:
+   *
+   * Deprecated and ignored: every chunk a dead connection did not confirm
+   * is written again on the next one, whatever its age (see max-attempts).
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_REPLAY_WINDOW,
+      g_param_spec_uint64 ("replay-window", "Replay window",
+                           "Deprecated and ignored (nanoseconds): unconfirmed chunks are always "
+                           "replayed, see max-attempts",
+                           0, 600 * GST_SECOND, DEFAULT_REPLAY_WINDOW,
+                           static_cast<GParamFlags> (RW | G_PARAM_DEPRECATED)));
+  /**
+   * GstWssAudioChunkSink:max-attempts:
+   *
+   * Writes of one chunk, on successive connections, before it is given up
+   * (counted in stats as chunks-given-up and announced). A chunk is
+   * confirmed by the receiver's ack, or where the receiver sends none, by
+   * its TCP acknowledgement followed by the connection staying up for
+   * max (2 x RTT, 500 ms). Each further write may be a duplicate at a
+   * receiver that had it: at most max-attempts - 1 per chunk.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_ATTEMPTS,
+      g_param_spec_uint ("max-attempts", "Max attempts",
+                         "Writes of one chunk before it is given up and counted lost", 1, 1000,
+                         DEFAULT_MAX_ATTEMPTS, RW));
+  /**
+   * GstWssAudioChunkSink:max-send-rate:
+   *
+   * How fast a backlog (after a pause or an outage) and replays drain, as a
+   * multiple of real time, until the receiver is known to ack. API Gateway
+   * runs one function per message, concurrently: a burst reaches the
+   * backend out of order. Receivers that ack (ours) reorder by chunkIndex
+   * and get no bound. 0: no bound.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_SEND_RATE,
+      g_param_spec_double ("max-send-rate", "Max send rate",
+                           "Backlog drain rate as a multiple of real time until the receiver "
+                           "acks (0 = unbounded)",
+                           0.0, 1000.0, DEFAULT_MAX_SEND_RATE, RW));
+  /**
+   * GstWssAudioChunkSink:refusal-timeout:
+   *
+   * Milliseconds during which the receiver may refuse every chunk (for a
+   * reason that may pass, such as session-claimed or rate-limited) before
+   * the element fails with an error naming the cause. Final refusals
+   * (wrong-session, session-ended, invalid-session-id, unauthorized) fail
+   * at once. 0: wait forever.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_REFUSAL_TIMEOUT,
+      g_param_spec_uint ("refusal-timeout", "Refusal timeout",
+                         "Milliseconds of refused chunks before failing (0 = never)", 0,
+                         G_MAXUINT, DEFAULT_REFUSAL_TIMEOUT, RW));
+  /**
+   * GstWssAudioChunkSink:max-connection-age:
+   *
+   * Milliseconds after which the sink moves to a new connection at a chunk
+   * boundary, once everything written is confirmed, and closes the old one
+   * with 1000: API Gateway cuts every connection at 2 h. The default is
+   * 1 h 58 min. 0: never.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_CONNECTION_AGE,
+      g_param_spec_uint ("max-connection-age", "Max connection age",
+                         "Milliseconds before moving to a new connection (0 = never)", 0,
+                         G_MAXUINT, DEFAULT_MAX_CONNECTION_AGE, RW));
+  /**
+   * GstWssAudioChunkSink:max-message-size:
+   *
+   * Largest text frame ever sent, in bytes (API Gateway closes a connection
+   * on a frame over 32 KB). A chunk that would encode larger is dropped with
+   * a warning; lower chunk-duration if that happens.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_SIZE,
+                                   g_param_spec_uint ("max-message-size", "Max message size",
+                                                      "Largest text frame sent, in bytes", 1024,
+                                                      16 * 1024 * 1024, DEFAULT_MAX_MESSAGE_SIZE,
+                                                      RW));
+  /**
+   * GstWssAudioChunkSink:post-messages:
+   *
+   * Whether to post a `wss-audio-chunk-sent` element message per chunk.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+                            "Post a wss-audio-chunk-sent element message for every chunk sent",
+                            DEFAULT_POST_MESSAGES,
+                            static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                                      | GST_PARAM_MUTABLE_PLAYING)));
+  /**
+   * GstWssAudioChunkSink:end-session-on-eos:
+   *
+   * Whether the end of the stream also ends the session: once every chunk
+   * is confirmed, an `endSession` message (reason "end of stream") goes out,
+   * so a receiver finalizes at once instead of waiting for a reconnect. On
+   * by default: EOS is the end of the speaker's stream (use gst-launch-1.0
+   * -e so that Ctrl-C sends EOS). Off for a stream continued by a later run
+   * of the same session-id.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_END_SESSION_ON_EOS,
+      g_param_spec_boolean ("end-session-on-eos", "End session on EOS",
+                            "Send endSession after the last chunk at end of stream",
+                            DEFAULT_END_SESSION_ON_EOS, RW));
+  /**
+   * GstWssAudioChunkSink:stats:
+   *
+   * Counters as a `wss-audio-chunk-sink-stats` structure: state,
+   * chunks-queued, chunks-sent, chunks-replayed, chunks-dropped, bytes-sent,
+   * audio-bytes-sent, controls-sent, reconnects, peer-acks (the server sends
+   * acks), acked-index, unacked-chunks, server-errors (error replies),
+   * latency-p50/p95/p99 (microseconds from a chunk's completion to its
+   * hand-off to the socket, last 1024 chunks), backlog-chunks,
+   * backlog-bytes, backlog-time (ns), last-error.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped",
+                          GST_TYPE_STRUCTURE,
+                          static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstWssAudioChunkSink:paused:
+   *
+   * Pause the broadcast: chunks are kept (up to max-pause-time of audio)
+   * and sent after resume; `pauseBroadcast` and `resumeBroadcast` tell the
+   * server. Settable while PLAYING, like the `pause`/`resume` signals.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_PAUSED,
+      g_param_spec_boolean ("paused", "Paused",
+                            "Hold chunks and tell the server the broadcast is paused", FALSE,
+                            static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                                      | GST_PARAM_MUTABLE_PLAYING)));
+  /**
+   * GstWssAudioChunkSink:muted:
+   *
+   * Mute the broadcast: audio produced while muted is never sent, not even
+   * after unmute (whole clusters are dropped, so the stream stays
+   * decodable); `muteBroadcast` and `unmuteBroadcast` tell the server.
+   * Settable while PLAYING, like the `mute`/`unmute` signals.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MUTED,
+      g_param_spec_boolean ("muted", "Muted", "Send no audio at all, and tell the server", FALSE,
+                            static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                                      | GST_PARAM_MUTABLE_PLAYING)));
+  /**
+   * GstWssAudioChunkSink:max-pause-time:
+   *
+   * Audio kept while paused, in nanoseconds (the seed kept 5 s); older
+   * chunks are dropped, counted and announced. 0: no bound.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_PAUSE_TIME,
+      g_param_spec_uint64 ("max-pause-time", "Max pause time",
+                           "Nanoseconds of audio kept while paused (0 = unbounded)", 0, G_MAXUINT64,
+                           DEFAULT_MAX_PAUSE_TIME, RW));
+
+  /**
+   * GstWssAudioChunkSink:auth-token:
+   *
+   * A bearer token for the server (API Gateway authorizers, our receivers'
+   * auth-tokens). Write-only, and never logged, posted or put in an error.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_AUTH_TOKEN,
+      g_param_spec_string ("auth-token", "Auth token",
+                           "Bearer token for the server (write-only, never logged)", NULL,
+                           static_cast<GParamFlags> (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS
+                                                     | GST_PARAM_MUTABLE_READY)));
+  /**
+   * GstWssAudioChunkSink:auth-token-mode:
+   *
+   * How auth-token is sent: an Authorization header, or a `token` query
+   * parameter (shown as `token=***` wherever the URI is printed).
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_AUTH_TOKEN_MODE,
+      g_param_spec_enum ("auth-token-mode", "Auth token mode", "How the token is sent",
+                         GST_TYPE_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_MODE,
+                         GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER, RW));
+  /**
+   * GstWssAudioChunkSink:ssl-strict:
+   *
+   * Validate the server's TLS certificate (wss://). Turning it off accepts
+   * any certificate and posts a warning: for tests only.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+                            "Refuse servers whose TLS certificate does not validate", TRUE, RW));
+  /**
+   * GstWssAudioChunkSink:ssl-ca-file:
+   *
+   * A PEM file of CA certificates to validate the server against instead of
+   * the system's.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
+                           "PEM file of trusted CA certificates (instead of the system's)", NULL,
+                           RW));
+  /**
+   * GstWssAudioChunkSink:tls-database:
+   *
+   * A GTlsDatabase to validate the server against (overrides ssl-ca-file).
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+                           "GTlsDatabase used to validate the server's certificate",
+                           G_TYPE_TLS_DATABASE, RW));
+
+  /**
+   * GstWssAudioChunkSink:framing:
+   *
+   * How audio chunks travel: the seed's JSON text with base64 audio (the
+   * default, what every backend of the seed understands), or the binary
+   * framing our receivers also accept (a third fewer bytes on the wire).
+   * Control messages are JSON text either way.
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_FRAMING,
+      g_param_spec_enum ("framing", "Framing", "JSON text (the seed's) or binary audio messages",
+                         GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING,
+                         GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
+}
+
+static std::string
+str_or_empty (const gchar *s)
+{
+  return s ? std::string (s) : std::string ();
+}
+
+void
+gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+                                       GParamSpec *pspec)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+  if (prop_id == PROP_PAUSED || prop_id == PROP_MUTED)
+    {
+      /* control() takes the stream lock and records the state itself. */
+      gboolean on = g_value_get_boolean (value);
+      control (self,
+               prop_id == PROP_PAUSED ? (on ? Action::PauseBroadcast : Action::ResumeBroadcast)
+                                      : (on ? Action::MuteBroadcast : Action::UnmuteBroadcast),
+               "");
+      return;
+    }
+  GST_OBJECT_LOCK (self);
+  Settings &s = priv->settings;
+
+  switch (prop_id)
+    {
+    case PROP_LOCATION:
+      s.location = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_SESSION_ID:
+      s.session_id = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_CHUNK_DURATION:
+      s.chunk_duration = g_value_get_uint64 (value);
+      break;
+    case PROP_FORMAT:
+      s.format = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_EXTRA_HEADERS:
+      {
+        const GstStructure *st = gst_value_get_structure (value);
+        if (s.extra_headers)
+          gst_structure_free (s.extra_headers);
+        s.extra_headers = st ? gst_structure_copy (st) : nullptr;
+        break;
+      }
+    case PROP_USER_AGENT:
+      s.user_agent = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      s.connect_timeout = g_value_get_uint (value);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      s.drain_timeout = g_value_get_uint (value);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      s.keepalive_interval = g_value_get_uint (value);
+      break;
+    case PROP_KEEPALIVE_TIMEOUT:
+      s.keepalive_timeout = g_value_get_uint (value);
+      break;
+    case PROP_ASYNC_CONNECT:
+      s.async_connect = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_IN_FLIGHT:
+      s.max_in_flight = g_value_get_uint (value);
+      break;
+    case PROP_BACKLOG_POLICY:
+      s.backlog_policy = g_value_get_enum (value);
+      break;
+    case PROP_RETRY_DELAY:
+      s.retry_delay = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RETRY_DELAY:
+      s.max_retry_delay = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RETRIES:
+      s.max_retries = g_value_get_int (value);
+      break;
+    case PROP_MAX_BACKLOG_TIME:
+      s.max_backlog_time = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_BACKLOG_BYTES:
+      s.max_backlog_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_REPLAY_WINDOW:
+      s.replay_window = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_ATTEMPTS:
+      s.max_attempts = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SEND_RATE:
+      s.max_send_rate = g_value_get_double (value);
+      break;
+    case PROP_REFUSAL_TIMEOUT:
+      s.refusal_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTION_AGE:
+      s.max_connection_age = g_value_get_uint (value);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      s.max_message_size = g_value_get_uint (value);
+      break;
+    case PROP_POST_MESSAGES:
+      s.post_messages = g_value_get_boolean (value);
+      priv->post_messages = s.post_messages;
+      break;
+    case PROP_END_SESSION_ON_EOS:
+      s.end_session_on_eos = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_PAUSE_TIME:
+      s.max_pause_time = g_value_get_uint64 (value);
+      break;
+    case PROP_AUTH_TOKEN:
+      s.auth_token = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_AUTH_TOKEN_MODE:
+      s.auth_token_mode = g_value_get_enum (value);
+      break;
+    case PROP_SSL_STRICT:
+      s.ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      s.ssl_ca_file = str_or_empty (g_value_get_string (value));
+      break;
+    case PROP_FRAMING:
+      s.framing = g_value_get_enum (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&s.tls_database);
+      s.tls_database = static_cast<GTlsDatabase *> (g_value_dup_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+  GST_OBJECT_UNLOCK (self);
+}
+
+void
+gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *value,
+                                       GParamSpec *pspec)
+{
+  GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (object);
+  GstWssAudioChunkSinkPrivate *priv = self->priv;
+
+  if (prop_id == PROP_STATS)
+    {
+      std::shared_ptr<WssClientTransport> t = transport (self);
+      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats ()));
+      return;
+    }
+
+  GST_OBJECT_LOCK (self);
+  const Settings &s = priv->settings;
+  auto set_str = [value] (const std::string &v) {
+    g_value_set_string (value, v.empty () ? nullptr : v.c_str ());
+  };
+  switch (prop_id)
+    {
+    case PROP_LOCATION:
+      set_str (s.location);
+      break;
+    case PROP_SESSION_ID:
+      set_str (s.session_id);
+      break;
+    case PROP_CHUNK_DURATION:
+      g_value_set_uint64 (value, s.chunk_duration);
+      break;
+    case PROP_FORMAT:
+      set_str (s.format);
+      break;
+    case PROP_EXTRA_HEADERS:
+      gst_value_set_structure (value, s.extra_headers);
+      break;
+    case PROP_USER_AGENT:
+      set_str (s.user_agent);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_uint (value, s.connect_timeout);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      g_value_set_uint (value, s.drain_timeout);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, s.keepalive_interval);
+      break;
+    case PROP_KEEPALIVE_TIMEOUT:
+      g_value_set_uint (value, s.keepalive_timeout);
+      break;
+    case PROP_ASYNC_CONNECT:
+      g_value_set_boolean (value, s.async_connect);
+      break;
+    case PROP_MAX_IN_FLIGHT:
+      g_value_set_uint (value, s.max_in_flight);
+      break;
+    case PROP_BACKLOG_POLICY:
+      g_value_set_enum (value, s.backlog_policy);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_uint (value, s.retry_delay);
+      break;
+    case PROP_MAX_RETRY_DELAY:
+      g_value_set_uint (value, s.max_retry_delay);
+      break;
+    case PROP_MAX_RETRIES:
+      g_value_set_int (value, s.max_retries);
+      break;
+    case PROP_MAX_BACKLOG_TIME:
+      g_value_set_uint64 (value, s.max_backlog_time);
+      break;
+    case PROP_MAX_BACKLOG_BYTES:
+      g_value_set_uint64 (value, s.max_backlog_bytes);
+      break;
+    case PROP_REPLAY_WINDOW:
+      g_value_set_uint64 (value, s.replay_window);
+      break;
+    case PROP_MAX_ATTEMPTS:
+      g_value_set_uint (value, s.max_attempts);
+      break;
+    case PROP_MAX_SEND_RATE:
+      g_value_set_double (value, s.max_send_rate);
+      break;
+    case PROP_REFUSAL_TIMEOUT:
+      g_value_set_uint (value, s.refusal_timeout);
+      break;
+    case PROP_MAX_CONNECTION_AGE:
+      g_value_set_uint (value, s.max_connection_age);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, s.max_message_size);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, s.post_messages);
+      break;
+    case PROP_END_SESSION_ON_EOS:
+      g_value_set_boolean (value, s.end_session_on_eos);
+      break;
+    case PROP_MAX_PAUSE_TIME:
+      g_value_set_uint64 (value, s.max_pause_time);
+      break;
+    case PROP_AUTH_TOKEN_MODE:
+      g_value_set_enum (value, s.auth_token_mode);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, s.ssl_strict);
+      break;
+    case PROP_SSL_CA_FILE:
+      set_str (s.ssl_ca_file);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, s.tls_database);
+      break;
+    case PROP_FRAMING:
+      g_value_set_enum (value, s.framing);
+      break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, s.paused);
+      break;
+    case PROP_MUTED:
+      g_value_set_boolean (value, s.muted);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- header helpers ---- */
+TransportConfig
+wssac::sink::transport_config (const Settings &s)
+{
+  TransportConfig config;
+  config.uri = s.location;
+  config.session_id = s.session_id;
+  /* The format may still come from the caps: patched in set_caps(). */
+  config.format = s.format.empty () ? "webm-opus" : s.format;
+  config.headers = headers_from_structure (s.extra_headers);
+  config.user_agent = s.user_agent;
+  config.connect_timeout_s = s.connect_timeout;
+  config.keepalive_interval_s = s.keepalive_interval;
+  config.keepalive_timeout_s = s.keepalive_timeout;
+  config.async_connect = s.async_connect;
+  config.max_in_flight = s.max_in_flight;
+  config.backlog.drop_newest = s.backlog_policy == GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_NEWEST;
+  config.retry.initial_delay_ms = s.retry_delay;
+  config.retry.max_delay_ms = s.max_retry_delay;
+  config.retry.max_retries = s.max_retries;
+  config.backlog.max_time = static_cast<int64_t> (s.max_backlog_time);
+  config.backlog.max_bytes = s.max_backlog_bytes;
+  config.ledger.max_attempts = static_cast<int> (s.max_attempts);
+  config.max_send_rate = s.max_send_rate;
+  config.refusal_timeout_ms = s.refusal_timeout;
+  config.max_connection_age_ms = s.max_connection_age;
+  config.max_message_size = s.max_message_size;
+  config.auth_token = s.auth_token;
+  config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;
+  config.ssl_strict = s.ssl_strict;
+  config.binary_framing = s.framing == GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY;
+  config.tls_ca_file = s.ssl_ca_file;
+  config.tls_database = s.tls_database ? G_TLS_DATABASE (g_object_ref (s.tls_database)) : nullptr;
+  return config;
+}

@@ -1,0 +1,225 @@
+#include "delivery-ledger.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace wssac
+{
+
+void
+add_to_drop_range (DropRange &range, const Outgoing &item)
+{
+  if (range.count == 0 || item.chunk_index < range.first)
+    range.first = item.chunk_index;
+  if (range.count == 0 || item.chunk_index > range.last)
+    range.last = item.chunk_index;
+  range.count++;
+  range.bytes += item.audio.size ();
+  range.media_time += item.media_duration;
+}
+
+DeliveryLedger::DeliveryLedger (LedgerConfig config) : config_ (config)
+{
+  config_.max_attempts = std::max (config_.max_attempts, 1);
+  config_.initial_window = std::max<size_t> (config_.initial_window, 1);
+  config_.max_window = std::max (config_.max_window, config_.initial_window);
+  config_.min_hold_ms = std::max<int64_t> (config_.min_hold_ms, 0);
+  window_ = config_.initial_window;
+}
+
+uint64_t
+DeliveryLedger::connection_opened ()
+{
+  /* Whatever the previous connection still held was never confirmed. */
+  if (!written_.empty ())
+    connection_ended (false);
+  connection_++;
+  confirmed_on_connection_ = 0;
+  counters_.connections++;
+  return connection_;
+}
+
+Outgoing
+DeliveryLedger::take_replay ()
+{
+  auto it = replay_.begin ();
+  Outgoing item = std::move (it->second.item);
+  item.replay = true;
+  /* The attempts travel with the chunk: written () counts the next one. */
+  item.attempts = it->second.attempts;
+  if (it->second.reached_peer)
+    counters_.likely_duplicates++;
+  replay_.erase (it);
+  return item;
+}
+
+void
+DeliveryLedger::written (Outgoing item, uint64_t end_offset)
+{
+  uint64_t index = item.chunk_index;
+  const int attempts = std::max (item.attempts, 0);
+  if (attempts == 0)
+    counters_.written++;
+  else
+    counters_.rewritten++;
+  Entry e;
+  e.item = std::move (item);
+  e.attempts = attempts + 1;
+  e.item.attempts = e.attempts;
+  e.end_offset = end_offset;
+  written_[index] = std::move (e);
+}
+
+void
+DeliveryLedger::confirm (std::map<uint64_t, Entry>::iterator it, bool by_ack)
+{
+  counters_.confirmed++;
+  if (by_ack)
+    counters_.confirmed_by_ack++;
+  confirmed_on_connection_++;
+  window_ = std::min (window_ + 1, config_.max_window);
+  written_.erase (it);
+}
+
+size_t
+DeliveryLedger::acked (uint64_t index)
+{
+  peer_acks_ = true;
+  highest_ack_ = std::max (highest_ack_, index);
+  size_t n = 0;
+  while (!written_.empty () && written_.begin ()->first <= index)
+    {
+      confirm (written_.begin (), true);
+      n++;
+    }
+  /* A replay the receiver already has (it arrived before the connection
+   * died, the ack did not): not sent again. */
+  while (!replay_.empty () && replay_.begin ()->first <= index)
+    {
+      replay_.erase (replay_.begin ());
+      counters_.confirmed++;
+      counters_.confirmed_by_ack++;
+      n++;
+    }
+  return n;
+}
+
+size_t
+DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
+{
+  if (peer_acks_ && !tail_)
+    return 0; /* only the receiver knows what it stored */
+  const int64_t hold = std::max (2 * rtt_ms, config_.min_hold_ms);
+  size_t n = 0;
+  for (auto it = written_.begin (); it != written_.end ();)
+    {
+      Entry &e = it->second;
+      if (e.tcp_acked_ms < 0 && e.end_offset > 0 && e.end_offset <= bytes_acked)
+        e.tcp_acked_ms = now_ms;
+      if (e.tcp_acked_ms >= 0 && now_ms - e.tcp_acked_ms >= hold)
+        {
+          auto next = std::next (it);
+          confirm (it, false);
+          it = next;
+          n++;
+        }
+      else
+        ++it;
+    }
+  return n;
+}
+
+void
+DeliveryLedger::refused (uint64_t index, bool permanent)
+{
+  auto it = written_.find (index);
+  if (it == written_.end ())
+    return;
+  if (!permanent)
+    {
+      Entry e = std::move (it->second);
+      e.item.replay = true;
+      e.tcp_acked_ms = -1;
+      e.end_offset = 0;
+      replay_[index] = std::move (e);
+    }
+  written_.erase (it);
+}
+
+DropRange
+DeliveryLedger::connection_ended (bool clean)
+{
+  DropRange given_up;
+  if (clean && !peer_acks_)
+    {
+      /* The server read up to its close: what its TCP acknowledged before
+       * it is in its hands. */
+      for (auto it = written_.begin (); it != written_.end ();)
+        {
+          auto next = std::next (it);
+          if (it->second.tcp_acked_ms >= 0)
+            confirm (it, false);
+          it = next;
+        }
+    }
+  if (!written_.empty () && confirmed_on_connection_ == 0)
+    {
+      counters_.connections_without_progress++;
+      window_ = std::max<size_t> (1, window_ / 2);
+    }
+  for (auto &kv : written_)
+    {
+      Entry &e = kv.second;
+      if (e.attempts >= config_.max_attempts)
+        {
+          add_to_drop_range (given_up, e.item);
+          continue;
+        }
+      e.item.replay = true;
+      e.reached_peer = e.reached_peer || e.tcp_acked_ms >= 0;
+      e.tcp_acked_ms = -1;
+      e.end_offset = 0;
+      replay_[kv.first] = std::move (e);
+    }
+  written_.clear ();
+  counters_.given_up += given_up.count;
+  confirmed_on_connection_ = 0;
+  return given_up;
+}
+
+DropRange
+DeliveryLedger::take_unconfirmed ()
+{
+  DropRange lost;
+  for (const auto &kv : written_)
+    add_to_drop_range (lost, kv.second.item);
+  for (const auto &kv : replay_)
+    add_to_drop_range (lost, kv.second.item);
+  written_.clear ();
+  replay_.clear ();
+  return lost;
+}
+
+std::optional<ChunkState>
+DeliveryLedger::state (uint64_t index) const
+{
+  if (written_.count (index))
+    return ChunkState::Written;
+  if (replay_.count (index))
+    return ChunkState::Queued;
+  return std::nullopt;
+}
+
+int
+DeliveryLedger::attempts (uint64_t index) const
+{
+  auto it = written_.find (index);
+  if (it != written_.end ())
+    return it->second.attempts;
+  it = replay_.find (index);
+  if (it != replay_.end ())
+    return it->second.attempts;
+  return 0;
+}
+
+} // namespace wssac

@@ -1,0 +1,349 @@
+/* Unit tests for wssac::DeliveryLedger: confirmation by ack and by TCP
+ * evidence, replay of exactly the unconfirmed chunks in index order with
+ * their capture time, the in-flight window, giving up, counting. */
+#include <gst/check/gstcheck.h>
+
+#include "delivery-ledger.h"
+
+#include <vector>
+
+using wssac::ChunkState;
+using wssac::DeliveryLedger;
+using wssac::DropRange;
+using wssac::LedgerConfig;
+using wssac::Outgoing;
+using wssac::OutgoingKind;
+
+static Outgoing
+chunk (uint64_t index)
+{
+  Outgoing o;
+  o.kind = OutgoingKind::AudioChunk;
+  o.chunk_index = index;
+  o.audio.assign (100, static_cast<uint8_t> (index));
+  o.media_duration = 250000000;
+  o.created_ms = 1000000 + static_cast<int64_t> (index) * 250;
+  return o;
+}
+
+/* Writes chunks @first..@last, each 100 bytes further into the stream. */
+static void
+write_range (DeliveryLedger &l, uint64_t first, uint64_t last, uint64_t &offset)
+{
+  for (uint64_t i = first; i <= last; i++)
+    {
+      offset += 100;
+      l.written (chunk (i), offset);
+    }
+}
+
+static std::vector<uint64_t>
+drain_replays (DeliveryLedger &l, std::vector<Outgoing> *items = nullptr)
+{
+  std::vector<uint64_t> out;
+  while (l.has_replay ())
+    {
+      Outgoing o = l.take_replay ();
+      out.push_back (o.chunk_index);
+      if (items)
+        items->push_back (o);
+    }
+  return out;
+}
+
+GST_START_TEST (test_tcp_evidence_needs_hold_time)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 3, off);
+  fail_unless_equals_int (l.in_flight (), 4);
+  /* The peer's TCP has the first two chunks at t=1000; RTT 10 ms: the
+   * hold is the 500 ms minimum. */
+  fail_unless_equals_int (l.tcp_progress (200, 10, 1000), 0);
+  fail_unless_equals_int (l.tcp_progress (200, 10, 1499), 0);
+  fail_unless_equals_int (l.tcp_progress (200, 10, 1500), 2);
+  fail_unless (!l.state (0).has_value ());
+  fail_unless (l.state (2) == ChunkState::Written);
+  /* A long RTT lengthens the hold: 2 x 400 ms. */
+  fail_unless_equals_int (l.tcp_progress (400, 400, 2000), 0);
+  fail_unless_equals_int (l.tcp_progress (400, 400, 2799), 0);
+  fail_unless_equals_int (l.tcp_progress (400, 400, 2800), 2);
+  fail_unless (l.all_confirmed ());
+  fail_unless_equals_uint64 (l.counters ().confirmed, 4);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_death_replays_exactly_the_unconfirmed_in_order)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 3, off);
+  l.tcp_progress (100, 1, 0);
+  l.tcp_progress (100, 1, 600); /* chunk 0 confirmed */
+  /* Chunk 1's bytes are acknowledged, but the connection dies within the
+   * hold: the server may not have read them. */
+  l.tcp_progress (200, 1, 700);
+  fail_unless (l.connection_ended (false).empty ());
+  fail_unless_equals_int (l.in_flight (), 0);
+  l.connection_opened ();
+  std::vector<Outgoing> items;
+  std::vector<uint64_t> replay = drain_replays (l, &items);
+  fail_unless_equals_int (replay.size (), 3);
+  fail_unless_equals_uint64 (replay[0], 1);
+  fail_unless_equals_uint64 (replay[1], 2);
+  fail_unless_equals_uint64 (replay[2], 3);
+  for (const Outgoing &o : items)
+    {
+      fail_unless (o.replay);
+      /* The capture time is never refreshed by a replay. */
+      fail_unless_equals_int64 (o.created_ms, 1000000 + static_cast<int64_t> (o.chunk_index) * 250);
+      fail_unless_equals_int (o.attempts, 1);
+    }
+  /* Chunk 1 had reached the peer's TCP: its rewrite is a likely duplicate. */
+  fail_unless_equals_uint64 (l.counters ().likely_duplicates, 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_replay_of_old_chunks_whatever_the_outage)
+{
+  /* The old replay window was measured from the reconnect: an outage
+   * longer than it replayed nothing. The ledger has no clock of its own. */
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 2, off);
+  l.connection_ended (false);
+  /* An hour later. */
+  l.connection_opened ();
+  fail_unless_equals_int (drain_replays (l).size (), 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_clean_close_confirms_what_tcp_acknowledged)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 3, off);
+  l.tcp_progress (300, 1, 100); /* 0-2 acknowledged, hold not over */
+  fail_unless (l.connection_ended (true).empty ());
+  fail_unless_equals_uint64 (l.counters ().confirmed, 3);
+  l.connection_opened ();
+  std::vector<uint64_t> replay = drain_replays (l);
+  fail_unless_equals_int (replay.size (), 1);
+  fail_unless_equals_uint64 (replay[0], 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_acks_take_over_from_tcp)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 5, off);
+  fail_unless_equals_int (l.acked (2), 3);
+  fail_unless (l.peer_acks ());
+  /* From now on TCP evidence confirms nothing: a receiver that acks may
+   * have refused what its TCP accepted. */
+  fail_unless_equals_int (l.tcp_progress (600, 1, 0), 0);
+  fail_unless_equals_int (l.tcp_progress (600, 1, 10000), 0);
+  fail_unless_equals_int (l.in_flight (), 3);
+  /* At the end of the stream, the last chunks (no further ack comes): TCP
+   * evidence after all. */
+  l.set_tail (true);
+  fail_unless_equals_int (l.tcp_progress (400, 1, 20000), 0);
+  fail_unless_equals_int (l.tcp_progress (400, 1, 20500), 1);
+  l.set_tail (false);
+  l.connection_ended (true);
+  l.connection_opened ();
+  fail_unless_equals_int (l.replay_size (), 2);
+  /* The ack of the old connection arrives late: no replay of what it covers. */
+  fail_unless_equals_int (l.acked (4), 1);
+  std::vector<uint64_t> replay = drain_replays (l);
+  fail_unless_equals_int (replay.size (), 1);
+  fail_unless_equals_uint64 (replay[0], 5);
+  fail_unless_equals_uint64 (l.counters ().confirmed_by_ack, 4);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_window_grows_and_shrinks)
+{
+  LedgerConfig c;
+  c.initial_window = 4;
+  c.max_window = 6;
+  DeliveryLedger l (c);
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 3, off);
+  fail_unless (!l.window_open ());
+  l.acked (1);
+  fail_unless_equals_int (l.window (), 6); /* +1 per confirmation */
+  write_range (l, 4, 7, off);
+  fail_unless_equals_int (l.in_flight (), 6);
+  l.acked (7);
+  fail_unless_equals_int (l.window (), 6); /* capped */
+
+  /* Connections that die having confirmed nothing halve it, down to 1. */
+  uint64_t next = 8;
+  size_t expect[] = { 3, 1, 1 };
+  for (size_t w : expect)
+    {
+      l.connection_opened ();
+      drain_replays (l);
+      off = 0;
+      while (l.window_open ())
+        write_range (l, next, next, off), next++;
+      l.connection_ended (false);
+      fail_unless_equals_int (l.window (), w);
+    }
+  fail_unless_equals_uint64 (l.counters ().connections_without_progress, 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_forward_progress_when_every_connection_dies_early)
+{
+  /* A server that aborts each connection after 2 messages and never acks:
+   * each connection confirms the first chunk it carries after the hold,
+   * so the stream moves on instead of replaying the same chunks forever. */
+  DeliveryLedger l;
+  std::vector<uint64_t> fresh;
+  for (uint64_t i = 0; i < 20; i++)
+    fresh.push_back (i);
+  size_t next_fresh = 0;
+  int64_t now = 0;
+  for (int conn = 0; conn < 200 && !(next_fresh == fresh.size () && l.all_confirmed ()); conn++)
+    {
+      l.connection_opened ();
+      uint64_t off = 0;
+      int messages = 0;
+      while (messages < 2 && l.window_open ())
+        {
+          Outgoing o;
+          if (l.has_replay ())
+            o = l.take_replay ();
+          else if (next_fresh < fresh.size ())
+            o = chunk (fresh[next_fresh++]);
+          else
+            break;
+          off += 100;
+          l.written (std::move (o), off);
+          messages++;
+          /* The server reads it, its TCP acks, the first survives 500 ms. */
+          now += 10;
+          l.tcp_progress (off, 1, now);
+          if (messages == 1)
+            {
+              now += 500;
+              l.tcp_progress (off, 1, now);
+            }
+        }
+      l.connection_ended (false);
+    }
+  fail_unless (l.all_confirmed ());
+  fail_unless_equals_uint64 (l.counters ().confirmed + l.counters ().given_up, 20);
+  fail_unless_equals_uint64 (l.counters ().given_up, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_give_up_after_max_attempts)
+{
+  LedgerConfig c;
+  c.max_attempts = 3;
+  DeliveryLedger l (c);
+  uint64_t off = 0;
+  for (int attempt = 1; attempt <= 3; attempt++)
+    {
+      l.connection_opened ();
+      if (attempt == 1)
+        write_range (l, 10, 11, off);
+      else
+        while (l.has_replay ())
+          l.written (l.take_replay (), off += 100);
+      fail_unless_equals_int (l.attempts (10), attempt);
+      DropRange r = l.connection_ended (false);
+      if (attempt < 3)
+        fail_unless (r.empty ());
+      else
+        {
+          fail_unless_equals_uint64 (r.count, 2);
+          fail_unless_equals_uint64 (r.first, 10);
+          fail_unless_equals_uint64 (r.last, 11);
+          fail_unless_equals_uint64 (r.bytes, 200);
+        }
+    }
+  fail_unless (l.all_confirmed ());
+  fail_unless_equals_uint64 (l.counters ().given_up, 2);
+  fail_unless_equals_uint64 (l.counters ().written, 2);
+  fail_unless_equals_uint64 (l.counters ().rewritten, 4);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_refusal)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 2, off);
+  l.refused (1, false); /* e.g. session-claimed: try again */
+  l.refused (2, true);  /* e.g. wrong-session: the caller counts it */
+  fail_unless (l.state (1) == ChunkState::Queued);
+  fail_unless (!l.state (2).has_value ());
+  std::vector<uint64_t> replay = drain_replays (l);
+  fail_unless_equals_int (replay.size (), 1);
+  fail_unless_equals_uint64 (replay[0], 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_take_unconfirmed_counts_everything)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 4, off);
+  l.connection_ended (false);
+  l.connection_opened ();
+  l.written (l.take_replay (), 100); /* chunk 0 again */
+  write_range (l, 5, 6, off);
+  DropRange lost = l.take_unconfirmed ();
+  fail_unless_equals_uint64 (lost.count, 7);
+  fail_unless_equals_uint64 (lost.first, 0);
+  fail_unless_equals_uint64 (lost.last, 6);
+  fail_unless_equals_uint64 (lost.media_time, 7 * 250000000LL);
+  fail_unless (l.all_confirmed ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_unknown_offset_is_never_tcp_confirmed)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  l.written (chunk (0), 0);
+  fail_unless_equals_int (l.tcp_progress (1000000, 1, 0), 0);
+  fail_unless_equals_int (l.tcp_progress (1000000, 1, 100000), 0);
+  fail_unless_equals_int (l.in_flight (), 1);
+}
+GST_END_TEST;
+
+static Suite *
+delivery_ledger_suite (void)
+{
+  Suite *s = suite_create ("delivery-ledger");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_tcp_evidence_needs_hold_time);
+  tcase_add_test (tc, test_death_replays_exactly_the_unconfirmed_in_order);
+  tcase_add_test (tc, test_replay_of_old_chunks_whatever_the_outage);
+  tcase_add_test (tc, test_clean_close_confirms_what_tcp_acknowledged);
+  tcase_add_test (tc, test_acks_take_over_from_tcp);
+  tcase_add_test (tc, test_window_grows_and_shrinks);
+  tcase_add_test (tc, test_forward_progress_when_every_connection_dies_early);
+  tcase_add_test (tc, test_give_up_after_max_attempts);
+  tcase_add_test (tc, test_refusal);
+  tcase_add_test (tc, test_take_unconfirmed_counts_everything);
+  tcase_add_test (tc, test_unknown_offset_is_never_tcp_confirmed);
+  return s;
+}
+
+GST_CHECK_MAIN (delivery_ledger);

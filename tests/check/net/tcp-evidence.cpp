@@ -1,0 +1,68 @@
+/* tcp_sample () on a real loopback connection: the stream position counts
+ * what we wrote, and the peer's acknowledgements catch up with it. */
+#include <gst/check/gstcheck.h>
+
+#include "tcp-evidence.h"
+
+GST_START_TEST (test_bytes_acked_follow_writes)
+{
+  GSocketListener *listener = g_socket_listener_new ();
+  GError *err = NULL;
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *effective = NULL;
+  fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
+                                              G_SOCKET_PROTOCOL_TCP, NULL, &effective, &err),
+               "%s", err ? err->message : "");
+  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  GSocketClient *client = g_socket_client_new ();
+  GSocketConnection *c = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  GSocketConnection *s = g_socket_listener_accept (listener, NULL, NULL, &err);
+  fail_unless (s != NULL);
+
+  GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (c));
+  fail_unless (sock == g_socket_connection_get_socket (c));
+  wssac::tcp_harden (sock, 5000, 10);
+
+  wssac::TcpSample before;
+  fail_unless (wssac::tcp_sample (sock, before));
+  char data[3000];
+  memset (data, 'x', sizeof data);
+  gsize written = 0;
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), data,
+                                          sizeof data, &written, NULL, NULL));
+  wssac::TcpSample after;
+  fail_unless (wssac::tcp_sample (sock, after));
+  fail_unless_equals_uint64 (wssac::tcp_stream_position (after),
+                             wssac::tcp_stream_position (before) + 3000);
+  /* The peer's kernel acknowledges without the peer reading. */
+  for (int i = 0; i < 500 && after.bytes_acked < wssac::tcp_stream_position (before) + 3000; i++)
+    {
+      g_usleep (10000);
+      fail_unless (wssac::tcp_sample (sock, after));
+    }
+  fail_unless_equals_uint64 (after.bytes_acked, wssac::tcp_stream_position (before) + 3000);
+  fail_unless_equals_uint64 (after.queued, 0);
+
+  g_object_unref (s);
+  g_object_unref (c);
+  g_object_unref (client);
+  g_object_unref (effective);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (listener);
+}
+GST_END_TEST;
+
+static Suite *
+tcp_evidence_suite (void)
+{
+  Suite *s = suite_create ("tcp-evidence");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_bytes_acked_follow_writes);
+  return s;
+}
+
+GST_CHECK_MAIN (tcp_evidence);
