@@ -10,8 +10,9 @@ Offline replacements, nothing else changed:
   Payload=...): the payload appended as one JSON line to
   $WSSAC_BACKEND_DIR/forwarded.jsonl.
 - CloudWatch logs: every invocation appended to
-  $WSSAC_BACKEND_DIR/invocations.jsonl (route, action, chunkIndex, time), so a
-  test can see what reached the handler, in arrival order.
+  $WSSAC_BACKEND_DIR/invocations.jsonl (route, action, time; for audio the
+  chunk itself), so a test can see what reached the handler, in arrival
+  order, whether or not the handler forwarded it.
 Appends are single O_APPEND writes: the emulator runs invocations
 concurrently in several processes, as API Gateway does.
 """
@@ -103,9 +104,11 @@ def lambda_handler(event, context):
     except ValueError:
         body = {}
     action = body.get("action") if isinstance(body, dict) else None
-    _append("invocations.jsonl", {"t": time.time(), "route": route, "action": action,
-                                  "connectionId": connection_id,
-                                  "chunkIndex": body.get("chunkIndex") if action == "audioChunk" else None})
+    record = {"t": time.time(), "route": route, "action": action, "connectionId": connection_id}
+    if action == "audioChunk":
+        record.update(chunkIndex=body.get("chunkIndex"), sessionId=body.get("sessionId"),
+                      audioData=body.get("audioData"))
+    _append("invocations.jsonl", record)
     if action == "audioChunk":
         return handle_audio_chunk(event, connection_id, body, ip_address)
     if action in ("pauseBroadcast", "resumeBroadcast", "muteBroadcast", "unmuteBroadcast", "endSession"):
