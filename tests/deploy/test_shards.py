@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Three wssaudiochunk-ingest shards behind a load balancer (the committed
 deploy/nginx/wssaudiochunk.conf or deploy/haproxy/haproxy.cfg, with this
-test's ports), twelve real-time speakers whose location carries
-?sessionId=, and one shard killed with SIGKILL mid-stream:
+test's ports), twelve real-time speakers whose location carries the
+session id (?sessionId=ID for half of them, /ws/ID for the others), and one
+shard killed with SIGKILL mid-stream:
 
     test_shards.py JOIN INGEST nginx|haproxy kill|restart
 
@@ -120,7 +121,9 @@ def body(h):
         sid = "talk-%02d" % i
         cfg["speakers"].append({
             "name": sid, "session": sid, "seconds": SECONDS, "freq": 300 + 40 * i,
-            "location": "ws://127.0.0.1:%d/ws?sessionId=%s" % (lb_port, sid),
+            # Both keys the configurations hash on: the query, the path.
+            "location": ("ws://127.0.0.1:%d/ws?sessionId=%s" if i % 2 == 0 else "ws://127.0.0.1:%d/ws/%s")
+            % (lb_port, sid),
             "ref": h.path("sent-%s.webm" % sid),
             # Keep reconnecting through the failover; a dead shard's sessions
             # must not give up.
