@@ -9,7 +9,7 @@ shard killed with SIGKILL mid-stream:
 
 kill: the shard stays dead (each shard has its own output directory).
 restart: the shard is started again on the same port at once (the shards
-share one output directory).
+share one output directory); its sessions must come back to it.
 
 Then wssaudiochunk-join: every session's joined recording must decode to
 what its speaker sent (the WebM the speaker's pipeline made, decoded the same
@@ -208,6 +208,11 @@ def body(h):
     split = sum(1 for r in reports.values() if len(r["parts"]) > 1)
     interop.log("figures: %d speakers, %d sessions in more than one part, %d joined recordings "
                 "sample-identical to the decoded sent stream" % (SPEAKERS, split, identical))
+    if MODE == "restart":
+        back = sorted(set(re.findall(r"session started: (talk-\d+)", h.read_log("shard%d-restarted" % victim))))
+        interop.log("figures: sessions that came back to the restarted shard: %s" % back)
+        if not back:
+            failures.append("no session came back to the shard restarted on its port")
     if (moved is not None and not moved) or split == 0:
         failures.append("no session was split by the kill: nothing was tested")
     if failures:
