@@ -62,7 +62,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CORE=(gst-libs/wssaudiochunk/core/action.cpp gst-libs/wssaudiochunk/core/backlog.cpp
       gst-libs/wssaudiochunk/core/broadcast-state.cpp
       gst-libs/wssaudiochunk/core/chunker.cpp gst-libs/wssaudiochunk/core/reassembler.cpp
-      gst-libs/wssaudiochunk/core/retry-policy.cpp
+      gst-libs/wssaudiochunk/core/retry-policy.cpp gst-libs/wssaudiochunk/core/session-id.cpp
       gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp)
 ROOT=$(pwd)
 {

@@ -138,6 +138,8 @@ SessionDecoder::on_bus (GstBus *, GstMessage *msg, gpointer data)
       g_clear_error (&err);
       self->failed_ = true;
     }
+  /* Nobody reads this bus: dropped here, and a dropping handler owns it. */
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 

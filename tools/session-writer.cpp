@@ -283,6 +283,7 @@ write_summary_file (const std::string &path, const SummaryFields &f,
   num ("controls", static_cast<int64_t> (stats.controls));
   num ("takeovers", static_cast<int64_t> (stats.takeovers));
   num ("staleStreamChunks", static_cast<int64_t> (stats.stale_stream));
+  num ("refusedOtherToken", static_cast<int64_t> (stats.refused_other_principal));
   json_builder_set_member_name (b, "firstChunkIndex");
   if (f.first_index >= 0)
     json_builder_add_int_value (b, f.first_index);

@@ -15,6 +15,7 @@
 #include <gst/gst.h>
 #include <glib-unix.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -51,6 +52,8 @@ struct Options
   bool record_wav = true; /* --record wav|webm */
   bool fsync = false;
   int header_timeout_ms = 10000;
+  bool bind_session_to_token = true;
+  double max_new_sessions_per_second = 10;
   bool permessage_deflate = false;
 };
 
@@ -161,6 +164,8 @@ private:
   bool shutting_down_ = false;
   guint idle_check_ = 0;
   guint writer_tick_ = 0;
+  int64_t last_trim_ms_ = 0;
+  bool trim_pending_ = false;
   std::vector<guint> signal_sources_;
 };
 
@@ -184,6 +189,14 @@ IngestApp::tick_writers ()
   const int64_t now_ms = g_get_monotonic_time () / 1000;
   for (auto &kv : writers_)
     kv.second->tick (now_ms);
+  /* Give ended sessions' memory back to the system (glibc keeps freed heap
+   * otherwise), at most once a second. */
+  if (trim_pending_ && now_ms - last_trim_ms_ >= 1000)
+    {
+      trim_pending_ = false;
+      last_trim_ms_ = now_ms;
+      malloc_trim (0);
+    }
 }
 
 void
@@ -235,6 +248,10 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
     case IngestEventKind::SessionEnded:
       end_writer (ev.session_id, ev.reason);
       break;
+    case IngestEventKind::Refused:
+      g_printerr ("wssaudiochunk-ingest: session \"%s\": a message was refused (%s)\n",
+                  printable (ev.session_id).c_str (), ev.reason.c_str ());
+      break;
     }
 }
 
@@ -273,6 +290,10 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
                 w.json_path ().c_str (), err.c_str ());
   row.status = w.error ().empty () ? (err.empty () ? "ok" : "no-summary") : "error";
   const wssac::SessionStats &s = row.stats;
+  if (s.refused_other_principal > 0)
+    g_printerr ("wssaudiochunk-ingest: session \"%s\": %" G_GUINT64_FORMAT
+                " message(s) refused from connections with another token (session-bound)\n",
+                printable (id).c_str (), s.refused_other_principal);
   progress ("session ended: %s (%s): %" G_GUINT64_FORMAT " chunks, %" G_GUINT64_FORMAT " delivered, %"
             G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " duplicates, %" G_GUINT64_FORMAT " gaps, %"
             G_GUINT64_FORMAT " missing, %" G_GUINT64_FORMAT " rejected, %.3f s -> %s%s%s",
@@ -282,6 +303,7 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
             w.error ().empty () ? "" : "; error: ", w.error ().c_str ());
   rows_.push_back (std::move (row));
   finishing_.erase (fit); /* destroys @w */
+  trim_pending_ = true;
   maybe_quit ();
 }
 
@@ -387,6 +409,8 @@ IngestApp::run ()
   config.core.max_messages_per_second = opt_.max_messages_per_second;
   config.max_connections_per_address = static_cast<unsigned> (opt_.max_connections_per_address);
   config.header_timeout_ms = static_cast<unsigned> (opt_.header_timeout_ms);
+  config.bind_session_to_token = opt_.bind_session_to_token;
+  config.core.max_new_sessions_per_second = opt_.max_new_sessions_per_second;
   config.permessage_deflate = opt_.permessage_deflate;
   size_limits_from_fds (opt_, config);
   config.tls_cert_file = opt_.tls_cert;
@@ -490,13 +514,14 @@ main (int argc, char **argv)
   gchar *tls_cert = nullptr, *tls_key = nullptr, *token_file = nullptr;
   gchar **origins = nullptr;
   gchar *record = nullptr;
-  gboolean quiet = FALSE, fsync_opt = FALSE, deflate = FALSE;
+  gboolean quiet = FALSE, fsync_opt = FALSE, deflate = FALSE, no_bind = FALSE;
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address, "IP address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &opt.port, "TCP port (default 8080; 0: any free port)", "PORT" },
     { "path", 0, 0, G_OPTION_ARG_STRING, &path, "WebSocket path (default /ws)", "PATH" },
     { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
-      "Directory for SESSION.wav and SESSION.json (default ./recordings)", "DIR" },
+      "Directory for the recordings: SESSION.webm + SESSION.chunks (the journal), SESSION.wav, SESSION.json "
+      "(default ./recordings)", "DIR" },
     { "max-message-size", 0, 0, G_OPTION_ARG_INT64, &opt.max_message_size,
       "Largest WebSocket message accepted, in bytes (default 131072)", "BYTES" },
     { "reorder-wait-ms", 0, 0, G_OPTION_ARG_INT, &opt.reorder_wait_ms,
@@ -513,7 +538,8 @@ main (int argc, char **argv)
       "Accept only speakers presenting one of these tokens (one per line; Bearer header or ?token=)", "FILE" },
     { "allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
       "A browser origin allowed to connect (repeatable; default any)", "ORIGIN" },
-    { "max-sessions", 0, 0, G_OPTION_ARG_INT, &opt.max_sessions, "Sessions at once (default 10000)", "N" },
+    { "max-sessions", 0, 0, G_OPTION_ARG_INT, &opt.max_sessions,
+      "Sessions at once (default 10000, lowered to what the descriptor limit allows)", "N" },
     { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &opt.max_connections_per_address,
       "Open connections per client IP (default 16; 0: no limit)", "N" },
     { "max-messages-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_messages_per_second,
@@ -526,13 +552,20 @@ main (int argc, char **argv)
       "Time a connection has to send its whole upgrade request (default 10000)", "MS" },
     { "permessage-deflate", 0, 0, G_OPTION_ARG_NONE, &deflate,
       "Offer WebSocket compression (off by default: CPU per message, nothing gained on Opus)", nullptr },
+    { "no-bind-session-to-token", 0, 0, G_OPTION_ARG_NONE, &no_bind,
+      "With --auth-token-file: let any valid token speak for any session (default: a session belongs to the "
+      "token that started it)", nullptr },
+    { "max-new-sessions-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_new_sessions_per_second,
+      "Sessions one client address may start per second on average, bursts of 50 (default 10; 0: no limit)", "RATE" },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
-  GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions to WAV files");
+  GOptionContext *ctx = g_option_context_new ("- record wssaudiochunk sessions");
   g_option_context_set_summary (ctx,
                                 "Serves wssaudiochunk speakers (JSON audioChunk messages over WebSocket) on one "
-                                "port,\nany number of sessions at once, and records each session to\n"
-                                "OUTDIR/SESSION.wav (16 kHz mono 16-bit) and OUTDIR/SESSION.json.\n"
+                                "port,\nany number of sessions at once, and records each session: the bytes as "
+                                "received\n(OUTDIR/SESSION.webm and its index SESSION.chunks; a chunk is acknowledged "
+                                "once\nwritten there), OUTDIR/SESSION.wav (16 kHz mono 16-bit) and OUTDIR/SESSION.json.\n"
+                                "Recordings a crash left unfinished are completed at the next start.\n"
                                 "SIGINT/SIGTERM finish every session, print a table and exit.");
   g_option_context_add_main_entries (ctx, entries, nullptr);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -557,6 +590,7 @@ main (int argc, char **argv)
   opt.quiet = quiet;
   opt.fsync = fsync_opt;
   opt.permessage_deflate = deflate;
+  opt.bind_session_to_token = !no_bind;
   const std::string record_mode = record ? record : "wav";
   g_free (record);
   opt.record_wav = record_mode == "wav";
@@ -592,7 +626,8 @@ main (int argc, char **argv)
     bad = "--idle-timeout must be 0..86400";
   else if (opt.output_dir.empty ())
     bad = "--output-dir must not be empty";
-  else if (opt.max_sessions < 1 || opt.max_connections_per_address < 0 || opt.max_messages_per_second < 0)
+  else if (opt.max_sessions < 1 || opt.max_connections_per_address < 0 || opt.max_messages_per_second < 0
+           || opt.max_new_sessions_per_second < 0)
     bad = "--max-sessions must be >= 1, the other limits >= 0";
   else if (opt.tls_key.size () && opt.tls_cert.empty ())
     bad = "--tls-key needs --tls-cert";

@@ -114,6 +114,11 @@ main (int argc, char **argv)
   /* The load generator's speakers all come from one address (as they would
    * through a load balancer): no per-address connection limit. */
   cfg.max_connections_per_address = 0;
+  /* ... nor per-address caps on upgrades in progress and session creation
+   * (thousands connect at once). */
+  cfg.max_pending_per_address = 0;
+  cfg.max_pending_total = 0;
+  cfg.core.max_new_sessions_per_second = 0;
   /* --no-rate-limit: for pipelines run faster than real time (sync=false),
    * which send far more than the default 50 messages/s of one speaker. */
   if (args.flag ("no-rate-limit"))

@@ -108,6 +108,7 @@ static gboolean gst_wss_audio_chunk_sink_stop (GstBaseSink *sink);
 static gboolean gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps);
 static GstFlowReturn gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer);
 static gboolean gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event);
+static GstFlowReturn gst_wss_audio_chunk_sink_wait_event (GstBaseSink *sink, GstEvent *event);
 static gboolean gst_wss_audio_chunk_sink_unlock (GstBaseSink *sink);
 static gboolean gst_wss_audio_chunk_sink_unlock_stop (GstBaseSink *sink);
 
@@ -193,6 +194,7 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_render);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_event);
+  basesink_class->wait_event = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_wait_event);
   basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_unlock);
   basesink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wss_audio_chunk_sink_unlock_stop);
 
@@ -242,18 +244,16 @@ on_chunk_sent (GstWssAudioChunkSink *self, const SentInfo &info)
 static void
 on_fatal (GstWssAudioChunkSink *self, const std::string &message, const std::string &fix)
 {
-  self->priv->fatal = true;
   GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", message.c_str ()), ("%s", fix.c_str ()));
+  self->priv->fatal = true; /* after the error that says why */
 }
 
-/* The session-id rule (session-id.h), and room for it in a message next to
- * the audio: an id that cannot be sent fails here, not chunk by chunk. */
+/* Room for the session-id in a message next to the audio (the id itself
+ * passed session_id_problem ()): an id that cannot be sent fails here, not
+ * chunk by chunk. */
 static std::string
 session_id_check (const TransportConfig &config)
 {
-  std::string why = session_id_problem (config.session_id);
-  if (!why.empty ())
-    return "Invalid session-id: " + why;
   AudioChunkFields f;
   f.session_id = config.session_id;
   f.stream_id = config.stream_id;
@@ -265,6 +265,36 @@ session_id_check (const TransportConfig &config)
            + " bytes leaves no room for audio in max-message-size ("
            + std::to_string (config.max_message_size) + " bytes): use a shorter session-id";
   return std::string ();
+}
+
+/* The first connection failed (async-connect off): an error the user acts
+ * on, mapped as souphttpsrc maps HTTP statuses. */
+static void
+on_connect_failed (GstWssAudioChunkSink *self, const ConnectError &e)
+{
+  gint code = GST_RESOURCE_ERROR_OPEN_WRITE;
+  if (e.http_status == 401 || e.http_status == 403)
+    code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+  else if (e.http_status == 404)
+    code = GST_RESOURCE_ERROR_NOT_FOUND;
+  GstStructure *details = gst_structure_new ("details",
+      "connect-error", G_TYPE_STRING, connect_error_kind_name (e.kind), NULL);
+  if (e.http_status > 0)
+    gst_structure_set (details, "http-status-code", G_TYPE_UINT, e.http_status, NULL);
+  gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR, GST_RESOURCE_ERROR, code,
+      g_strdup (e.message.c_str ()), g_strdup (e.hint.c_str ()), __FILE__, GST_FUNCTION, __LINE__, details);
+  /* Only now: the upstream "Internal data stream error" a failing render
+   * causes must come after the error that says why. */
+  self->priv->fatal = true;
+}
+
+static void
+on_state_changed (GstWssAudioChunkSink *self, ConnectionState state, const std::string &detail,
+    const std::string &session_id, const std::string &location)
+{
+  sink::post_connection (self, state, detail);
+  if (state == ConnectionState::Connected && !self->priv->stream_started.exchange (true))
+    sink::post_stream_start (self, session_id, location);
 }
 
 static void
@@ -306,9 +336,22 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
 
   if (config.session_id.empty ())
     {
+      /* The URI shorthand (`… ! ws://host/ws`) cannot set properties. */
+      gchar *uuid = g_uuid_string_random ();
+      config.session_id = uuid;
+      g_free (uuid);
+      GST_OBJECT_LOCK (self);
+      priv->settings.session_id = config.session_id;
+      GST_OBJECT_UNLOCK (self);
+      GST_INFO_OBJECT (self, "no session-id set: streaming as session %s", config.session_id.c_str ());
+      g_object_notify (G_OBJECT (self), "session-id");
+    }
+  std::string problem = session_id_problem (config.session_id);
+  if (!problem.empty ())
+    {
       g_clear_object (&config.tls_database);
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No session-id set"),
-          ("set the session-id property: every message names the session it belongs to"));
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid session-id: %s", problem.c_str ()),
+          ("set the session-id property to another value, or leave it empty for a random UUID"));
       return FALSE;
     }
   /* A new stream identity per run: a receiver tells a rerun of the same
@@ -342,6 +385,7 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
                  - 6 * static_cast<int64_t> (config.session_id.size ()) - 4096 * 4 / 3;
   st.chunker->set_max_bytes (room > 0 ? static_cast<size_t> (room) * 3 / 4 : 1);
   st.broadcast = BroadcastState (static_cast<int64_t> (max_pause_time));
+  st.cadence = CadenceCheck (static_cast<int64_t> (chunk_duration));
   st.transport = std::make_shared<WssClientTransport> (GST_OBJECT (self));
   priv->fatal = false;
 
@@ -351,7 +395,11 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   cb.refused = [self] (const std::string &code, const std::string &message) {
     sink::post_refused (self, code, message);
   };
-  cb.state_changed = [self] (ConnectionState s, const std::string &d) { sink::post_connection (self, s, d); };
+  cb.state_changed = [self, session_id = st.session_id, location = st.location] (ConnectionState s,
+                         const std::string &d) { on_state_changed (self, s, d, session_id, location); };
+  cb.connect_failed = [self] (const ConnectError &e) { on_connect_failed (self, e); };
+  /* With async-connect the stream starts now; else once connected. */
+  priv->stream_started = config.async_connect;
   cb.fatal = [self] (const std::string &m, const std::string &fix) { on_fatal (self, m, fix); };
 
   if (!config.ssl_strict && g_str_has_prefix (config.uri.c_str (), "wss"))
@@ -368,12 +416,12 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
         std::lock_guard<std::mutex> g (priv->stream_lock);
         priv->state = sink::State ();
       }
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error.c_str ()),
-          ("check that a WebSocket server is listening at the location and accepts the upgrade"));
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error.c_str ()), (NULL));
       return FALSE;
     }
 
-  sink::post_stream_start (self, st.session_id, st.location);
+  if (config.async_connect)
+    sink::post_stream_start (self, st.session_id, st.location);
   {
     std::lock_guard<std::mutex> g (priv->stream_lock);
     priv->state = std::move (st);
@@ -486,8 +534,8 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_ERROR;
 
   sink::Pending pending;
-  bool warn_time_cuts = false;
-  GstClockTime chunk_duration = 0;
+  bool warn_time_cuts = false, warn_cadence = false, ogg = false;
+  GstClockTime chunk_duration = 0, mean_duration = 0;
   {
     std::lock_guard<std::mutex> g (priv->stream_lock);
     sink::State &st = priv->state;
@@ -515,10 +563,17 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     st.chunker->push (mb, done);
     gst_buffer_unmap (buffer, &map);
     for (auto &c : done)
-      sink::submit_chunk (self, std::move (c), pending);
+      {
+        /* A cut by time already got its own warning. */
+        if (st.cadence.add_chunk (c.duration) && !st.warned_time_cuts && !st.chunker->cutting_by_time ())
+          warn_cadence = true;
+        sink::submit_chunk (self, std::move (c), pending);
+      }
     if (st.chunker->cutting_by_time () && !st.warned_time_cuts)
       warn_time_cuts = st.warned_time_cuts = true;
     chunk_duration = static_cast<GstClockTime> (st.chunker->chunk_duration ());
+    mean_duration = static_cast<GstClockTime> (st.cadence.mean_duration ());
+    ogg = st.caps_format == "ogg-opus";
   }
   sink::report (self, pending);
 
@@ -528,6 +583,14 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
          "buffers instead of on clusters"),
         ("set webmmux min-cluster-duration to chunk-duration (%" G_GUINT64_FORMAT
          " ns) so that every chunk starts on a cluster and can be decoded on its own",
+            (guint64) chunk_duration));
+  if (warn_cadence)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Chunks last %" GST_TIME_FORMAT " on average instead of chunk-duration %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (mean_duration), GST_TIME_ARGS (chunk_duration)),
+        ("a chunk can only end where the muxer starts a %s: set %s=%" G_GUINT64_FORMAT
+         " on the muxer, or stream raw audio through wssaudiochunkbin, which does it for you",
+            ogg ? "page" : "cluster", ogg ? "oggmux max-page-delay" : "webmmux min-cluster-duration",
             (guint64) chunk_duration));
   return GST_FLOW_OK;
 }
@@ -597,6 +660,12 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
         }
         if (transport && !priv->fatal)
           drain_at_eos (self, transport);
+        if (priv->fatal)
+          {
+            /* Nothing was delivered: the error stands, no EOS. */
+            gst_event_unref (event);
+            return FALSE;
+          }
         break;
       }
     case GST_EVENT_FLUSH_STOP:
@@ -610,6 +679,16 @@ gst_wss_audio_chunk_sink_event (GstBaseSink *sink, GstEvent *event)
       break;
     }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+/* After a fatal connection error the stream cannot end well. */
+static GstFlowReturn
+gst_wss_audio_chunk_sink_wait_event (GstBaseSink *sink, GstEvent *event)
+{
+  GstFlowReturn ret = GST_BASE_SINK_CLASS (parent_class)->wait_event (sink, event);
+  if (ret == GST_FLOW_OK && GST_EVENT_TYPE (event) == GST_EVENT_EOS && GST_WSS_AUDIO_CHUNK_SINK (sink)->priv->fatal)
+    return GST_FLOW_ERROR;
+  return ret;
 }
 
 static gboolean

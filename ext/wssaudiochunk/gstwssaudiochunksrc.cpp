@@ -28,7 +28,11 @@
  * named `wss-audio-chunk-control` (action, session-id, timestamp);
  * `endSession` becomes EOS unless #GstWssAudioChunkSrc:eos-on-end-session
  * is off; then the element keeps listening and the next session to speak takes
- * over (an ended session id cannot start again).
+ * over as a new stream (stream-start and caps again, its bytes starting with
+ * its own stream header; an ended session id cannot start again). A later run
+ * of the same session (a new `streamId`) is a new stream too.
+ * One session at a time: a speaker of another session is refused
+ * (`wrong-session`) and the element posts a warning, once per session id.
  *
  * ## Example launch line (the seed's Phase 2: WebM to 16 kHz mono PCM)
  * |[
@@ -56,6 +60,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -166,6 +171,11 @@ struct _GstWssAudioChunkSrcPrivate
 
   /* Streaming thread. */
   bool caps_set = false;
+  /* The next buffer starts a new stream (a later session, or a later run of
+   * the session): stream-start and caps go out again before it. */
+  bool new_stream_pending = false;
+  guint stream_count = 0;
+  std::set<std::string> warned_sessions; /* refused sessions already announced */
   bool ended = false;
   std::string session;
 };
@@ -737,6 +747,9 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
     priv->start_error.clear ();
   }
   priv->caps_set = false;
+  priv->new_stream_pending = false;
+  priv->stream_count = 0;
+  priv->warned_sessions.clear ();
   priv->ended = false;
   priv->session.clear ();
   priv->bound_port = 0;
@@ -858,7 +871,22 @@ gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf)
 
       switch (ev.kind)
         {
+        case wssac::IngestEventKind::Refused:
+          /* One speaker session per element: say so once per refused id, or
+           * the application never learns that a speaker is turned away. */
+          if (ev.reason == "wrong-session" && priv->warned_sessions.insert (ev.session_id).second)
+            GST_ELEMENT_WARNING (self, RESOURCE, BUSY,
+                ("Refused session \"%s\": this element receives one session (\"%s\")", ev.session_id.c_str (),
+                    priv->session.c_str ()),
+                ("each wssaudiochunksrc receives one speaker session; use one element per session, or "
+                 "wssaudiochunk-ingest for many"));
+          break;
+
         case wssac::IngestEventKind::SessionStarted:
+          /* A later session (eos-on-end-session=false) is a new stream, never
+           * bytes appended to the previous one. */
+          if (priv->caps_set)
+            priv->new_stream_pending = true;
           priv->session = ev.session_id;
           GST_INFO_OBJECT (self, "session %s started", ev.session_id.c_str ());
           post (self, gst_structure_new (wssac::bus::kSession, "session-id", G_TYPE_STRING,
@@ -883,6 +911,21 @@ gst_wss_audio_chunk_src_create (GstPushSrc *src, GstBuffer **buf)
 
         case wssac::IngestEventKind::Audio:
           {
+            if (ev.new_stream && priv->caps_set)
+              priv->new_stream_pending = true; /* a later run of the session: its own header follows */
+            if (priv->new_stream_pending)
+              {
+                priv->new_stream_pending = false;
+                GstPad *pad = GST_BASE_SRC_PAD (self);
+                gchar *id = gst_pad_create_stream_id_printf (pad, GST_ELEMENT (self), "%u", ++priv->stream_count);
+                gst_pad_push_event (pad, gst_event_new_stream_start (id));
+                g_free (id);
+                GstCaps *caps = gst_caps_new_empty_simple (ev.format == "ogg-opus" ? "audio/ogg" : "audio/webm");
+                gst_pad_push_event (pad, gst_event_new_caps (caps));
+                gst_caps_unref (caps);
+                gst_pad_push_event (pad, gst_event_new_segment (&GST_BASE_SRC (self)->segment));
+                GST_INFO_OBJECT (self, "session %s: new stream %u", ev.session_id.c_str (), priv->stream_count);
+              }
             if (!priv->caps_set)
               {
                 GstCaps *caps = gst_caps_new_empty_simple (ev.format == "ogg-opus" ? "audio/ogg" : "audio/webm");

@@ -16,10 +16,14 @@ post_element (GstWssAudioChunkSink *self, GstStructure *s)
 }
 } // namespace
 
+/* One field a line, as the documentation lists them. */
+// clang-format off
+
 GstStructure *
-stats_structure (const TransportStats &t)
+stats_structure (const TransportStats &t, const std::string &session_id)
 {
-  GstStructure *s = gst_structure_new (bus::kSinkStats, "state", G_TYPE_STRING,
+  GstStructure *s = gst_structure_new (bus::kSinkStats, "session-id", G_TYPE_STRING,
+                                       session_id.c_str (), "state", G_TYPE_STRING,
                                        connection_state_name (t.state), "last-error", G_TYPE_STRING,
                                        t.last_error.c_str (), "peer-acks", G_TYPE_BOOLEAN,
                                        (gboolean)t.peer_acks, NULL);
@@ -63,39 +67,38 @@ stats_structure (const TransportStats &t)
 void
 post_sent (GstWssAudioChunkSink *self, const SentInfo &info)
 {
-  post_element (self,
-                gst_structure_new (bus::kSent, "chunk-index", G_TYPE_UINT64,
-                                   (guint64)info.chunk_index, "size", G_TYPE_UINT, (guint)info.size,
-                                   "encoded-size", G_TYPE_UINT, (guint)info.encoded_size,
-                                   "timestamp", G_TYPE_INT64, (gint64)info.timestamp_ms, NULL));
+  post_element (self, gst_structure_new (bus::kSent,
+      "chunk-index", G_TYPE_UINT64, (guint64) info.chunk_index,
+      "size", G_TYPE_UINT, (guint) info.size,
+      "encoded-size", G_TYPE_UINT, (guint) info.encoded_size,
+      "timestamp", G_TYPE_INT64, (gint64) info.timestamp_ms, NULL));
 }
 
 void
 post_connection (GstWssAudioChunkSink *self, ConnectionState state, const std::string &detail)
 {
-  post_element (self, gst_structure_new (bus::kConnection, "state", G_TYPE_STRING,
-                                         connection_state_name (state), "detail", G_TYPE_STRING,
-                                         detail.c_str (), NULL));
+  post_element (self, gst_structure_new (bus::kConnection,
+      "state", G_TYPE_STRING, connection_state_name (state),
+      "detail", G_TYPE_STRING, detail.c_str (), NULL));
 }
 
 void
-post_stream_start (GstWssAudioChunkSink *self, const std::string &session_id,
-                   const std::string &location)
+post_stream_start (GstWssAudioChunkSink *self, const std::string &session_id, const std::string &location)
 {
-  post_element (self, gst_structure_new (bus::kStreamStart, "session-id", G_TYPE_STRING,
-                                         session_id.c_str (), "location", G_TYPE_STRING,
-                                         location.c_str (), NULL));
+  post_element (self, gst_structure_new (bus::kStreamStart,
+      "session-id", G_TYPE_STRING, session_id.c_str (),
+      "location", G_TYPE_STRING, location.c_str (), NULL));
 }
 
 void
-post_stream_stop (GstWssAudioChunkSink *self, const std::string &session_id,
-                  const TransportStats &t, const char *reason)
+post_stream_stop (GstWssAudioChunkSink *self, const std::string &session_id, const TransportStats &t,
+    const char *reason)
 {
-  post_element (self, gst_structure_new (bus::kStreamStop, "session-id", G_TYPE_STRING,
-                                         session_id.c_str (), "chunks-sent", G_TYPE_UINT64,
-                                         (guint64)t.chunks_sent, "chunks-dropped", G_TYPE_UINT64,
-                                         (guint64)t.chunks_dropped, "reason", G_TYPE_STRING, reason,
-                                         NULL));
+  post_element (self, gst_structure_new (bus::kStreamStop,
+      "session-id", G_TYPE_STRING, session_id.c_str (),
+      "chunks-sent", G_TYPE_UINT64, (guint64) t.chunks_sent,
+      "chunks-dropped", G_TYPE_UINT64, (guint64) t.chunks_dropped,
+      "reason", G_TYPE_STRING, reason, NULL));
 }
 
 void
@@ -104,10 +107,10 @@ post_transmitting (GstWssAudioChunkSink *self, bool transmitting, bool paused, b
   const int value = transmitting ? 1 : 0;
   if (self->priv->posted_transmitting.exchange (value) == value)
     return;
-  post_element (self, gst_structure_new (bus::kTransmitting, "transmitting", G_TYPE_BOOLEAN,
-                                         (gboolean)transmitting, "paused", G_TYPE_BOOLEAN,
-                                         (gboolean)paused, "muted", G_TYPE_BOOLEAN, (gboolean)muted,
-                                         NULL));
+  post_element (self, gst_structure_new (bus::kTransmitting,
+      "transmitting", G_TYPE_BOOLEAN, (gboolean) transmitting,
+      "paused", G_TYPE_BOOLEAN, (gboolean) paused,
+      "muted", G_TYPE_BOOLEAN, (gboolean) muted, NULL));
 }
 
 void
@@ -143,5 +146,7 @@ post_refused (GstWssAudioChunkSink *self, const std::string &code, const std::st
       ("%s (counted in stats as server-errors)", message.c_str ()),
       ("code", G_TYPE_STRING, code.c_str (), "message", G_TYPE_STRING, message.c_str (), NULL));
 }
+
+// clang-format on
 
 } // namespace wssac::sink

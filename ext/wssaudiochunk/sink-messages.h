@@ -14,7 +14,7 @@ namespace wssac::sink
 {
 
 /* The `stats` property: wss-audio-chunk-sink-stats. */
-GstStructure *stats_structure (const TransportStats &t);
+GstStructure *stats_structure (const TransportStats &t, const std::string &session_id);
 
 void post_sent (GstWssAudioChunkSink *self, const SentInfo &info);
 void post_connection (GstWssAudioChunkSink *self, ConnectionState state, const std::string &detail);

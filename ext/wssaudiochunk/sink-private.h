@@ -12,6 +12,7 @@
 #include "gstwssaudiochunksink.h"
 
 #include "broadcast-state.h"
+#include "cadence-check.h"
 #include "chunker.h"
 #include "wss-client-transport.h"
 
@@ -53,6 +54,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_wss_audio_chunk_sink_debug);
 #define DEFAULT_REFUSAL_TIMEOUT 5000
 /* Just under API Gateway's 2 h cut: 1 h 58 min, in ms. */
 #define DEFAULT_MAX_CONNECTION_AGE (118 * 60 * 1000)
+#define DEFAULT_SESSION_IN_URI GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY
 
 typedef enum
 {
@@ -65,6 +67,13 @@ typedef enum
   GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER,
   GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY,
 } GstWssAudioChunkSinkAuthTokenMode;
+
+typedef enum
+{
+  GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY,
+  GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH,
+  GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE,
+} GstWssAudioChunkSinkSessionInUri;
 
 typedef enum
 {
@@ -114,6 +123,7 @@ struct Settings
   gdouble max_send_rate = DEFAULT_MAX_SEND_RATE;
   guint refusal_timeout = DEFAULT_REFUSAL_TIMEOUT;
   guint max_connection_age = DEFAULT_MAX_CONNECTION_AGE;
+  gint session_in_uri = DEFAULT_SESSION_IN_URI;
 };
 
 class PipelineBusListener;
@@ -127,6 +137,7 @@ struct State
    * for the final stats. */
   std::shared_ptr<WssClientTransport> transport;
   BroadcastState broadcast;
+  CadenceCheck cadence; /* one warning when chunks miss chunk-duration */
   std::string caps_format;
   std::string session_id;
   std::string location; /* redacted: what bus messages show */
@@ -153,6 +164,7 @@ struct _GstWssAudioChunkSinkPrivate
   /* Read on the transport thread. */
   std::atomic<bool> post_messages{ DEFAULT_POST_MESSAGES };
   std::atomic<bool> fatal{ false };
+  std::atomic<bool> stream_started{ false };  /* wss-audio-chunk-stream-start posted */
   std::atomic<int> posted_transmitting{ -1 }; /* last value posted, -1 none */
 
   /* Control messages on the pipeline bus, while started. */

@@ -77,6 +77,32 @@ gst_wss_audio_chunk_sink_framing_get_type (void)
   return type;
 }
 
+/**
+ * GstWssAudioChunkSinkSessionInUri:
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY: `sessionId=<id>` added to
+ *   the query (unless the location has one)
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH: `/<id>` added to the path
+ * @GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE: the location as it is
+ *
+ * Where the session id goes in the URI of the upgrade request.
+ *
+ * Since: 0.1
+ */
+GType
+gst_wss_audio_chunk_sink_session_in_uri_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY, "sessionId query parameter", "query" },
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH, "Last path segment", "path" },
+    { GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE, "Not in the URI", "none" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkSinkSessionInUri", values));
+  return type;
+}
+
 static constexpr GParamFlags RW = static_cast<GParamFlags> (
     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
 
@@ -95,13 +121,19 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:session-id:
    *
-   * The session every chunk belongs to (the message's sessionId). Required.
+   * The session every chunk belongs to (the message's sessionId): 1 to 256
+   * bytes of UTF-8 without control characters. When none is set, start()
+   * generates a random UUID, logs it, and puts it here, in the `stats`
+   * structure and in the `wss-audio-chunk-stream-start` message, so that
+   * `… ! ws://host:port/ws` streams as it is; read it back from any of
+   * those.
    */
   g_object_class_install_property (
       gobject_class, PROP_SESSION_ID,
-      g_param_spec_string ("session-id", "Session ID",
-                           "Session identifier put in every message (required)", DEFAULT_SESSION_ID,
-                           RW));
+      g_param_spec_string (
+          "session-id", "Session ID",
+          "Session identifier put in every message (empty: a random UUID at start)",
+          DEFAULT_SESSION_ID, RW));
   /**
    * GstWssAudioChunkSink:chunk-duration:
    *
@@ -198,16 +230,19 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:async-connect:
    *
-   * When false (the default) the element does not start unless its first
-   * connection succeeds, so a wrong location fails at once. When true it
-   * starts at once, keeps audio in the backlog, and retries the connection
-   * like a lost one.
+   * The element never waits for the network in its state changes: audio
+   * waits in the backlog while the first connection is made. When false
+   * (the default) a failed first connection is an error at once (a wrong
+   * location, a server that is not there, a refused token: 401/403 give
+   * GST_RESOURCE_ERROR_NOT_AUTHORIZED, 404 GST_RESOURCE_ERROR_NOT_FOUND,
+   * with `http-status-code` in the error's details). When true the first
+   * connection is retried like a lost one.
    */
   g_object_class_install_property (
       gobject_class, PROP_ASYNC_CONNECT,
       g_param_spec_boolean (
           "async-connect", "Async connect",
-          "Start without waiting for the first connection (retry it in the background)",
+          "Retry a failed first connection in the background instead of posting an error",
           DEFAULT_ASYNC_CONNECT, RW));
   /**
    * GstWssAudioChunkSink:max-in-flight:
@@ -257,7 +292,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *
    * Reconnection attempts after a lost connection before the element posts
    * an error: -1 retries forever, 0 never. (The very first connection is not
-   * retried: a wrong location or a server that is not there fails start-up.)
+   * retried unless async-connect is set: a wrong location or a server that is
+   * not there is an error at once.)
    */
   g_object_class_install_property (
       gobject_class, PROP_MAX_RETRIES,
@@ -518,6 +554,27 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
       g_param_spec_enum ("framing", "Framing", "JSON text (the seed's) or binary audio messages",
                          GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING,
                          GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
+
+  /**
+   * GstWssAudioChunkSink:session-in-uri:
+   *
+   * Where the session id goes in the URI of the WebSocket upgrade request,
+   * so that a load balancer in front of several receivers can send every
+   * connection of a session (reconnects included) to the same one; it sees
+   * the upgrade request, not the messages. The default, `query`, adds
+   * `sessionId=<id>` (percent-encoded) unless the location already has a
+   * sessionId parameter: what nginx's `hash $arg_sessionId consistent;`
+   * reads. `path` appends `/<id>` to the path; `none` connects to the
+   * location as it is. Our receivers ignore both.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SESSION_IN_URI,
+      g_param_spec_enum (
+          "session-in-uri", "Session in URI",
+          "Where the session id goes in the upgrade request's URI (for load balancers)",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI, DEFAULT_SESSION_IN_URI, RW));
 }
 
 static std::string
@@ -646,6 +703,9 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
     case PROP_SSL_CA_FILE:
       s.ssl_ca_file = str_or_empty (g_value_get_string (value));
       break;
+    case PROP_SESSION_IN_URI:
+      s.session_in_uri = g_value_get_enum (value);
+      break;
     case PROP_FRAMING:
       s.framing = g_value_get_enum (value);
       break;
@@ -671,7 +731,10 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
   if (prop_id == PROP_STATS)
     {
       std::shared_ptr<WssClientTransport> t = transport (self);
-      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats ()));
+      GST_OBJECT_LOCK (self);
+      std::string session_id = priv->settings.session_id;
+      GST_OBJECT_UNLOCK (self);
+      g_value_take_boxed (value, stats_structure (t ? t->stats () : TransportStats (), session_id));
       return;
     }
 
@@ -775,6 +838,9 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_TLS_DATABASE:
       g_value_set_object (value, s.tls_database);
       break;
+    case PROP_SESSION_IN_URI:
+      g_value_set_enum (value, s.session_in_uri);
+      break;
     case PROP_FRAMING:
       g_value_set_enum (value, s.framing);
       break;
@@ -822,6 +888,10 @@ wssac::sink::transport_config (const Settings &s)
   config.auth_token_in_query = s.auth_token_mode == GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_QUERY;
   config.ssl_strict = s.ssl_strict;
   config.binary_framing = s.framing == GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY;
+  config.session_in_uri
+      = s.session_in_uri == GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_PATH   ? SessionInUri::Path
+        : s.session_in_uri == GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_NONE ? SessionInUri::None
+                                                                           : SessionInUri::Query;
   config.tls_ca_file = s.ssl_ca_file;
   config.tls_database = s.tls_database ? G_TLS_DATABASE (g_object_ref (s.tls_database)) : nullptr;
   return config;

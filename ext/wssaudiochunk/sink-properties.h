@@ -38,6 +38,7 @@ enum
   PROP_SSL_CA_FILE,
   PROP_TLS_DATABASE,
   PROP_FRAMING,
+  PROP_SESSION_IN_URI,
   PROP_MAX_PAUSE_TIME,
   PROP_MAX_ATTEMPTS,
   PROP_MAX_SEND_RATE,
@@ -54,6 +55,9 @@ GType gst_wss_audio_chunk_sink_backlog_policy_get_type (void);
 GType gst_wss_audio_chunk_sink_auth_token_mode_get_type (void);
 #define GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING (gst_wss_audio_chunk_sink_framing_get_type ())
 GType gst_wss_audio_chunk_sink_framing_get_type (void);
+#define GST_TYPE_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI                                               \
+  (gst_wss_audio_chunk_sink_session_in_uri_get_type ())
+GType gst_wss_audio_chunk_sink_session_in_uri_get_type (void);
 
 void gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GValue *value,
                                             GParamSpec *pspec);

@@ -233,6 +233,9 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
           {
             FUZZ_CHECK (s.active, "audio for session %s, which is not running (ended: %d)", sid, s.ended);
             FUZZ_CHECK (!ev.bytes.empty (), "empty audio delivered for %s", sid);
+            FUZZ_CHECK (ev.header_size < ev.bytes.size (), "session %s: a header without a chunk", sid);
+            if (ev.new_stream)
+              s.have_last = false; /* a later run: its indices start afresh */
             if (s.have_last)
               {
                 FUZZ_CHECK (ev.chunk_index > s.last, "session %s: index %" PRIu64 " delivered after %" PRIu64, sid,
@@ -268,6 +271,9 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
           FUZZ_CHECK (s.active, "control for session %s, which is not running", sid);
           FUZZ_CHECK (ev.action != Action::AudioChunk && ev.action != Action::EndSession,
                       "control event with action %s", action_name (ev.action));
+          break;
+        case IngestEventKind::Refused:
+          FUZZ_CHECK (!ev.reason.empty (), "a refusal event without its code");
           break;
         case IngestEventKind::SessionEnded:
           FUZZ_CHECK (s.active, "session %s ended but was not running (ended before: %d)", sid, s.ended);
@@ -405,6 +411,11 @@ template_message (fuzz::Reader &in, Model &m, bool binary = false)
         }
       if (opts & 2)
         f.capture_timestamp_ms = 1764633500000;
+      /* Runs of the session (streamId): none, or one of two. */
+      uint8_t run = in.u8 ();
+      static const char *kRuns[] = { "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210" };
+      if (run & 1)
+        f.stream_id = kRuns[(run >> 1) & 1];
       text = binary ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
     }
   else

@@ -21,6 +21,7 @@
 
 #include "ingest-core.h"
 #include "message-codec.h"
+#include "session-id.h"
 
 #include <glib.h>
 
@@ -59,6 +60,7 @@ check_same_message (const Message &a, const Message &b, const char *what)
               "%s: captureTimestamp %lld vs %lld", what, (long long) a.capture_timestamp_ms,
               (long long) b.capture_timestamp_ms);
   FUZZ_CHECK (a.stream_header == b.stream_header, "%s: streamHeader differs", what);
+  FUZZ_CHECK (a.stream_id == b.stream_id, "%s: streamId differs", what);
   FUZZ_CHECK (a.reason == b.reason, "%s: reason \"%s\" vs \"%s\"", what, a.reason.c_str (), b.reason.c_str ());
 }
 
@@ -84,6 +86,12 @@ check_decoded (const DecodeResult &r, const DecodeLimits &limits, bool binary = 
                 "decoded a string that is not UTF-8 (json-glib, KI-2?): %zu bytes", f->size ());
   if (m.action == Action::AudioChunk || m.action == Action::EndSession)
     FUZZ_CHECK (!m.session_id.empty (), "audioChunk/endSession accepted without a sessionId");
+  /* The one sessionId rule (no NUL, no control characters, <= 256 bytes),
+   * and a streamId is 32 lowercase hex digits or absent. */
+  FUZZ_CHECK (m.session_id.empty () || session_id_problem (m.session_id).empty (), "accepted sessionId: %s",
+              session_id_problem (m.session_id).c_str ());
+  FUZZ_CHECK (m.stream_id.empty () || stream_id_problem (m.stream_id).empty (), "accepted streamId: %s",
+              stream_id_problem (m.stream_id).c_str ());
   if (m.action != Action::AudioChunk)
     return;
   FUZZ_CHECK (!m.audio.empty (), "audioChunk accepted with no audio");
@@ -129,6 +137,7 @@ fields_of (const Message &m)
   f.capture_timestamp_ms = m.capture_timestamp_ms;
   f.stream_header = m.stream_header.data ();
   f.stream_header_size = m.stream_header.size ();
+  f.stream_id = m.stream_id;
   return f;
 }
 
@@ -260,8 +269,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         {
           std::string ctl = encode_control (Action::EndSession, s, 1, s);
           DecodeResult c = decode_message (ctl.data (), ctl.size ());
-          FUZZ_CHECK (c.ok () && c.message.session_id == s && c.message.reason == s, "sessionId escaping: %s",
-                      ctl.c_str ());
+          /* Any text survives the escaping; only the sessionId rule may
+           * refuse it (too long, control characters). */
+          if (session_id_problem (s).empty ())
+            FUZZ_CHECK (c.ok () && c.message.session_id == s && c.message.reason == s, "sessionId escaping: %s",
+                        ctl.c_str ());
+          else
+            FUZZ_CHECK (c.error == DecodeError::InvalidSessionId, "sessionId rule not applied (%s): %s",
+                        decode_error_code (c.error), ctl.c_str ());
         }
     }
   return 0;

@@ -84,6 +84,11 @@ connect_detail (const std::string &message)
 std::string
 server_error (const ErrorInfo &e)
 {
+  /* The sink maps HTTP 401/403 and 404 as souphttpsrc does. */
+  if (is_resource (e, GST_RESOURCE_ERROR_NOT_AUTHORIZED))
+    return "Server rejected the connection: " + connect_detail (e.message) + ". Check the token (--token).";
+  if (is_resource (e, GST_RESOURCE_ERROR_NOT_FOUND))
+    return "Server unreachable: " + connect_detail (e.message);
   if (is_resource (e, GST_RESOURCE_ERROR_OPEN_WRITE))
     {
       if (mentions (e.message, { "(http 401", "(http 403" }))

@@ -107,24 +107,28 @@ DeliveryLedger::acked (uint64_t index)
 size_t
 DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
 {
-  if (peer_acks_ && !tail_)
-    return 0; /* only the receiver knows what it stored */
+  for (auto &kv : written_)
+    if (kv.second.tcp_acked_ms < 0 && kv.second.end_offset > 0
+        && kv.second.end_offset <= bytes_acked)
+      kv.second.tcp_acked_ms = now_ms;
+  /* Once the receiver acks, only it knows what it stored; but it acks
+   * every few chunks, so when no more can follow (the window is full, the
+   * stream ends) TCP evidence has to do. */
+  if (peer_acks_ && !tail_ && written_.size () < window_)
+    return 0;
   const int64_t hold = std::max (2 * rtt_ms, config_.min_hold_ms);
   size_t n = 0;
   for (auto it = written_.begin (); it != written_.end ();)
     {
-      Entry &e = it->second;
-      if (e.tcp_acked_ms < 0 && e.end_offset > 0 && e.end_offset <= bytes_acked)
-        e.tcp_acked_ms = now_ms;
-      if (e.tcp_acked_ms >= 0 && now_ms - e.tcp_acked_ms >= hold)
+      const Entry &e = it->second;
+      const bool alive = !liveness_required_ || last_heard_ms_ > e.tcp_acked_ms;
+      auto next = std::next (it);
+      if (e.tcp_acked_ms >= 0 && now_ms - e.tcp_acked_ms >= hold && alive)
         {
-          auto next = std::next (it);
           confirm (it, false);
-          it = next;
           n++;
         }
-      else
-        ++it;
+      it = next;
     }
   return n;
 }
@@ -138,6 +142,7 @@ DeliveryLedger::refused (uint64_t index, bool permanent)
   if (!permanent)
     {
       Entry e = std::move (it->second);
+      e.attempts--; /* refused, so not stored: no duplicate either */
       e.item.replay = true;
       e.tcp_acked_ms = -1;
       e.end_offset = 0;
@@ -150,7 +155,7 @@ DropRange
 DeliveryLedger::connection_ended (bool clean)
 {
   DropRange given_up;
-  if (clean && !peer_acks_)
+  if (clean)
     {
       /* The server read up to its close: what its TCP acknowledged before
        * it is in its hands. */

@@ -140,6 +140,20 @@ public:
     tail_ = tail;
   }
 
+  /* Where the peer answers pings, TCP evidence also needs a sign of life
+   * (a pong or a message) after the chunk's bytes were acknowledged: a
+   * middlebox that acknowledged bytes it cannot forward goes silent. */
+  void
+  require_liveness (bool required)
+  {
+    liveness_required_ = required;
+  }
+  void
+  peer_heard (int64_t now_ms)
+  {
+    last_heard_ms_ = now_ms;
+  }
+
   /* TCP evidence for the current connection: the peer acknowledged
    * @bytes_acked bytes of our stream; @rtt_ms is the smoothed RTT. Chunks
    * whose last byte is covered and which have been covered for the hold
@@ -147,13 +161,14 @@ public:
   size_t tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms);
 
   /* The receiver refused chunk @index (it was not stored): it is written
-   * again after the chunks before it, unless @permanent (then it is
-   * forgotten; the caller counts the refusal). */
+   * again after the chunks before it, and that write did not count as an
+   * attempt; unless @permanent (then it is forgotten; the caller counts the
+   * refusal). */
   void refused (uint64_t index, bool permanent);
 
-  /* The current connection ended. @clean: the server closed it with a
-   * close frame, which confirms what its TCP had acknowledged (without
-   * acks). The rest is queued for replay, except chunks written
+  /* The current connection ended. @clean: the server closed it normally
+   * (1000, 1001), having read what its TCP acknowledged before: that is
+   * confirmed, acks or not. The rest is queued for replay, except chunks written
    * max_attempts times: those are given up and returned (one range: the
    * span, count and bytes of what went). */
   DropRange connection_ended (bool clean);
@@ -203,6 +218,8 @@ private:
   uint64_t confirmed_on_connection_ = 0;
   bool peer_acks_ = false;
   bool tail_ = false;
+  bool liveness_required_ = false;
+  int64_t last_heard_ms_ = -1;
   uint64_t highest_ack_ = 0;
   LedgerCounters counters_;
 };

@@ -1,5 +1,6 @@
 #include "refusal-policy.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace wssac
@@ -38,7 +39,8 @@ RefusalPolicy::verdict (const std::string &code, const std::string &message) con
   if (code == "format-changed")
     return { said, "session " + quoted + " was started with another format: use a new session-id" };
   if (code == "session-claimed")
-    return { said + " for " + std::to_string (timeout_ms_ / 1000) + " s",
+    return { said + " for " + std::to_string (std::max<int64_t> (timeout_ms_, kClaimedTimeoutMs) / 1000)
+                 + " s",
              "another sender is streaming session " + quoted
                  + ": stop it or use a new session-id" };
   return { said + " for " + std::to_string (timeout_ms_ / 1000) + " s",
@@ -52,7 +54,11 @@ RefusalPolicy::refused (const std::string &code, const std::string &message, int
     return verdict (code, message);
   if (first_refusal_ms_ < 0)
     first_refusal_ms_ = now_ms;
-  if (timeout_ms_ > 0 && now_ms - first_refusal_ms_ >= timeout_ms_)
+  /* "session-claimed" is also what a reconnecting sender hears until the
+   * server notices its old connection died (its ping timeout). */
+  int64_t timeout = code == "session-claimed" ? std::max<int64_t> (timeout_ms_, kClaimedTimeoutMs)
+                                               : timeout_ms_;
+  if (timeout_ms_ > 0 && now_ms - first_refusal_ms_ >= timeout)
     return verdict (code, message);
   return std::nullopt;
 }

@@ -27,6 +27,9 @@ struct RefusalVerdict
 class RefusalPolicy
 {
 public:
+  /* session-claimed waits at least this long (a server's ping timeout). */
+  static constexpr int64_t kClaimedTimeoutMs = 60000;
+
   explicit RefusalPolicy (int64_t refusal_timeout_ms = 5000,
                           std::string session_id = std::string ());
 

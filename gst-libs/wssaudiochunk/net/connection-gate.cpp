@@ -272,6 +272,10 @@ ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
               continue;
             }
         }
+      GIOStream *guarded
+          = frame_guard_stream_new (stream, self->config_.frames, self->frame_stats_);
+      g_object_unref (stream);
+      stream = guarded;
       Pending p;
       p.address = address;
       p.peer = address_of (remote, true);
@@ -355,7 +359,10 @@ ConnectionGate::on_sweep (gpointer data)
 GateStats
 ConnectionGate::stats () const
 {
-  return stats_;
+  GateStats s = stats_;
+  s.closed_too_big = frame_stats_->closed_too_big;
+  s.closed_ping_flood = frame_stats_->closed_ping_flood;
+  return s;
 }
 
 } // namespace wssac

@@ -19,6 +19,8 @@
  * closes its socket. */
 #pragma once
 
+#include "frame-guard.h"
+
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
@@ -37,6 +39,8 @@ struct GateConfig
   /* Descriptors kept free for sessions' files and the program: an accept
    * that lands at or above (soft limit - reserve) gets 503. 0: no check. */
   unsigned fd_reserve = 64;
+  /* What the client may send after the upgrade (frame-guard.h). */
+  FrameGuardConfig frames;
   /* wss://: connections are wrapped in TLS before libsoup sees them. */
   GTlsCertificate *tls_certificate = nullptr;
 };
@@ -48,8 +52,10 @@ struct GateStats
   uint64_t refused_pending_total = 0;   /* over max_pending_total */
   uint64_t refused_fd_limit = 0;        /* 503 near the descriptor limit */
   uint64_t header_timeouts = 0;
-  uint64_t accept_pauses = 0; /* EMFILE/ENFILE episodes */
-  uint64_t pending = 0;       /* not upgraded yet, now */
+  uint64_t accept_pauses = 0;     /* EMFILE/ENFILE episodes */
+  uint64_t pending = 0;           /* not upgraded yet, now */
+  uint64_t closed_too_big = 0;    /* fragments over the message size: 1009 */
+  uint64_t closed_ping_flood = 0; /* pings over the rate: 1008 */
 };
 
 class ConnectionGate
@@ -104,6 +110,7 @@ private:
   std::map<std::string, GSocket *> pending_by_peer_; /* "ip:port" */
   std::map<std::string, unsigned> pending_by_address_;
   GateStats stats_;
+  std::shared_ptr<FrameGuardStats> frame_stats_ = std::make_shared<FrameGuardStats> ();
 };
 
 } // namespace wssac

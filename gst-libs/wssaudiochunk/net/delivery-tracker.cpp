@@ -16,6 +16,10 @@ DeliveryTracker::reset (const DeliveryConfig &config)
   conn_ = nullptr;
   base_ = framed_ = 0;
   have_tcp_ = false;
+  episodes_ = DropEpisodes ();
+  refusals_ = RefusalPolicy (config.refusal_timeout_ms, config.session_id);
+  last_refusal_.clear ();
+  last_refusal_ms_ = -1;
 }
 
 uint64_t
@@ -41,8 +45,10 @@ DeliveryTracker::opened (SoupWebsocketConnection *conn)
   ledger_.connection_opened ();
   conn_ = conn;
   framed_ = 0;
+  GSocket *socket = socket_of_stream (soup_websocket_connection_get_io_stream (conn));
+  tcp_harden (socket, config_.tcp_user_timeout_ms, config_.tcp_keepalive_s);
   TcpSample s;
-  have_tcp_ = tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn)), s);
+  have_tcp_ = tcp_sample (socket, s);
   base_ = have_tcp_ ? tcp_stream_position (s) : 0;
 }
 
@@ -90,6 +96,141 @@ DeliveryTracker::sample (int64_t now_ms)
   if (!tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn_)), s))
     return 0;
   return ledger_.tcp_progress (s.bytes_acked, s.rtt_ms, now_ms);
+}
+
+bool
+DeliveryTracker::next (Backlog &backlog, int64_t now_ms, Outgoing &out, int64_t &wait)
+{
+  wait = 0;
+  const bool replay = ledger_.has_replay ();
+  if (!replay && backlog.empty ())
+    return false;
+  const bool chunk = replay || backlog.front ().kind == OutgoingKind::AudioChunk;
+  if (!chunk && backlog.front ().action == Action::EndSession && !ledger_.all_confirmed ())
+    return false;
+  if (chunk)
+    {
+      wait = next_chunk_delay_ms (now_ms);
+      if (wait != 0)
+        return false;
+    }
+  out = replay ? ledger_.take_replay () : backlog.pop_front ();
+  return true;
+}
+
+unsigned
+DeliveryTracker::ping_interval (unsigned configured, bool pong_seen) const
+{
+  if (configured > 1 && pong_seen && !ledger_.peer_acks () && ledger_.in_flight () > 0)
+    return 1;
+  return configured;
+}
+
+bool
+DeliveryTracker::kernel_full (size_t max_in_flight) const
+{
+  TcpSample s;
+  return max_in_flight > 0 && conn_
+         && tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn_)), s)
+         && s.queued > max_in_flight;
+}
+
+bool
+DeliveryTracker::has_room (const Backlog &backlog)
+{
+  const BacklogLimits &l = backlog.limits ();
+  int64_t time_cap = l.max_time > 0 ? l.max_time / 2 : 10 * 1000000000LL;
+  return backlog.audio_time () < time_cap
+         && (l.max_bytes == 0 || backlog.audio_bytes () < l.max_bytes / 2);
+}
+
+std::string
+DeliveryTracker::oversize (const Outgoing &item, size_t size, size_t max, int64_t now_ms,
+                           std::vector<DropEpisode> &due)
+{
+  std::string what = item.kind == OutgoingKind::AudioChunk
+                         ? "chunk " + std::to_string (item.chunk_index)
+                         : std::string (action_name (item.action)) + " message";
+  if (item.kind == OutgoingKind::AudioChunk)
+    {
+      DropRange r;
+      add_to_drop_range (r, item);
+      due = count_drop (DropReason::Oversize, r, now_ms);
+    }
+  return what + " encodes to " + std::to_string (size) + " bytes, over max-message-size "
+         + std::to_string (max) + ": not sent";
+}
+
+void
+DeliveryTracker::fill (TransportStats &s) const
+{
+  s.unacked_chunks = ledger_.unconfirmed ();
+  s.chunks_confirmed = ledger_.counters ().confirmed;
+  s.chunks_likely_duplicated = ledger_.counters ().likely_duplicates;
+  s.window = ledger_.window ();
+  s.chunks_dropped = episodes_.total ();
+  s.dropped_backlog = episodes_.count (DropReason::Backlog);
+  s.dropped_paused = episodes_.count (DropReason::Paused);
+  s.dropped_oversize = episodes_.count (DropReason::Oversize);
+  s.given_up = episodes_.count (DropReason::GivenUp);
+  s.refused = episodes_.count (DropReason::Refused);
+  s.unconfirmed = episodes_.count (DropReason::Unconfirmed);
+}
+
+RefusalOutcome
+DeliveryTracker::refused (const Reply &reply, int64_t now_ms)
+{
+  RefusalOutcome out;
+  const bool permanent = RefusalPolicy::permanent (reply.code);
+  if (reply.has_index && ledger_.state (reply.chunk_index) == ChunkState::Written)
+    {
+      /* Refused for good: lost, and counted. Otherwise written again. */
+      ledger_.refused (reply.chunk_index, permanent);
+      if (permanent)
+        {
+          DropRange r;
+          r.first = r.last = reply.chunk_index;
+          r.count = 1;
+          out.due = count_drop (DropReason::Refused, r, now_ms);
+        }
+    }
+  out.fatal = refusals_.refused (reply.code, reply.message, now_ms);
+  out.reconnect = !out.fatal && reply.code == "session-claimed";
+  out.warn = reply.code != last_refusal_ || now_ms - last_refusal_ms_ >= 1000;
+  if (out.warn)
+    {
+      last_refusal_ = reply.code;
+      last_refusal_ms_ = now_ms;
+    }
+  return out;
+}
+
+std::vector<DropEpisode>
+DeliveryTracker::count_drop (DropReason reason, const DropRange &range, int64_t now_ms)
+{
+  return episodes_.add (reason, range, now_ms);
+}
+
+std::vector<DropEpisode>
+DeliveryTracker::abandon (Backlog &backlog, int64_t now_ms)
+{
+  DropRange lost = ledger_.take_unconfirmed ();
+  Backlog keep (backlog.limits ());
+  while (!backlog.empty ())
+    {
+      Outgoing item = backlog.pop_front ();
+      if (item.kind == OutgoingKind::AudioChunk)
+        add_to_drop_range (lost, item);
+      else
+        keep.push (std::move (item));
+    }
+  backlog = std::move (keep);
+  std::vector<DropEpisode> due;
+  if (lost.count > 0)
+    due = count_drop (DropReason::Unconfirmed, lost, now_ms);
+  std::vector<DropEpisode> rest = episodes_.flush ();
+  due.insert (due.end (), rest.begin (), rest.end ());
+  return due;
 }
 
 } // namespace wssac

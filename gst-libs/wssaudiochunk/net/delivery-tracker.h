@@ -9,12 +9,20 @@
  */
 #pragma once
 
+#include "backlog.h"
 #include "delivery-ledger.h"
+#include "drop-episodes.h"
+#include "message-codec.h"
+#include "refusal-policy.h"
 #include "send-pacer.h"
+#include "wss-client-transport.h"
 
 #include <libsoup/soup.h>
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace wssac
 {
@@ -27,6 +35,20 @@ struct DeliveryConfig
    * gateway running one function per message does not). <= 0: no bound. */
   double max_send_rate = 3.0;
   bool tls = false;
+  /* Dead-path detection by the kernel (tcp_harden ()). */
+  unsigned tcp_user_timeout_ms = 30000;
+  unsigned tcp_keepalive_s = 10;
+  int64_t refusal_timeout_ms = 5000;
+  std::string session_id;
+};
+
+/* What an error reply from the receiver leads to. */
+struct RefusalOutcome
+{
+  std::vector<DropEpisode> due; /* a chunk refused for good */
+  bool warn = false;            /* worth a warning (one a second per code) */
+  bool reconnect = false;       /* session-claimed: our old connection holds it */
+  std::optional<RefusalVerdict> fatal;
 };
 
 class DeliveryTracker
@@ -45,8 +67,10 @@ public:
     return ledger_;
   }
 
-  /* A new connection is open (upgrade done): counts it and notes where its
-   * stream stands. */
+  /* A new connection is open (upgrade done): counts it, notes where its
+   * stream stands, and sets TCP_USER_TIMEOUT and keepalive on its socket so
+   * that a path that stops acknowledging data fails in the kernel, pongs or
+   * not. */
   void opened (SoupWebsocketConnection *conn);
   void
   closed ()
@@ -63,8 +87,62 @@ public:
   void wrote_chunk (Outgoing item, size_t payload, int64_t now_ms);
   void wrote_control (size_t payload);
 
+  /* The next message to write, replays first: true with @out; false when
+   * nothing may go now (@wait: > 0 ms of pacing, else wait for a
+   * confirmation or new audio). endSession waits until everything is
+   * confirmed: a replay after it would be refused. */
+  bool next (Backlog &backlog, int64_t now_ms, Outgoing &out, int64_t &wait);
+
+  /* Seconds between pings: TCP evidence waits for a pong where the peer
+   * answers pings, so every second while chunks wait for one (never more
+   * often than @configured; 0 = no pings). */
+  unsigned ping_interval (unsigned configured, bool pong_seen) const;
+
+  /* More bytes than @max_in_flight wait in the kernel for the peer. */
+  bool kernel_full (size_t max_in_flight) const;
+  /* Room in @backlog for more from a non-live upstream: half its bound
+   * (10 s of audio without one); a live source drops past the bound. */
+  static bool has_room (const Backlog &backlog);
+  /* A message of @size bytes over @max: a chunk is counted lost
+   * (@due); returns what to say. */
+  std::string oversize (const Outgoing &item, size_t size, size_t max, int64_t now_ms,
+                        std::vector<DropEpisode> &due);
+
+  /* The delivery counters of the transport's stats. */
+  void fill (TransportStats &s) const;
+
   /* Samples TCP evidence; returns the chunks it confirmed. */
   size_t sample (int64_t now_ms);
+
+  /* Something was confirmed: refusals start over. */
+  void
+  progress ()
+  {
+    refusals_.accepted ();
+  }
+  RefusalOutcome refused (const Reply &reply, int64_t now_ms);
+
+  /* Chunks that will not arrive: counted by reason; returns the episodes
+   * due for announcement. */
+  std::vector<DropEpisode> count_drop (DropReason reason, const DropRange &range, int64_t now_ms);
+  std::vector<DropEpisode>
+  due_drops (int64_t now_ms)
+  {
+    return episodes_.due (now_ms);
+  }
+  /* Everything queued in @backlog (audio) or unconfirmed is lost: counted,
+   * removed, and every pending episode returned. Controls stay queued. */
+  std::vector<DropEpisode> abandon (Backlog &backlog, int64_t now_ms);
+  uint64_t
+  dropped (DropReason reason) const
+  {
+    return episodes_.count (reason);
+  }
+  uint64_t
+  dropped_total () const
+  {
+    return episodes_.total ();
+  }
 
 private:
   static uint64_t frame_size (size_t payload);
@@ -77,6 +155,10 @@ private:
   uint64_t base_ = 0;                       /* stream position after the upgrade */
   uint64_t framed_ = 0;                     /* frame bytes written since */
   bool have_tcp_ = false;
+  DropEpisodes episodes_;
+  RefusalPolicy refusals_;
+  std::string last_refusal_;
+  int64_t last_refusal_ms_ = -1;
 };
 
 } // namespace wssac

@@ -51,7 +51,8 @@ struct IngestServer::Impl
     return diff == 0;
   }
 
-  bool token_ok (SoupServerMessage *msg) const
+  /* The index of the presented token, -1 if none matches. */
+  int token_index (SoupServerMessage *msg) const
   {
     std::string presented;
     const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
@@ -68,10 +69,11 @@ struct IngestServer::Impl
             g_hash_table_unref (params);
           }
       }
-    bool ok = false;
-    for (const auto &t : config.auth_tokens)
-      ok |= same_secret (presented, t); /* no early exit: every token is compared */
-    return ok && !presented.empty ();
+    int found = -1;
+    for (size_t i = 0; i < config.auth_tokens.size (); i++)
+      if (same_secret (presented, config.auth_tokens[i]) && found < 0) /* every token is compared */
+        found = static_cast<int> (i);
+    return presented.empty () ? -1 : found;
   }
 
   static std::string client_address (SoupServerMessage *msg)
@@ -90,7 +92,11 @@ struct IngestServer::Impl
   static void on_early (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data)
   {
     auto *self = static_cast<Impl *> (data);
-    if (!self->config.auth_tokens.empty () && !self->token_ok (msg))
+    const int token = self->config.auth_tokens.empty () ? -1 : self->token_index (msg);
+    if (token >= 0)
+      /* Who the connection is, for binding sessions: a name, not the secret. */
+      g_object_set_data_full (G_OBJECT (msg), "wssac-principal", g_strdup_printf ("token-%d", token + 1), g_free);
+    if (!self->config.auth_tokens.empty () && token < 0)
       {
         self->sstats.auth_refused++;
         GST_INFO ("upgrade refused: missing or wrong token");
@@ -162,25 +168,35 @@ struct IngestServer::Impl
     static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
   }
 
-  std::set<std::string> withheld; /* sessions whose audio was not stored in this apply () */
+  /* Sessions whose audio could not be stored: acks are cumulative, so none
+   * may be sent for them again until they end. */
+  std::set<std::string> withheld;
 
   void apply (IngestOutput &out)
   {
     /* Events first: the handler stores the audio (the ingest program's
      * journal) before the acks that stand for it leave. */
+    std::vector<std::string> ended;
     for (auto &e : out.events)
-      if (on_event)
-        on_event (std::move (e));
+      {
+        if (e.kind == IngestEventKind::SessionEnded)
+          ended.push_back (e.session_id);
+        if (on_event)
+          on_event (std::move (e));
+      }
     for (auto &r : out.replies)
       {
         if (!r.ack_session.empty () && withheld.count (r.ack_session))
           continue;
+        if (r.text.find ("\"code\":\"session-bound\"") != std::string::npos)
+          GST_WARNING ("connection %" G_GUINT64_FORMAT " refused: %s", (guint64) r.connection, r.text.c_str ());
         auto it = conns.find (r.connection);
         if (it != conns.end ()
             && soup_websocket_connection_get_state (it->second) == SOUP_WEBSOCKET_STATE_OPEN)
           soup_websocket_connection_send_text (it->second, r.text.c_str ());
       }
-    withheld.clear ();
+    for (const auto &id : ended)
+      withheld.erase (id);
     for (auto &c : out.closes)
       {
         auto it = conns.find (c.connection);
@@ -251,7 +267,8 @@ struct IngestServer::Impl
         g_free (ip);
       }
     GST_DEBUG ("connection %" G_GUINT64_FORMAT " from %s", (guint64) id, peer.c_str ());
-    self->core->on_connect (id, peer);
+    const char *principal = static_cast<const char *> (g_object_get_data (G_OBJECT (msg), "wssac-principal"));
+    self->core->on_connect (id, peer, principal ? principal : "");
   }
 
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
@@ -313,6 +330,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
   IngestConfig core_config = config.core;
   core_config.max_message_size = config.max_message_size;
+  core_config.bind_session_to_principal = !config.auth_tokens.empty () && config.bind_session_to_token;
   p->core = std::make_unique<IngestCore> (core_config);
   p->server = soup_server_new ("server-header", "wssaudiochunk-ingest", NULL);
   if (!config.permessage_deflate)
@@ -380,6 +398,9 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   gc.max_pending_per_address = config.max_pending_per_address;
   gc.fd_reserve = config.fd_reserve;
   gc.tls_certificate = tls_cert;
+  /* The whole message, fragments added up (libsoup bounds each frame only). */
+  gc.frames.max_message_bytes = config.max_message_size;
+  gc.frames.pings_per_second = config.max_pings_per_second;
   ok = p->gate.start (p->context, p->server, sock, gc, error);
   g_object_unref (sock);
   g_clear_object (&tls_cert);

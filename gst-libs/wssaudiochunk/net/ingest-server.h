@@ -42,6 +42,10 @@ struct IngestServerConfig
    * "Authorization: Bearer <t>" or "?token=<t>": else HTTP 401, before any
    * WebSocket or session exists. Compared in constant time. */
   std::vector<std::string> auth_tokens;
+  /* With auth_tokens: a session belongs to the token that started it;
+   * another token's connection is refused ("session-bound"), so a client
+   * that learnt a session id cannot squat it or take it over. */
+  bool bind_session_to_token = true;
   /* When not empty, a browser's Origin must be one of these (else HTTP
    * 403). Requests without an Origin (non-browser clients) pass. */
   std::vector<std::string> allowed_origins;
@@ -59,6 +63,10 @@ struct IngestServerConfig
    * audio does not compress, and libsoup bounds frames before inflating
    * them, not the inflated message. */
   bool permessage_deflate = false;
+  /* Pings a client may send per second (bursts of 20); more: close 1008.
+   * libsoup answers pings itself, so they are counted before it. 0: no
+   * limit. */
+  double max_pings_per_second = 5;
   IngestConfig core;
 };
 
@@ -98,8 +106,8 @@ public:
   void finish_session (const std::string &session_id, const std::string &reason);
 
   /* From the event handler: the audio just delivered for @session_id could
-   * not be stored, so the acks that would follow it are not sent (the
-   * sender keeps it for a replay). */
+   * not be stored, so no ack is sent for the session from now on (acks are
+   * cumulative): the sender keeps everything for a replay. */
   void withhold_acks (const std::string &session_id);
 
   const IngestCore &core () const;

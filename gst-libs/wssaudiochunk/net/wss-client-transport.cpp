@@ -1,10 +1,10 @@
 #include "wss-client-transport.h"
 
+#include "connect-errors.h"
 #include "context-thread.h"
 #include "delivery-tracker.h"
 #include "latency-stats.h"
-#include "refusal-policy.h"
-#include "tcp-evidence.h"
+#include "transport-config.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 
 GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
@@ -21,101 +20,6 @@ GST_DEBUG_CATEGORY_STATIC (wss_transport_debug);
 
 namespace wssac
 {
-
-const char *
-connection_state_name (ConnectionState state)
-{
-  switch (state)
-    {
-    case ConnectionState::Disconnected:
-      return "disconnected";
-    case ConnectionState::Connecting:
-      return "connecting";
-    case ConnectionState::Connected:
-      return "connected";
-    case ConnectionState::Reconnecting:
-      return "reconnecting";
-    case ConnectionState::Closing:
-      return "closing";
-    case ConnectionState::Closed:
-      return "closed";
-    case ConnectionState::Failed:
-      return "failed";
-    }
-  return "unknown";
-}
-
-namespace
-{
-std::string
-str_or_empty (const char *s)
-{
-  return s ? std::string (s) : std::string ();
-}
-
-void
-append_header_value (HeaderList &out, const char *name, const GValue *v)
-{
-  if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v))
-    {
-      guint n
-          = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
-      for (guint i = 0; i < n; i++)
-        append_header_value (out, name,
-                             GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
-                                                       : gst_value_list_get_value (v, i));
-      return;
-    }
-  if (G_VALUE_HOLDS_STRING (v))
-    {
-      out.emplace_back (name, str_or_empty (g_value_get_string (v)));
-      return;
-    }
-  gchar *s = gst_value_serialize (v);
-  out.emplace_back (name, str_or_empty (s));
-  g_free (s);
-}
-
-gboolean
-collect_header (GQuark field, const GValue *value, gpointer data)
-{
-  append_header_value (*static_cast<HeaderList *> (data), g_quark_to_string (field), value);
-  return TRUE;
-}
-} // namespace
-
-HeaderList
-headers_from_structure (const GstStructure *s)
-{
-  HeaderList out;
-  if (s)
-    gst_structure_foreach (s, collect_header, &out);
-  return out;
-}
-
-std::string
-location_problem (const std::string &location)
-{
-  if (location.empty ())
-    return "No location set: set the location property to a ws:// or wss:// URI";
-  GError *err = nullptr;
-  GUri *uri = g_uri_parse (location.c_str (), G_URI_FLAGS_NONE, &err);
-  if (!uri)
-    {
-      std::string why = "Invalid location \"" + redact_uri (location) + "\": " + err->message;
-      g_error_free (err);
-      return why;
-    }
-  std::string scheme = str_or_empty (g_uri_get_scheme (uri));
-  std::string host = str_or_empty (g_uri_get_host (uri));
-  g_uri_unref (uri);
-  if (g_ascii_strcasecmp (scheme.c_str (), "ws") != 0
-      && g_ascii_strcasecmp (scheme.c_str (), "wss") != 0)
-    return "Invalid location \"" + redact_uri (location) + "\": the scheme must be ws:// or wss://";
-  if (host.empty ())
-    return "Invalid location \"" + redact_uri (location) + "\": no host";
-  return std::string ();
-}
 
 namespace
 {
@@ -138,7 +42,7 @@ struct WssClientTransport::Impl
   GstObject *log_object = nullptr; /* borrowed: what every log line names */
   TransportConfig config;
   std::string shown_uri;   /* redacted: the only form logs and messages use */
-  std::string connect_uri; /* with the token, when it goes in the query */
+  std::string connect_uri; /* with the session id and the token, as configured */
   GTlsDatabase *tls_database = nullptr;
   TransportCallbacks cb;
 
@@ -164,29 +68,27 @@ struct WssClientTransport::Impl
   std::string pending_detail;
   std::string pending_fix;
   bool connect_timed_out = false;
+  /* How far the attempt got (SoupMessage::network-event): tells a TLS
+   * handshake nobody answers from a server that is not there. */
+  GSocketClientEvent last_network_event = G_SOCKET_CLIENT_RESOLVING;
+  bool got_network_event = false;
   RetryPolicy retry{ RetryConfig () };
   bool ever_connected = false;
   bool header_due = false; /* the next chunk carries the stream header */
   int64_t last_rx_ms = 0;
   int64_t connected_ms = 0;
   bool pong_seen = false; /* the watchdog trusts pings once one was answered */
+  unsigned ping_interval_s = 0;
   bool retiring = false;  /* max-connection-age: switch once nothing is in flight */
-  RefusalPolicy refusals;
-  std::string last_refusal;
-  int64_t last_refusal_ms = -1;
 
   /* Shared with the element's threads. */
   mutable std::mutex lock;
   std::condition_variable cond;
   Backlog backlog;
   DeliveryTracker delivery; /* written, not yet confirmed */
-  DropEpisodes episodes;
   std::vector<uint8_t> stream_header;
   TransportStats stats;
   LatencyStats latencies; /* queue to socket, us */
-  bool first_outcome = false;
-  bool first_ok = false;
-  std::string first_error;
   bool draining = false;
   bool interrupted = false;
   std::atomic<bool> wake_pending{ false };
@@ -268,7 +170,11 @@ struct WssClientTransport::Impl
     SoupMessage *msg = soup_message_new ("GET", connect_uri.c_str ());
     if (!msg)
       {
-        on_connect_failed ("not a valid URI", false);
+        ConnectError e;
+        e.kind = ConnectErrorKind::InvalidUri;
+        e.message = "Could not connect to " + shown_uri + ": not a valid URI";
+        e.hint = "set the location property to a ws:// or wss:// URI";
+        on_connect_failed (e, false);
         return;
       }
     SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
@@ -284,6 +190,9 @@ struct WssClientTransport::Impl
                           return TRUE; /* ssl-strict=false: the element warned on the bus */
                         }),
                         nullptr);
+
+    got_network_event = false;
+    g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), this);
 
     g_clear_object (&cancellable);
     cancellable = g_cancellable_new ();
@@ -320,53 +229,71 @@ struct WssClientTransport::Impl
 
     if (!conn)
       {
-        std::string cause;
-        if (self->connect_timed_out)
-          cause = "no answer within " + std::to_string (self->config.connect_timeout_s) + " s";
-        else if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET)
-                 || g_error_matches (error, SOUP_WEBSOCKET_ERROR,
-                                     SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE))
-          {
-            guint status = soup_message_get_status (msg);
-            const char *phrase = soup_message_get_reason_phrase (msg);
-            cause = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status)
-                    + (phrase && *phrase ? std::string (" ") + phrase : std::string ()) + ")";
-          }
-        else if (error && error->domain == G_TLS_ERROR)
-          cause = std::string ("TLS: ") + error->message
-                  + " (the server's certificate is not trusted: set ssl-ca-file to the CA that "
-                    "signed it)";
-        else
-          cause = error ? error->message : "unknown error";
         bool cancelled
             = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+        ConnectError e = self->classify (error, msg);
         g_clear_error (&error);
         g_object_unref (msg);
         if (!cancelled)
-          self->on_connect_failed (cause, true);
+          self->on_connect_failed (e, true);
         return;
       }
     g_object_unref (msg);
     self->on_connected (conn);
   }
 
-  void
-  on_connect_failed (const std::string &cause, bool retryable)
+  static void
+  on_network_event (SoupMessage *, GSocketClientEvent event, GIOStream *, gpointer data)
   {
-    std::string message = "Could not connect to " + shown_uri + ": " + cause;
-    GST_WARNING_OBJECT (log_object, "%s", message.c_str ());
+    auto *self = static_cast<Impl *> (data);
+    self->last_network_event = event;
+    self->got_network_event = true;
+  }
+
+  bool
+  tls_handshake_started () const
+  {
+    return got_network_event
+           && (last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+               || last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKED);
+  }
+
+  bool
+  tcp_connected () const
+  {
+    return got_network_event && last_network_event >= G_SOCKET_CLIENT_CONNECTED;
+  }
+
+  /* What went wrong with an attempt, in words a person can act on. */
+  ConnectError
+  classify (const GError *error, SoupMessage *msg) const
+  {
+    ConnectAttempt a;
+    a.shown_uri = shown_uri;
+    a.wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
+    a.timed_out = connect_timed_out;
+    a.connect_timeout_s = config.connect_timeout_s;
+    a.tls_handshaking = got_network_event && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING;
+    a.tcp_connected = tcp_connected ();
+    return classify_connect_error (error, msg, a);
+  }
+
+  void
+  on_connect_failed (const ConnectError &e, bool retryable)
+  {
+    const std::string &message = e.message;
+    GST_WARNING_OBJECT (log_object, "%s (%s)", message.c_str (), connect_error_kind_name (e.kind));
     if (!ever_connected && !config.async_connect)
       {
-        /* The first connection decides whether the pipeline starts: a
+        /* The first connection decides whether streaming can start: a
          * wrong URI or a server that is not there is a setup error the user
          * must see at once (unless async-connect asks to wait for it). */
         {
           std::lock_guard<std::mutex> g (lock);
-          first_outcome = true;
-          first_ok = false;
-          first_error = message;
           stats.last_error = message;
         }
+        if (cb.connect_failed)
+          cb.connect_failed (e);
         set_state (ConnectionState::Failed, message);
         return;
       }
@@ -423,6 +350,7 @@ struct WssClientTransport::Impl
   {
     conn = c;
     soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
+    ping_interval_s = config.keepalive_interval_s;
     /* We only ever get small replies (errors, acks). */
     soup_websocket_connection_set_max_incoming_payload_size (conn, 64 * 1024);
     g_signal_connect (conn, "closed", G_CALLBACK (on_closed), this);
@@ -439,13 +367,6 @@ struct WssClientTransport::Impl
       watchdog = attach_timeout (1000, on_watchdog);
     destroy_source (&ticker);
     ticker = attach_timeout (100, on_tick);
-    /* A path that stops acknowledging data fails in the kernel, pongs or
-     * not. */
-    unsigned user_timeout_s = config.keepalive_timeout_s > 0 ? config.keepalive_timeout_s : 30;
-    tcp_harden (socket_of_stream (soup_websocket_connection_get_io_stream (conn)),
-                user_timeout_s * 1000,
-                config.keepalive_interval_s > 0 ? config.keepalive_interval_s : 10);
-
     bool reconnect = ever_connected;
     ever_connected = true;
     {
@@ -457,13 +378,9 @@ struct WssClientTransport::Impl
       /* Replays of what a dead connection did not confirm go first. */
       delivery.opened (conn);
       delivery.ledger ().set_tail (false);
+      delivery.ledger ().require_liveness (false); /* until a pong shows pings are answered */
       if (reconnect)
         stats.reconnects++;
-      else
-        {
-          first_outcome = true;
-          first_ok = true;
-        }
     }
     cond.notify_all ();
     set_state (ConnectionState::Connected);
@@ -516,6 +433,9 @@ struct WssClientTransport::Impl
     auto *self = static_cast<Impl *> (data);
     self->last_rx_ms = mono_ms ();
     self->pong_seen = true;
+    std::lock_guard<std::mutex> g (self->lock);
+    self->delivery.ledger ().require_liveness (true);
+    self->delivery.ledger ().peer_heard (self->last_rx_ms);
   }
 
   static void
@@ -541,6 +461,7 @@ struct WssClientTransport::Impl
     bool warn = false;
     {
       std::lock_guard<std::mutex> g (self->lock);
+      self->delivery.ledger ().peer_heard (self->last_rx_ms);
       if (reply.kind == Reply::Ack)
         {
           self->stats.peer_acks = true;
@@ -550,11 +471,28 @@ struct WssClientTransport::Impl
             self->on_progress ();
         }
       else if (reply.kind == Reply::Error)
-        warn = self->on_refusal_locked (reply, due);
+        {
+          /* Counted; a final refusal, or refusals for refusal-timeout, stop
+           * the element (delivery-tracker.h decides). */
+          RefusalOutcome r = self->delivery.refused (reply, mono_ms ());
+          self->stats.server_errors++;
+          self->stats.last_error = "server: " + reply.code + ": " + reply.message;
+          if (r.fatal || r.reconnect)
+            {
+              self->pending_action = r.fatal ? PendingAction::GiveUp : PendingAction::Reconnect;
+              self->pending_detail = r.fatal ? r.fatal->cause + " (" + self->shown_uri + ")" : reply.message;
+              self->pending_fix = r.fatal ? r.fatal->fix : std::string ();
+            }
+          due = std::move (r.due);
+          warn = r.warn;
+        }
       if (self->pending_action != PendingAction::None && !self->pending_source)
         self->pending_source = self->attach_timeout (0, on_pending_action);
     }
-    if (reply.kind == Reply::Other)
+    if (reply.kind == Reply::Error)
+      GST_WARNING_OBJECT (self->log_object, "%s refused a message: %s (%s)", self->shown_uri.c_str (),
+                          reply.code.c_str (), reply.message.c_str ());
+    else if (reply.kind == Reply::Other)
       GST_DEBUG_OBJECT (self->log_object, "server says: %.*s", (int)MIN (size, 512), text);
     if (warn && self->cb.refused)
       self->cb.refused (reply.code, reply.message);
@@ -567,89 +505,7 @@ struct WssClientTransport::Impl
   on_progress ()
   {
     retry.reset ();
-    refusals.accepted ();
-  }
-
-  /* An error reply: counted; the refused chunk is written again or, when
-   * the refusal is final, counted lost; a final refusal (or refusals for
-   * refusal-timeout) stops the element. True when it deserves a warning
-   * (at most one a second per code). */
-  bool
-  on_refusal_locked (const Reply &reply, std::vector<DropEpisode> &due)
-  {
-    stats.server_errors++;
-    stats.last_error = "server: " + reply.code + ": " + reply.message;
-    GST_WARNING_OBJECT (log_object, "%s refused a message: %s (%s)", shown_uri.c_str (),
-                        reply.code.c_str (), reply.message.c_str ());
-    const bool permanent = RefusalPolicy::permanent (reply.code);
-    DeliveryLedger &l = delivery.ledger ();
-    if (reply.has_index && l.state (reply.chunk_index) == ChunkState::Written)
-      {
-        l.refused (reply.chunk_index, permanent);
-        if (permanent)
-          {
-            DropRange r;
-            r.first = r.last = reply.chunk_index;
-            r.count = 1;
-            due = count_drop_locked (DropReason::Refused, r);
-          }
-      }
-    const int64_t now = mono_ms ();
-    auto verdict = refusals.refused (reply.code, reply.message, now);
-    if (verdict)
-      {
-        pending_action = PendingAction::GiveUp;
-        pending_detail = verdict->cause + " (" + shown_uri + ")";
-        pending_fix = verdict->fix;
-      }
-    else if (reply.code == "session-claimed")
-      {
-        /* The server still holds our previous, dead connection: retry
-         * later; what it refused is written again then. */
-        pending_action = PendingAction::Reconnect;
-        pending_detail = reply.message;
-      }
-    const bool warn = reply.code != last_refusal || now - last_refusal_ms >= 1000;
-    if (warn)
-      {
-        last_refusal = reply.code;
-        last_refusal_ms = now;
-      }
-    return warn;
-  }
-
-  /* Whatever is queued or unconfirmed will not be delivered: count it and
-   * empty the queue of audio (controls stay: endSession still goes out). */
-  std::vector<DropEpisode>
-  abandon_locked ()
-  {
-    DropRange lost = delivery.ledger ().take_unconfirmed ();
-    Backlog keep (backlog.limits ());
-    while (!backlog.empty ())
-      {
-        Outgoing item = backlog.pop_front ();
-        if (item.kind == OutgoingKind::AudioChunk)
-          add_to_drop_range (lost, item);
-        else
-          keep.push (std::move (item));
-      }
-    backlog = std::move (keep);
-    std::vector<DropEpisode> due;
-    if (lost.count > 0)
-      due = count_drop_locked (DropReason::Unconfirmed, lost);
-    std::vector<DropEpisode> rest = episodes.flush ();
-    due.insert (due.end (), rest.begin (), rest.end ());
-    return due;
-  }
-
-  std::vector<DropEpisode>
-  count_drop_locked (DropReason reason, const DropRange &r)
-  {
-    stats.chunks_dropped += r.count;
-    uint64_t *by_reason[] = { &stats.dropped_backlog, &stats.dropped_paused, &stats.dropped_oversize,
-                              &stats.given_up,        &stats.refused,        &stats.unconfirmed };
-    *by_reason[static_cast<int> (reason)] += r.count;
-    return episodes.add (reason, r, mono_ms ());
+    delivery.progress ();
   }
 
   void
@@ -670,7 +526,7 @@ struct WssClientTransport::Impl
       DropRange lost = delivery.ledger ().connection_ended (clean);
       delivery.closed ();
       if (lost.count > 0)
-        due = count_drop_locked (DropReason::GivenUp, lost);
+        due = delivery.count_drop (DropReason::GivenUp, lost, mono_ms ());
     }
     announce (due);
   }
@@ -678,8 +534,7 @@ struct WssClientTransport::Impl
   static void
   on_closing (SoupWebsocketConnection *, gpointer data)
   {
-    /* The last TCP evidence before the socket goes. */
-    auto *self = static_cast<Impl *> (data);
+    auto *self = static_cast<Impl *> (data); /* the last TCP evidence before the socket goes */
     std::lock_guard<std::mutex> g (self->lock);
     if (self->delivery.sample (mono_ms ()) > 0)
       self->on_progress ();
@@ -695,7 +550,13 @@ struct WssClientTransport::Impl
       std::lock_guard<std::mutex> g (self->lock);
       if (self->delivery.sample (now) > 0)
         self->on_progress ();
-      due = self->episodes.due (now);
+      due = self->delivery.due_drops (now);
+      unsigned want = self->delivery.ping_interval (self->config.keepalive_interval_s, self->pong_seen);
+      if (self->conn && want != self->ping_interval_s)
+        {
+          soup_websocket_connection_set_keepalive_interval (self->conn, want);
+          self->ping_interval_s = want;
+        }
       if (self->config.max_connection_age_ms > 0 && !self->draining
           && now - self->connected_ms >= self->config.max_connection_age_ms)
         self->retiring = true;
@@ -748,9 +609,9 @@ struct WssClientTransport::Impl
     std::string why = "connection closed (code " + std::to_string (code)
                       + (reason && *reason ? std::string (", \"") + reason + "\"" : std::string ())
                       + ")";
-    /* A close frame from the server (not 1006, which libsoup reports when
-     * the TCP connection died without one) confirms what its TCP had. */
-    bool clean = code != 0 && code != SOUP_WEBSOCKET_CLOSE_ABNORMAL;
+    /* A normal close by the server (not 1006, a reset; not 1008-1011, a
+     * refusal or a crash) confirms what its TCP had acknowledged. */
+    bool clean = code == SOUP_WEBSOCKET_CLOSE_NORMAL || code == SOUP_WEBSOCKET_CLOSE_GOING_AWAY;
     g_signal_handlers_disconnect_by_data (c, self);
     self->connection_ended (clean);
     g_clear_object (&self->conn);
@@ -802,42 +663,23 @@ struct WssClientTransport::Impl
     destroy_source (&resume);
     while (open () && !retiring)
       {
-        TcpSample tcp;
-        if (config.max_in_flight > 0
-            && tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn)), tcp)
-            && tcp.queued > config.max_in_flight)
+        if (delivery.kernel_full (config.max_in_flight))
           {
             /* The peer is not reading: keep the rest in our bounded
              * backlog and look again shortly. */
-            GST_LOG_OBJECT (log_object, "%" G_GUINT64_FORMAT " bytes unsent: holding back",
-                            tcp.queued);
             resume = attach_timeout (20, on_resume);
             return;
           }
         Outgoing item;
+        int64_t wait = 0;
         {
           std::lock_guard<std::mutex> g (lock);
-          DeliveryLedger &l = delivery.ledger ();
-          const bool replay = l.has_replay ();
-          if (!replay && backlog.empty ())
-            break;
-          const bool chunk = replay || backlog.front ().kind == OutgoingKind::AudioChunk;
-          /* The session ends once the receiver has everything: a replay
-           * after endSession would be refused. */
-          if (!chunk && backlog.front ().action == Action::EndSession && !l.all_confirmed ())
-            break;
-          if (chunk)
+          if (!delivery.next (backlog, mono_ms (), item, wait))
             {
-              int64_t wait = delivery.next_chunk_delay_ms (mono_ms ());
-              if (wait < 0)
-                break; /* the window is full: a confirmation flushes again */
               if (wait > 0)
-                {
-                  resume = attach_timeout (wait, on_resume);
-                  break;
-                }
+                resume = attach_timeout (wait, on_resume);
+              break; /* else a confirmation (or new audio) flushes again */
             }
-          item = replay ? l.take_replay () : backlog.pop_front ();
         }
         cond.notify_all (); /* room in the backlog: wait_for_room () */
         send (std::move (item));
@@ -870,61 +712,31 @@ struct WssClientTransport::Impl
   send (Outgoing item)
   {
     int64_t ts = now_ms ();
-    std::string text;
     bool is_chunk = item.kind == OutgoingKind::AudioChunk;
+    std::vector<uint8_t> header;
+    std::string format;
+    {
+      std::lock_guard<std::mutex> g (lock);
+      format = config.format;
+      if (is_chunk && header_due && item.chunk_index > 0)
+        header = stream_header;
+    }
     if (is_chunk)
-      {
-        AudioChunkFields f;
-        std::vector<uint8_t> header;
-        {
-          std::lock_guard<std::mutex> g (lock);
-          f.format = config.format;
-          if (header_due && item.chunk_index > 0)
-            header = stream_header;
-        }
-        header_due = false;
-        f.session_id = config.session_id;
-        f.audio = item.audio.data ();
-        f.audio_size = item.audio.size ();
-        f.timestamp_ms = ts;
-        f.chunk_index = item.chunk_index;
-        f.stream_header = header.data ();
-        f.stream_header_size = header.size ();
-        f.stream_id = config.stream_id;
-        /* After an outage the send time is not the capture time. */
-        if (ts - item.created_ms > 1000)
-          f.capture_timestamp_ms = item.created_ms;
-        text = config.binary_framing ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
-      }
-    else
-      {
-        text = encode_control (item.action, config.session_id, item.created_ms, item.reason,
-                               config.stream_id);
-      }
+      header_due = false;
+    std::string text = encode_outgoing (item, config, format, header, ts);
 
-    if (text.size () > config.max_message_size && !is_chunk)
-      {
-        GST_WARNING_OBJECT (log_object, "%s message of %zu bytes over max-message-size: not sent",
-                            action_name (item.action), text.size ());
-        std::lock_guard<std::mutex> g (lock);
-        stats.last_error
-            = std::string (action_name (item.action)) + " message over max-message-size: not sent";
-        return;
-      }
     if (text.size () > config.max_message_size)
       {
         /* One frame over the gateway's limit closes the connection (1009)
          * and would be retried forever: refuse it here, loudly. */
-        DropRange r;
-        add_to_drop_range (r, item);
         std::vector<DropEpisode> due;
+        std::string why;
         {
           std::lock_guard<std::mutex> g (lock);
-          due = count_drop_locked (DropReason::Oversize, r);
-          stats.last_error = "chunk " + std::to_string (item.chunk_index) + " encodes to "
-                             + std::to_string (text.size ()) + " bytes, over max-message-size "
-                             + std::to_string (config.max_message_size);
+          why = stats.last_error
+              = delivery.oversize (item, text.size (), config.max_message_size, mono_ms (), due);
         }
+        GST_WARNING_OBJECT (log_object, "%s", why.c_str ());
         announce (due);
         return;
       }
@@ -1005,47 +817,16 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->config.tls_database = nullptr;
   p->cb = std::move (callbacks);
   p->shown_uri = redact_uri (config.uri);
-  p->connect_uri = config.uri;
-  if (!config.auth_token.empty () && config.auth_token_in_query)
-    {
-      gchar *escaped = g_uri_escape_string (config.auth_token.c_str (), nullptr, FALSE);
-      p->connect_uri += (config.uri.find ('?') == std::string::npos ? "?token=" : "&token=")
-                        + std::string (escaped);
-      g_free (escaped);
-    }
+  p->connect_uri = connect_uri_of (config);
   g_clear_object (&p->tls_database);
-  if (config.tls_database)
-    p->tls_database = G_TLS_DATABASE (g_object_ref (config.tls_database));
-  else if (!config.tls_ca_file.empty ())
-    {
-      GError *err = nullptr;
-      /* GTlsFileDatabase wants an absolute path. */
-      gchar *abs = g_canonicalize_filename (config.tls_ca_file.c_str (), nullptr);
-      p->tls_database = g_tls_file_database_new (abs, &err);
-      g_free (abs);
-      if (!p->tls_database)
-        {
-          error = "Could not read the CA file \"" + config.tls_ca_file
-                  + "\": " + (err ? err->message : "?");
-          g_clear_error (&err);
-          return false;
-        }
-    }
+  if (!tls_database_of (config, &p->tls_database, error))
+    return false;
   p->retry = RetryPolicy (config.retry);
   p->backlog.clear ();
   p->backlog.set_limits (config.backlog);
-  DeliveryConfig delivery;
-  delivery.ledger = config.ledger;
-  delivery.max_send_rate = config.max_send_rate;
-  delivery.tls = g_ascii_strncasecmp (config.uri.c_str (), "wss:", 4) == 0;
-  p->delivery.reset (delivery);
-  p->episodes = DropEpisodes ();
-  p->refusals = RefusalPolicy (config.refusal_timeout_ms, config.session_id);
-  p->last_refusal.clear ();
-  p->last_refusal_ms = -1;
+  p->delivery.reset (delivery_config_of (config));
   p->stats = TransportStats ();
   p->latencies.clear ();
-  p->first_outcome = p->first_ok = false;
   p->draining = p->interrupted = false;
   p->ever_connected = false;
   p->header_due = false;
@@ -1061,21 +842,8 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
       return false;
     }
 
-  if (config.async_connect)
-    return true; /* connection failures are retried; audio waits in the backlog */
-
-  std::unique_lock<std::mutex> g (p->lock);
-  /* The connect timeout bounds this; the margin covers a stuck resolver. */
-  auto limit = std::chrono::seconds (config.connect_timeout_s + 5);
-  if (!p->cond.wait_for (g, limit, [p] { return p->first_outcome; }))
-    {
-      error = "Could not connect to " + p->shown_uri + ": no answer within "
-              + std::to_string (config.connect_timeout_s) + " s";
-      return false;
-    }
-  if (!p->first_ok)
-    error = p->first_error;
-  return p->first_ok;
+  /* Audio waits in the backlog until the connection is up. */
+  return true;
 }
 
 std::vector<DropEpisode>
@@ -1089,7 +857,7 @@ WssClientTransport::enqueue (Outgoing item)
       impl_->stats.chunks_queued++;
     DropRange dropped = impl_->backlog.push (std::move (item));
     if (dropped.count > 0)
-      due = impl_->count_drop_locked (DropReason::Backlog, dropped);
+      due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
   }
   if (impl_->context)
     impl_->wake ();
@@ -1100,7 +868,7 @@ std::vector<DropEpisode>
 WssClientTransport::count_drop (DropReason reason, const DropRange &range)
 {
   std::lock_guard<std::mutex> g (impl_->lock);
-  return impl_->count_drop_locked (reason, range);
+  return impl_->delivery.count_drop (reason, range, mono_ms ());
 }
 
 bool
@@ -1108,15 +876,10 @@ WssClientTransport::wait_for_room ()
 {
   Impl *p = impl_.get ();
   std::unique_lock<std::mutex> g (p->lock);
-  /* Half the bound (10 s of audio without one): a live source would drop
-   * past the bound, an upload waits well before it. */
-  auto room = [p] {
-    const BacklogLimits &l = p->backlog.limits ();
-    int64_t time_cap = l.max_time > 0 ? l.max_time / 2 : 10 * 1000000000LL;
-    return p->backlog.audio_time () < time_cap
-           && (l.max_bytes == 0 || p->backlog.audio_bytes () < l.max_bytes / 2);
-  };
-  p->cond.wait (g, [&] { return p->interrupted || p->stats.state == ConnectionState::Failed || room (); });
+  p->cond.wait (g, [p] {
+    return p->interrupted || p->stats.state == ConnectionState::Failed
+           || DeliveryTracker::has_room (p->backlog);
+  });
   return !p->interrupted;
 }
 
@@ -1126,11 +889,7 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
   Impl *p = impl_.get ();
   if (!p->context)
     return true;
-  {
-    std::lock_guard<std::mutex> g (p->lock);
-    p->draining = true;
-  }
-  g_main_context_invoke (p->context, Impl::on_wake, p);
+  close_when_drained ();
   auto finished = [p] {
     return p->interrupted || p->stats.state == ConnectionState::Closed
            || p->stats.state == ConnectionState::Failed;
@@ -1144,7 +903,7 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
                 && p->delivery.ledger ().all_confirmed ();
     /* At EOS what is not confirmed is lost: say so now, and let endSession
      * and the close go out. */
-    due = p->abandon_locked ();
+    due = p->delivery.abandon (p->backlog, mono_ms ());
   }
   p->announce (due);
   if (!delivered)
@@ -1214,7 +973,7 @@ WssClientTransport::stop ()
   std::vector<DropEpisode> due;
   {
     std::lock_guard<std::mutex> g (p->lock);
-    due = p->abandon_locked ();
+    due = p->delivery.abandon (p->backlog, mono_ms ());
     p->backlog.clear ();
     if (p->stats.state != ConnectionState::Failed)
       p->stats.state = ConnectionState::Closed;
@@ -1230,11 +989,7 @@ WssClientTransport::stats () const
   s.backlog_chunks = impl_->backlog.audio_chunks ();
   s.backlog_bytes = impl_->backlog.audio_bytes ();
   s.backlog_time_ns = impl_->backlog.audio_time ();
-  const DeliveryLedger &l = impl_->delivery.ledger ();
-  s.unacked_chunks = l.unconfirmed ();
-  s.chunks_confirmed = l.counters ().confirmed;
-  s.chunks_likely_duplicated = l.counters ().likely_duplicates;
-  s.window = l.window ();
+  impl_->delivery.fill (s);
   LatencyPercentiles p = impl_->latencies.percentiles ();
   s.latency_p50_us = p.p50;
   s.latency_p95_us = p.p95;

@@ -16,6 +16,7 @@
 #include "message-codec.h"
 #include "redact-uri.h"
 #include "retry-policy.h"
+#include "session-uri.h"
 
 #include <condition_variable>
 #include <cstdint>
@@ -63,6 +64,8 @@ struct TransportConfig
 {
   std::string uri;
   std::string session_id;
+  /* The session id in the upgrade request's URI, for load balancers. */
+  SessionInUri session_in_uri = SessionInUri::None;
   std::string format = "webm-opus";
   HeaderList headers;
   std::string user_agent;
@@ -80,7 +83,7 @@ struct TransportConfig
   unsigned keepalive_interval_s = 10;
   /* No pong nor message for this long: the peer is dead, reconnect. 0: off. */
   unsigned keepalive_timeout_s = 25;
-  /* The first connection may fail and be retried instead of failing start. */
+  /* The first connection may fail and be retried instead of being fatal. */
   bool async_connect = false;
   /* Bytes written but not yet acknowledged by the peer's TCP stack (Linux
    * SIOCOUTQ) above which sending pauses: a slow server then grows our
@@ -145,6 +148,30 @@ struct TransportStats
   std::string last_error;
 };
 
+/* Why a connection attempt failed, for the element to map onto a GStreamer
+ * error (souphttpsrc style: 401/403 not authorized, 404 not found). */
+enum class ConnectErrorKind
+{
+  InvalidUri,
+  Timeout,        /* no answer within connect-timeout */
+  HttpStatus,     /* the server answered the upgrade with an HTTP status */
+  TlsCertificate, /* the server's certificate did not validate */
+  TlsNotSpoken,   /* wss:// to a server that does not speak TLS */
+  TlsExpected,    /* ws:// to a server that (likely) wants TLS */
+  Tls,            /* any other TLS failure */
+  Network,        /* resolving, refused, reset, ... */
+};
+
+const char *connect_error_kind_name (ConnectErrorKind kind);
+
+struct ConnectError
+{
+  ConnectErrorKind kind = ConnectErrorKind::Network;
+  unsigned http_status = 0; /* HttpStatus only */
+  std::string message;      /* "Could not connect to <redacted uri>: <cause>" */
+  std::string hint;         /* what to change, for the error's debug text */
+};
+
 /* Called on the transport thread. */
 struct TransportCallbacks
 {
@@ -158,6 +185,9 @@ struct TransportCallbacks
    * connection failed, a final refusal): the message says why, with the
    * URI; @fix what to change. */
   std::function<void (const std::string &message, const std::string &fix)> fatal;
+  /* The first connection failed and async-connect is off: nothing will be
+   * sent. Called before the state becomes Failed. */
+  std::function<void (const ConnectError &error)> connect_failed;
 };
 
 class WssClientTransport
@@ -170,9 +200,11 @@ public:
   WssClientTransport (const WssClientTransport &) = delete;
   WssClientTransport &operator= (const WssClientTransport &) = delete;
 
-  /* Starts the thread and connects. Waits for the first outcome; on failure
-   * (including a thread that cannot be created) returns false with a
-   * message naming the URI and the cause. */
+  /* Starts the thread, which connects; never waits for the network. False
+   * (with a message naming the cause) only when the transport cannot start
+   * at all: an unreadable CA file, a thread that cannot be created. A failed
+   * first connection is reported through callbacks.connect_failed (or
+   * retried, with async_connect). */
   bool start (const TransportConfig &config, TransportCallbacks callbacks, std::string &error);
 
   /* Queues a message (any thread; never blocks on the network). Returns the

@@ -15,6 +15,7 @@ struct IngestCore::Session
   SessionStats stats;
   Reassembler reassembler;
   ConnectionId owner = 0; /* 0: nobody speaks for it now */
+  std::string principal;  /* the creator's credential, when bound */
   bool had_owner = false;
   std::vector<uint8_t> pending_header; /* prepended to the first delivery */
   uint32_t since_ack = 0;
@@ -28,6 +29,8 @@ struct IngestCore::Connection
 {
   ConnectionId id = 0;
   std::string peer;
+  std::string address; /* peer without the port */
+  std::string principal;
   std::string session; /* the one it speaks for, once claimed */
   uint32_t bad = 0;
   bool closing = false;
@@ -85,11 +88,14 @@ IngestCore::error_reply (const char *code, const std::string &message, int64_t c
 }
 
 void
-IngestCore::on_connect (ConnectionId id, const std::string &peer)
+IngestCore::on_connect (ConnectionId id, const std::string &peer, const std::string &principal)
 {
   auto c = std::make_unique<Connection> ();
   c->id = id;
   c->peer = peer;
+  size_t colon = peer.rfind (':');
+  c->address = colon == std::string::npos ? peer : peer.substr (0, colon);
+  c->principal = principal;
   connections_[id] = std::move (c);
   stats_.connections++;
   stats_.open_connections++;
@@ -277,16 +283,25 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
               "this connection speaks for session \"" + c.session + "\"", index, out);
       return;
     }
+  auto refused = [&] (const char *code) {
+    IngestEvent ev;
+    ev.kind = IngestEventKind::Refused;
+    ev.session_id = sid;
+    ev.reason = code;
+    out.events.push_back (std::move (ev));
+  };
   if (!config_.only_session.empty () && sid != config_.only_session)
     {
       reject (c, nullptr, "wrong-session", "this receiver accepts session \"" + config_.only_session
                                                + "\" only", index, out);
+      refused ("wrong-session");
       return;
     }
   if (config_.single_session && !locked_session_.empty () && sid != locked_session_)
     {
       reject (c, nullptr, "wrong-session", "this receiver is taken by session \"" + locked_session_ + "\"",
               index, out);
+      refused ("wrong-session");
       return;
     }
 
@@ -300,6 +315,13 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
     {
       ended_[sid].rejected++;
       reject (c, nullptr, "session-ended", "session \"" + sid + "\" has ended", index, out);
+      return;
+    }
+  if (s && config_.bind_session_to_principal && s->principal != c.principal)
+    {
+      s->stats.refused_other_principal++;
+      reject (c, s, "session-bound", "session \"" + sid + "\" belongs to another credential", index, out);
+      refused ("session-bound");
       return;
     }
   if (s && s->owner != 0 && s->owner != c.id)
@@ -317,6 +339,14 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
   if (!s && sessions_.size () >= config_.max_sessions)
     {
       reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
+      return;
+    }
+  if (!s && !new_session_allowed (c.address, now_ms))
+    {
+      reject (c, nullptr, "too-many-new-sessions",
+              "this address starts sessions faster than " + std::to_string ((int) config_.max_new_sessions_per_second)
+                  + " per second",
+              index, out);
       return;
     }
   const std::string format = m.format.empty () ? "webm-opus" : m.format;
@@ -360,6 +390,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         rc.first_index = m.chunk_index;
       auto fresh = std::make_unique<Session> (rc);
       fresh->stats.session_id = sid;
+      fresh->principal = c.principal;
       fresh->stats.first_ms = now_ms;
       fresh->stats.format = format;
       if (joins_mid_stream)
@@ -426,6 +457,38 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         break;
       }
     }
+}
+
+/* A token bucket per client address for session creation. Only called
+ * when every other check passed, so a refused message costs no token. */
+bool
+IngestCore::new_session_allowed (const std::string &address, int64_t now_ms)
+{
+  if (config_.max_new_sessions_per_second <= 0)
+    return true;
+  /* Full buckets carry no information: drop them now and then. */
+  if (new_session_buckets_.size () > 4096)
+    {
+      for (auto it = new_session_buckets_.begin (); it != new_session_buckets_.end ();)
+        {
+          if ((now_ms - it->second.ms) * config_.max_new_sessions_per_second / 1000.0 + it->second.tokens
+              >= config_.new_session_burst)
+            it = new_session_buckets_.erase (it);
+          else
+            ++it;
+        }
+    }
+  auto it = new_session_buckets_.find (address);
+  if (it == new_session_buckets_.end ())
+    it = new_session_buckets_.emplace (address, Bucket{ config_.new_session_burst, now_ms }).first;
+  Bucket &b = it->second;
+  b.tokens = std::min (config_.new_session_burst,
+                       b.tokens + (now_ms - b.ms) * config_.max_new_sessions_per_second / 1000.0);
+  b.ms = now_ms;
+  if (b.tokens < 1)
+    return false;
+  b.tokens -= 1;
+  return true;
 }
 
 /* A token bucket per connection. */

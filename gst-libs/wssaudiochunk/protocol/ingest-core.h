@@ -58,6 +58,16 @@ struct IngestConfig
   /* Acknowledge delivered chunks every this many chunks ({"action":"ack"},
    * cumulative), so a sender knows what it need not replay; 0: never. */
   uint32_t ack_every = 4;
+  /* New sessions a client address may start per second on average, with
+   * bursts of new_session_burst; beyond: "too-many-new-sessions". Bounds
+   * what one address can make the receiver hold (files, memory). 0: no
+   * limit. */
+  double max_new_sessions_per_second = 10;
+  double new_session_burst = 50;
+  /* A session belongs to the credential (token) of the connection that
+   * started it: a connection with another one is refused ("session-bound"),
+   * so a client that learnt a session id cannot take the stream over. */
+  bool bind_session_to_principal = false;
   /* Accept the binary framing (an audioChunk in one binary message). */
   bool accept_binary = true;
   ReassemblerConfig reassembly;
@@ -70,6 +80,9 @@ enum class IngestEventKind
   Audio,          /* in-order bytes; discont after a gap */
   Control,        /* pause/resume/mute/unmute: action set */
   SessionEnded,   /* endSession (reason set) or finish_session() */
+  Refused,        /* a message for another session than the receiver's
+                     (wrong-session) or from another credential
+                     (session-bound): reason = the code, for the operator */
 };
 
 struct SessionStats
@@ -87,6 +100,7 @@ struct SessionStats
   uint64_t controls = 0;
   uint64_t takeovers = 0;    /* reconnects of the speaker */
   uint64_t stale_stream = 0; /* chunks of an earlier run after a newer one started */
+  uint64_t refused_other_principal = 0; /* "session-bound": another token tried to speak for it */
   /* streamIds in the order their runs started; "" for a sender without one */
   std::vector<std::string> streams;
   bool ended = false;
@@ -165,7 +179,9 @@ public:
 
   const IngestConfig &config () const { return config_; }
 
-  void on_connect (ConnectionId id, const std::string &peer);
+  /* @peer: "address:port"; @principal: who the connection authenticated as
+   * (an opaque name, never the secret), empty without authentication. */
+  void on_connect (ConnectionId id, const std::string &peer, const std::string &principal = std::string ());
   void on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out);
   /* The binary framing (message-codec.h), unless accept_binary is off. */
   void on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out);
@@ -217,6 +233,13 @@ private:
   std::string locked_session_;
   std::string last_session_;
   IngestStats stats_;
+  struct Bucket
+  {
+    double tokens = 0;
+    int64_t ms = 0;
+  };
+  std::map<std::string, Bucket> new_session_buckets_; /* by client address */
+  bool new_session_allowed (const std::string &address, int64_t now_ms);
 };
 
 } // namespace wssac

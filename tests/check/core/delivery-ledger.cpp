@@ -150,21 +150,39 @@ GST_START_TEST (test_acks_take_over_from_tcp)
   fail_unless_equals_int (l.tcp_progress (600, 1, 0), 0);
   fail_unless_equals_int (l.tcp_progress (600, 1, 10000), 0);
   fail_unless_equals_int (l.in_flight (), 3);
-  /* At the end of the stream, the last chunks (no further ack comes): TCP
-   * evidence after all. */
-  l.set_tail (true);
-  fail_unless_equals_int (l.tcp_progress (400, 1, 20000), 0);
-  fail_unless_equals_int (l.tcp_progress (400, 1, 20500), 1);
-  l.set_tail (false);
-  l.connection_ended (true);
+  l.connection_ended (false); /* a reset: nothing more is known */
   l.connection_opened ();
-  fail_unless_equals_int (l.replay_size (), 2);
+  fail_unless_equals_int (l.replay_size (), 3);
   /* The ack of the old connection arrives late: no replay of what it covers. */
-  fail_unless_equals_int (l.acked (4), 1);
+  fail_unless_equals_int (l.acked (4), 2);
   std::vector<uint64_t> replay = drain_replays (l);
   fail_unless_equals_int (replay.size (), 1);
   fail_unless_equals_uint64 (replay[0], 5);
-  fail_unless_equals_uint64 (l.counters ().confirmed_by_ack, 4);
+  fail_unless_equals_uint64 (l.counters ().confirmed_by_ack, 5);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_tail_and_clean_close_with_acks)
+{
+  /* A receiver that acks every few chunks: at the end of the stream the
+   * last ones get no ack; TCP evidence confirms them. A normal close by the
+   * server confirms what its TCP had, acks or not. */
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 2, off);
+  l.acked (0);
+  fail_unless_equals_int (l.tcp_progress (300, 1, 0), 0);
+  l.set_tail (true);
+  fail_unless_equals_int (l.tcp_progress (300, 1, 600), 2);
+  l.set_tail (false);
+  write_range (l, 3, 4, off);
+  l.tcp_progress (400, 1, 700); /* chunk 3's bytes, not 4's */
+  l.connection_ended (true);
+  l.connection_opened ();
+  std::vector<uint64_t> replay = drain_replays (l);
+  fail_unless_equals_int (replay.size (), 1);
+  fail_unless_equals_uint64 (replay[0], 4);
 }
 GST_END_TEST;
 
@@ -280,14 +298,32 @@ GST_START_TEST (test_give_up_after_max_attempts)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_liveness_after_tcp_evidence)
+{
+  /* A middlebox acknowledged the bytes, then the path went silent: no pong
+   * after the acknowledgement, no confirmation. */
+  DeliveryLedger l;
+  l.require_liveness (true);
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 1, off);
+  l.peer_heard (50);
+  l.tcp_progress (200, 1, 100);
+  fail_unless_equals_int (l.tcp_progress (200, 1, 5000), 0);
+  l.peer_heard (5100);
+  fail_unless_equals_int (l.tcp_progress (200, 1, 5100), 2);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_refusal)
 {
   DeliveryLedger l;
   l.connection_opened ();
   uint64_t off = 0;
   write_range (l, 0, 2, off);
-  l.refused (1, false); /* e.g. session-claimed: try again */
-  l.refused (2, true);  /* e.g. wrong-session: the caller counts it */
+  l.refused (1, false);                       /* e.g. session-claimed: try again */
+  fail_unless_equals_int (l.attempts (1), 0); /* refused: not an attempt */
+  l.refused (2, true);                        /* e.g. wrong-session: the caller counts it */
   fail_unless (l.state (1) == ChunkState::Queued);
   fail_unless (!l.state (2).has_value ());
   std::vector<uint64_t> replay = drain_replays (l);
@@ -326,6 +362,26 @@ GST_START_TEST (test_unknown_offset_is_never_tcp_confirmed)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_full_window_with_a_receiver_that_acks_rarely)
+{
+  /* The window shrank to 1; the receiver acks every 4 chunks: without TCP
+   * evidence nothing would ever move. */
+  LedgerConfig c;
+  c.initial_window = 1;
+  DeliveryLedger l (c);
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 0, off);
+  l.acked (0);
+  write_range (l, 1, 1, off);
+  fail_unless (!l.window_open () || l.window () > 1);
+  while (l.window_open ())
+    write_range (l, l.in_flight () + 1, l.in_flight () + 1, off);
+  l.tcp_progress (off, 1, 0);
+  fail_unless (l.tcp_progress (off, 1, 600) > 0);
+}
+GST_END_TEST;
+
 static Suite *
 delivery_ledger_suite (void)
 {
@@ -337,10 +393,13 @@ delivery_ledger_suite (void)
   tcase_add_test (tc, test_replay_of_old_chunks_whatever_the_outage);
   tcase_add_test (tc, test_clean_close_confirms_what_tcp_acknowledged);
   tcase_add_test (tc, test_acks_take_over_from_tcp);
+  tcase_add_test (tc, test_tail_and_clean_close_with_acks);
   tcase_add_test (tc, test_window_grows_and_shrinks);
   tcase_add_test (tc, test_forward_progress_when_every_connection_dies_early);
   tcase_add_test (tc, test_give_up_after_max_attempts);
   tcase_add_test (tc, test_refusal);
+  tcase_add_test (tc, test_full_window_with_a_receiver_that_acks_rarely);
+  tcase_add_test (tc, test_liveness_after_tcp_evidence);
   tcase_add_test (tc, test_take_unconfirmed_counts_everything);
   tcase_add_test (tc, test_unknown_offset_is_never_tcp_confirmed);
   return s;

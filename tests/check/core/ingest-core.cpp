@@ -67,6 +67,8 @@ kind_name (IngestEventKind k)
       return "Control";
     case IngestEventKind::SessionEnded:
       return "SessionEnded";
+    case IngestEventKind::Refused:
+      return "Refused";
     }
   return "?";
 }
@@ -188,7 +190,8 @@ expect_silent (const IngestOutput &out)
 }
 
 /* Exactly one error reply to @conn with @code (and chunkIndex, -1: none);
- * no event, no close: the connection stays open. */
+ * no event (but the Refused report of wrong-session and session-bound), no
+ * close: the connection stays open. */
 static void
 expect_error (const IngestOutput &out, ConnectionId conn, const char *code, int64_t chunk_index = -1)
 {
@@ -199,7 +202,13 @@ expect_error (const IngestOutput &out, ConnectionId conn, const char *code, int6
   fail_unless_equals_string (r.code.c_str (), code);
   fail_if (r.message.empty (), "error reply %s has no message", code);
   fail_unless_equals_int64 (r.chunk_index, chunk_index);
-  fail_unless_equals_int (out.events.size (), 0);
+  const bool reported = g_str_equal (code, "wrong-session") || g_str_equal (code, "session-bound");
+  fail_unless_equals_int (out.events.size (), reported ? 1 : 0);
+  if (reported)
+    {
+      fail_unless (out.events[0].kind == IngestEventKind::Refused);
+      fail_unless_equals_string (out.events[0].reason.c_str (), code);
+    }
   fail_unless_equals_int (out.closes.size (), 0);
 }
 

@@ -29,6 +29,9 @@ GST_START_TEST (test_transient_refusals_time_out)
   RefusalPolicy p (5000, "talk-1");
   fail_unless (!p.refused ("session-claimed", "", 1000).has_value ());
   fail_unless (!p.refused ("session-claimed", "", 5999).has_value ());
+  /* Our own dead connection holds the session until the server notices. */
+  fail_unless (!p.refused ("session-claimed", "", 60999).has_value ());
+  fail_unless (p.refused ("session-claimed", "", 61000).has_value ());
   /* Something accepted in between: the clock starts over. */
   p.accepted ();
   fail_unless (!p.refused ("rate-limited", "", 6000).has_value ());

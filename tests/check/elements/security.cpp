@@ -172,6 +172,25 @@ GST_START_TEST (test_tls_not_strict_warns)
 }
 GST_END_TEST;
 
+/* The two scheme mix-ups get an error that names the fix. */
+GST_START_TEST (test_tls_scheme_mixups)
+{
+  Receiver tls ("tls-certificate-file=" + path ("server.pem") + " tls-key-file=" + path ("server.key"));
+  BusLog log;
+  speak (tls.url ("ws"), "", log);
+  fail_unless (log.error, "a plain upgrade to a TLS port got through");
+  std::string all = log.error_message + " | " + log.error_debug;
+  fail_unless (all.find ("use wss://") != std::string::npos, "%s", all.c_str ());
+
+  Receiver plain ("");
+  BusLog log2;
+  speak (plain.url ("wss"), "connect-timeout=2 ssl-ca-file=" + path ("ca.pem"), log2);
+  fail_unless (log2.error, "TLS to a plain server got through");
+  all = log2.error_message + " | " + log2.error_debug;
+  fail_unless (all.find ("did not speak TLS; use ws://") != std::string::npos, "%s", all.c_str ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_tokens)
 {
   g_file_set_contents (path ("tokens").c_str (), "gamma-token\n\n", -1, NULL);
@@ -179,7 +198,8 @@ GST_START_TEST (test_tokens)
                + " eos-on-end-session=false");
   {
     BusLog log;
-    speak (rx.url (), "auth-token=beta-token", log);
+    /* The next run continues the same session: do not end it. */
+    speak (rx.url (), "auth-token=beta-token end-session-on-eos=false", log);
     fail_unless (log.eos, "%s", log.error_message.c_str ());
   }
   {
@@ -320,6 +340,7 @@ security_suite (void)
   tcase_add_test (tls, test_tls_with_test_ca);
   tcase_add_test (tls, test_tls_untrusted_certificate);
   tcase_add_test (tls, test_tls_not_strict_warns);
+  tcase_add_test (tls, test_tls_scheme_mixups);
   tcase_add_test (tls, test_tokens);
   tcase_add_test (tls, test_token_redacted_in_location);
   TCase *limits = tcase_create ("limits");

@@ -272,13 +272,124 @@ expect_start_error (GstElement *p, const char *must_contain)
       all.c_str (), must_contain);
 }
 
-GST_START_TEST (test_error_no_session_id)
+/* Runs @p to its end against @server; returns the session id every message
+ * carried, after checking it is the one posted, in stats and on the
+ * property, and a UUID. */
+static std::string
+expect_generated_session (GstElement *p, GstElement *sink, WsTestServer &server)
 {
-  GstElement *p = gst_parse_launch ("audiotestsrc num-buffers=10 ! opusenc ! webmmux "
-                                    "! wssaudiochunksink location=ws://127.0.0.1:9/ws",
-      NULL);
-  expect_start_error (p, "session-id");
+  BusLog log;
+  run_pipeline (p, 30, log);
+  fail_unless (log.eos, "%s | %s", log.error_message.c_str (), log.error_debug.c_str ());
+  gchar *prop = NULL;
+  g_object_get (sink, "session-id", &prop, NULL);
+  fail_unless (prop && g_uuid_string_is_valid (prop), "session-id %s is not a UUID", GST_STR_NULL (prop));
+  std::string id = prop;
+  g_free (prop);
+  auto starts = log.named (wssac::bus::kStreamStart);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_string (gst_structure_get_string (starts[0], "session-id"), id.c_str ());
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  fail_unless_equals_string (gst_structure_get_string (stats, "session-id"), id.c_str ());
+  gst_structure_free (stats);
+  Parsed parsed = parse_messages (server.messages (), id.c_str ());
+  fail_unless (parsed.chunks.size () >= 3, "%zu chunks", parsed.chunks.size ());
+  return id;
+}
+
+GST_START_TEST (test_generated_session_id)
+{
+  WsTestServer server;
+  server.start ();
+  std::string desc = "audiotestsrc num-buffers=100 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
+                     "! opusenc ! webmmux streamable=true min-cluster-duration=250000000 "
+                     "! wssaudiochunksink name=sink sync=false location="
+                     + server.url ();
+  GstElement *p = gst_parse_launch (desc.c_str (), NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  std::string first = expect_generated_session (p, sink, server);
+  gst_object_unref (sink);
   gst_object_unref (p);
+
+  /* Another element, another session. */
+  WsTestServer server2;
+  server2.start ();
+  desc.replace (desc.find (server.url ()), server.url ().size (), server2.url ());
+  p = gst_parse_launch (desc.c_str (), NULL);
+  sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  fail_if (expect_generated_session (p, sink, server2) == first, "the same UUID twice");
+  gst_object_unref (sink);
+  gst_object_unref (p);
+
+  /* A session id the protocol does not allow is a settings error. */
+  p = speaker_pipeline (10, 250 * GST_MSECOND, "ws://127.0.0.1:9/ws", "s");
+  sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  g_object_set (sink, "session-id", "line\nbreak", NULL);
+  gst_object_unref (sink);
+  expect_start_error (p, "Invalid session-id");
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+/* The URI shorthand streams as it is: gst_element_make_from_uri() and a URI
+ * in gst-launch syntax. */
+GST_START_TEST (test_uri_shorthand_streams)
+{
+  WsTestServer server;
+  server.start ();
+  GError *err = NULL;
+  GstElement *sink = gst_element_make_from_uri (GST_URI_SINK, server.url ().c_str (), "sink", &err);
+  fail_unless (sink != NULL, "%s", err ? err->message : "");
+  GstElement *p = gst_parse_launch ("audiotestsrc num-buffers=100 samplesperbuffer=320 "
+                                    "! audio/x-raw,rate=16000,channels=1 ! opusenc "
+                                    "! webmmux name=mux streamable=true min-cluster-duration=250000000",
+      NULL);
+  GstElement *mux = gst_bin_get_by_name (GST_BIN (p), "mux");
+  gst_bin_add (GST_BIN (p), sink);
+  fail_unless (gst_element_link (mux, sink));
+  gst_object_unref (mux);
+  expect_generated_session (p, sink, server);
+  gst_object_unref (p);
+
+  WsTestServer server2;
+  server2.start ();
+  std::string desc = "audiotestsrc num-buffers=100 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
+                     "! opusenc ! webmmux streamable=true min-cluster-duration=250000000 ! "
+                     + server2.url ();
+  p = gst_parse_launch (desc.c_str (), &err);
+  fail_unless (p != NULL, "%s", err ? err->message : "");
+  GstIterator *it = gst_bin_iterate_sinks (GST_BIN (p));
+  GValue v = G_VALUE_INIT;
+  fail_unless_equals_int (gst_iterator_next (it, &v), GST_ITERATOR_OK);
+  sink = GST_ELEMENT (g_value_get_object (&v));
+  fail_unless (g_str_equal (G_OBJECT_TYPE_NAME (sink), "GstWssAudioChunkSink"));
+  expect_generated_session (p, sink, server2);
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
+/* webmmux's default clusters (500 ms) cannot give 250 ms chunks: one
+ * warning that names the fix. */
+GST_START_TEST (test_cadence_warning)
+{
+  WsTestServer server;
+  server.start ();
+  std::string desc = "audiotestsrc num-buffers=300 samplesperbuffer=320 ! audio/x-raw,rate=16000,channels=1 "
+                     "! opusenc ! webmmux streamable=true ! wssaudiochunksink sync=false session-id=cad location="
+                     + server.url ();
+  GstElement *p = gst_parse_launch (desc.c_str (), NULL);
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos);
+  fail_unless_equals_int (log.warnings.size (), 1);
+  fail_unless (log.warnings[0].find ("instead of chunk-duration") != std::string::npos, "%s",
+      log.warnings[0].c_str ());
+  fail_unless (log.warning_debugs[0].find ("webmmux min-cluster-duration=250000000") != std::string::npos, "%s",
+      log.warning_debugs[0].c_str ());
 }
 GST_END_TEST;
 
@@ -372,6 +483,111 @@ GST_START_TEST (test_extra_headers_and_properties)
 }
 GST_END_TEST;
 
+/* start() returns while the first connection is still being attempted (it
+ * used to block the application thread up to connect-timeout + 5 s): the
+ * peer here accepts TCP connections and never answers. */
+GST_START_TEST (test_start_does_not_wait_for_the_network)
+{
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *a = g_inet_socket_address_new (lo, 0);
+  fail_unless (g_socket_bind (s, a, TRUE, NULL));
+  fail_unless (g_socket_listen (s, NULL));
+  GSocketAddress *bound = g_socket_get_local_address (s, NULL);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
+
+  GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
+  g_object_set (sink, "location", url.c_str (), "session-id", "nb", "connect-timeout", 3600, NULL);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PAUSED), GST_STATE_CHANGE_ASYNC);
+  GstStructure *stats = NULL;
+  g_object_get (sink, "stats", &stats, NULL);
+  /* Not yet started connecting, or connecting: not waiting for an outcome. */
+  const gchar *state = gst_structure_get_string (stats, "state");
+  fail_unless (g_str_equal (state, "connecting") || g_str_equal (state, "disconnected"), "state %s", state);
+  gst_structure_free (stats);
+  /* Stopping cancels the attempt. */
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (sink);
+  g_object_unref (bound);
+  g_object_unref (a);
+  g_object_unref (lo);
+  g_object_unref (s);
+}
+GST_END_TEST;
+
+/* The first connection's failure is a GStreamer error with the HTTP status
+ * mapped as souphttpsrc maps it, and http-status-code in its details. */
+static void
+expect_http_error (const std::string &url, const char *props, GQuark domain, int code, guint status,
+    const char *hint)
+{
+  GstElement *p = speaker_pipeline (10, 250 * GST_MSECOND, url, "http", props);
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.error, "no error for %s", url.c_str ());
+  fail_unless (log.error_domain == domain && log.error_code == code, "%s: error %s %d, not %d (%s)",
+      url.c_str (), g_quark_to_string (log.error_domain), log.error_code, code, log.error_message.c_str ());
+  guint got = 0;
+  fail_unless (log.error_details && gst_structure_get_uint (log.error_details, "http-status-code", &got),
+      "no http-status-code");
+  fail_unless_equals_int (got, status);
+  fail_unless (log.error_debug.find (hint) != std::string::npos, "%s", log.error_debug.c_str ());
+}
+
+GST_START_TEST (test_error_http_status_mapping)
+{
+  WsTestServer server;
+  server.start ();
+  expect_http_error (server.url ("/not-here"), "", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, 404,
+      "path");
+
+  /* Our receiver refuses a wrong token with 401. */
+  GstElement *rx = gst_parse_launch ("wssaudiochunksrc name=src port=0 auth-tokens=right-token ! fakesink", NULL);
+  fail_unless (gst_element_set_state (rx, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (rx), "src");
+  guint port = 0;
+  g_object_get (src, "port", &port, NULL);
+  gst_object_unref (src);
+  std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
+  expect_http_error (url, "auth-token=wrong-token", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, 401,
+      "auth-token");
+  gst_element_set_state (rx, GST_STATE_NULL);
+  gst_object_unref (rx);
+}
+GST_END_TEST;
+
+/* The upgrade request carries the session id where session-in-uri says,
+ * so a load balancer can hash it (nginx: hash $arg_sessionId consistent). */
+GST_START_TEST (test_session_in_uri)
+{
+  struct
+  {
+    const char *props, *path, *want;
+  } cases[] = {
+    { "", "/ws", "/ws?sessionId=room%201" },
+    { "session-in-uri=query", "/ws?stage=prod", "/ws?stage=prod&sessionId=room%201" },
+    { "session-in-uri=path", "/ws", "/ws/room 1" }, /* libsoup decodes the path */
+    { "session-in-uri=none", "/ws", "/ws" },
+  };
+  for (const auto &c : cases)
+    {
+      WsTestServer server;
+      server.start ();
+      GstElement *p = speaker_pipeline (20, 250 * GST_MSECOND, server.url (c.path), "\"room 1\"", c.props);
+      BusLog log;
+      run_pipeline (p, 30, log);
+      gst_object_unref (p);
+      fail_unless (log.eos, "%s: %s", c.props, log.error_message.c_str ());
+      std::vector<std::string> uris = server.request_uris ();
+      fail_unless_equals_int (uris.size (), 1);
+      fail_unless_equals_string (uris[0].c_str (), c.want);
+      parse_messages (server.messages (), "room 1");
+    }
+}
+GST_END_TEST;
+
 /* A control structure with an action nobody knows is refused out loud (a
  * warning naming it), and nothing but audio reaches the server. */
 GST_START_TEST (test_unknown_control_action_warns)
@@ -403,13 +619,18 @@ wssaudiochunksink_suite (void)
   tcase_add_test (tc, test_cluster_aligned_250ms);
   tcase_add_test (tc, test_cluster_aligned_1s);
   tcase_add_test (tc, test_rare_clusters_warn_once);
-  tcase_add_test (tc, test_error_no_session_id);
+  tcase_add_test (tc, test_generated_session_id);
+  tcase_add_test (tc, test_uri_shorthand_streams);
+  tcase_add_test (tc, test_cadence_warning);
+  tcase_add_test (tc, test_session_in_uri);
   tcase_add_test (tc, test_error_malformed_uri);
   tcase_add_test (tc, test_error_nothing_listening);
   tcase_add_test (tc, test_error_upgrade_refused);
   tcase_add_test (tc, test_error_dns_failure);
   tcase_add_test (tc, test_extra_headers_and_properties);
   tcase_add_test (tc, test_unknown_control_action_warns);
+  tcase_add_test (tc, test_start_does_not_wait_for_the_network);
+  tcase_add_test (tc, test_error_http_status_mapping);
   return s;
 }
 

@@ -12,6 +12,8 @@
 #include "ws-test-server.h"
 
 #include <cmath>
+#include <atomic>
+#include <cstring>
 #include <string>
 #include <vector>
 #include "bus-messages.h"
@@ -187,7 +189,7 @@ record_stream (const char *session)
 {
   WsTestServer server;
   server.start ();
-  GstElement *tx = speaker (server.url (), session, 250);
+  GstElement *tx = speaker (server.url (), session, 250, "end-session-on-eos=false");
   BusLog log;
   run_pipeline (tx, 30, log);
   gst_object_unref (tx);
@@ -477,6 +479,94 @@ GST_START_TEST (test_port_in_use_is_an_error)
 }
 GST_END_TEST;
 
+/* One session per element: a second speaker while one streams is refused
+ * and announced on the bus; with eos-on-end-session=false a later session is
+ * a new stream (stream-start and caps again), never appended. */
+GST_START_TEST (test_one_session_per_element)
+{
+  std::vector<std::string> first = record_stream ("one");
+  std::vector<std::string> second = record_stream ("two");
+  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
+                                    "! identity name=id silent=true ! fakesink", NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+  static std::atomic<int> stream_starts, caps_events;
+  stream_starts = 0;
+  caps_events = 0;
+  GstPad *pad = gst_element_get_static_pad (src, "src"); /* identity drops equal caps */
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      [] (GstPad *, GstPadProbeInfo *info, gpointer) -> GstPadProbeReturn {
+        GstEvent *e = GST_PAD_PROBE_INFO_EVENT (info);
+        if (GST_EVENT_TYPE (e) == GST_EVENT_STREAM_START)
+          stream_starts++;
+        if (GST_EVENT_TYPE (e) == GST_EVENT_CAPS)
+          caps_events++;
+        return GST_PAD_PROBE_OK;
+      },
+      NULL, NULL);
+  gst_object_unref (pad);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  guint port;
+  g_object_get (src, "port", &port, NULL);
+  const std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
+
+  WsTestClient a, b;
+  std::string err;
+  fail_unless (a.connect (url, err), "%s", err.c_str ());
+  a.send_text (first[0]);
+  a.send_text (first[1]);
+  fail_unless (b.connect (url, err), "%s", err.c_str ());
+  b.send_text (second[0]);
+  b.send_text (second[1]);
+  fail_unless (b.wait_for_replies (2, 10000));
+  for (const auto &r : b.replies ())
+    fail_unless (r.find ("\"code\":\"wrong-session\"") != std::string::npos, "%s", r.c_str ());
+
+  GstBus *bus = gst_element_get_bus (p);
+  int warnings = 0;
+  auto drain = [&] (int ms) {
+    gint64 deadline = g_get_monotonic_time () + ms * 1000;
+    while (g_get_monotonic_time () < deadline)
+      {
+        GstMessage *m = gst_bus_timed_pop (bus, 50 * GST_MSECOND);
+        if (!m)
+          continue;
+        if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING)
+          {
+            GError *e = NULL;
+            gst_message_parse_warning (m, &e, NULL);
+            fail_unless (strstr (e->message, "\"two\"") != NULL, "%s", e->message);
+            g_error_free (e);
+            warnings++;
+          }
+        gst_message_unref (m);
+      }
+  };
+  drain (1000);
+  fail_unless_equals_int (warnings, 1); /* once for the session, not per message */
+
+  /* The first session ends; the second may now speak: a new stream. */
+  a.send_text (wssac::encode_control (wssac::Action::EndSession, "one", 5, "done"));
+  a.close ();
+  WsTestClient c;
+  fail_unless (c.connect (url, err), "%s", err.c_str ());
+  c.send_text (second[0]);
+  c.send_text (second[1]);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (stream_starts < 2 && g_get_monotonic_time () < deadline)
+    g_usleep (20000);
+  fail_unless_equals_int (stream_starts, 2);
+  fail_unless (caps_events >= 2, "caps not sent again for the new stream (%d)", (int) caps_events);
+  drain (200);
+  fail_unless_equals_int (warnings, 1);
+  gst_object_unref (bus);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (id);
+  gst_object_unref (p);
+}
+GST_END_TEST;
+
 static Suite *
 wssaudiochunksrc_suite (void)
 {
@@ -490,6 +580,7 @@ wssaudiochunksrc_suite (void)
   tcase_add_test (tc, test_oversize_frame_closed_1009);
   tcase_add_test (tc, test_abusive_client_closed_1008);
   tcase_add_test (tc, test_controls_become_messages_and_events);
+  tcase_add_test (tc, test_one_session_per_element);
   tcase_add_test (tc, test_phase2_wav);
   tcase_add_test (tc, test_port_in_use_is_an_error);
   return s;

@@ -18,7 +18,7 @@ GST_START_TEST (test_non_live_upload_waits_for_a_slow_receiver)
       "! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 frame-size=60 complexity=0 "
       "! webmmux streamable=true min-cluster-duration=1000000000 "
       "! wssaudiochunksink name=sink location=@URL@ session-id=upload chunk-duration=1000000000 "
-      "max-backlog-time=5000000000 post-messages=false sync=false drain-timeout=120",
+      "max-backlog-time=5000000000 post-messages=false sync=false drain-timeout=120 max-send-rate=0",
       600);
   fail_unless (o.queued >= 3500, "only %" G_GUINT64_FORMAT " chunks", o.queued);
   check_complete (o);

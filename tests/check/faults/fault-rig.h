@@ -35,7 +35,7 @@ struct ReportedLoss
 struct Outcome
 {
   /* The sink's stats at the end. */
-  guint64 queued = 0, sent = 0, dropped = 0, replayed = 0, reconnects = 0, confirmed = 0,
+  guint64 queued = 0, dropped_paused = 0, sent = 0, dropped = 0, replayed = 0, reconnects = 0, confirmed = 0,
           given_up = 0, likely_duplicates = 0;
   /* Warnings with an index range, summed. */
   guint64 reported_on_bus = 0;
@@ -104,7 +104,8 @@ private:
 /* Every index 0..N-1 arrived, nothing reported lost, nothing duplicated
  * beyond @max_duplicates. */
 void check_complete (const Outcome &o, size_t max_duplicates = SIZE_MAX);
-/* The guarantee without acks: every index 0..N-1 arrived or lies in a
+/* The guarantee without acks: every index 0..N-1 (N: queued plus dropped
+ * while paused, which never reached the queue) arrived or lies in a
  * reported loss; the reported count equals chunks-dropped; no chunk came
  * more than @max_attempts times. */
 void check_accounted (const Outcome &o, unsigned max_attempts);

@@ -9,6 +9,8 @@ BusLog::~BusLog ()
     gst_structure_free (s);
   for (auto *s : warning_details)
     gst_structure_free (s);
+  if (error_details)
+    gst_structure_free (error_details);
 }
 
 std::vector<const GstStructure *>
@@ -53,6 +55,12 @@ run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log)
             log.error = true;
             log.error_message = err ? err->message : "";
             log.error_debug = dbg ? dbg : "";
+            log.error_domain = err ? err->domain : 0;
+            log.error_code = err ? err->code : 0;
+            const GstStructure *details = nullptr;
+            gst_message_parse_error_details (msg, &details);
+            if (details && !log.error_details)
+              log.error_details = gst_structure_copy (details);
             g_clear_error (&err);
             g_free (dbg);
             done = true;
@@ -61,8 +69,11 @@ run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log)
         case GST_MESSAGE_WARNING:
           {
             GError *err = nullptr;
-            gst_message_parse_warning (msg, &err, nullptr);
+            gchar *dbg = nullptr;
+            gst_message_parse_warning (msg, &err, &dbg);
             log.warnings.push_back (err ? err->message : "");
+            log.warning_debugs.push_back (dbg ? dbg : "");
+            g_free (dbg);
             g_clear_error (&err);
             const GstStructure *details = nullptr;
             gst_message_parse_warning_details (msg, &details);

@@ -15,7 +15,11 @@ struct BusLog
   bool timed_out = false;
   std::string error_message; /* GError message */
   std::string error_debug;
+  GQuark error_domain = 0;
+  int error_code = 0;
+  GstStructure *error_details = nullptr; /* owned; GST_ELEMENT_ERROR_WITH_DETAILS */
   std::vector<std::string> warnings;
+  std::vector<std::string> warning_debugs; /* the debug text of each warning */
   std::vector<GstStructure *> element_messages; /* owned */
   std::vector<GstStructure *> warning_details;  /* owned */
 

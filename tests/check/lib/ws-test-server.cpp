@@ -71,10 +71,15 @@ WsTestServer::url (const std::string &path) const
 }
 
 void
-WsTestServer::on_websocket (SoupServer *, void *, const char *, SoupWebsocketConnection *conn,
-                            gpointer data)
+WsTestServer::on_websocket (SoupServer *, void *msg, const char *, SoupWebsocketConnection *conn, gpointer data)
 {
   auto *self = static_cast<WsTestServer *> (data);
+  {
+    GUri *uri = soup_server_message_get_uri (static_cast<SoupServerMessage *> (msg));
+    const char *query = g_uri_get_query (uri);
+    std::lock_guard<std::mutex> g (self->lock_);
+    self->request_uris_.push_back (std::string (g_uri_get_path (uri)) + (query ? std::string ("?") + query : ""));
+  }
   g_object_ref (conn);
   soup_websocket_connection_set_max_incoming_payload_size (conn, 1024 * 1024);
   g_signal_connect (conn, "message", G_CALLBACK (on_message), self);
@@ -276,4 +281,11 @@ WsTestServer::send_all (const std::string &text)
       if (soup_websocket_connection_get_state (c) == SOUP_WEBSOCKET_STATE_OPEN)
         soup_websocket_connection_send_text (c, text.c_str ());
   });
+}
+
+std::vector<std::string>
+WsTestServer::request_uris () const
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return request_uris_;
 }

@@ -44,6 +44,8 @@ public:
   bool wait_for_messages (size_t n, int64_t timeout_ms) const;
   /* Waits until every connection closed. */
   bool wait_for_closed (int64_t timeout_ms) const;
+  /* The URI (path and query) of every upgrade request, in order. */
+  std::vector<std::string> request_uris () const;
   /* Close codes the clients sent, in order. */
   std::vector<unsigned> close_codes () const;
 
@@ -83,6 +85,7 @@ private:
   mutable std::condition_variable cond_;
   std::vector<std::string> messages_;
   std::vector<unsigned> close_codes_;
+  std::vector<std::string> request_uris_;
   unsigned connections_ = 0;
   unsigned open_count_ = 0;
   unsigned abort_every_ = 0;

@@ -1,0 +1,42 @@
+/* wssaudiochunk receiver: a watch on the bytes a client sends, between the
+ * socket and libsoup.
+ *
+ * libsoup 3.2 checks each WebSocket frame against its payload limit, but
+ * reassembles a fragmented message without any bound (256 MB in 256 KB
+ * fragments were buffered before a refusal), and answers every ping. The
+ * guard parses the client's frame headers as the bytes pass (it never
+ * buffers or changes them): when the fragments of one message add up to
+ * more than max_message_bytes, or pings arrive faster than the ping rate,
+ * it sends a close frame (1009 or 1008) and fails the read, so libsoup drops
+ * the connection at once. Before the upgrade it passes the HTTP request
+ * through untouched. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace wssac
+{
+
+struct FrameGuardConfig
+{
+  uint64_t max_message_bytes = 128 * 1024; /* 0: no limit */
+  double pings_per_second = 5;             /* 0: no limit */
+  double ping_burst = 20;
+};
+
+struct FrameGuardStats
+{
+  std::atomic<uint64_t> closed_too_big{ 0 };
+  std::atomic<uint64_t> closed_ping_flood{ 0 };
+};
+
+/* A stream to hand to libsoup in place of @base (it takes a reference):
+ * same bytes, with the guard on the input side. Closing it closes @base. */
+GIOStream *frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
+                                   std::shared_ptr<FrameGuardStats> stats);
+
+} // namespace wssac
