@@ -109,12 +109,13 @@ def body(h):
     emu = start_emulator(h, "emulator", state, ports)
     listener_intrudes(ports[0])
 
-    cfg = {"deadline": SECONDS + 90, "speakers": [{
+    cfg = {"deadline": SECONDS + 150, "speakers": [{
         "name": SESSION, "session": SESSION, "seconds": SECONDS, "freq": 440,
         "location": "ws://127.0.0.1:%d/?role=speaker&sessionId=%s" % (ports[0], SESSION),
         "ref": h.path("sent.webm"),
-        # Reconnect within a few seconds of the emulator's return.
-        "props": {"max-retry-delay": 4000},
+        # Reconnect within a few seconds of the emulator's return, and wait
+        # at EOS for the backlog of a slow restart (seconds) to drain.
+        "props": {"max-retry-delay": 4000, "drain-timeout": 90},
         "actions": [[PAUSE[0], "paused", True], [PAUSE[1], "paused", False],
                     [MUTE[0], "muted", True], [MUTE[1], "muted", False]]}]}
     with open(h.path("speaker.json"), "w") as f:
@@ -132,9 +133,15 @@ def body(h):
     def sent_so_far():
         return [int(line.split()[2]) for line in h.read_log("speaker").splitlines() if line.startswith("sent ")]
 
+    def controls_handled():
+        return {c.get("action") for c in read_jsonl(os.path.join(state, "invocations.jsonl"))}
+
     def caught_up():
         sent = sent_so_far()
-        return sent and handled() >= set(range(max(sent)))
+        # The four controls were sent before KILL_AT: their invocations too.
+        return (sent and handled() >= set(range(max(sent)))
+                and controls_handled() >= {"pauseBroadcast", "resumeBroadcast", "muteBroadcast",
+                                           "unmuteBroadcast"})
     h.wait_for("the handler to catch up before the kill", caught_up, 90, proc=drv, interval=0.05)
     t_kill = time.time()
     h.stop(emu, sig=signal.SIGKILL)
