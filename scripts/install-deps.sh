@@ -28,6 +28,8 @@ PACKAGES=(
   # (scripts/memcheck.sh); gcc's ASan/UBSan (scripts/sanitize.sh) come with g++.
   # docs/security-testing.md
   clang libfuzzer-14-dev libclang-rt-14-dev valgrind
+  # deploy: load balancers in front of ingest shards (deploy/, tests/deploy/)
+  nginx haproxy
 )
 [ $# -gt 0 ] && PACKAGES=("$@")
 
@@ -38,18 +40,39 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
+# tests/interop/serverless: serverless 3 and serverless-offline 13 (an API
+# Gateway WebSocket emulator) from npm, pinned by the committed
+# package-lock.json, into that folder only. Debian's npm only when no npm is
+# there (NodeSource's nodejs ships its own).
+install_serverless() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop/serverless"
+  [ -x "$dir/node_modules/.bin/serverless" ] && return 0
+  if ! command -v npm >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get install -y -q --no-install-recommends npm >/dev/null
+  fi
+  echo "install-deps: npm ci in $dir"
+  (cd "$dir" && SLS_TELEMETRY_DISABLED=1 npm ci --no-audit --no-fund >/dev/null) ||
+    echo "install-deps: npm ci failed; the serverless-offline interop test will be skipped" >&2
+}
 
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
+if [ "$(id -u)" -ne 0 ] && [ ${#missing[@]} -gt 0 ]; then
   command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
   SUDO=sudo
 fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  install_serverless
+  exit 0
+fi
+
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+install_serverless

@@ -249,9 +249,13 @@ def check_messages(records, session_id, t_start_ms, t_end_ms, fmt="webm-opus"):
             END_SESSION_SCHEMA if action == "endSession" else None
         if schema is None:
             raise Failure("message %d has unexpected action %r" % (n, action))
-        if set(m) != set(schema):
-            raise Failure("message %d (%s) fields %s, expected exactly %s"
+        # streamId (docs/protocol.md: 32 lowercase hex, random per run) is
+        # the one field the sink adds to the original messages.
+        if set(m) - {"streamId"} != set(schema):
+            raise Failure("message %d (%s) fields %s, expected exactly %s (plus streamId)"
                           % (n, action, sorted(m), sorted(schema)))
+        if "streamId" in m and not re.fullmatch(r"[0-9a-f]{32}", str(m["streamId"])):
+            raise Failure("message %d streamId %r is not 32 lowercase hex digits" % (n, m["streamId"]))
         for k, typ in schema.items():
             if not check_type(m[k], typ):
                 raise Failure("message %d field %s is %r, expected a JSON %s"
