@@ -17,7 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler)
+TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_audio_chunk_differential)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=build-fuzz
 
@@ -62,7 +62,8 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CORE=(gst-libs/wssaudiochunk/core/backlog.cpp gst-libs/wssaudiochunk/core/broadcast-state.cpp
       gst-libs/wssaudiochunk/core/chunker.cpp gst-libs/wssaudiochunk/core/reassembler.cpp
       gst-libs/wssaudiochunk/core/retry-policy.cpp gst-libs/wssaudiochunk/core/session-id.cpp
-      gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp)
+      gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp
+      gst-libs/wssaudiochunk/protocol/audio-chunk-parser.cpp gst-libs/wssaudiochunk/protocol/audio-chunk-writer.cpp)
 ROOT=$(pwd)
 {
   echo "cxx = $CXX"
@@ -122,9 +123,11 @@ run_target() {
   rm -rf "$dir"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   cp tests/fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null
+  # The differential target starts from every real and generated message too.
+  [ "$t" = fuzz_audio_chunk_differential ] && cp tests/fuzz/corpus/fuzz_message_codec/* "$dir/corpus/"
   local dict=()
   case "$t" in
-    fuzz_message_codec|fuzz_ingest_core) dict=(-dict=tests/fuzz/json.dict) ;;
+    fuzz_message_codec|fuzz_ingest_core|fuzz_audio_chunk_differential) dict=(-dict=tests/fuzz/json.dict) ;;
   esac
   "$OUT/$t" "$dir/corpus" "${dict[@]}" \
     -max_total_time="$FUZZ_SECONDS" -detect_leaks=1 -rss_limit_mb=2048 -timeout=25 -max_len=16384 \
