@@ -27,18 +27,25 @@ enum Member
   kMemberCount,
 };
 
+enum Kind
+{
+  kString,
+  kBase64,
+  kInteger,
+};
+
 struct MemberName
 {
   std::string_view name;
-  bool is_string;
+  Kind kind;
 };
 
 constexpr MemberName kMembers[kMemberCount] = {
-  { "action", true },        { "sessionId", true },
-  { "audioData", true },     { "timestamp", false },
-  { "format", true },        { "chunkIndex", false },
-  { "originalSize", false }, { "captureTimestamp", false },
-  { "streamHeader", true },  { "streamId", true },
+  { "action", kString },        { "sessionId", kString },
+  { "audioData", kBase64 },     { "timestamp", kInteger },
+  { "format", kString },        { "chunkIndex", kInteger },
+  { "originalSize", kInteger }, { "captureTimestamp", kInteger },
+  { "streamHeader", kBase64 },  { "streamId", kString },
 };
 
 int
@@ -112,20 +119,26 @@ parse_int (const char *p, const char *end, int64_t &out)
   return p;
 }
 
-/* 0-63 for the base64 alphabet, 64 for anything else. */
+/* Per position in a group of 4 characters, each character's bits already
+ * shifted into place; kBad for anything outside the alphabet, so that one
+ * OR of the four tells a bad group and one of all groups a bad string. */
+constexpr uint32_t kBad = 0x80000000u;
 struct Base64Table
 {
-  uint8_t v[256];
+  uint32_t v[4][256];
   constexpr Base64Table () : v ()
   {
-    for (int i = 0; i < 256; i++)
-      v[i] = 64;
     const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; i++)
-      v[static_cast<unsigned char> (alphabet[i])] = static_cast<uint8_t> (i);
+    for (int pos = 0; pos < 4; pos++)
+      {
+        for (int c = 0; c < 256; c++)
+          v[pos][c] = kBad;
+        for (uint32_t i = 0; i < 64; i++)
+          v[pos][static_cast<unsigned char> (alphabet[i])] = i << (18 - 6 * pos);
+      }
   }
 };
-constexpr Base64Table kBase64;
+constexpr Base64Table kBase64Values;
 
 /* Standard base64 with '=' padding, length a multiple of 4, the alphabet
  * only (what message-codec's valid_base64 () admits), decoded into @out as
@@ -140,14 +153,13 @@ decode_base64 (const char *s, size_t len, std::vector<uint8_t> &out)
   out.resize (len / 4 * 3 - pad);
   uint8_t *o = out.data ();
   const unsigned char *u = reinterpret_cast<const unsigned char *> (s);
+  const auto &t = kBase64Values.v;
   size_t full = pad ? len - 4 : len;
   uint32_t bad = 0;
   for (size_t i = 0; i < full; i += 4)
     {
-      uint32_t a = kBase64.v[u[i]], b = kBase64.v[u[i + 1]], c = kBase64.v[u[i + 2]],
-               d = kBase64.v[u[i + 3]];
-      bad |= a | b | c | d;
-      uint32_t w = (a << 18) | (b << 12) | (c << 6) | d;
+      uint32_t w = t[0][u[i]] | t[1][u[i + 1]] | t[2][u[i + 2]] | t[3][u[i + 3]];
+      bad |= w;
       *o++ = static_cast<uint8_t> (w >> 16);
       *o++ = static_cast<uint8_t> (w >> 8);
       *o++ = static_cast<uint8_t> (w);
@@ -155,16 +167,13 @@ decode_base64 (const char *s, size_t len, std::vector<uint8_t> &out)
   if (pad)
     {
       const unsigned char *q = u + len - 4;
-      uint32_t a = kBase64.v[q[0]], b = kBase64.v[q[1]];
-      uint32_t c = pad == 1 ? kBase64.v[q[2]] : 0;
-      bad |= a | b | c;
-      uint32_t w = (a << 18) | (b << 12) | (c << 6);
+      uint32_t w = t[0][q[0]] | t[1][q[1]] | (pad == 1 ? t[2][q[2]] : 0);
+      bad |= w;
       *o++ = static_cast<uint8_t> (w >> 16);
       if (pad == 1)
         *o++ = static_cast<uint8_t> (w >> 8);
     }
-  /* Every valid value is below 64: one test for the whole string. */
-  return (bad & 64) == 0;
+  return (bad & kBad) == 0;
 }
 
 bool
@@ -208,11 +217,17 @@ decode_audio_chunk_fast (const char *text, size_t length, const DecodeLimits &li
       if (p == end || *p++ != ':')
         return false;
       p = skip_ws (p, end);
-      if (kMembers[id].is_string)
+      if (kMembers[id].kind != kInteger)
         {
           if (p == end || *p++ != '"')
             return false;
-          const char *value_end = plain_string_end (p, end);
+          /* Base64 values (nearly all the bytes): the first quote ends them
+           * unless an escape precedes it, and decode_base64 () refuses any
+           * backslash, so the plain check is left to it. */
+          const char *value_end
+              = kMembers[id].kind == kBase64
+                    ? static_cast<const char *> (memchr (p, '"', static_cast<size_t> (end - p)))
+                    : plain_string_end (p, end);
           if (!value_end)
             return false;
           str[id] = std::string_view (p, static_cast<size_t> (value_end - p));

@@ -9,7 +9,22 @@ namespace wssac
 namespace
 {
 
-const char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* The two characters of every 12-bit value: two lookups per 3 bytes. */
+struct Base64Pairs
+{
+  char v[4096][2];
+  constexpr Base64Pairs () : v ()
+  {
+    for (int i = 0; i < 4096; i++)
+      {
+        v[i][0] = kBase64Alphabet[i >> 6];
+        v[i][1] = kBase64Alphabet[i & 63];
+      }
+  }
+};
+constexpr Base64Pairs kBase64Pairs;
 
 char *
 put_base64 (char *o, const uint8_t *p, size_t n)
@@ -18,10 +33,9 @@ put_base64 (char *o, const uint8_t *p, size_t n)
   for (; i + 3 <= n; i += 3)
     {
       uint32_t v = (uint32_t (p[i]) << 16) | (uint32_t (p[i + 1]) << 8) | p[i + 2];
-      *o++ = kBase64Alphabet[v >> 18];
-      *o++ = kBase64Alphabet[(v >> 12) & 63];
-      *o++ = kBase64Alphabet[(v >> 6) & 63];
-      *o++ = kBase64Alphabet[v & 63];
+      memcpy (o, kBase64Pairs.v[v >> 12], 2);
+      memcpy (o + 2, kBase64Pairs.v[v & 0xfff], 2);
+      o += 4;
     }
   if (i < n)
     {
@@ -47,20 +61,28 @@ append_base64 (std::string &out, const uint8_t *p, size_t n)
 /* json-glib 1.6's escaping, measured byte by byte: the short escapes, other
  * bytes below 0x1f and 0x7f as \u00xx, 0x1f and everything else (UTF-8 or
  * not) as is. The builder takes a C string: a NUL ends the value. */
+inline bool
+is_plain (unsigned char c)
+{
+  return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
+
 void
 append_string (std::string &out, const std::string &s)
 {
   static const char kHex[] = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : s)
+  const char *p = s.c_str ();
+  for (;;)
     {
+      /* The run that needs no escape, appended at once. */
+      const char *run = p;
+      while (is_plain (static_cast<unsigned char> (*p)))
+        p++;
+      out.append (run, static_cast<size_t> (p - run));
+      unsigned char c = static_cast<unsigned char> (*p++);
       if (c == 0)
         break;
-      if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-        {
-          out += static_cast<char> (c);
-          continue;
-        }
       char short_escape = 0;
       switch (c)
         {
