@@ -18,7 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler)
+TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_audio_chunk_differential)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=build-fuzz
 
@@ -80,9 +80,11 @@ run_target() {
   rm -rf "$dir"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   cp tests/fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null
+  # The differential target starts from every real and generated message too.
+  [ "$t" = fuzz_audio_chunk_differential ] && cp tests/fuzz/corpus/fuzz_message_codec/* "$dir/corpus/"
   local dict=()
   case "$t" in
-    fuzz_message_codec|fuzz_ingest_core) dict=(-dict=tests/fuzz/json.dict) ;;
+    fuzz_message_codec|fuzz_ingest_core|fuzz_audio_chunk_differential) dict=(-dict=tests/fuzz/json.dict) ;;
   esac
   "$BIN/$t" "$dir/corpus" "${dict[@]}" \
     -max_total_time="$FUZZ_SECONDS" -detect_leaks=1 -rss_limit_mb=2048 -timeout=25 -max_len=16384 \

@@ -1,5 +1,8 @@
 #include "message-codec.h"
 
+#include "audio-chunk-parser.h"
+#include "audio-chunk-writer.h"
+
 #include "session-id.h"
 
 #include <glib.h>
@@ -292,7 +295,7 @@ new_stream_id ()
 }
 
 std::string
-encode_audio_chunk (const AudioChunkFields &f)
+encode_audio_chunk_json_glib (const AudioChunkFields &f)
 {
   /* json-glib writes every field, with its escaping; only the base64 value
    * is placed afterwards: json-glib would escape its ~900 characters one by
@@ -440,7 +443,7 @@ DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits, const B
 } // namespace
 
 DecodeResult
-decode_message (const char *text, size_t length, const DecodeLimits &limits)
+decode_message_json_glib (const char *text, size_t length, const DecodeLimits &limits)
 {
   GuardFindings findings;
   DecodeResult guard = json_guard (text, length, &findings);
