@@ -26,6 +26,9 @@ struct FrameGuardConfig
   uint64_t max_message_bytes = 128 * 1024; /* 0: no limit */
   double pings_per_second = 5;             /* 0: no limit */
   double ping_burst = 20;
+  /* The server offers permessage-deflate: compressed messages are inflated
+   * on the side (output discarded) to bound their inflated size too. */
+  bool inflate = false;
 };
 
 struct FrameGuardStats
