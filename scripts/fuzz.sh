@@ -17,7 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler)
+TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_frame_watch)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=build-fuzz
 
@@ -57,17 +57,19 @@ CXX=$(command -v clang++-14 || command -v clang++) || { echo "fuzz: no clang++" 
 # ---- build (a generated ninja file: incremental, parallel, header deps) ----
 mkdir -p "$OUT"
 DEPS_CFLAGS=$(pkg-config --cflags glib-2.0 json-glib-1.0) || exit 1
-DEPS_LIBS=$(pkg-config --libs glib-2.0 json-glib-1.0) || exit 1
+DEPS_LIBS=$(pkg-config --libs glib-2.0 json-glib-1.0 zlib) || exit 1
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CORE=(gst-libs/wssaudiochunk/core/backlog.cpp gst-libs/wssaudiochunk/core/broadcast-state.cpp
       gst-libs/wssaudiochunk/core/chunker.cpp gst-libs/wssaudiochunk/core/reassembler.cpp
       gst-libs/wssaudiochunk/core/retry-policy.cpp gst-libs/wssaudiochunk/core/session-id.cpp
-      gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp)
+      gst-libs/wssaudiochunk/protocol/message-codec.cpp gst-libs/wssaudiochunk/protocol/ingest-core.cpp
+      gst-libs/wssaudiochunk/net/frame-watch.cpp)
 ROOT=$(pwd)
 {
   echo "cxx = $CXX"
   echo "cflags = -std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter $SAN" \
-       "-I$ROOT/gst-libs/wssaudiochunk/core -I$ROOT/gst-libs/wssaudiochunk/protocol -I$ROOT/tests/fuzz $DEPS_CFLAGS"
+       "-I$ROOT/gst-libs/wssaudiochunk/core -I$ROOT/gst-libs/wssaudiochunk/protocol" \
+       "-I$ROOT/gst-libs/wssaudiochunk/net -I$ROOT/tests/fuzz $DEPS_CFLAGS"
   echo "libs = $DEPS_LIBS"
   echo "rule cxx"
   echo "  command = \$cxx -MMD -MF \$out.d \$cflags \$extra -c \$in -o \$out"
