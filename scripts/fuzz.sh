@@ -18,7 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_audio_chunk_differential)
+TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_audio_chunk_differential fuzz_frame_watch)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=build-fuzz
 

@@ -361,6 +361,42 @@ def case_ping_flood(tmp, stream):
     check(ing.stop() == 0, "exit status")
 
 
+def case_deflate_bomb(tmp, stream):
+    """With --permessage-deflate on, the inflated size is bounded too: a
+    50 KB frame inflating to 50 MB is closed with 1009, and a compressed
+    message under the limit is recorded."""
+    import zlib
+    ing = Ingest(tmp, ["--permessage-deflate"])
+    ws = wsclient.connect(ing.port, extensions="permessage-deflate")
+    check(isinstance(ws, wsclient.WS) and "permessage-deflate" in ws.head.lower(), "deflate not negotiated")
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    # A real chunk, compressed (context takeover: one compressor for the connection).
+    msg = audio_msg("squeezed", 0, chunks_of(stream)[0]).encode()
+    data = comp.compress(msg) + comp.flush(zlib.Z_SYNC_FLUSH)
+    ws.send_frame(1, data[:-4], rsv1=True)
+    # Then the bomb, in the same compression context.
+    bomb = comp.compress(b"{" + b" " * (50 * 1024 * 1024)) + comp.flush(zlib.Z_SYNC_FLUSH)
+    rss0 = ing.rss_kb()
+    code = None
+    try:
+        ws.send_frame(1, bomb[:-4], rsv1=True)
+        ws.sock.settimeout(5)
+        while True:
+            op, payload = ws.recv()
+            if op == 8:
+                code = int.from_bytes(payload[:2], "big")
+                break
+    except (OSError, EOFError):
+        pass
+    rss1 = ing.rss_kb()
+    print(f"deflate on: {len(bomb)}-byte frame (50 MB inflated) closed with {code}; RSS {rss0} -> {rss1} kB")
+    check(code == 1009, f"close code {code}")
+    check(rss1 - rss0 < 20 * 1024, "the server inflated the bomb")
+    check(ing.stop() == 0, "exit status")
+    s = json.load(open(os.path.join(ing.outdir, "squeezed.json")))
+    check(s["delivered"] == 1, f"the compressed chunk was not recorded: {s}")
+
+
 def case_invalid_session_id(tmp, stream):
     ing = Ingest(tmp, [])
     ws, _ = speak(ing.port, "a", stream, stop_after=4)
@@ -505,8 +541,26 @@ def case_two_runs(tmp, stream):
     session): the recording holds both runs, one after the other."""
     ing = Ingest(tmp, [])
     ws, _ = speak(ing.port, "twice", stream, stream_id="a" * 32)
-    ws.close()
-    ws, _ = speak(ing.port, "twice", stream, stream_id="b" * 32)
+    ws.close(wait=True)
+    # The server may not have let go of the first connection yet: its first
+    # chunk is then refused (session-claimed, nothing changes) and the run
+    # tries again, as a sink would. An accepted chunk 0 gets no reply.
+    pieces = chunks_of(stream)
+    for attempt in range(50):
+        ws = wsclient.connect(ing.port)
+        ws.send_text(audio_msg("twice", 0, pieces[0], "b" * 32))
+        ws.sock.settimeout(2)
+        try:
+            op, payload = ws.recv()
+            check(json.loads(payload).get("code") == "session-claimed", f"reply {payload}")
+            ws.sock.close()
+            time.sleep(0.1)
+        except socket.timeout:
+            break
+    else:
+        fail("the second run was never accepted")
+    for i in range(1, len(pieces)):
+        ws.send_text(audio_msg("twice", i, pieces[i], "b" * 32))
     end_session(ws, "twice")
     check(wait_for(os.path.join(ing.outdir, "twice.json")), "no summary")
     s = json.load(open(os.path.join(ing.outdir, "twice.json")))

@@ -1,5 +1,8 @@
 """Minimal WebSocket client (stdlib only) for the receiver attack tests."""
-import base64, os, socket, struct, json, zlib
+import base64
+import os
+import socket
+import struct
 
 def connect(port, host="127.0.0.1", path="/ws", headers=None, source=None, timeout=10, extensions=None):
     s = socket.create_connection((host, port), timeout=timeout, source_address=(source, 0) if source else None)
@@ -55,9 +58,15 @@ class WS:
         elif n == 127:
             n = struct.unpack("!Q", self._read(8))[0]
         return b0 & 0x0F, self._read(n)
-    def close(self):
+    def close(self, wait=False):
+        """Sends a close frame; with @wait, reads until the server closed
+        its side of the TCP connection."""
         try:
             self.send_frame(8, struct.pack("!H", 1000))
+            if wait:
+                self.sock.settimeout(10)
+                while self.sock.recv(65536):
+                    pass
         except OSError:
             pass
         self.sock.close()

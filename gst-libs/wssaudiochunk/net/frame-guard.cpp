@@ -10,99 +10,12 @@ GST_DEBUG_CATEGORY_STATIC (wss_guard_debug);
 
 namespace
 {
-
-/* What the parser knows about the client's byte stream. */
 struct GuardState
 {
-  wssac::FrameGuardConfig config;
+  explicit GuardState (const wssac::FrameGuardConfig &config) : watch (config) {}
+  wssac::FrameWatch watch;
   std::shared_ptr<wssac::FrameGuardStats> stats;
-  bool upgraded = false;  /* past the HTTP request's blank line */
-  uint32_t http_tail = 0; /* last 4 bytes of the request */
-  uint8_t header[14];     /* the frame header being read */
-  unsigned have = 0;      /* bytes of it so far */
-  uint64_t skip = 0;      /* payload bytes left of the current frame */
-  uint64_t message = 0;   /* bytes of the current data message so far */
-  double ping_tokens = -1;
-  gint64 ping_us = 0;
-  unsigned short violation = 0; /* the close code, once violated */
 };
-
-unsigned
-header_length (const uint8_t *h, unsigned have)
-{
-  if (have < 2)
-    return 2;
-  unsigned len = 2 + ((h[1] & 0x80) ? 4 : 0);
-  unsigned l7 = h[1] & 0x7f;
-  return len + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0);
-}
-
-void
-on_frame (GuardState &g, const uint8_t *h)
-{
-  unsigned l7 = h[1] & 0x7f;
-  uint64_t len = l7;
-  if (l7 == 126)
-    len = (uint64_t)h[2] << 8 | h[3];
-  else if (l7 == 127)
-    {
-      len = 0;
-      for (int i = 0; i < 8; i++)
-        len = len << 8 | h[2 + i];
-    }
-  g.skip = len;
-  const unsigned opcode = h[0] & 0x0f;
-  if (opcode == 0x1 || opcode == 0x2)
-    g.message = len;
-  else if (opcode == 0x0)
-    g.message += len;
-  else if (opcode == 0x9 && g.config.pings_per_second > 0)
-    {
-      gint64 now = g_get_monotonic_time ();
-      g.ping_tokens
-          = g.ping_tokens < 0
-                ? g.config.ping_burst
-                : std::min (g.config.ping_burst,
-                            g.ping_tokens + (now - g.ping_us) * g.config.pings_per_second / 1e6);
-      g.ping_us = now;
-      if (g.ping_tokens < 1)
-        g.violation = 1008;
-      else
-        g.ping_tokens -= 1;
-    }
-  if (opcode <= 0x2 && g.config.max_message_bytes > 0 && g.message > g.config.max_message_bytes)
-    g.violation = 1009;
-}
-
-/* Feeds what the client sent; sets violation. */
-void
-feed (GuardState &g, const uint8_t *data, size_t n)
-{
-  size_t i = 0;
-  while (i < n && !g.upgraded)
-    {
-      g.http_tail = g.http_tail << 8 | data[i++];
-      if (g.http_tail == 0x0d0a0d0a)
-        g.upgraded = true;
-    }
-  while (i < n && !g.violation)
-    {
-      if (g.skip > 0)
-        {
-          uint64_t take = std::min<uint64_t> (g.skip, n - i);
-          g.skip -= take;
-          i += take;
-          continue;
-        }
-      g.header[g.have++] = data[i++];
-      if (g.have >= 2 && g.have == header_length (g.header, g.have))
-        {
-          on_frame (g, g.header);
-          g.have = 0;
-        }
-    }
-}
-
 } // namespace
 
 /* ---- the GInputStream ---- */
@@ -132,23 +45,24 @@ checked (WssacGuardInput *self, gssize n, void *buffer, GError **error)
   if (n <= 0)
     return n;
   GuardState &g = *self->state;
-  feed (g, static_cast<const uint8_t *> (buffer), static_cast<size_t> (n));
-  if (!g.violation)
+  const unsigned short violation = g.watch.feed (static_cast<const uint8_t *> (buffer),
+                                                 static_cast<size_t> (n), g_get_monotonic_time ());
+  if (!violation)
     return n;
   if (g.stats)
-    (g.violation == 1009 ? g.stats->closed_too_big : g.stats->closed_ping_flood)++;
+    (violation == 1009 ? g.stats->closed_too_big : g.stats->closed_ping_flood)++;
   GST_INFO ("closing a connection: %s",
-            g.violation == 1009 ? "message over the size limit" : "ping flood");
+            violation == 1009 ? "message over the size limit" : "ping flood");
   /* A close frame straight to the peer (the server sends it unmasked), so
    * the client learns why; then the read fails and libsoup drops it. */
-  const uint8_t close_frame[] = { 0x88, 0x02, static_cast<uint8_t> (g.violation >> 8),
-                                  static_cast<uint8_t> (g.violation & 0xff) };
+  const uint8_t close_frame[] = { 0x88, 0x02, static_cast<uint8_t> (violation >> 8),
+                                  static_cast<uint8_t> (violation & 0xff) };
   GOutputStream *out = g_io_stream_get_output_stream (self->base);
   if (G_IS_POLLABLE_OUTPUT_STREAM (out))
     g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), close_frame,
                                                 sizeof close_frame, nullptr, nullptr);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-               g.violation == 1009 ? "WebSocket message over the size limit" : "too many pings");
+               violation == 1009 ? "WebSocket message over the size limit" : "too many pings");
   return -1;
 }
 
@@ -157,7 +71,7 @@ guard_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cance
             GError **error)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
-  if (self->state->violation)
+  if (self->state->watch.violation ())
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "closed by the frame guard");
       return -1;
@@ -201,7 +115,7 @@ static gssize
 guard_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count, GError **error)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
-  if (self->state->violation)
+  if (self->state->watch.violation ())
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "closed by the frame guard");
       return -1;
@@ -241,7 +155,7 @@ wssac_guard_input_class_init (WssacGuardInputClass *klass)
 static void
 wssac_guard_input_init (WssacGuardInput *self)
 {
-  self->state = new GuardState ();
+  self->state = nullptr; /* set by frame_guard_stream_new () */
 }
 
 namespace wssac
@@ -261,7 +175,7 @@ frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
   auto *in = WSSAC_GUARD_INPUT (g_object_new (WSSAC_TYPE_GUARD_INPUT, nullptr));
   in->base = G_IO_STREAM (g_object_ref (base));
   in->base_in = g_io_stream_get_input_stream (base);
-  in->state->config = config;
+  in->state = new GuardState (config);
   in->state->stats = std::move (stats);
   GIOStream *out
       = g_simple_io_stream_new (G_INPUT_STREAM (in), g_io_stream_get_output_stream (base));

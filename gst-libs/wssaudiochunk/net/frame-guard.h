@@ -12,6 +12,8 @@
  * through untouched. */
 #pragma once
 
+#include "frame-watch.h"
+
 #include <gio/gio.h>
 
 #include <atomic>
@@ -20,13 +22,6 @@
 
 namespace wssac
 {
-
-struct FrameGuardConfig
-{
-  uint64_t max_message_bytes = 128 * 1024; /* 0: no limit */
-  double pings_per_second = 5;             /* 0: no limit */
-  double ping_burst = 20;
-};
 
 struct FrameGuardStats
 {

@@ -401,6 +401,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   /* The whole message, fragments added up (libsoup bounds each frame only). */
   gc.frames.max_message_bytes = config.max_message_size;
   gc.frames.pings_per_second = config.max_pings_per_second;
+  gc.frames.inflate = config.permessage_deflate;
   ok = p->gate.start (p->context, p->server, sock, gc, error);
   g_object_unref (sock);
   g_clear_object (&tls_cert);

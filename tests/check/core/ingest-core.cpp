@@ -1179,7 +1179,8 @@ GST_START_TEST (test_second_run_is_a_continuation)
   fail_unless_equals_int (out.replies.size (), 1);
   fail_unless (out.replies[0].text.find ("\"streamId\":\"" + b + "\"") != std::string::npos, "%s",
                out.replies[0].text.c_str ());
-  ev = audio_events (rig.text (2, run_msg ("s", 1, b)));
+  IngestOutput next = rig.text (2, run_msg ("s", 1, b)); /* the events point into it */
+  ev = audio_events (next);
   fail_unless_equals_int (ev.size (), 1);
   fail_if (ev[0]->new_stream);
   /* A replay of the first run arriving late is dropped and counted. */
