@@ -46,4 +46,13 @@ sanitize_session_id (const std::string &session_id)
   return out;
 }
 
+std::string
+path_join (const std::string &dir, const std::string &name)
+{
+  gchar *p = g_build_filename (dir.c_str (), name.c_str (), nullptr);
+  std::string out (p);
+  g_free (p);
+  return out;
+}
+
 } // namespace wssac_ingest

@@ -13,4 +13,7 @@ namespace wssac_ingest
  * the name fits in a directory entry. */
 std::string sanitize_session_id (const std::string &session_id);
 
+/* DIR/NAME with the platform's separator. */
+std::string path_join (const std::string &dir, const std::string &name);
+
 } // namespace wssac_ingest

@@ -1,4 +1,5 @@
 #include "session-journal.h"
+#include "file-names.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -12,18 +13,6 @@
 
 namespace wssac_ingest
 {
-
-namespace
-{
-std::string
-join (const std::string &dir, const std::string &name)
-{
-  gchar *p = g_build_filename (dir.c_str (), name.c_str (), nullptr);
-  std::string out (p);
-  g_free (p);
-  return out;
-}
-} // namespace
 
 const char *
 journal_extension (const std::string &format)
@@ -52,10 +41,10 @@ SessionJournal::open (const std::string &dir, const std::string &base, const std
        * index, a summary) make it taken too. */
       bool taken = false;
       for (const char *ext : { ".wav", ".json", ".webm", ".ogg", ".bin" })
-        taken |= g_file_test (join (dir, stem + ext).c_str (), G_FILE_TEST_EXISTS);
+        taken |= g_file_test (path_join (dir, stem + ext).c_str (), G_FILE_TEST_EXISTS);
       if (taken)
         continue;
-      std::string index = join (dir, stem + ".chunks");
+      std::string index = path_join (dir, stem + ".chunks");
       int fd = ::open (index.c_str (), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
       if (fd < 0 && errno == EEXIST)
         continue; /* claimed by someone else meanwhile */
@@ -64,7 +53,7 @@ SessionJournal::open (const std::string &dir, const std::string &base, const std
           error = index + ": " + g_strerror (errno);
           return false;
         }
-      std::string data = join (dir, stem + journal_extension (format));
+      std::string data = path_join (dir, stem + journal_extension (format));
       int dfd = ::open (data.c_str (), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
       if (dfd < 0)
         {

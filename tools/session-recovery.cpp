@@ -1,4 +1,5 @@
 #include "session-recovery.h"
+#include "file-names.h"
 
 #include "session-decoder.h"
 #include "session-journal.h"
@@ -16,14 +17,6 @@ namespace wssac_ingest
 
 namespace
 {
-std::string
-join (const std::string &dir, const std::string &name)
-{
-  gchar *p = g_build_filename (dir.c_str (), name.c_str (), nullptr);
-  std::string out (p);
-  g_free (p);
-  return out;
-}
 
 bool
 exists (const std::string &path)
@@ -99,21 +92,21 @@ recover_unfinished_parts (const std::string &dir, bool decode)
 
   for (const auto &stem : stems)
     {
-      if (exists (join (dir, stem + ".json")))
+      if (exists (path_join (dir, stem + ".json")))
         continue;
       RecoveredPart part;
       part.stem = stem;
       std::string format, data_path;
       for (const char *f : { "webm-opus", "ogg-opus", "unknown" })
-        if (exists (join (dir, stem + journal_extension (f))))
+        if (exists (path_join (dir, stem + journal_extension (f))))
           {
             format = f;
-            data_path = join (dir, stem + journal_extension (f));
+            data_path = path_join (dir, stem + journal_extension (f));
             break;
           }
       gchar *sid = nullptr;
       gsize sid_len = 0;
-      if (g_file_get_contents (join (dir, stem + ".session").c_str (), &sid, &sid_len, nullptr))
+      if (g_file_get_contents (path_join (dir, stem + ".session").c_str (), &sid, &sid_len, nullptr))
         part.session_id.assign (sid, sid_len);
       else
         part.session_id = stem; /* the safe form is all that is left */
@@ -124,7 +117,7 @@ recover_unfinished_parts (const std::string &dir, bool decode)
           = (!data_path.empty () && g_stat (data_path.c_str (), &st) == 0) ? st.st_size : 0;
       std::vector<JournalRecord> records;
       std::string err;
-      read_journal_index (join (dir, stem + ".chunks"), data_size, records, err);
+      read_journal_index (path_join (dir, stem + ".chunks"), data_size, records, err);
 
       SummaryFields f;
       f.session_id = part.session_id;
@@ -147,7 +140,7 @@ recover_unfinished_parts (const std::string &dir, bool decode)
           f.last_index = static_cast<int64_t> (r.chunk_index);
         }
       part.chunks = stats.chunks;
-      const std::string wav_path = join (dir, stem + ".wav");
+      const std::string wav_path = path_join (dir, stem + ".wav");
       if (exists (wav_path))
         {
           bool repaired = false;
@@ -170,8 +163,8 @@ recover_unfinished_parts (const std::string &dir, bool decode)
                     ? "the recording was interrupted (the process ended without finishing it)"
                     : part.error;
       part.audio_seconds = f.audio_seconds;
-      if (write_summary_file (join (dir, stem + ".json"), f, stats, err))
-        g_unlink (join (dir, stem + ".session").c_str ());
+      if (write_summary_file (path_join (dir, stem + ".json"), f, stats, err))
+        g_unlink (path_join (dir, stem + ".session").c_str ());
       else if (part.error.empty ())
         part.error = err;
       out.push_back (std::move (part));

@@ -1,4 +1,5 @@
 #include "session-writer.h"
+#include "file-names.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -12,14 +13,6 @@ namespace
 {
 constexpr double kWavBytesPerSecond = 16000.0 * 2; /* S16LE mono 16 kHz */
 
-std::string
-join (const std::string &dir, const std::string &name)
-{
-  gchar *p = g_build_filename (dir.c_str (), name.c_str (), nullptr);
-  std::string out (p);
-  g_free (p);
-  return out;
-}
 } // namespace
 
 SessionWriter::SessionWriter (std::string session_id, std::string output_dir, std::string base,
@@ -48,12 +41,12 @@ SessionWriter::open (const std::string &format, std::string &error)
   format_ = format;
   if (!journal_.open (output_dir_, base_, format, options_.sync, error))
     return false;
-  wav_path_ = join (output_dir_, stem () + ".wav");
-  json_path_ = join (output_dir_, stem () + ".json");
+  wav_path_ = path_join (output_dir_, stem () + ".wav");
+  json_path_ = path_join (output_dir_, stem () + ".json");
   /* The raw session id for a recovery after a crash (the stem is only its
    * safe form); removed once the summary holds it. */
   GError *err = nullptr;
-  if (!g_file_set_contents (join (output_dir_, stem () + ".session").c_str (), session_id_.data (),
+  if (!g_file_set_contents (path_join (output_dir_, stem () + ".session").c_str (), session_id_.data (),
                             static_cast<gssize> (session_id_.size ()), &err))
     {
       error = err->message;
@@ -246,7 +239,7 @@ SessionWriter::write_summary (const wssac::SessionStats &stats, std::string &err
   f.controls = controls_;
   if (!write_summary_file (json_path_, f, stats, error))
     return false;
-  g_unlink (join (output_dir_, stem () + ".session").c_str ());
+  g_unlink (path_join (output_dir_, stem () + ".session").c_str ());
   return true;
 }
 

@@ -156,6 +156,12 @@ copy_pspec (GParamSpec *p)
       return g_param_spec_uint64 (name, nick, blurb, s->minimum, s->maximum, s->default_value,
                                   flags);
     }
+  if (G_IS_PARAM_SPEC_DOUBLE (p))
+    {
+      auto *s = G_PARAM_SPEC_DOUBLE (p);
+      return g_param_spec_double (name, nick, blurb, s->minimum, s->maximum, s->default_value,
+                                  flags);
+    }
   if (G_IS_PARAM_SPEC_ENUM (p))
     return g_param_spec_enum (name, nick, blurb, p->value_type,
                               G_PARAM_SPEC_ENUM (p)->default_value, flags);
@@ -282,13 +288,12 @@ check_frame_fit (GstWssAudioChunkBin *self)
                           GST_TIME_ARGS (chunk), GST_TIME_ARGS (frame)));
 }
 
-static void
-gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GValue *value,
-                                      GParamSpec *pspec)
+/* Which child holds property `prop_id` and under which name: the encoder's
+ * settings, or one of the sink's properties copied onto the bin. */
+static bool
+property_target (GstWssAudioChunkBinPrivate *priv, guint prop_id, GParamSpec *pspec,
+                 GObject **child, const char **name)
 {
-  auto *self = GST_WSS_AUDIO_CHUNK_BIN (object);
-  auto *priv = self->priv;
-
   switch (prop_id)
     {
     case PROP_BITRATE:
@@ -297,50 +302,53 @@ gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GVal
     case PROP_DTX:
     case PROP_INBAND_FEC:
     case PROP_PACKET_LOSS_PERCENTAGE:
-      g_object_set_property (G_OBJECT (priv->encoder), pspec->name, value);
-      break;
+      *child = G_OBJECT (priv->encoder);
+      *name = pspec->name;
+      return true;
     default:
       if (prop_id >= PROP_SINK_FIRST && prop_id - PROP_SINK_FIRST < sink_property_names.size ())
         {
-          g_object_set_property (G_OBJECT (priv->sink),
-                                 sink_property_names[prop_id - PROP_SINK_FIRST], value);
-          if (g_str_equal (pspec->name, "chunk-duration"))
-            g_object_set (priv->mux, "min-cluster-duration", (gint64)g_value_get_uint64 (value),
-                          NULL);
-          break;
+          *child = G_OBJECT (priv->sink);
+          *name = sink_property_names[prop_id - PROP_SINK_FIRST];
+          return true;
         }
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+      return false;
     }
+}
+
+static void
+gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GValue *value,
+                                      GParamSpec *pspec)
+{
+  auto *priv = GST_WSS_AUDIO_CHUNK_BIN (object)->priv;
+  GObject *child;
+  const char *name;
+
+  if (!property_target (priv, prop_id, pspec, &child, &name))
+    {
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      return;
+    }
+  g_object_set_property (child, name, value);
+  /* Clusters as long as a chunk: each chunk leaves as one whole cluster. */
+  if (child == G_OBJECT (priv->sink) && g_str_equal (pspec->name, "chunk-duration"))
+    g_object_set (priv->mux, "min-cluster-duration", (gint64)g_value_get_uint64 (value), NULL);
 }
 
 static void
 gst_wss_audio_chunk_bin_get_property (GObject *object, guint prop_id, GValue *value,
                                       GParamSpec *pspec)
 {
-  auto *self = GST_WSS_AUDIO_CHUNK_BIN (object);
-  auto *priv = self->priv;
+  auto *priv = GST_WSS_AUDIO_CHUNK_BIN (object)->priv;
+  GObject *child;
+  const char *name;
 
-  switch (prop_id)
+  if (!property_target (priv, prop_id, pspec, &child, &name))
     {
-    case PROP_BITRATE:
-    case PROP_FRAME_SIZE:
-    case PROP_COMPLEXITY:
-    case PROP_DTX:
-    case PROP_INBAND_FEC:
-    case PROP_PACKET_LOSS_PERCENTAGE:
-      g_object_get_property (G_OBJECT (priv->encoder), pspec->name, value);
-      break;
-    default:
-      if (prop_id >= PROP_SINK_FIRST && prop_id - PROP_SINK_FIRST < sink_property_names.size ())
-        {
-          g_object_get_property (G_OBJECT (priv->sink),
-                                 sink_property_names[prop_id - PROP_SINK_FIRST], value);
-          break;
-        }
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+      return;
     }
+  g_object_get_property (child, name, value);
 }
 
 /* The muxer gets its pad only once the input is known: a pad that never
