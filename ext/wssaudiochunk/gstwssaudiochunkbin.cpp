@@ -156,6 +156,12 @@ copy_pspec (GParamSpec *p)
       return g_param_spec_uint64 (name, nick, blurb, s->minimum, s->maximum, s->default_value,
                                   flags);
     }
+  if (G_IS_PARAM_SPEC_DOUBLE (p))
+    {
+      auto *s = G_PARAM_SPEC_DOUBLE (p);
+      return g_param_spec_double (name, nick, blurb, s->minimum, s->maximum, s->default_value,
+                                  flags);
+    }
   if (G_IS_PARAM_SPEC_ENUM (p))
     return g_param_spec_enum (name, nick, blurb, p->value_type,
                               G_PARAM_SPEC_ENUM (p)->default_value, flags);
