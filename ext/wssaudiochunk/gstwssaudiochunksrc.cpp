@@ -9,11 +9,11 @@
  * @title: wssaudiochunksrc
  *
  * A live source that runs a WebSocket server (libsoup) and outputs the audio
- * of one speaker session: the seed's `audioChunk` messages, validated and put
- * back in chunkIndex order, as the WebM (or Ogg) byte stream the speaker's
- * muxer made. Any sender works: wssaudiochunksink, or a browser running the
- * seed's MediaRecorder client (whose chunks are not cluster-aligned: the
- * output is one byte stream, so that does not matter).
+ * of one speaker session: the original protocol's `audioChunk` messages,
+ * validated and put back in chunkIndex order, as the WebM (or Ogg) byte
+ * stream the speaker's muxer made. Any sender works: wssaudiochunksink, or the
+ * browser speaker app's MediaRecorder client (whose chunks are not
+ * cluster-aligned: the output is one byte stream, so that does not matter).
  *
  * The session is #GstWssAudioChunkSrc:session-id, or the first that speaks.
  * Its speaker is the first connection to send for it; others are refused
@@ -34,7 +34,7 @@
  * One session at a time: a speaker of another session is refused
  * (`wrong-session`) and the element posts a warning, once per session id.
  *
- * ## Example launch line (the seed's Phase 2: WebM to 16 kHz mono PCM)
+ * ## Example launch line (WebM to 16 kHz mono PCM, as the browser speaker app's backend decodes it)
  * |[
  * gst-launch-1.0 wssaudiochunksrc port=8080 ! matroskademux ! opusdec ! audioconvert \
  *   ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! wavenc \
