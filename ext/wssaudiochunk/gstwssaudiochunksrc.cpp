@@ -9,11 +9,11 @@
  * @title: wssaudiochunksrc
  *
  * A live source that runs a WebSocket server (libsoup) and outputs the audio
- * of one speaker session: the seed's `audioChunk` messages, validated and put
- * back in chunkIndex order, as the WebM (or Ogg) byte stream the speaker's
- * muxer made. Any sender works: wssaudiochunksink, or a browser running the
- * seed's MediaRecorder client (whose chunks are not cluster-aligned: the
- * output is one byte stream, so that does not matter).
+ * of one speaker session: the original protocol's `audioChunk` messages,
+ * validated and put back in chunkIndex order, as the WebM (or Ogg) byte
+ * stream the speaker's muxer made. Any sender works: wssaudiochunksink, or the
+ * browser speaker app's MediaRecorder client (whose chunks are not
+ * cluster-aligned: the output is one byte stream, so that does not matter).
  *
  * The session is #GstWssAudioChunkSrc:session-id, or the first that speaks.
  * Its speaker is the first connection to send for it; others are refused
@@ -34,7 +34,7 @@
  * One session at a time: a speaker of another session is refused
  * (`wrong-session`) and the element posts a warning, once per session id.
  *
- * ## Example launch line (the seed's Phase 2: WebM to 16 kHz mono PCM)
+ * ## Example launch line (WebM to 16 kHz mono PCM, as the browser speaker app's backend decodes it)
  * |[
  * gst-launch-1.0 wssaudiochunksrc port=8080 ! matroskademux ! opusdec ! audioconvert \
  *   ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! wavenc \
@@ -56,6 +56,7 @@
 #include "gstwssaudiochunksrc.h"
 #include "gstwssaudiochunkelements.h"
 
+#include "context-thread.h"
 #include "ingest-server.h"
 
 #include <condition_variable>
@@ -64,7 +65,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 #include "bus-messages.h"
 
@@ -153,10 +153,11 @@ struct _GstWssAudioChunkSrcPrivate
   std::mutex settings_lock;
   Settings settings;
 
-  /* The server thread. */
-  std::thread thread;
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
+  /* The server thread, which owns the server. thread_lock keeps it alive
+   * while get_property("stats") runs a call on it; the server thread never
+   * takes thread_lock. */
+  std::mutex thread_lock;
+  std::unique_ptr<wssac::ContextThread> thread;
   std::unique_ptr<wssac::IngestServer> server;
   guint bound_port = 0;
 
@@ -165,9 +166,6 @@ struct _GstWssAudioChunkSrcPrivate
   std::condition_variable cond;
   std::deque<QueuedEvent> queue;
   bool flushing = false;
-  bool started_ok = false;
-  bool start_done = false;
-  std::string start_error;
 
   /* Streaming thread. */
   bool caps_set = false;
@@ -517,46 +515,16 @@ make_stats_on_server (GstWssAudioChunkSrc *self)
   return st;
 }
 
-struct StatsCall
-{
-  GstWssAudioChunkSrc *self;
-  GstStructure *result = nullptr;
-  std::mutex m;
-  std::condition_variable c;
-  bool done = false;
-};
-
-static gboolean
-stats_on_server (gpointer data)
-{
-  auto *call = static_cast<StatsCall *> (data);
-  GstStructure *st = make_stats_on_server (call->self);
-  std::lock_guard<std::mutex> g (call->m);
-  call->result = st;
-  call->done = true;
-  call->c.notify_all ();
-  return G_SOURCE_REMOVE;
-}
-
 static GstStructure *
 make_stats (GstWssAudioChunkSrc *self)
 {
   GstWssAudioChunkSrcPrivate *priv = self->priv;
-  GMainContext *ctx = nullptr;
-  {
-    std::lock_guard<std::mutex> g (priv->lock);
-    if (priv->context && priv->started_ok)
-      ctx = g_main_context_ref (priv->context);
-  }
-  if (!ctx)
+  std::lock_guard<std::mutex> g (priv->thread_lock);
+  if (!priv->thread)
     return gst_structure_new_empty (wssac::bus::kSrcStats);
-  StatsCall call;
-  call.self = self;
-  g_main_context_invoke (ctx, stats_on_server, &call);
-  std::unique_lock<std::mutex> g (call.m);
-  call.c.wait (g, [&] { return call.done; });
-  g_main_context_unref (ctx);
-  return call.result;
+  GstStructure *st = nullptr;
+  priv->thread->invoke ([&] { st = make_stats_on_server (self); });
+  return st;
 }
 
 static void
@@ -651,44 +619,6 @@ queue_event (GstWssAudioChunkSrc *self, wssac::IngestEvent &&ev)
   priv->cond.notify_all ();
 }
 
-static void
-server_thread (GstWssAudioChunkSrc *self, wssac::IngestServerConfig config)
-{
-  GstWssAudioChunkSrcPrivate *priv = self->priv;
-  g_main_context_push_thread_default (priv->context);
-  auto server = std::make_unique<wssac::IngestServer> ();
-  std::string error;
-  bool ok = server->start (priv->context, config,
-      [self] (wssac::IngestEvent &&ev) { queue_event (self, std::move (ev)); }, error);
-  {
-    std::lock_guard<std::mutex> g (priv->lock);
-    priv->start_done = true;
-    priv->started_ok = ok;
-    priv->start_error = error;
-    if (ok)
-      {
-        priv->bound_port = server->port ();
-        priv->server = std::move (server);
-      }
-  }
-  priv->cond.notify_all ();
-  if (ok)
-    {
-      g_main_loop_run (priv->loop);
-      priv->server->stop ();
-      std::lock_guard<std::mutex> g (priv->lock);
-      priv->server.reset ();
-    }
-  g_main_context_pop_thread_default (priv->context);
-}
-
-static gboolean
-quit_loop (gpointer data)
-{
-  g_main_loop_quit (static_cast<GMainLoop *> (data));
-  return G_SOURCE_REMOVE;
-}
-
 /* ---- GstBaseSrc vfuncs ---- */
 
 static gboolean
@@ -743,8 +673,6 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
     std::lock_guard<std::mutex> g (priv->lock);
     priv->queue.clear ();
     priv->flushing = false;
-    priv->start_done = priv->started_ok = false;
-    priv->start_error.clear ();
   }
   priv->caps_set = false;
   priv->new_stream_pending = false;
@@ -752,28 +680,41 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
   priv->warned_sessions.clear ();
   priv->ended = false;
   priv->session.clear ();
-  priv->bound_port = 0;
-  priv->context = g_main_context_new ();
-  priv->loop = g_main_loop_new (priv->context, FALSE);
-  priv->thread = std::thread (server_thread, self, config);
-
-  std::unique_lock<std::mutex> g (priv->lock);
-  priv->cond.wait (g, [priv] { return priv->start_done; });
-  if (!priv->started_ok)
+  auto thread = std::make_unique<wssac::ContextThread> ();
+  std::string error;
+  if (!thread->start ("wssac-src", error))
     {
-      std::string error = priv->start_error;
-      g.unlock ();
-      priv->thread.join ();
-      g_main_loop_unref (priv->loop);
-      g_main_context_unref (priv->context);
-      priv->loop = nullptr;
-      priv->context = nullptr;
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not start the server thread: %s", error.c_str ()),
+          ("the process is out of threads or memory"));
+      return FALSE;
+    }
+  bool ok = false;
+  guint port = 0;
+  thread->invoke ([&] {
+    auto server = std::make_unique<wssac::IngestServer> ();
+    ok = server->start (thread->context (), config,
+        [self] (wssac::IngestEvent &&ev) { queue_event (self, std::move (ev)); }, error);
+    if (ok)
+      {
+        port = server->port ();
+        priv->server = std::move (server);
+      }
+  });
+  if (!ok)
+    {
+      thread->stop ();
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not start the WebSocket server: %s", error.c_str ()),
           ("check the address and port properties; port 0 picks a free port"));
       return FALSE;
     }
-  guint port = priv->bound_port;
-  g.unlock ();
+  {
+    std::lock_guard<std::mutex> g (priv->thread_lock);
+    priv->thread = std::move (thread);
+  }
+  {
+    std::lock_guard<std::mutex> g (priv->settings_lock);
+    priv->bound_port = port;
+  }
   GST_INFO_OBJECT (self, "listening on ws://%s:%u%s", config.address.c_str (), port, config.path.c_str ());
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
       gst_structure_new (wssac::bus::kListening, "port", G_TYPE_UINT, port, NULL)));
@@ -786,19 +727,24 @@ gst_wss_audio_chunk_src_stop (GstBaseSrc *src)
 {
   GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (src);
   GstWssAudioChunkSrcPrivate *priv = self->priv;
-  if (priv->context)
-    {
-      g_main_context_invoke (priv->context, quit_loop, priv->loop);
-      priv->thread.join ();
-      g_main_loop_unref (priv->loop);
-      g_main_context_unref (priv->context);
-      priv->loop = nullptr;
-      priv->context = nullptr;
-    }
+  {
+    std::lock_guard<std::mutex> g (priv->thread_lock);
+    if (priv->thread)
+      {
+        /* The server stops on its own thread, before the thread ends. */
+        priv->thread->stop ([priv] {
+          priv->server->stop ();
+          priv->server.reset ();
+        });
+        priv->thread.reset ();
+      }
+  }
+  {
+    std::lock_guard<std::mutex> g (priv->settings_lock);
+    priv->bound_port = 0;
+  }
   std::lock_guard<std::mutex> g (priv->lock);
   priv->queue.clear ();
-  priv->started_ok = false;
-  priv->bound_port = 0;
   return TRUE;
 }
 

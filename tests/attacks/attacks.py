@@ -576,6 +576,60 @@ def case_two_runs(tmp, stream):
     check(ing.stop() == 0, "exit status")
 
 
+SINK_BUFFERS = 100  # 20 ms each: 2 s of audio per run
+
+
+def sink_run(ing, session, extra=()):
+    """One run of the real wssaudiochunksink (gst-launch-1.0, live source):
+    returns (exit status, output)."""
+    env = dict(os.environ)
+    env["GST_REGISTRY"] = os.path.join(ing.tmp, "registry.bin")
+    cmd = ["gst-launch-1.0", "audiotestsrc", "is-live=true", f"num-buffers={SINK_BUFFERS}",
+           "samplesperbuffer=320", "wave=sine", "!", "audio/x-raw,rate=16000,channels=1",
+           "!", "opusenc", "bitrate=16000", "!", "webmmux", "streamable=true",
+           "min-cluster-duration=250000000", "!", "wssaudiochunksink",
+           f"location=ws://127.0.0.1:{ing.port}/ws", f"session-id={session}"] + list(extra)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, timeout=120)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def case_two_runs_sink(tmp, stream):
+    """The real sink run twice with one session id (the first run keeps the
+    session open; each run sends its own random streamId): the recording
+    holds both runs' audio, the summary lists two streams."""
+    ing = Ingest(tmp, [])
+    rc, out = sink_run(ing, "again", ["end-session-on-eos=false"])
+    check(rc == 0, f"run 1 exit {rc}: {out[-2000:]}")
+    rc, out = sink_run(ing, "again")
+    check(rc == 0, f"run 2 exit {rc}: {out[-2000:]}")
+    check(wait_for(os.path.join(ing.outdir, "again.json")), f"no summary; log: {ing.output()[-2000:]}")
+    s = json.load(open(os.path.join(ing.outdir, "again.json")))
+    check(len(s["streams"]) == 2 and s["streams"][0] != s["streams"][1], f"streams {s['streams']}")
+    check(s["duplicates"] == 0 and s["missing"] == 0, f"{s}")
+    secs = wav_seconds(os.path.join(ing.outdir, "again.wav"))
+    sent = 2 * SINK_BUFFERS * 0.020
+    print(f"two sink runs of {sent / 2:.2f} s: WAV {secs:.3f} s, streams {s['streams']}")
+    # Within two 20 ms Opus frames per run (encoder delay, last partial frame).
+    check(abs(secs - sent) <= 2 * 2 * 0.020, f"WAV {secs:.3f} s, both runs sent {sent:.2f} s")
+    check(ing.stop() == 0, "exit status")
+
+
+def case_rerun_ended_session(tmp, stream):
+    """The first run ends the session (the default at EOS): a second run
+    with the same id fails, saying the session was ended by the server and
+    to use a new session-id."""
+    ing = Ingest(tmp, [])
+    rc, out = sink_run(ing, "ended")
+    check(rc == 0, f"run 1 exit {rc}: {out[-2000:]}")
+    check(wait_for(os.path.join(ing.outdir, "ended.json")), f"no summary; log: {ing.output()[-2000:]}")
+    rc, out = sink_run(ing, "ended")
+    print(f"rerun of an ended session: exit {rc}")
+    check(rc != 0, f"the rerun exited 0: {out[-2000:]}")
+    check('session "ended" was ended by the server' in out, f"no such error: {out[-2000:]}")
+    check("use a new session-id" in out, f"no hint: {out[-2000:]}")
+    check(ing.stop() == 0, "exit status")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

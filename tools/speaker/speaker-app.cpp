@@ -148,17 +148,13 @@ SpeakerApp::stream ()
     }
   tick_ = g_timeout_add (console_.tty () ? 200 : 1000, on_tick, this);
 
-  /* The sink connects while going to PAUSED (up to its connect-timeout):
-   * off the main thread, so that the keys and signals still work. */
-  gst_element_call_async (
-      pipeline_,
-      [] (GstElement *p, gpointer) {
-        if (gst_element_set_state (p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-          gst_element_post_message (
-              p, gst_message_new_application (GST_OBJECT (p),
-                                              gst_structure_new_empty ("speaker-start-failed")));
-      },
-      nullptr, nullptr);
+  /* The sink's start() does not wait for the connection (its transport
+   * thread connects), so this returns at once. A failure is reported
+   * through the bus, which the loop below reads. */
+  if (gst_element_set_state (pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    gst_element_post_message (
+        pipeline_, gst_message_new_application (GST_OBJECT (pipeline_),
+                                                gst_structure_new_empty ("speaker-start-failed")));
 
   g_main_loop_run (loop_);
 

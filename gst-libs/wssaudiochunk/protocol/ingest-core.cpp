@@ -270,7 +270,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
   Message &m = r.message;
   const int64_t index = m.action == Action::AudioChunk ? static_cast<int64_t> (m.chunk_index) : -1;
 
-  /* The seed's pause/resume/mute/unmute carry no sessionId: the connection's. */
+  /* The original protocol's pause/resume/mute/unmute carry no sessionId: the connection's. */
   std::string sid = m.session_id.empty () ? c.session : m.session_id;
   if (sid.empty ())
     {

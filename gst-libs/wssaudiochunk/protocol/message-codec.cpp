@@ -547,7 +547,7 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
     return fail (DecodeError::UnknownAction, "unknown action \"" + action + "\"");
 
   Message &m = r.message;
-  /* The seed's pause/resume/mute/unmute messages carry no sessionId: the
+  /* The original protocol's pause/resume/mute/unmute messages carry no sessionId: the
    * connection identifies the session. audioChunk and endSession must. */
   bool need_session = m.action == Action::AudioChunk || m.action == Action::EndSession;
   if (!get_string (obj, "sessionId", m.session_id, r, need_session) && !r.ok ())

@@ -1,4 +1,4 @@
-/* wssaudiochunk wire format: the seed's JSON messages, both ways.
+/* wssaudiochunk wire format: the original protocol's JSON messages, both ways.
  *
  * Plain C++ interface over json-glib and GLib's base64 (no hand-written JSON
  * or base64). Encoding is what the sink sends; decoding is what the
@@ -90,7 +90,7 @@ enum class DecodeError
   MissingField,  /* a required field is absent */
   WrongType,     /* a field has the wrong JSON type */
   BadBase64,     /* audioData is not valid base64 */
-  UnknownAction, /* action is not one of the seed's */
+  UnknownAction, /* action is not one of the original protocol's */
   BadValue,      /* a value out of range: negative or huge chunkIndex, empty sessionId, ... */
   SizeMismatch,  /* originalSize differs from the decoded audioData */
   InvalidSessionId, /* sessionId fails session_id_problem(): too long, NUL, control characters */
