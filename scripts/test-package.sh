@@ -51,7 +51,8 @@ for element in wssaudiochunksink wssaudiochunkbin wssaudiochunksrc; do
 done
 "${clean_env[@]}" wssaudiochunk-speaker --help >/dev/null || fail "wssaudiochunk-speaker --help"
 "${clean_env[@]}" wssaudiochunk-ingest --help >/dev/null || fail "wssaudiochunk-ingest --help"
-step "wssaudiochunk-speaker and wssaudiochunk-ingest run"
+"${clean_env[@]}" wssaudiochunk-join --help >/dev/null || fail "wssaudiochunk-join --help"
+step "wssaudiochunk-speaker, wssaudiochunk-ingest and wssaudiochunk-join run"
 
 step "removing them"
 $SUDO apt-get purge -y -q wssaudiochunk-tools gstreamer1.0-wssaudiochunk >/dev/null

@@ -154,10 +154,6 @@ check_input (int rate, int channels, const char *encoder = "")
   messages.pop_back ();
   std::vector<uint8_t> all;
   std::vector<std::vector<Cluster>> per_chunk;
-  /* end-session-on-eos is on by default: the stream ends with endSession. */
-  fail_unless (!messages.empty ());
-  fail_unless_equals_string (messages.back ().action.c_str (), "endSession");
-  messages.pop_back ();
   for (const auto &m : messages)
     {
       fail_unless_equals_string (m.action.c_str (), "audioChunk");
