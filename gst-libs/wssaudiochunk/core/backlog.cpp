@@ -25,8 +25,8 @@ Backlog::over_limit () const
   return false;
 }
 
-static void
-add_to_range (DropRange &range, const Outgoing &item)
+void
+add_to_drop_range (DropRange &range, const Outgoing &item)
 {
   if (range.count == 0 || item.chunk_index < range.first)
     range.first = item.chunk_index;
@@ -52,7 +52,7 @@ Backlog::push (Outgoing item)
           for (auto it = items_.rbegin (); it != items_.rend (); ++it)
             if (it->kind == OutgoingKind::AudioChunk)
               {
-                add_to_range (dropped, *it);
+                add_to_drop_range (dropped, *it);
                 account (*it, -1);
                 items_.erase (std::next (it).base ());
                 break;
@@ -63,7 +63,7 @@ Backlog::push (Outgoing item)
           for (auto it = items_.begin (); it != items_.end (); ++it)
             if (it->kind == OutgoingKind::AudioChunk)
               {
-                add_to_range (dropped, *it);
+                add_to_drop_range (dropped, *it);
                 account (*it, -1);
                 items_.erase (it);
                 break;

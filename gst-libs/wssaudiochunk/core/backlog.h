@@ -34,6 +34,9 @@ struct DropRange
   bool empty () const { return count == 0; }
 };
 
+/* Adds chunk @item to @range (contiguous or not: first, last and count). */
+void add_to_drop_range (DropRange &range, const Outgoing &item);
+
 class Backlog
 {
 public:

@@ -6,18 +6,6 @@
 namespace wssac
 {
 
-void
-add_to_drop_range (DropRange &range, const Outgoing &item)
-{
-  if (range.count == 0 || item.chunk_index < range.first)
-    range.first = item.chunk_index;
-  if (range.count == 0 || item.chunk_index > range.last)
-    range.last = item.chunk_index;
-  range.count++;
-  range.bytes += item.audio.size ();
-  range.media_time += item.media_duration;
-}
-
 DeliveryLedger::DeliveryLedger (LedgerConfig config) : config_ (config)
 {
   config_.max_attempts = std::max (config_.max_attempts, 1);

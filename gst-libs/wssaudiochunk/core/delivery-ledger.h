@@ -224,7 +224,5 @@ private:
   LedgerCounters counters_;
 };
 
-/* Adds chunk @item to @range (contiguous or not: first, last and count). */
-void add_to_drop_range (DropRange &range, const Outgoing &item);
 
 } // namespace wssac
