@@ -3,9 +3,11 @@
 # build-asan/ (gcc, warnings as errors) and runs the test suites whose
 # programs are all ours, so all instrumented:
 #   core      the plain C++ core and the wire format/receiver logic
+#   net       the sink's TCP evidence on a real loopback socket
 #   elements  wssaudiochunksink/src and the ingest server, with our test
 #             servers/clients and our wssaudiochunk-ingest program
-#   faults    fault injection through our fault proxy
+#   faults    fault injection through our fault proxy (less the cases in
+#             suite 'launch', which run the uninstrumented gst-launch-1.0)
 #   controls  broadcast controls against our receiver
 # Not interop: it drives gst-launch-1.0, python3, node and chromium, which are
 # not instrumented (and cannot load an ASan-built plugin without LD_PRELOAD
@@ -81,8 +83,9 @@ run_suite() {
 }
 
 run_suite core 1 "$@"
+run_suite net 0 "$@"
 run_suite elements 0 "$@"
-run_suite faults 0 "$@"
+run_suite faults 0 --no-suite launch "$@"
 run_suite controls 0 "$@"
 
 if [ $rc -eq 0 ]; then
