@@ -294,6 +294,22 @@ new_stream_id ()
   return id;
 }
 
+/* The members both audioChunk encodings end with when they are set. */
+static void
+add_optional_members (JsonBuilder *b, const AudioChunkFields &f)
+{
+  if (f.capture_timestamp_ms >= 0)
+    {
+      json_builder_set_member_name (b, "captureTimestamp");
+      json_builder_add_int_value (b, f.capture_timestamp_ms);
+    }
+  if (!f.stream_id.empty ())
+    {
+      json_builder_set_member_name (b, "streamId");
+      json_builder_add_string_value (b, f.stream_id.c_str ());
+    }
+}
+
 std::string
 encode_audio_chunk_json_glib (const AudioChunkFields &f)
 {
@@ -324,16 +340,7 @@ encode_audio_chunk_json_glib (const AudioChunkFields &f)
       json_builder_add_string_value (b, hdr);
       g_free (hdr);
     }
-  if (f.capture_timestamp_ms >= 0)
-    {
-      json_builder_set_member_name (b, "captureTimestamp");
-      json_builder_add_int_value (b, f.capture_timestamp_ms);
-    }
-  if (!f.stream_id.empty ())
-    {
-      json_builder_set_member_name (b, "streamId");
-      json_builder_add_string_value (b, f.stream_id.c_str ());
-    }
+  add_optional_members (b, f);
   json_builder_end_object (b);
   std::string out = to_string (b);
 
@@ -511,16 +518,7 @@ encode_binary_audio_chunk (const AudioChunkFields &f)
       json_builder_set_member_name (b, "streamHeaderSize");
       json_builder_add_int_value (b, static_cast<gint64> (f.stream_header_size));
     }
-  if (f.capture_timestamp_ms >= 0)
-    {
-      json_builder_set_member_name (b, "captureTimestamp");
-      json_builder_add_int_value (b, f.capture_timestamp_ms);
-    }
-  if (!f.stream_id.empty ())
-    {
-      json_builder_set_member_name (b, "streamId");
-      json_builder_add_string_value (b, f.stream_id.c_str ());
-    }
+  add_optional_members (b, f);
   json_builder_end_object (b);
   std::string header = to_string (b);
   std::string out (kBinaryMagic, 4);
