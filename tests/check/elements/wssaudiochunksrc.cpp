@@ -473,7 +473,9 @@ GST_START_TEST (test_one_session_per_element)
   c.send_text (second[0]);
   c.send_text (second[1]);
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (stream_starts < 2 && g_get_monotonic_time () < deadline)
+  /* stream-start and caps are pushed one after the other by the streaming
+   * thread: wait for both, or this thread can look between the two. */
+  while ((stream_starts < 2 || caps_events < 2) && g_get_monotonic_time () < deadline)
     g_usleep (20000);
   fail_unless_equals_int (stream_starts, 2);
   fail_unless (caps_events >= 2, "caps not sent again for the new stream (%d)", (int) caps_events);
