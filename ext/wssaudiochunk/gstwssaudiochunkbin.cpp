@@ -49,7 +49,7 @@
  * |[
  * gst-launch-1.0 -e filesrc location=talk.wav ! wavparse ! wssaudiochunkbin \
  *   location=wss://abc123.execute-api.eu-west-1.amazonaws.com/prod?token=SECRET \
- *   session-id=talk max-message-size=30000 keepalive-interval=300
+ *   session-id=talk max-message-size=30000 keepalive-interval=300000
  * ]|
  */
 
@@ -263,19 +263,25 @@ frame_duration (gint frame_size)
 
 /* Clusters as long as the chunks: the sink then cuts every chunk exactly at
  * a cluster start. */
+static GstClockTime
+chunk_duration (GstWssAudioChunkBin *self)
+{
+  guint chunk_ms = 0; /* milliseconds, as every duration property */
+  g_object_get (self->priv->sink, "chunk-duration", &chunk_ms, NULL);
+  return chunk_ms * GST_MSECOND;
+}
+
 static void
 sync_cluster_duration (GstWssAudioChunkBin *self)
 {
-  guint64 chunk = 0;
-  g_object_get (self->priv->sink, "chunk-duration", &chunk, NULL);
-  g_object_set (self->priv->mux, "min-cluster-duration", (gint64)chunk, NULL);
+  /* webmmux counts nanoseconds. */
+  g_object_set (self->priv->mux, "min-cluster-duration", (gint64)chunk_duration (self), NULL);
 }
 
 static void
 check_frame_fit (GstWssAudioChunkBin *self)
 {
-  guint64 chunk = 0;
-  g_object_get (self->priv->sink, "chunk-duration", &chunk, NULL);
+  GstClockTime chunk = chunk_duration (self);
   gint frame_size = 0;
   g_object_get (self->priv->encoder, "frame-size", &frame_size, NULL);
   GstClockTime frame = frame_duration (frame_size);
@@ -320,7 +326,8 @@ static void
 gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GValue *value,
                                       GParamSpec *pspec)
 {
-  auto *priv = GST_WSS_AUDIO_CHUNK_BIN (object)->priv;
+  auto *self = GST_WSS_AUDIO_CHUNK_BIN (object);
+  auto *priv = self->priv;
   GObject *child;
   const char *name;
 
@@ -330,9 +337,10 @@ gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GVal
       return;
     }
   g_object_set_property (child, name, value);
-  /* Clusters as long as a chunk: each chunk leaves as one whole cluster. */
+  /* Clusters as long as a chunk: each chunk leaves as one whole cluster.
+   * Read back: the sink may have refused the value. */
   if (child == G_OBJECT (priv->sink) && g_str_equal (pspec->name, "chunk-duration"))
-    g_object_set (priv->mux, "min-cluster-duration", (gint64)g_value_get_uint64 (value), NULL);
+    sync_cluster_duration (self);
 }
 
 static void

@@ -396,8 +396,8 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
 
   GST_OBJECT_LOCK (self);
   config = sink::transport_config (priv->settings);
-  chunk_duration = priv->settings.chunk_duration;
-  max_pause_time = priv->settings.max_pause_time;
+  chunk_duration = priv->settings.chunk_duration * GST_MSECOND;
+  max_pause_time = priv->settings.max_pause_time * GST_MSECOND;
   start_paused = priv->settings.paused;
   start_muted = priv->settings.muted;
   priv->post_messages = priv->settings.post_messages;
@@ -684,12 +684,12 @@ drain_at_eos (GstWssAudioChunkSink *self, const std::shared_ptr<WssClientTranspo
   if (end_session)
     sink::control (self, Action::EndSession, "end of stream");
   /* What is not confirmed by then is counted and announced as lost. */
-  if (!transport->drain_and_close (static_cast<int64_t> (timeout) * 1000))
+  if (!transport->drain_and_close (timeout))
     {
       TransportStats t = transport->stats ();
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
           ("Could not confirm every chunk before the end of the stream"),
-          ("%" G_GUINT64_FORMAT " chunk(s) unconfirmed after drain-timeout (%u s; state %s, last "
+          ("%" G_GUINT64_FORMAT " chunk(s) unconfirmed after drain-timeout (%u ms; state %s, last "
            "error: %s)",
               (guint64) t.unconfirmed, timeout, connection_state_name (t.state), t.last_error.c_str ()));
     }

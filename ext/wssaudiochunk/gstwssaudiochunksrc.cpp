@@ -57,6 +57,7 @@
 #include "gstwssaudiochunkelements.h"
 
 #include "context-thread.h"
+#include "duration-property.h"
 #include "ingest-server.h"
 
 #include <condition_variable>
@@ -124,7 +125,7 @@ struct Settings
   std::string allowed_origins;
   guint max_connections_per_address = 16;
   gdouble max_messages_per_second = 50;
-  guint first_message_timeout = 30;
+  guint first_message_timeout = 30000; /* ms */
 };
 
 /* "a, b c" -> {"a", "b", "c"} */
@@ -267,11 +268,13 @@ gst_wss_audio_chunk_src_class_init (GstWssAudioChunkSrcClass *klass)
   /**
    * GstWssAudioChunkSrc:reorder-wait:
    *
-   * Milliseconds a missing chunkIndex is waited for before it is skipped.
+   * Milliseconds a missing chunkIndex is waited for before it is skipped
+   * (0: skip at once, for a receiver that must not wait).
    */
   g_object_class_install_property (gobject_class, PROP_REORDER_WAIT,
       g_param_spec_uint ("reorder-wait", "Reorder wait",
-          "Milliseconds to wait for a missing chunk before skipping it", 0, 600000, DEFAULT_REORDER_WAIT, RW));
+          "Milliseconds to wait for a missing chunk before skipping it (0 = skip at once)", 0, 600000,
+          DEFAULT_REORDER_WAIT, RW));
   /**
    * GstWssAudioChunkSrc:max-bad-messages:
    *
@@ -355,12 +358,14 @@ gst_wss_audio_chunk_src_class_init (GstWssAudioChunkSrcClass *klass)
   /**
    * GstWssAudioChunkSrc:first-message-timeout:
    *
-   * Seconds a new connection may stay without sending a message before it
-   * is closed with 1008. 0: no limit.
+   * Milliseconds a new connection may stay without sending a message before
+   * it is closed with 1008 (rounded up to whole seconds). 0: no limit;
+   * otherwise at least 1000, like every duration of these elements.
    */
   g_object_class_install_property (gobject_class, PROP_FIRST_MESSAGE_TIMEOUT,
       g_param_spec_uint ("first-message-timeout", "First message timeout",
-          "Seconds a connection may stay silent after connecting (0 = forever)", 0, 86400, 30, RW));
+          "Milliseconds a connection may stay silent after connecting (0 = forever, else at least 1000)",
+          0, 86400 * 1000, 30000, RW));
   /**
    * GstWssAudioChunkSrc:stats:
    *
@@ -466,7 +471,7 @@ gst_wss_audio_chunk_src_set_property (GObject *object, guint prop_id, const GVal
       s.max_messages_per_second = g_value_get_double (value);
       break;
     case PROP_FIRST_MESSAGE_TIMEOUT:
-      s.first_message_timeout = g_value_get_uint (value);
+      wssac::set_duration_ms (object, pspec, value, s.first_message_timeout, 1000);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -646,7 +651,7 @@ gst_wss_audio_chunk_src_start (GstBaseSrc *src)
     config.auth_tokens = split_list (s.auth_tokens);
     config.allowed_origins = split_list (s.allowed_origins);
     config.max_connections_per_address = s.max_connections_per_address;
-    config.first_message_timeout_s = s.first_message_timeout;
+    config.first_message_timeout_s = s.first_message_timeout / 1000 + (s.first_message_timeout % 1000 != 0);
     token_file = s.auth_token_file;
   }
   if (!token_file.empty ())

@@ -26,26 +26,27 @@ GST_DEBUG_CATEGORY_EXTERN (gst_wss_audio_chunk_sink_debug);
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_SESSION_ID NULL
-#define DEFAULT_CHUNK_DURATION (250 * GST_MSECOND)
+/* Every duration is in milliseconds (sink-properties.h). */
+#define DEFAULT_CHUNK_DURATION 250
 #define DEFAULT_FORMAT NULL
 #define DEFAULT_USER_AGENT "GStreamer wssaudiochunksink " VERSION
-#define DEFAULT_CONNECT_TIMEOUT 10
-#define DEFAULT_DRAIN_TIMEOUT 10
-#define DEFAULT_KEEPALIVE_INTERVAL 10
-#define DEFAULT_KEEPALIVE_TIMEOUT 25
+#define DEFAULT_CONNECT_TIMEOUT 10000
+#define DEFAULT_DRAIN_TIMEOUT 10000
+#define DEFAULT_KEEPALIVE_INTERVAL 10000
+#define DEFAULT_KEEPALIVE_TIMEOUT 25000
 #define DEFAULT_ASYNC_CONNECT FALSE
 #define DEFAULT_MAX_IN_FLIGHT (64 * 1024)
 #define DEFAULT_BACKLOG_POLICY GST_WSS_AUDIO_CHUNK_SINK_BACKLOG_DROP_OLDEST
 #define DEFAULT_RETRY_DELAY 500
 #define DEFAULT_MAX_RETRY_DELAY 30000
 #define DEFAULT_MAX_RETRIES -1
-#define DEFAULT_MAX_BACKLOG_TIME (30 * GST_SECOND)
+#define DEFAULT_MAX_BACKLOG_TIME 30000
 #define DEFAULT_MAX_BACKLOG_BYTES 0
-#define DEFAULT_REPLAY_WINDOW (5 * GST_SECOND)
+#define DEFAULT_REPLAY_WINDOW 5000
 #define DEFAULT_MAX_MESSAGE_SIZE (32 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_END_SESSION_ON_EOS TRUE
-#define DEFAULT_MAX_PAUSE_TIME (5 * GST_SECOND)
+#define DEFAULT_MAX_PAUSE_TIME 5000
 #define DEFAULT_AUTH_TOKEN_MODE GST_WSS_AUDIO_CHUNK_SINK_AUTH_TOKEN_HEADER
 #define DEFAULT_SSL_STRICT TRUE
 #define DEFAULT_FRAMING GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON
@@ -55,6 +56,17 @@ GST_DEBUG_CATEGORY_EXTERN (gst_wss_audio_chunk_sink_debug);
 /* Just under API Gateway's 2 h cut: 1 h 58 min, in ms. */
 #define DEFAULT_MAX_CONNECTION_AGE (118 * 60 * 1000)
 #define DEFAULT_SESSION_IN_URI GST_WSS_AUDIO_CHUNK_SINK_SESSION_IN_URI_QUERY
+
+/* Smallest non-zero values, in ms. The four that counted seconds before
+ * 0.1 refuse 1..999, so that a value typed in seconds (keepalive-interval=30)
+ * is refused rather than taken as 30 ms. */
+#define MIN_CHUNK_DURATION 20
+#define MIN_SECONDS_SCALE 1000 /* connect-, drain-, keepalive-timeout, -interval */
+#define MIN_MAX_CONNECTION_AGE 1000
+#define MIN_SHORT_DURATION 100 /* backlog and pause bounds, refusal-timeout */
+/* Largest: 24 h, so a value in nanoseconds (max-backlog-time=2000000000)
+ * is out of range rather than 23 days. */
+#define MAX_LONG_DURATION (24 * 3600 * 1000)
 
 typedef enum
 {
@@ -89,7 +101,7 @@ struct Settings
 {
   std::string location;
   std::string session_id;
-  GstClockTime chunk_duration = DEFAULT_CHUNK_DURATION;
+  guint chunk_duration = DEFAULT_CHUNK_DURATION;
   std::string format;
   GstStructure *extra_headers = nullptr;
   std::string user_agent = DEFAULT_USER_AGENT;
@@ -103,16 +115,16 @@ struct Settings
   guint retry_delay = DEFAULT_RETRY_DELAY;
   guint max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
   gint max_retries = DEFAULT_MAX_RETRIES;
-  GstClockTime max_backlog_time = DEFAULT_MAX_BACKLOG_TIME;
+  guint max_backlog_time = DEFAULT_MAX_BACKLOG_TIME;
   guint64 max_backlog_bytes = DEFAULT_MAX_BACKLOG_BYTES;
-  GstClockTime replay_window = DEFAULT_REPLAY_WINDOW;
+  guint replay_window = DEFAULT_REPLAY_WINDOW;
   guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   gboolean post_messages = DEFAULT_POST_MESSAGES;
   gboolean end_session_on_eos = DEFAULT_END_SESSION_ON_EOS;
   /* Requested before start (applied by start()), or the current state. */
   gboolean paused = FALSE;
   gboolean muted = FALSE;
-  GstClockTime max_pause_time = DEFAULT_MAX_PAUSE_TIME;
+  guint max_pause_time = DEFAULT_MAX_PAUSE_TIME;
   std::string auth_token;
   gint auth_token_mode = DEFAULT_AUTH_TOKEN_MODE;
   gboolean ssl_strict = DEFAULT_SSL_STRICT;

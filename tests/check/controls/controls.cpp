@@ -269,7 +269,7 @@ GST_START_TEST (test_pause_bound_is_reported)
         at (4.5);
         g_signal_emit_by_name (sink, "resume");
       },
-      log, "end-session-on-eos=true max-pause-time=1000000000");
+      log, "end-session-on-eos=true max-pause-time=1000");
   std::vector<int16_t> pcm = rx.pcm (20);
   /* 3.5 s paused, 1 s kept: about 2.5 s dropped, and said so. */
   guint64 reported = 0;

@@ -155,7 +155,7 @@ GST_START_TEST (test_tls_scheme_mixups)
 
   Receiver plain ("");
   BusLog log2;
-  speak (plain.url ("wss"), "connect-timeout=2 ssl-ca-file=" + path ("ca.pem"), log2);
+  speak (plain.url ("wss"), "connect-timeout=2000 ssl-ca-file=" + path ("ca.pem"), log2);
   fail_unless (log2.error, "TLS to a plain server got through");
   all = log2.error_message + " | " + log2.error_debug;
   fail_unless (all.find ("did not speak TLS; use ws://") != std::string::npos, "%s", all.c_str ());
@@ -273,7 +273,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_first_message_timeout)
 {
-  Receiver rx ("first-message-timeout=1", Receiver::Output::kDiscard);
+  Receiver rx ("first-message-timeout=1000", Receiver::Output::kDiscard);
   WsTestClient idle, talker;
   std::string err;
   fail_unless (idle.connect (rx.url (), err));

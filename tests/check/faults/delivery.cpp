@@ -18,8 +18,8 @@ GST_START_TEST (test_non_live_upload_waits_for_a_slow_receiver)
       "audiotestsrc is-live=false wave=silence samplesperbuffer=16000 num-buffers=3600 "
       "! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 frame-size=60 complexity=0 "
       "! webmmux streamable=true min-cluster-duration=1000000000 "
-      "! wssaudiochunksink name=sink location=@URL@ session-id=upload chunk-duration=1000000000 "
-      "max-backlog-time=5000000000 post-messages=false sync=false drain-timeout=120 "
+      "! wssaudiochunksink name=sink location=@URL@ session-id=upload chunk-duration=1000 "
+      "max-backlog-time=5000 post-messages=false sync=false drain-timeout=120000 "
       "max-send-rate=0",
       600);
   fail_unless (o.queued >= 3500, "only %" G_GUINT64_FORMAT " chunks", o.queued);
@@ -109,7 +109,7 @@ GST_START_TEST (test_pause_past_the_bound_is_counted)
   /* Paused for 4 s with max-pause-time 1 s: about 3 s of audio cannot be
    * kept. It is counted in stats and announced with its index range. */
   auto rig = FaultRig::with_ingest (1);
-  Outcome o = rig->stream (8, "max-pause-time=1000000000", [&] (Timeline &tl, GstElement *sink) {
+  Outcome o = rig->stream (8, "max-pause-time=1000", [&] (Timeline &tl, GstElement *sink) {
     tl.at (2);
     g_object_set (sink, "paused", TRUE, NULL);
     tl.at (6);

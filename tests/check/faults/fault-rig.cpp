@@ -64,7 +64,7 @@ FaultRig::stream (int seconds, const std::string &extra, FaultScript faults)
       "! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 "
       "! webmmux streamable=true min-cluster-duration=250000000 "
       "! wssaudiochunksink name=sink location=@URL@ session-id=faults retry-delay=100 "
-      "max-retry-delay=500 drain-timeout=60 post-messages=false %s",
+      "max-retry-delay=500 drain-timeout=60000 post-messages=false %s",
       seconds * 50, extra.c_str ());
   std::string launch = desc;
   g_free (desc);

@@ -152,7 +152,7 @@ GST_START_TEST (test_backlog_overflow_is_counted)
   auto rig = FaultRig::with_ingest (
       1); /* ack every chunk: what the sink holds is exactly what is missing */
   FaultProxy &proxy = rig->add_proxy ();
-  Outcome o = rig->stream (10, "max-backlog-time=2000000000", [&] (Timeline &tl, GstElement *) {
+  Outcome o = rig->stream (10, "max-backlog-time=2000", [&] (Timeline &tl, GstElement *) {
     tl.at (2);
     proxy.set_refusing (true);
     proxy.cut_all ();
@@ -175,7 +175,7 @@ GST_START_TEST (test_half_open_connection)
    * sink keeps retrying and replays what was refused. */
   auto rig = FaultRig::with_ingest (4, 4);
   FaultProxy &proxy = rig->add_proxy ();
-  Outcome o = rig->stream (14, "keepalive-interval=1 keepalive-timeout=3",
+  Outcome o = rig->stream (14, "keepalive-interval=1000 keepalive-timeout=3000",
                            [&] (Timeline &tl, GstElement *) {
                              tl.at (2);
                              proxy.blackhole_existing ();
@@ -269,7 +269,7 @@ blackhole (bool watchdog, const char *name)
 {
   auto rig = FaultRig::without_acks ();
   FaultProxy &proxy = rig->add_proxy (4096);
-  std::string extra = watchdog ? "keepalive-interval=1 keepalive-timeout=3 connect-timeout=3"
+  std::string extra = watchdog ? "keepalive-interval=1000 keepalive-timeout=3000 connect-timeout=3000"
                                : "keepalive-timeout=0";
   Outcome o = rig->stream (16, extra, [&] (Timeline &tl, GstElement *) {
     tl.at (2);

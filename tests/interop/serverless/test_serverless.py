@@ -115,7 +115,7 @@ def body(h):
         "ref": h.path("sent.webm"),
         # Reconnect within a few seconds of the emulator's return, and wait
         # at EOS for the backlog of a slow restart (seconds) to drain.
-        "props": {"max-retry-delay": 4000, "drain-timeout": 90},
+        "props": {"max-retry-delay": 4000, "drain-timeout": 90000},
         "actions": [[PAUSE[0], "paused", True], [PAUSE[1], "paused", False],
                     [MUTE[0], "muted", True], [MUTE[1], "muted", False]]}]}
     with open(h.path("speaker.json"), "w") as f:
