@@ -28,6 +28,11 @@
  * #GstWssAudioChunkSink:session-id the element makes up a random UUID (see
  * stream-start below), so the URI shorthand `… ! ws://host:port/ws` streams.
  *
+ * Every duration property is in milliseconds (chunk-duration=250,
+ * keepalive-interval=10000); a non-zero value below a property's minimum is
+ * refused with a warning. The muxers' min-cluster-duration and
+ * max-page-delay are in nanoseconds.
+ *
  * ## Example launch lines
  * WebM/Opus, 250 ms chunks (the muxer's clusters must match chunk-duration):
  * |[
@@ -123,6 +128,7 @@
 
 #include "gstwssaudiochunkelements.h"
 #include "sink-bus-listener.h"
+#include "sink-caps.h"
 #include "sink-controls.h"
 #include "sink-manual.h"
 #include "sink-messages.h"
@@ -131,6 +137,7 @@
 #include "bus-messages.h"
 #include "message-codec.h"
 #include "session-id.h"
+#include "transport-config.h"
 
 #include <memory>
 #include <mutex>
@@ -317,41 +324,12 @@ on_fatal (GstWssAudioChunkSink *self, const std::string &message, const std::str
   self->priv->fatal = true; /* after the error that says why */
 }
 
-/* Room for the session-id in a message next to the audio (the id itself
- * passed session_id_problem ()): an id that cannot be sent fails here, not
- * chunk by chunk. */
-static std::string
-session_id_check (const TransportConfig &config)
-{
-  AudioChunkFields f;
-  f.session_id = config.session_id;
-  f.stream_id = config.stream_id;
-  /* An empty chunk plus a re-sent stream header (up to 4 KB, base64) and
-   * 1 KB of audio must fit. */
-  size_t needed = encode_audio_chunk (f).size () + 4096 * 4 / 3 + 1024 * 4 / 3;
-  if (needed > config.max_message_size)
-    return "session-id of " + std::to_string (config.session_id.size ())
-           + " bytes leaves no room for audio in max-message-size ("
-           + std::to_string (config.max_message_size) + " bytes): use a shorter session-id";
-  return std::string ();
-}
-
 /* The first connection failed (async-connect off): an error the user acts
  * on, mapped as souphttpsrc maps HTTP statuses. */
 static void
 on_connect_failed (GstWssAudioChunkSink *self, const ConnectError &e)
 {
-  gint code = GST_RESOURCE_ERROR_OPEN_WRITE;
-  if (e.http_status == 401 || e.http_status == 403)
-    code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
-  else if (e.http_status == 404)
-    code = GST_RESOURCE_ERROR_NOT_FOUND;
-  GstStructure *details = gst_structure_new ("details",
-      "connect-error", G_TYPE_STRING, connect_error_kind_name (e.kind), NULL);
-  if (e.http_status > 0)
-    gst_structure_set (details, "http-status-code", G_TYPE_UINT, e.http_status, NULL);
-  gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR, GST_RESOURCE_ERROR, code,
-      g_strdup (e.message.c_str ()), g_strdup (e.hint.c_str ()), __FILE__, GST_FUNCTION, __LINE__, details);
+  sink::post_connect_error (self, e);
   /* Only now: the upstream "Internal data stream error" a failing render
    * causes must come after the error that says why. */
   self->priv->fatal = true;
@@ -426,7 +404,7 @@ gst_wss_audio_chunk_sink_start (GstBaseSink *sink)
   /* A new stream identity per run: a receiver tells a rerun of the same
    * session from a replay. */
   config.stream_id = new_stream_id ();
-  std::string sid_problem = session_id_check (config);
+  std::string sid_problem = session_id_room_problem (config);
   if (!sid_problem.empty ())
     {
       g_clear_object (&config.tls_database);
@@ -525,36 +503,12 @@ gst_wss_audio_chunk_sink_stop (GstBaseSink *sink)
   return TRUE;
 }
 
-static std::vector<uint8_t>
-stream_header_from_caps (const GstStructure *s)
-{
-  std::vector<uint8_t> out;
-  const GValue *sh = gst_structure_get_value (s, "streamheader");
-  if (!sh || !GST_VALUE_HOLDS_ARRAY (sh))
-    return out;
-  for (guint i = 0; i < gst_value_array_get_size (sh); i++)
-    {
-      const GValue *v = gst_value_array_get_value (sh, i);
-      if (!GST_VALUE_HOLDS_BUFFER (v))
-        continue;
-      GstBuffer *buf = gst_value_get_buffer (v);
-      GstMapInfo map;
-      if (gst_buffer_map (buf, &map, GST_MAP_READ))
-        {
-          out.insert (out.end (), map.data, map.data + map.size);
-          gst_buffer_unmap (buf, &map);
-        }
-    }
-  return out;
-}
-
 static gboolean
 gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
 {
   GstWssAudioChunkSink *self = GST_WSS_AUDIO_CHUNK_SINK (sink);
   GstWssAudioChunkSinkPrivate *priv = self->priv;
   const GstStructure *s = gst_caps_get_structure (caps, 0);
-  const char *name = gst_structure_get_name (s);
 
   GST_OBJECT_LOCK (self);
   gboolean format_set = !priv->settings.format.empty ();
@@ -562,11 +516,11 @@ gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
 
   std::lock_guard<std::mutex> g (priv->stream_lock);
   sink::State &st = priv->state;
-  st.caps_format = g_str_has_suffix (name, "/ogg") ? "ogg-opus" : "webm-opus";
+  st.caps_format = sink::format_from_caps (s);
   if (!format_set && st.transport)
     st.transport->set_format (st.caps_format);
   if (st.chunker)
-    st.chunker->set_caps_stream_header (stream_header_from_caps (s));
+    st.chunker->set_caps_stream_header (sink::stream_header_from_caps (s));
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", format %s", caps, st.caps_format.c_str ());
   return TRUE;
 }

@@ -13,6 +13,8 @@ namespace wssac::sink::manual
 inline constexpr char kExamplesKey[] = "examples";
 inline constexpr char kExamples[] =
     "\n"
+    "    Every duration property is in milliseconds (chunk-duration=250); the muxers'\n"
+    "    min-cluster-duration and max-page-delay are in nanoseconds.\n"
     "    WebM/Opus, 250 ms chunks (clusters must match chunk-duration):\n"
     "      pulsesrc ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1\n"
     "        ! opusenc bitrate=16000 frame-size=10\n"

@@ -150,3 +150,21 @@ post_refused (GstWssAudioChunkSink *self, const std::string &code, const std::st
 // clang-format on
 
 } // namespace wssac::sink
+
+void
+wssac::sink::post_connect_error (GstWssAudioChunkSink *self, const ConnectError &e)
+{
+  gint code = GST_RESOURCE_ERROR_OPEN_WRITE;
+  if (e.http_status == 401 || e.http_status == 403)
+    code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+  else if (e.http_status == 404)
+    code = GST_RESOURCE_ERROR_NOT_FOUND;
+  GstStructure *details = gst_structure_new ("details", "connect-error", G_TYPE_STRING,
+                                             connect_error_kind_name (e.kind), NULL);
+  if (e.http_status > 0)
+    gst_structure_set (details, "http-status-code", G_TYPE_UINT, e.http_status, NULL);
+  gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+                                         code, g_strdup (e.message.c_str ()),
+                                         g_strdup (e.hint.c_str ()), __FILE__, GST_FUNCTION,
+                                         __LINE__, details);
+}

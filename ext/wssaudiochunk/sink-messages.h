@@ -28,6 +28,10 @@ void post_transmitting (GstWssAudioChunkSink *self, bool transmitting, bool paus
 /* A warning per loss episode naming the chunk indices and the reason,
  * details wss-audio-chunk-dropped. */
 void post_dropped (GstWssAudioChunkSink *self, const DropEpisode &e);
+/* The error of a failed first connection, mapped as souphttpsrc maps HTTP
+ * statuses (401/403 NOT_AUTHORIZED, 404 NOT_FOUND, else OPEN_WRITE), with
+ * connect-error and http-status-code in its details. */
+void post_connect_error (GstWssAudioChunkSink *self, const ConnectError &e);
 /* A warning: the receiver refused a message (its code and text). */
 void post_refused (GstWssAudioChunkSink *self, const std::string &code, const std::string &message);
 

@@ -20,7 +20,7 @@ namespace
 
 /* Seconds from end-session to sending EOS ourselves (a source that does not
  * stop on the sink's EOS flow), then to giving up on a clean end (the
- * sink's drain-timeout is 10 s). */
+ * sink's drain-timeout is 10000 ms). */
 constexpr guint kEosAfterEndSeconds = 5;
 constexpr guint kGiveUpAfterEosSeconds = 15;
 

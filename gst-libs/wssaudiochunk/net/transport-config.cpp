@@ -4,6 +4,8 @@
 
 #include "transport-config.h"
 
+#include "message-codec.h"
+
 namespace wssac
 {
 
@@ -199,6 +201,21 @@ encode_outgoing (const Outgoing &item, const TransportConfig &config, const std:
   if (now_ms - item.created_ms > 1000)
     f.capture_timestamp_ms = item.created_ms;
   return config.binary_framing ? encode_binary_audio_chunk (f) : encode_audio_chunk (f);
+}
+
+std::string
+session_id_room_problem (const TransportConfig &config)
+{
+  AudioChunkFields f;
+  f.session_id = config.session_id;
+  f.stream_id = config.stream_id;
+  /* A stream header is up to 4 KB, base64 in the JSON framing. */
+  size_t needed = encode_audio_chunk (f).size () + 4096 * 4 / 3 + 1024 * 4 / 3;
+  if (needed > config.max_message_size)
+    return "session-id of " + std::to_string (config.session_id.size ())
+           + " bytes leaves no room for audio in max-message-size ("
+           + std::to_string (config.max_message_size) + " bytes): use a shorter session-id";
+  return std::string ();
 }
 
 } // namespace wssac

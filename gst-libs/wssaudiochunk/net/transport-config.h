@@ -19,6 +19,10 @@ std::string connect_uri_of (const TransportConfig &config);
  * false with @error when the CA file cannot be read. */
 bool tls_database_of (const TransportConfig &config, GTlsDatabase **out, std::string &error);
 DeliveryConfig delivery_config_of (const TransportConfig &config);
+/* Whether the session id (itself valid: session_id_problem ()) leaves room
+ * for audio in max-message-size: an empty chunk, a re-sent stream header
+ * and 1 KB of audio must fit. Empty when it does, else what to change. */
+std::string session_id_room_problem (const TransportConfig &config);
 /* The wire form of @item sent at @now_ms; @header: the stream header a
  * chunk carries (the first on a new connection), else empty. */
 std::string encode_outgoing (const Outgoing &item, const TransportConfig &config,
