@@ -1,4 +1,5 @@
-/* wssaudiochunksink's properties (see sink-properties.cpp). */
+/* wssaudiochunksink's properties: the specifications (sink-property-specs.cpp),
+ * get/set and the transport configuration (sink-properties.cpp). */
 #pragma once
 
 #include "gstwssaudiochunksink.h"

@@ -1,6 +1,6 @@
 /* wssaudiochunksink's property specifications and their documentation (what
  * gst-inspect-1.0 shows), with the enum types they use. Every duration is
- * in milliseconds (see the rule in sink-properties.h). */
+ * in milliseconds (the rule: duration-property.h). */
 #include "sink-properties.h"
 
 #include "sink-private.h"
