@@ -57,7 +57,8 @@ gst_wss_audio_chunk_sink_auth_token_mode_get_type (void)
 
 /**
  * GstWssAudioChunkSinkFraming:
- * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the original protocol's JSON text message with base64 audio
+ * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON: the original protocol's JSON text message with base64
+ * audio
  * @GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY: one binary message: "WSAC", a JSON
  *   header, the raw audio (docs/protocol.md); a third fewer bytes
  *
@@ -68,7 +69,8 @@ gst_wss_audio_chunk_sink_framing_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the original protocol)", "json" },
+    { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, "JSON text, base64 audio (the original protocol)",
+      "json" },
     { GST_WSS_AUDIO_CHUNK_SINK_FRAMING_BINARY, "Binary: JSON header and raw audio", "binary" },
     { 0, NULL, NULL },
   };
@@ -526,7 +528,9 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    */
   g_object_class_install_property (
       gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics", "Counters of what was sent, queued and dropped (fields and units: see Factory Details, Stats)",
+      g_param_spec_boxed ("stats", "Statistics",
+                          "Counters of what was sent, queued and dropped (fields and units: see "
+                          "Factory Details, Stats)",
                           GST_TYPE_STRUCTURE,
                           static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
@@ -654,9 +658,9 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    */
   g_object_class_install_property (
       gobject_class, PROP_FRAMING,
-      g_param_spec_enum ("framing", "Framing", "JSON text (the original protocol) or binary audio messages",
-                         GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING,
-                         GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
+      g_param_spec_enum (
+          "framing", "Framing", "JSON text (the original protocol) or binary audio messages",
+          GST_TYPE_WSS_AUDIO_CHUNK_SINK_FRAMING, GST_WSS_AUDIO_CHUNK_SINK_FRAMING_JSON, RW));
 
   /**
    * GstWssAudioChunkSink:session-in-uri:
