@@ -135,7 +135,6 @@
 #include "sink-properties.h"
 
 #include "bus-messages.h"
-#include "message-codec.h"
 #include "session-id.h"
 #include "transport-config.h"
 
