@@ -1,7 +1,5 @@
 #include "ingest-core.h"
 
-#include <json-glib/json-glib.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -66,25 +64,7 @@ IngestCore::~IngestCore () = default;
 std::string
 IngestCore::error_reply (const char *code, const std::string &message, int64_t chunk_index)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, "error");
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message.c_str ());
-  if (chunk_index >= 0)
-    {
-      json_builder_set_member_name (b, "chunkIndex");
-      json_builder_add_int_value (b, chunk_index);
-    }
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  gchar *text = json_to_string (root, FALSE);
-  std::string out (text);
-  g_free (text);
-  return out;
+  return encode_error (code, message, chunk_index);
 }
 
 void
