@@ -10,12 +10,22 @@ Standard library only: the tests run on the Python meson found (Debian's).
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 SKIP = 77  # meson's "skipped" exit code
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Failure(Exception):
