@@ -1,5 +1,6 @@
 #include "session-writer.h"
 #include "file-names.h"
+#include "json-members.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -247,46 +248,28 @@ bool
 write_summary_file (const std::string &path, const SummaryFields &f,
                     const wssac::SessionStats &stats, std::string &error)
 {
+  using namespace wssac::json;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  auto str = [&] (const char *name, const std::string &value) {
-    json_builder_set_member_name (b, name);
-    json_builder_add_string_value (b, value.c_str ());
-  };
-  auto num = [&] (const char *name, int64_t value) {
-    json_builder_set_member_name (b, name);
-    json_builder_add_int_value (b, value);
-  };
-  str ("sessionId", f.session_id);
-  str ("part", f.part);
-  str ("format", f.format);
-  json_builder_set_member_name (b, "wav");
-  if (!f.wav_name.empty ())
-    json_builder_add_string_value (b, f.wav_name.c_str ());
-  else
-    json_builder_add_null_value (b);
-  num ("chunks", static_cast<int64_t> (stats.chunks));
-  num ("bytes", static_cast<int64_t> (stats.bytes));
-  num ("delivered", static_cast<int64_t> (stats.delivered));
-  num ("duplicates", static_cast<int64_t> (stats.duplicates));
-  num ("late", static_cast<int64_t> (stats.late));
-  num ("gaps", static_cast<int64_t> (stats.gaps));
-  num ("missing", static_cast<int64_t> (stats.missing));
-  num ("rejected", static_cast<int64_t> (stats.rejected));
-  num ("controls", static_cast<int64_t> (stats.controls));
-  num ("takeovers", static_cast<int64_t> (stats.takeovers));
-  num ("staleStreamChunks", static_cast<int64_t> (stats.stale_stream));
-  num ("refusedOtherToken", static_cast<int64_t> (stats.refused_other_principal));
-  json_builder_set_member_name (b, "firstChunkIndex");
-  if (f.first_index >= 0)
-    json_builder_add_int_value (b, f.first_index);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "lastChunkIndex");
-  if (f.last_index >= 0)
-    json_builder_add_int_value (b, f.last_index);
-  else
-    json_builder_add_null_value (b);
+  auto num = [&] (const char *name, uint64_t value) { add_int (b, name, static_cast<gint64> (value)); };
+  add_string (b, "sessionId", f.session_id);
+  add_string (b, "part", f.part);
+  add_string (b, "format", f.format);
+  add_string_or_null (b, "wav", f.wav_name);
+  num ("chunks", stats.chunks);
+  num ("bytes", stats.bytes);
+  num ("delivered", stats.delivered);
+  num ("duplicates", stats.duplicates);
+  num ("late", stats.late);
+  num ("gaps", stats.gaps);
+  num ("missing", stats.missing);
+  num ("rejected", stats.rejected);
+  num ("controls", stats.controls);
+  num ("takeovers", stats.takeovers);
+  num ("staleStreamChunks", stats.stale_stream);
+  num ("refusedOtherToken", stats.refused_other_principal);
+  add_index_or_null (b, "firstChunkIndex", f.first_index);
+  add_index_or_null (b, "lastChunkIndex", f.last_index);
   json_builder_set_member_name (b, "streams");
   json_builder_begin_array (b);
   for (const auto &s : f.streams)
@@ -295,23 +278,21 @@ write_summary_file (const std::string &path, const SummaryFields &f,
     else
       json_builder_add_string_value (b, s.c_str ());
   json_builder_end_array (b);
-  json_builder_set_member_name (b, "recovered");
-  json_builder_add_boolean_value (b, f.recovered);
-  json_builder_set_member_name (b, "audioSeconds");
-  json_builder_add_double_value (b, f.audio_seconds);
-  str ("endReason", f.end_reason);
+  add_bool (b, "recovered", f.recovered);
+  add_double (b, "audioSeconds", f.audio_seconds);
+  add_string (b, "endReason", f.end_reason);
   json_builder_set_member_name (b, "controlEvents");
   json_builder_begin_array (b);
   for (const auto &c : f.controls)
     {
       json_builder_begin_object (b);
-      str ("action", c.action);
-      num ("timestamp", c.timestamp_ms);
+      add_string (b, "action", c.action);
+      add_int (b, "timestamp", c.timestamp_ms);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   if (!f.error.empty ())
-    str ("error", f.error);
+    add_string (b, "error", f.error);
   json_builder_end_object (b);
 
   g_autoptr (JsonNode) root = json_builder_get_root (b);

@@ -58,6 +58,17 @@ class WS:
         elif n == 127:
             n = struct.unpack("!Q", self._read(8))[0]
         return b0 & 0x0F, self._read(n)
+    def close_code(self, timeout=5):
+        """Reads until the server's close frame and returns its status code;
+        None when the connection ends (or @timeout passes) without one."""
+        try:
+            self.sock.settimeout(timeout)
+            while True:
+                op, payload = self.recv()
+                if op == 8:
+                    return int.from_bytes(payload[:2], "big")
+        except (OSError, EOFError):
+            return None
     def close(self, wait=False):
         """Sends a close frame; with @wait, reads until the server closed
         its side of the TCP connection."""

@@ -35,14 +35,6 @@ KILL_AT = 6.0
 FRAME = 320  # one 20 ms Opus frame at 16 kHz
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def start_shard(h, name, port, outdir):
     os.makedirs(outdir, exist_ok=True)
     portfile = h.path(name + ".port")
@@ -104,7 +96,7 @@ def body(h):
         p, port = start_shard(h, "shard%d" % i, 0, outdirs[i])
         shards.append(p)
         ports.append(port)
-    lb_port = free_port()
+    lb_port = interop.free_port()
     argv = nginx_config(h, lb_port, ports) if LB == "nginx" else haproxy_config(h, lb_port, ports)
     lb = h.spawn(LB, argv)
 

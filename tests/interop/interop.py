@@ -22,7 +22,7 @@ import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from harness import SKIP, Failure, ProcessHarness, run_case  # noqa: E402,F401
+from harness import SKIP, Failure, ProcessHarness, free_port, run_case  # noqa: E402,F401
 
 # The browser speaker app's AudioStreamService.sendChunk() message, field by field, with the
 # JSON type each value has there (Date.now(), blob.size and a counter are

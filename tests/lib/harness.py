@@ -1,7 +1,7 @@
 """What the Python test suites (tests/check/speaker, tests/interop) share: a
 scratch directory, child processes that are always ended (each in a process
 group of its own, ended by that group's id), a hard deadline, polling with a
-bound, and the main() that maps a case onto meson's exit codes (0 passed,
+bound, a free port on 127.0.0.1, and the main() that maps a case onto meson's exit codes (0 passed,
 1 failed, 77 skipped).
 
 Standard library only: the tests run on the Python meson found (Debian's).
@@ -10,12 +10,22 @@ Standard library only: the tests run on the Python meson found (Debian's).
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 SKIP = 77  # meson's "skipped" exit code
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Failure(Exception):

@@ -7,6 +7,7 @@
  * OUTDIR/SESSION.wav (every stream decoded, in order) and
  * OUTDIR/SESSION.join.json (which part gave what, gaps, overlaps). */
 #include "file-names.h"
+#include "json-members.h"
 #include "join-files.h"
 #include "session-join.h"
 
@@ -109,36 +110,26 @@ join_session (const SessionParts &s, const SessionPlan &plan, const std::string 
 JsonNode *
 report_json (const SessionParts &s, const SessionPlan &plan, const Outcome &res)
 {
+  using namespace wssac::json;
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "sessionId");
-  json_builder_add_string_value (b, s.session_id.c_str ());
-  json_builder_set_member_name (b, "sessionIdFromSummary");
-  json_builder_add_boolean_value (b, s.id_from_summary);
-  json_builder_set_member_name (b, "ok");
-  json_builder_add_boolean_value (b, res.ok);
-  json_builder_set_member_name (b, "wav");
-  json_builder_add_string_value (b, res.wav.c_str ());
-  json_builder_set_member_name (b, "audioSeconds");
-  json_builder_add_double_value (b, res.seconds);
-  json_builder_set_member_name (b, "overlapping");
-  json_builder_add_int_value (b, static_cast<gint64> (plan.overlaps.size ()));
-  json_builder_set_member_name (b, "conflicts");
-  json_builder_add_int_value (b, static_cast<gint64> (res.conflicts));
+  add_string (b, "sessionId", s.session_id);
+  add_bool (b, "sessionIdFromSummary", s.id_from_summary);
+  add_bool (b, "ok", res.ok);
+  add_string (b, "wav", res.wav);
+  add_double (b, "audioSeconds", res.seconds);
+  add_int (b, "overlapping", static_cast<gint64> (plan.overlaps.size ()));
+  add_int (b, "conflicts", static_cast<gint64> (res.conflicts));
   json_builder_set_member_name (b, "streams");
   json_builder_begin_array (b);
   for (size_t i = 0; i < plan.streams.size (); i++)
     {
       const auto &sp = plan.streams[i];
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "streamId");
-      json_builder_add_string_value (b, sp.stream_id.c_str ());
-      json_builder_set_member_name (b, "file");
-      json_builder_add_string_value (b, res.stream_files[i].c_str ());
-      json_builder_set_member_name (b, "chunks");
-      json_builder_add_int_value (b, static_cast<gint64> (sp.chunks.size ()));
-      json_builder_set_member_name (b, "lastChunkIndex");
-      json_builder_add_int_value (b, sp.chunks.empty () ? -1 : sp.chunks.rbegin ()->first);
+      add_string (b, "streamId", sp.stream_id);
+      add_string (b, "file", res.stream_files[i]);
+      add_int (b, "chunks", static_cast<gint64> (sp.chunks.size ()));
+      add_int (b, "lastChunkIndex", sp.chunks.empty () ? -1 : sp.chunks.rbegin ()->first);
       json_builder_set_member_name (b, "gaps");
       json_builder_begin_array (b);
       for (const auto &g : sp.gaps)
@@ -159,27 +150,18 @@ report_json (const SessionParts &s, const SessionPlan &plan, const Outcome &res)
       const PartFile &pf = s.parts[i];
       const auto &rep = plan.parts[i];
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "index");
-      json_builder_add_string_value (b, pf.index_path.c_str ());
-      json_builder_set_member_name (b, "finalized");
-      json_builder_add_boolean_value (b, pf.has_summary);
-      json_builder_set_member_name (b, "part");
-      json_builder_add_int_value (b, pf.part_number);
-      json_builder_set_member_name (b, "recovered");
-      json_builder_add_boolean_value (b, pf.recovered);
-      json_builder_set_member_name (b, "firstChunkIndex");
-      json_builder_add_int_value (b, rep.first_index);
-      json_builder_set_member_name (b, "lastChunkIndex");
-      json_builder_add_int_value (b, rep.last_index);
-      json_builder_set_member_name (b, "chunks");
-      json_builder_add_int_value (b, static_cast<gint64> (rep.chunks));
-      json_builder_set_member_name (b, "used");
-      json_builder_add_int_value (b, static_cast<gint64> (rep.used));
-      json_builder_set_member_name (b, "overlapping");
-      json_builder_add_int_value (b, static_cast<gint64> (rep.overlapping));
-      json_builder_set_member_name (b, "unreadable");
-      json_builder_add_int_value (b, static_cast<gint64> (rep.beyond_media + pf.index.malformed
-                                                          + (pf.index.torn_tail ? 1 : 0)));
+      add_string (b, "index", pf.index_path);
+      add_bool (b, "finalized", pf.has_summary);
+      add_int (b, "part", pf.part_number);
+      add_bool (b, "recovered", pf.recovered);
+      add_int (b, "firstChunkIndex", rep.first_index);
+      add_int (b, "lastChunkIndex", rep.last_index);
+      add_int (b, "chunks", static_cast<gint64> (rep.chunks));
+      add_int (b, "used", static_cast<gint64> (rep.used));
+      add_int (b, "overlapping", static_cast<gint64> (rep.overlapping));
+      add_int (b, "unreadable",
+               static_cast<gint64> (rep.beyond_media + pf.index.malformed
+                                    + (pf.index.torn_tail ? 1 : 0)));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

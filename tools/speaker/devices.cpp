@@ -1,5 +1,7 @@
 #include "devices.h"
 
+#include "text-match.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -8,14 +10,6 @@ namespace wssac_speaker
 
 namespace
 {
-
-std::string
-lower (std::string s)
-{
-  std::transform (s.begin (), s.end (), s.begin (),
-                  [] (unsigned char c) { return std::tolower (c); });
-  return s;
-}
 
 bool
 all_digits (const std::string &s)

@@ -1,9 +1,8 @@
 #include "friendly-error.h"
 
-#include <gst/gst.h>
+#include "text-match.h"
 
-#include <algorithm>
-#include <cctype>
+#include <gst/gst.h>
 
 namespace wssac_speaker
 {
@@ -16,14 +15,6 @@ const char *const kMicrophoneBusy = "Microphone is already in use by another app
 
 namespace
 {
-
-std::string
-lower (std::string s)
-{
-  std::transform (s.begin (), s.end (), s.begin (),
-                  [] (unsigned char c) { return std::tolower (c); });
-  return s;
-}
 
 bool
 mentions (const std::string &haystack, std::initializer_list<const char *> needles)

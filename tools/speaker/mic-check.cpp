@@ -83,23 +83,14 @@ check_microphone (Console &console, const SpeakerOptions &opt, LevelMeter &meter
     return kExitFailure;
 
   GError *err = nullptr;
-  GstElement *rest = gst_parse_bin_from_description (
-      (std::string (kCaptureChain) + " ! fakesink sync=false").c_str (), TRUE, &err);
-  if (!rest)
+  GstElement *pipeline
+      = device_pipeline (console, "check-mic", src, name,
+                         std::string (kCaptureChain) + " ! fakesink sync=false", &err);
+  if (!pipeline)
     {
-      console.error (std::string ("Cannot build the check pipeline: ")
-                     + (err ? err->message : "unknown error"));
+      if (err)
+        console.error (std::string ("Cannot build the check pipeline: ") + err->message);
       g_clear_error (&err);
-      gst_object_unref (gst_object_ref_sink (src));
-      return kExitFailure;
-    }
-  GstElement *pipeline = gst_pipeline_new ("check-mic");
-  gst_bin_add_many (GST_BIN (pipeline), src, rest, nullptr);
-  if (!gst_element_link (src, rest))
-    {
-      console.error ("The microphone \"" + name
-                     + "\" gives no audio that can be converted to 16 kHz mono.");
-      gst_object_unref (pipeline);
       return kExitFailure;
     }
 

@@ -118,6 +118,28 @@ build_file_pipeline (Console &console, const SpeakerOptions &opt, StreamPipeline
   return pipeline;
 }
 
+GstElement *
+device_pipeline (Console &console, const char *pipeline_name, GstElement *src,
+                 const std::string &device_name, const std::string &chain, GError **err)
+{
+  GstElement *rest = gst_parse_bin_from_description (chain.c_str (), TRUE, err);
+  if (!rest)
+    {
+      gst_object_unref (gst_object_ref_sink (src));
+      return nullptr;
+    }
+  GstElement *pipeline = gst_pipeline_new (pipeline_name);
+  gst_bin_add_many (GST_BIN (pipeline), src, rest, nullptr);
+  if (!gst_element_link (src, rest))
+    {
+      console.error ("The microphone \"" + device_name
+                     + "\" gives no audio that can be converted to 16 kHz mono.");
+      gst_object_unref (pipeline);
+      return nullptr;
+    }
+  return pipeline;
+}
+
 static GstElement *
 build_device_pipeline (Console &console, const SpeakerOptions &opt, StreamPipeline &out,
                        GError **err)
@@ -141,21 +163,9 @@ build_device_pipeline (Console &console, const SpeakerOptions &opt, StreamPipeli
         "Note: webrtcdsp is not installed (gstreamer1.0-plugins-bad): streaming without noise "
         "suppression or gain control.");
   const std::string d = stream_description (dsp);
-  GstElement *rest = gst_parse_bin_from_description (d.c_str (), TRUE, err);
-  if (!rest)
-    {
-      gst_object_unref (gst_object_ref_sink (src));
-      return nullptr;
-    }
-  GstElement *pipeline = gst_pipeline_new ("speaker");
-  gst_bin_add_many (GST_BIN (pipeline), src, rest, nullptr);
-  if (!gst_element_link (src, rest))
-    {
-      console.error ("The microphone \"" + name
-                     + "\" gives no audio that can be converted to 16 kHz mono.");
-      gst_object_unref (pipeline);
-      return nullptr;
-    }
+  GstElement *pipeline = device_pipeline (console, "speaker", src, name, d, err);
+  if (!pipeline)
+    return nullptr;
   out.capture = src;
   out.input_name = "microphone \"" + name + "\"";
   if (opt.verbose)

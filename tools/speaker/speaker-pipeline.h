@@ -39,6 +39,14 @@ bool require_elements (Console &console, std::initializer_list<const char *> fac
  * (floating), or nullptr with the reason printed. */
 GstElement *open_device (Console &console, const SpeakerOptions &opt, std::string &name);
 
+/* A pipeline named @pipeline_name: the device source @src (floating: taken)
+ * linked to @chain (gst-launch syntax). nullptr when @chain does not parse
+ * (@err set) or when the device @device_name gives no audio the chain takes
+ * (printed). */
+GstElement *device_pipeline (Console &console, const char *pipeline_name, GstElement *src,
+                             const std::string &device_name, const std::string &chain,
+                             GError **err);
+
 /* Builds the stream pipeline of @opt into @out; false with the reason
  * printed. */
 bool build_stream_pipeline (Console &console, const SpeakerOptions &opt, StreamPipeline &out);

@@ -68,60 +68,44 @@ BroadcastState::finish (BroadcastEffects &fx, bool was_transmitting) const
 }
 
 BroadcastEffects
-BroadcastState::pause (int64_t now_ms)
+BroadcastState::set_flag (bool &flag, bool on, Action action, int64_t now_ms)
 {
   BroadcastEffects fx;
-  if (paused_ || ended_)
+  if (flag == on || ended_)
     return fx;
   bool was = transmitting ();
-  paused_ = true;
+  flag = on;
   fx.changed = true;
-  emit (fx, control (Action::PauseBroadcast, now_ms));
+  /* What the pause held goes out before the resume is announced. */
+  if (action == Action::ResumeBroadcast)
+    release_held (fx);
+  emit (fx, control (action, now_ms));
   finish (fx, was);
   return fx;
+}
+
+BroadcastEffects
+BroadcastState::pause (int64_t now_ms)
+{
+  return set_flag (paused_, true, Action::PauseBroadcast, now_ms);
 }
 
 BroadcastEffects
 BroadcastState::resume (int64_t now_ms)
 {
-  BroadcastEffects fx;
-  if (!paused_ || ended_)
-    return fx;
-  bool was = transmitting ();
-  paused_ = false;
-  fx.changed = true;
-  release_held (fx);
-  emit (fx, control (Action::ResumeBroadcast, now_ms));
-  finish (fx, was);
-  return fx;
+  return set_flag (paused_, false, Action::ResumeBroadcast, now_ms);
 }
 
 BroadcastEffects
 BroadcastState::mute (int64_t now_ms)
 {
-  BroadcastEffects fx;
-  if (muted_ || ended_)
-    return fx;
-  bool was = transmitting ();
-  muted_ = true;
-  fx.changed = true;
-  emit (fx, control (Action::MuteBroadcast, now_ms));
-  finish (fx, was);
-  return fx;
+  return set_flag (muted_, true, Action::MuteBroadcast, now_ms);
 }
 
 BroadcastEffects
 BroadcastState::unmute (int64_t now_ms)
 {
-  BroadcastEffects fx;
-  if (!muted_ || ended_)
-    return fx;
-  bool was = transmitting ();
-  muted_ = false;
-  fx.changed = true;
-  emit (fx, control (Action::UnmuteBroadcast, now_ms));
-  finish (fx, was);
-  return fx;
+  return set_flag (muted_, false, Action::UnmuteBroadcast, now_ms);
 }
 
 BroadcastEffects

@@ -68,6 +68,9 @@ private:
   void emit (BroadcastEffects &fx, Outgoing control);
   void start (BroadcastEffects &fx);
   void release_held (BroadcastEffects &fx);
+  /* Pause, resume, mute, unmute: sets @flag to @on and announces @action,
+   * unless it is so already or the session ended. */
+  BroadcastEffects set_flag (bool &flag, bool on, Action action, int64_t now_ms);
 
   bool started_ = false; /* the first chunk went out */
   std::vector<Outgoing> deferred_;

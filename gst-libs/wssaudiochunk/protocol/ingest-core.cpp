@@ -1,7 +1,5 @@
 #include "ingest-core.h"
 
-#include <json-glib/json-glib.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -66,25 +64,7 @@ IngestCore::~IngestCore () = default;
 std::string
 IngestCore::error_reply (const char *code, const std::string &message, int64_t chunk_index)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, "error");
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message.c_str ());
-  if (chunk_index >= 0)
-    {
-      json_builder_set_member_name (b, "chunkIndex");
-      json_builder_add_int_value (b, chunk_index);
-    }
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  gchar *text = json_to_string (root, FALSE);
-  std::string out (text);
-  g_free (text);
-  return out;
+  return encode_error (code, message, chunk_index);
 }
 
 void
@@ -244,17 +224,24 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
 void
 IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out)
 {
+  Connection *c = admit (id, length, now_ms, out);
+  if (c)
+    handle (*c, decode_message (text, length, config_.limits), now_ms, out);
+}
+
+IngestCore::Connection *
+IngestCore::admit (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out)
+{
   auto cit = connections_.find (id);
   if (cit == connections_.end ())
-    return;
+    return nullptr;
   Connection &c = *cit->second;
   stats_.messages++;
   if (c.closing)
-    return; /* closed for abuse or size: nothing more from it counts */
+    return nullptr; /* closed for abuse or size: nothing more from it counts */
   if (over_rate (c, now_ms, out) || too_big (c, length, out))
-    return;
-
-  handle (c, decode_message (text, length, config_.limits), now_ms, out);
+    return nullptr;
+  return &c;
 }
 
 void
@@ -541,15 +528,10 @@ IngestCore::too_big (Connection &c, size_t length, IngestOutput &out)
 void
 IngestCore::on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out)
 {
-  auto cit = connections_.find (id);
-  if (cit == connections_.end ())
+  Connection *admitted = admit (id, length, now_ms, out);
+  if (!admitted)
     return;
-  Connection &c = *cit->second;
-  stats_.messages++;
-  if (c.closing)
-    return;
-  if (over_rate (c, now_ms, out) || too_big (c, length, out))
-    return;
+  Connection &c = *admitted;
   const bool framed = length >= 6 && memcmp (data, kBinaryMagic, 4) == 0;
   if (!config_.accept_binary || !framed)
     {

@@ -219,6 +219,10 @@ private:
   void update_waiting (Session &s);
   void ack (Session &s, IngestOutput &out);
   void start_stream (Session &s, const Message &m, IngestOutput &out);
+  /* The connection a message of @length came on, or nullptr when the
+   * message is to be ignored (unknown or closing connection, over the rate
+   * or the size: those say so in @out). Counts the message. */
+  Connection *admit (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
   void handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutput &out);
   bool over_rate (Connection &c, int64_t now_ms, IngestOutput &out);

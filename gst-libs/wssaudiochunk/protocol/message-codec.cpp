@@ -2,6 +2,7 @@
 
 #include "audio-chunk-parser.h"
 #include "audio-chunk-writer.h"
+#include "json-members.h"
 
 #include "session-id.h"
 
@@ -24,6 +25,18 @@ to_string (JsonBuilder *builder)
   std::string out (text);
   g_free (text);
   return out;
+}
+
+using json::add_int;
+using json::add_string;
+
+/* Every message the sink sends starts so (the browser speaker app's order). */
+void
+begin_message (JsonBuilder *b, const char *action, const std::string &session_id)
+{
+  json_builder_begin_object (b);
+  add_string (b, "action", action);
+  add_string (b, "sessionId", session_id.c_str ());
 }
 
 bool
@@ -299,15 +312,20 @@ static void
 add_optional_members (JsonBuilder *b, const AudioChunkFields &f)
 {
   if (f.capture_timestamp_ms >= 0)
-    {
-      json_builder_set_member_name (b, "captureTimestamp");
-      json_builder_add_int_value (b, f.capture_timestamp_ms);
-    }
+    add_int (b, "captureTimestamp", f.capture_timestamp_ms);
   if (!f.stream_id.empty ())
-    {
-      json_builder_set_member_name (b, "streamId");
-      json_builder_add_string_value (b, f.stream_id.c_str ());
-    }
+    add_string (b, "streamId", f.stream_id.c_str ());
+}
+
+/* The members both audioChunk encodings carry after the session (and, in
+ * JSON, the audio). */
+static void
+add_chunk_members (JsonBuilder *b, const AudioChunkFields &f)
+{
+  add_int (b, "timestamp", f.timestamp_ms);
+  add_string (b, "format", f.format.c_str ());
+  add_int (b, "chunkIndex", static_cast<gint64> (f.chunk_index));
+  add_int (b, "originalSize", static_cast<gint64> (f.audio_size));
 }
 
 std::string
@@ -318,26 +336,13 @@ encode_audio_chunk_json_glib (const AudioChunkFields &f)
    * one (77 % of the sink's cost per chunk, see docs/performance.md), and the
    * base64 alphabet never needs escaping. */
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, "audioChunk");
-  json_builder_set_member_name (b, "sessionId");
-  json_builder_add_string_value (b, f.session_id.c_str ());
-  json_builder_set_member_name (b, "audioData");
-  json_builder_add_string_value (b, "");
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_int_value (b, f.timestamp_ms);
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, f.format.c_str ());
-  json_builder_set_member_name (b, "chunkIndex");
-  json_builder_add_int_value (b, static_cast<gint64> (f.chunk_index));
-  json_builder_set_member_name (b, "originalSize");
-  json_builder_add_int_value (b, static_cast<gint64> (f.audio_size));
+  begin_message (b, "audioChunk", f.session_id);
+  add_string (b, "audioData", "");
+  add_chunk_members (b, f);
   if (f.stream_header_size > 0)
     {
       gchar *hdr = g_base64_encode (f.stream_header, f.stream_header_size);
-      json_builder_set_member_name (b, "streamHeader");
-      json_builder_add_string_value (b, hdr);
+      add_string (b, "streamHeader", hdr);
       g_free (hdr);
     }
   add_optional_members (b, f);
@@ -359,23 +364,12 @@ encode_control (Action action, const std::string &session_id, int64_t timestamp_
                 const std::string &reason, const std::string &stream_id)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, action_name (action));
-  json_builder_set_member_name (b, "sessionId");
-  json_builder_add_string_value (b, session_id.c_str ());
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_int_value (b, timestamp_ms);
+  begin_message (b, action_name (action), session_id);
+  add_int (b, "timestamp", timestamp_ms);
   if (action == Action::EndSession)
-    {
-      json_builder_set_member_name (b, "reason");
-      json_builder_add_string_value (b, reason.c_str ());
-    }
+    add_string (b, "reason", reason.c_str ());
   if (!stream_id.empty ())
-    {
-      json_builder_set_member_name (b, "streamId");
-      json_builder_add_string_value (b, stream_id.c_str ());
-    }
+    add_string (b, "streamId", stream_id.c_str ());
   json_builder_end_object (b);
   return to_string (b);
 }
@@ -384,18 +378,24 @@ std::string
 encode_ack (const std::string &session_id, uint64_t chunk_index, const std::string &stream_id)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, "ack");
-  json_builder_set_member_name (b, "sessionId");
-  json_builder_add_string_value (b, session_id.c_str ());
-  json_builder_set_member_name (b, "chunkIndex");
-  json_builder_add_int_value (b, static_cast<gint64> (chunk_index));
+  begin_message (b, "ack", session_id);
+  add_int (b, "chunkIndex", static_cast<gint64> (chunk_index));
   if (!stream_id.empty ())
-    {
-      json_builder_set_member_name (b, "streamId");
-      json_builder_add_string_value (b, stream_id.c_str ());
-    }
+    add_string (b, "streamId", stream_id.c_str ());
+  json_builder_end_object (b);
+  return to_string (b);
+}
+
+std::string
+encode_error (const char *code, const std::string &message, int64_t chunk_index)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  json_builder_begin_object (b);
+  add_string (b, "action", "error");
+  add_string (b, "code", code);
+  add_string (b, "message", message.c_str ());
+  if (chunk_index >= 0)
+    add_int (b, "chunkIndex", chunk_index);
   json_builder_end_object (b);
   return to_string (b);
 }
@@ -500,24 +500,10 @@ std::string
 encode_binary_audio_chunk (const AudioChunkFields &f)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, "audioChunk");
-  json_builder_set_member_name (b, "sessionId");
-  json_builder_add_string_value (b, f.session_id.c_str ());
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_int_value (b, f.timestamp_ms);
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, f.format.c_str ());
-  json_builder_set_member_name (b, "chunkIndex");
-  json_builder_add_int_value (b, static_cast<gint64> (f.chunk_index));
-  json_builder_set_member_name (b, "originalSize");
-  json_builder_add_int_value (b, static_cast<gint64> (f.audio_size));
+  begin_message (b, "audioChunk", f.session_id);
+  add_chunk_members (b, f);
   if (f.stream_header_size > 0)
-    {
-      json_builder_set_member_name (b, "streamHeaderSize");
-      json_builder_add_int_value (b, static_cast<gint64> (f.stream_header_size));
-    }
+    add_int (b, "streamHeaderSize", static_cast<gint64> (f.stream_header_size));
   add_optional_members (b, f);
   json_builder_end_object (b);
   std::string header = to_string (b);

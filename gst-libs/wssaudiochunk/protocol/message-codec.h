@@ -59,6 +59,11 @@ std::string encode_audio_chunk (const AudioChunkFields &fields);
 std::string encode_ack (const std::string &session_id, uint64_t chunk_index,
                         const std::string &stream_id = std::string ());
 
+/* The receiver's refusal of a message (docs/protocol.md):
+ * {"action":"error","code":..,"message":..} plus "chunkIndex" when
+ * @chunk_index >= 0 */
+std::string encode_error (const char *code, const std::string &message, int64_t chunk_index = -1);
+
 /* What a receiver said back to the sender. */
 struct Reply
 {

@@ -5,6 +5,7 @@
 
 #include "delivery-ledger.h"
 
+#include <string>
 #include <vector>
 
 using wssac::ChunkState;
@@ -51,12 +52,56 @@ drain_replays (DeliveryLedger &l, std::vector<Outgoing> *items = nullptr)
   return out;
 }
 
-GST_START_TEST (test_tcp_evidence_needs_hold_time)
+/* Replays what the ledger holds and checks it is exactly @expected, in
+ * order; prints what it got otherwise. */
+static void
+expect_replay (DeliveryLedger &l, std::initializer_list<uint64_t> expected,
+               std::vector<Outgoing> *items = nullptr)
+{
+  std::vector<uint64_t> got = drain_replays (l, items);
+  std::string text;
+  for (uint64_t i : got)
+    text += " " + std::to_string (i);
+  fail_unless (got == std::vector<uint64_t> (expected), "replayed:%s (%zu chunks, %zu expected)",
+               text.c_str (), got.size (), expected.size ());
+}
+
+/* @r is @count chunks, @first..@last; prints what it is otherwise. */
+static void
+expect_range (const DropRange &r, uint64_t count, uint64_t first, uint64_t last)
+{
+  fail_unless (r.count == count && r.first == first && r.last == last,
+               "range of %" G_GUINT64_FORMAT " chunks %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
+               ", expected %" G_GUINT64_FORMAT " chunks %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
+               r.count, r.first, r.last, count, first, last);
+}
+
+/* A ledger with its first connection open and chunks @first..@last written. */
+struct OpenLedger
 {
   DeliveryLedger l;
-  l.connection_opened ();
   uint64_t off = 0;
-  write_range (l, 0, 3, off);
+
+  explicit OpenLedger (uint64_t first, uint64_t last, LedgerConfig c = LedgerConfig ()) : l (c)
+  {
+    l.connection_opened ();
+    write_range (l, first, last, off);
+  }
+
+  /* The connection dies (no clean close) and the next one opens. */
+  DropRange
+  reconnect ()
+  {
+    DropRange lost = l.connection_ended (false);
+    l.connection_opened ();
+    return lost;
+  }
+};
+
+GST_START_TEST (test_tcp_evidence_needs_hold_time)
+{
+  OpenLedger r (0, 3);
+  auto &[l, off] = r;
   fail_unless_equals_int (l.in_flight (), 4);
   /* The peer's TCP has the first two chunks at t=1000; RTT 10 ms: the
    * hold is the 500 ms minimum. */
@@ -76,10 +121,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_death_replays_exactly_the_unconfirmed_in_order)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 3, off);
+  OpenLedger r (0, 3);
+  auto &[l, off] = r;
   l.tcp_progress (100, 1, 0);
   l.tcp_progress (100, 1, 600); /* chunk 0 confirmed */
   /* Chunk 1's bytes are acknowledged, but the connection dies within the
@@ -89,11 +132,7 @@ GST_START_TEST (test_death_replays_exactly_the_unconfirmed_in_order)
   fail_unless_equals_int (l.in_flight (), 0);
   l.connection_opened ();
   std::vector<Outgoing> items;
-  std::vector<uint64_t> replay = drain_replays (l, &items);
-  fail_unless_equals_int (replay.size (), 3);
-  fail_unless_equals_uint64 (replay[0], 1);
-  fail_unless_equals_uint64 (replay[1], 2);
-  fail_unless_equals_uint64 (replay[2], 3);
+  expect_replay (l, { 1, 2, 3 }, &items);
   for (const Outgoing &o : items)
     {
       fail_unless (o.replay);
@@ -110,39 +149,29 @@ GST_START_TEST (test_replay_of_old_chunks_whatever_the_outage)
 {
   /* The old replay window was measured from the reconnect: an outage
    * longer than it replayed nothing. The ledger has no clock of its own. */
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 2, off);
-  l.connection_ended (false);
-  /* An hour later. */
-  l.connection_opened ();
-  fail_unless_equals_int (drain_replays (l).size (), 3);
+  OpenLedger r (0, 2);
+  auto &[l, off] = r;
+  r.reconnect (); /* the next one an hour later */
+  expect_replay (l, { 0, 1, 2 });
 }
 GST_END_TEST;
 
 GST_START_TEST (test_clean_close_confirms_what_tcp_acknowledged)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 3, off);
+  OpenLedger r (0, 3);
+  auto &[l, off] = r;
   l.tcp_progress (300, 1, 100); /* 0-2 acknowledged, hold not over */
   fail_unless (l.connection_ended (true).empty ());
   fail_unless_equals_uint64 (l.counters ().confirmed, 3);
   l.connection_opened ();
-  std::vector<uint64_t> replay = drain_replays (l);
-  fail_unless_equals_int (replay.size (), 1);
-  fail_unless_equals_uint64 (replay[0], 3);
+  expect_replay (l, { 3 });
 }
 GST_END_TEST;
 
 GST_START_TEST (test_acks_take_over_from_tcp)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 5, off);
+  OpenLedger r (0, 5);
+  auto &[l, off] = r;
   fail_unless_equals_int (l.acked (2), 3);
   fail_unless (l.peer_acks ());
   /* From now on TCP evidence confirms nothing: a receiver that acks may
@@ -155,9 +184,7 @@ GST_START_TEST (test_acks_take_over_from_tcp)
   fail_unless_equals_int (l.replay_size (), 3);
   /* The ack of the old connection arrives late: no replay of what it covers. */
   fail_unless_equals_int (l.acked (4), 2);
-  std::vector<uint64_t> replay = drain_replays (l);
-  fail_unless_equals_int (replay.size (), 1);
-  fail_unless_equals_uint64 (replay[0], 5);
+  expect_replay (l, { 5 });
   fail_unless_equals_uint64 (l.counters ().confirmed_by_ack, 5);
 }
 GST_END_TEST;
@@ -167,10 +194,8 @@ GST_START_TEST (test_tail_and_clean_close_with_acks)
   /* A receiver that acks every few chunks: at the end of the stream the
    * last ones get no ack; TCP evidence confirms them. A normal close by the
    * server confirms what its TCP had, acks or not. */
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 2, off);
+  OpenLedger r (0, 2);
+  auto &[l, off] = r;
   l.acked (0);
   fail_unless_equals_int (l.tcp_progress (300, 1, 0), 0);
   l.set_tail (true);
@@ -180,9 +205,7 @@ GST_START_TEST (test_tail_and_clean_close_with_acks)
   l.tcp_progress (400, 1, 700); /* chunk 3's bytes, not 4's */
   l.connection_ended (true);
   l.connection_opened ();
-  std::vector<uint64_t> replay = drain_replays (l);
-  fail_unless_equals_int (replay.size (), 1);
-  fail_unless_equals_uint64 (replay[0], 4);
+  expect_replay (l, { 4 });
 }
 GST_END_TEST;
 
@@ -191,10 +214,8 @@ GST_START_TEST (test_window_grows_and_shrinks)
   LedgerConfig c;
   c.initial_window = 4;
   c.max_window = 6;
-  DeliveryLedger l (c);
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 3, off);
+  OpenLedger r (0, 3, c);
+  auto &[l, off] = r;
   fail_unless (!l.window_open ());
   l.acked (1);
   fail_unless_equals_int (l.window (), 6); /* +1 per confirmation */
@@ -285,9 +306,7 @@ GST_START_TEST (test_give_up_after_max_attempts)
         fail_unless (r.empty ());
       else
         {
-          fail_unless_equals_uint64 (r.count, 2);
-          fail_unless_equals_uint64 (r.first, 10);
-          fail_unless_equals_uint64 (r.last, 11);
+          expect_range (r, 2, 10, 11);
           fail_unless_equals_uint64 (r.bytes, 200);
         }
     }
@@ -317,35 +336,26 @@ GST_END_TEST;
 
 GST_START_TEST (test_refusal)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 2, off);
+  OpenLedger r (0, 2);
+  auto &[l, off] = r;
   l.refused (1, false);                       /* e.g. session-claimed: try again */
   fail_unless_equals_int (l.attempts (1), 0); /* refused: not an attempt */
   l.refused (2, true);                        /* e.g. wrong-session: the caller counts it */
   fail_unless (l.state (1) == ChunkState::Queued);
   fail_unless (!l.state (2).has_value ());
-  std::vector<uint64_t> replay = drain_replays (l);
-  fail_unless_equals_int (replay.size (), 1);
-  fail_unless_equals_uint64 (replay[0], 1);
+  expect_replay (l, { 1 });
 }
 GST_END_TEST;
 
 GST_START_TEST (test_take_unconfirmed_counts_everything)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 4, off);
-  l.connection_ended (false);
-  l.connection_opened ();
+  OpenLedger r (0, 4);
+  auto &[l, off] = r;
+  r.reconnect ();
   l.written (l.take_replay (), 100); /* chunk 0 again */
   write_range (l, 5, 6, off);
   DropRange lost = l.take_unconfirmed ();
-  fail_unless_equals_uint64 (lost.count, 7);
-  fail_unless_equals_uint64 (lost.first, 0);
-  fail_unless_equals_uint64 (lost.last, 6);
+  expect_range (lost, 7, 0, 6);
   fail_unless_equals_uint64 (lost.media_time, 7 * 250000000LL);
   fail_unless (l.all_confirmed ());
 }
@@ -368,10 +378,8 @@ GST_START_TEST (test_full_window_with_a_receiver_that_acks_rarely)
    * evidence nothing would ever move. */
   LedgerConfig c;
   c.initial_window = 1;
-  DeliveryLedger l (c);
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 0, off);
+  OpenLedger r (0, 0, c);
+  auto &[l, off] = r;
   l.acked (0);
   write_range (l, 1, 1, off);
   fail_unless (!l.window_open () || l.window () > 1);

@@ -51,13 +51,21 @@ GST_START_TEST (test_encode_audio_chunk_exact_fields)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_capture_timestamp_optional)
+/* A chunk of three bytes in session "s"; the test sets what it checks. */
+static AudioChunkFields
+three_byte_chunk ()
 {
-  const uint8_t audio[] = { 1, 2, 3 };
+  static const uint8_t audio[] = { 1, 2, 3 };
   AudioChunkFields f;
   f.session_id = "s";
   f.audio = audio;
-  f.audio_size = 3;
+  f.audio_size = sizeof (audio);
+  return f;
+}
+
+GST_START_TEST (test_capture_timestamp_optional)
+{
+  AudioChunkFields f = three_byte_chunk ();
   f.capture_timestamp_ms = 1000;
   std::string text = encode_audio_chunk (f);
   fail_unless (text.find ("\"captureTimestamp\":1000") != std::string::npos);
@@ -218,11 +226,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_stream_id)
 {
-  const uint8_t audio[] = { 1, 2, 3 };
-  AudioChunkFields f;
-  f.session_id = "s";
-  f.audio = audio;
-  f.audio_size = 3;
+  AudioChunkFields f = three_byte_chunk ();
   /* Left out unless set: receivers that predate it see the seed's fields. */
   fail_unless (encode_audio_chunk (f).find ("streamId") == std::string::npos);
   std::string id = new_stream_id ();

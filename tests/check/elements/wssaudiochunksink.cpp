@@ -551,10 +551,8 @@ GST_START_TEST (test_error_http_status_mapping)
 
   /* Our receiver refuses a wrong token with 401. */
   GstElement *rx = gst_parse_launch ("wssaudiochunksrc name=src port=0 auth-tokens=right-token ! fakesink", NULL);
-  fail_unless (gst_element_set_state (rx, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   GstElement *src = gst_bin_get_by_name (GST_BIN (rx), "src");
-  guint port = 0;
-  g_object_get (src, "port", &port, NULL);
+  guint port = play_and_get_port (rx, src);
   gst_object_unref (src);
   std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
   expect_http_error (url, "auth-token=wrong-token", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, 401,

@@ -288,9 +288,7 @@ GST_START_TEST (test_controls_become_messages_and_events)
       },
       NULL, NULL);
   gst_object_unref (pad);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  guint port;
-  g_object_get (src, "port", &port, NULL);
+  guint port = play_and_get_port (p, src);
 
   WsTestClient c;
   std::string err;
@@ -349,9 +347,7 @@ GST_START_TEST (test_phase2_wav)
   GstElement *rx = gst_parse_launch (desc, NULL);
   g_free (desc);
   GstElement *src = gst_bin_get_by_name (GST_BIN (rx), "src");
-  gst_element_set_state (rx, GST_STATE_PLAYING);
-  guint port;
-  g_object_get (src, "port", &port, NULL);
+  guint port = play_and_get_port (rx, src);
   GstElement *tx = speaker ("ws://127.0.0.1:" + std::to_string (port) + "/ws", "wav", 100, "end-session-on-eos=true");
   BusLog txlog;
   run_pipeline (tx, 30, txlog);
@@ -425,9 +421,7 @@ GST_START_TEST (test_one_session_per_element)
       },
       NULL, NULL);
   gst_object_unref (pad);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  guint port;
-  g_object_get (src, "port", &port, NULL);
+  guint port = play_and_get_port (p, src);
   const std::string url = "ws://127.0.0.1:" + std::to_string (port) + "/ws";
 
   WsTestClient a, b;

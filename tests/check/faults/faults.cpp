@@ -71,17 +71,39 @@ GST_START_TEST (test_connection_age_make_before_break)
 }
 GST_END_TEST;
 
+/* The proxy resets every connection (TCP reset, no close frame) at 2, 4, 6
+ * and 8 s. */
+static FaultScript
+resets_every_2_s (FaultProxy &proxy)
+{
+  return [&proxy] (Timeline &tl, GstElement *) {
+    for (int i = 1; i <= 4; i++)
+      {
+        tl.at (i * 2.0);
+        proxy.cut_all ();
+      }
+  };
+}
+
+/* From @from s the proxy cuts every connection and refuses upgrades (503),
+ * until @to s. */
+static FaultScript
+refused_between (FaultProxy &proxy, double from, double to)
+{
+  return [&proxy, from, to] (Timeline &tl, GstElement *) {
+    tl.at (from);
+    proxy.set_refusing (true);
+    proxy.cut_all ();
+    tl.at (to);
+    proxy.set_refusing (false);
+  };
+}
+
 GST_START_TEST (test_network_drops)
 {
   auto rig = FaultRig::with_ingest ();
   FaultProxy &proxy = rig->add_proxy ();
-  Outcome o = rig->stream (10, "", [&] (Timeline &tl, GstElement *) {
-    for (int i = 1; i <= 4; i++)
-      {
-        tl.at (i * 2.0);
-        proxy.cut_all (); /* TCP reset, no close frame */
-      }
-  });
+  Outcome o = rig->stream (10, "", resets_every_2_s (proxy));
   fail_unless (o.reconnects >= 4);
   check_complete (o);
   check_and_report ("TCP reset every 2 s (no close frame)", "reconnect", o, 10.0);
@@ -110,13 +132,7 @@ GST_START_TEST (test_upgrade_refused_for_a_while)
 {
   auto rig = FaultRig::with_ingest ();
   FaultProxy &proxy = rig->add_proxy ();
-  Outcome o = rig->stream (9, "", [&] (Timeline &tl, GstElement *) {
-    tl.at (2);
-    proxy.set_refusing (true);
-    proxy.cut_all ();
-    tl.at (5);
-    proxy.set_refusing (false);
-  });
+  Outcome o = rig->stream (9, "", refused_between (proxy, 2, 5));
   check_complete (o);
   check_and_report ("upgrade refused (503)", "3 s", o, 9.0);
 }
@@ -152,13 +168,7 @@ GST_START_TEST (test_backlog_overflow_is_counted)
   auto rig = FaultRig::with_ingest (
       1); /* ack every chunk: what the sink holds is exactly what is missing */
   FaultProxy &proxy = rig->add_proxy ();
-  Outcome o = rig->stream (10, "max-backlog-time=2000", [&] (Timeline &tl, GstElement *) {
-    tl.at (2);
-    proxy.set_refusing (true);
-    proxy.cut_all ();
-    tl.at (7);
-    proxy.set_refusing (false);
-  });
+  Outcome o = rig->stream (10, "max-backlog-time=2000", refused_between (proxy, 2, 7));
   fail_unless (o.dropped > 0);
   /* What never arrived is exactly what the sink said it dropped. */
   fail_unless_equals_uint64 (o.queued - o.received.size (), o.dropped);
@@ -249,13 +259,7 @@ GST_START_TEST (test_no_acks_network_drops)
 {
   auto rig = FaultRig::without_acks ();
   FaultProxy &proxy = rig->add_proxy ();
-  Outcome o = rig->stream (10, "", [&] (Timeline &tl, GstElement *) {
-    for (int i = 1; i <= 4; i++)
-      {
-        tl.at (i * 2.0);
-        proxy.cut_all ();
-      }
-  });
+  Outcome o = rig->stream (10, "", resets_every_2_s (proxy));
   fail_unless (o.reconnects >= 4);
   check_accounted (o, kMaxAttempts);
   size_t missing = o.queued - o.received.size ();

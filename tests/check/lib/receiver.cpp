@@ -22,9 +22,7 @@ Receiver::Receiver (const std::string &src_props, Output output)
   GstBus *bus = gst_element_get_bus (pipeline);
   gst_bus_set_sync_handler (bus, on_message, this, NULL);
   gst_object_unref (bus);
-  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-  g_object_get (src, "port", &port, NULL);
-  fail_unless (port > 0);
+  port = play_and_get_port (pipeline, src);
 }
 
 Receiver::~Receiver ()

@@ -2,6 +2,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/check/gstcheck.h>
 
 BusLog::~BusLog ()
 {
@@ -179,4 +180,14 @@ base64_decode (const std::string &s)
   std::vector<uint8_t> out (d, d + len);
   g_free (d);
   return out;
+}
+
+guint
+play_and_get_port (GstElement *pipeline, GstElement *src)
+{
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  guint port = 0;
+  g_object_get (src, "port", &port, NULL);
+  fail_unless (port > 0, "%s listens on no port", GST_OBJECT_NAME (src));
+  return port;
 }

@@ -35,6 +35,11 @@ struct BusLog
  * @timeout_s; then sets it to NULL. */
 void run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log);
 
+/* Sets @pipeline, which holds the wssaudiochunksrc @src (port=0), to
+ * PLAYING and returns the port @src listens on; fails the test when it does
+ * not start or listen. */
+guint play_and_get_port (GstElement *pipeline, GstElement *src);
+
 /* Decodes WebM (or Ogg) Opus bytes with the stock demuxer and opusdec.
  * Returns false (and fills @error) if GStreamer reports an error. */
 bool decode_opus_container (const std::vector<uint8_t> &bytes, bool ogg, std::vector<int16_t> &pcm,

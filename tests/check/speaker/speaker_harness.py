@@ -17,7 +17,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
-from harness import SKIP, Failure, ProcessHarness, run_case  # noqa: E402,F401
+from harness import SKIP, Failure, ProcessHarness, free_port, run_case  # noqa: E402,F401
 
 
 def log(*args):
@@ -37,15 +36,6 @@ def log(*args):
 def check(cond, message):
     if not cond:
         raise Failure(message)
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def write_tone_wav(path, seconds, rate=22050, channels=2, freq=330.0):

@@ -120,18 +120,15 @@ def case_keys(h):
     try:
         start = wait_status(h, tty, "streaming", lambda s: s[1] == "transmitting" and s[2] >= 2, 0, 15)[0]
         time.sleep(1.0)
-        t_p1 = tty.press("p")
-        wait_status(h, tty, "\"paused\" after p", lambda s: s[1] == "paused", t_p1, 2)
-        time.sleep(1.5)
-        t_p2 = tty.press("p")
-        wait_status(h, tty, "\"transmitting\" after the second p", lambda s: s[1] == "transmitting", t_p2, 2)
-        time.sleep(1.5)
-        t_m1 = tty.press("m")
-        wait_status(h, tty, "\"muted\" after m", lambda s: s[1] == "muted", t_m1, 2)
-        time.sleep(1.5)
-        t_m2 = tty.press("m")
-        wait_status(h, tty, "\"transmitting\" after the second m", lambda s: s[1] == "transmitting", t_m2, 2)
-        time.sleep(1.5)
+        # Each key, the state the status line must reach within 2 s of it.
+        pressed = []
+        for key, state, after in [("p", "paused", "p"), ("p", "transmitting", "the second p"),
+                                  ("m", "muted", "m"), ("m", "transmitting", "the second m")]:
+            pressed.append(tty.press(key))
+            wait_status(h, tty, "\"%s\" after %s" % (state, after), lambda s, state=state: s[1] == state,
+                        pressed[-1], 2)
+            time.sleep(1.5)
+        t_p1, t_p2, t_m1, t_m2 = pressed
         t_q = tty.press("q")
         rc = h.wait(tty.proc, 20)
         t_exit = time.monotonic()

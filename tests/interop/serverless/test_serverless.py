@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import time
 
@@ -43,14 +42,6 @@ PAUSE = (4.0, 7.0)
 MUTE = (10.0, 12.0)
 KILL_AT = 14.0
 SESSION = "offline-talk"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def read_jsonl(path):
@@ -105,7 +96,7 @@ def body(h):
 
     state = h.path("backend")
     os.makedirs(state)
-    ports = [free_port() for _ in range(3)]
+    ports = [interop.free_port() for _ in range(3)]
     emu = start_emulator(h, "emulator", state, ports)
     listener_intrudes(ports[0])
 
