@@ -111,6 +111,37 @@ GST_START_TEST (test_connection_age_before_the_gateway_cut_no_acks)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_connection_age_next_refused_for_a_while)
+{
+  /* The first two attempts at a next connection are refused (503): the
+   * sink keeps sending on the old one and tries again with backoff. */
+  auto rig = FaultRig::behind_gateway (6000, true);
+  rig->gateway ()->refuse_upgrades (2, 2);
+  Outcome o = rig->stream (10, "max-connection-age=2000", nullptr);
+  fail_unless_equals_int (rig->gateway ()->refused (), 2);
+  check_complete (o, 0);
+  check_handovers (*rig->gateway ());
+  check_and_report ("max-connection-age=2 s, next refused twice", "none", o, 10.0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_connection_age_old_dies_first)
+{
+  /* Without acks, a gateway that resets the old connection as soon as the
+   * new one is upgraded: what the old one had not confirmed is replayed on
+   * the new one. Nothing lost; copies only of replayed chunks. */
+  auto rig = FaultRig::behind_gateway (60000, false);
+  rig->gateway ()->reset_older_on_upgrade (true);
+  Outcome o = rig->stream (10, "max-connection-age=2000", nullptr);
+  check_complete (o);
+  check_accounted (o, kMaxAttempts);
+  fail_unless (o.duplicates () <= o.replayed, "%zu duplicates, %" G_GUINT64_FORMAT " replays",
+               o.duplicates (), o.replayed);
+  fail_unless_equals_uint64 (o.reconnects, 0);
+  check_and_report ("max-connection-age=2 s, old one reset at the switch", "none", o, 10.0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_network_drops)
 {
   auto rig = FaultRig::with_ingest ();
@@ -344,6 +375,8 @@ faults_suite (void)
   tcase_add_test (tc, test_connection_age_make_before_break);
   tcase_add_test (tc, test_connection_age_before_the_gateway_cut);
   tcase_add_test (tc, test_connection_age_before_the_gateway_cut_no_acks);
+  tcase_add_test (tc, test_connection_age_next_refused_for_a_while);
+  tcase_add_test (tc, test_connection_age_old_dies_first);
   tcase_add_test (tc, test_network_drops);
   tcase_add_test (tc, test_close_codes);
   tcase_add_test (tc, test_upgrade_refused_for_a_while);

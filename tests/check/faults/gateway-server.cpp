@@ -4,6 +4,8 @@
 
 #include <libsoup/soup.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -35,6 +37,7 @@ GatewayServer::start ()
     g_error ("%s", thread_error.c_str ());
   thread_->invoke ([this] {
     server_ = soup_server_new (nullptr, nullptr);
+    soup_server_add_early_handler (server_, "/ws", (SoupServerCallback)on_early, this, nullptr);
     soup_server_add_websocket_handler (server_, "/ws", nullptr, nullptr,
                                        (SoupServerWebsocketCallback)on_websocket, this, nullptr);
     GError *error = nullptr;
@@ -80,6 +83,35 @@ GatewayServer::url () const
 }
 
 void
+GatewayServer::on_early (SoupServer *, void *msg, const char *, GHashTable *, gpointer data)
+{
+  auto *self = static_cast<GatewayServer *> (data);
+  unsigned n = ++self->attempts_;
+  if (self->refuse_count_ == 0 || n < self->refuse_first_
+      || n >= self->refuse_first_ + self->refuse_count_)
+    return;
+  soup_server_message_set_status (static_cast<SoupServerMessage *> (msg),
+                                  SOUP_STATUS_SERVICE_UNAVAILABLE, nullptr);
+  std::lock_guard<std::mutex> g (self->lock_);
+  self->refused_++;
+}
+
+/* SO_LINGER 0 turns the close into an RST, as when a gateway drops a
+ * connection without a word. */
+static void
+reset_connection (SoupWebsocketConnection *ws)
+{
+  GIOStream *io = soup_websocket_connection_get_io_stream (ws);
+  if (G_IS_SOCKET_CONNECTION (io))
+    {
+      GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (io));
+      struct linger l = { 1, 0 };
+      setsockopt (g_socket_get_fd (sock), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+  g_io_stream_close (io, nullptr, nullptr);
+}
+
+void
 GatewayServer::on_websocket (SoupServer *, void *, const char *, SoupWebsocketConnection *ws,
                              gpointer data)
 {
@@ -99,6 +131,9 @@ GatewayServer::on_websocket (SoupServer *, void *, const char *, SoupWebsocketCo
     std::lock_guard<std::mutex> g (self->lock_);
     self->events_.push_back ({ GatewayEvent::Upgraded, c->id, 0, false });
   }
+  if (self->reset_older_)
+    for (auto &older : self->open_)
+      reset_connection (older->ws);
   self->open_.push_back (std::move (c));
 }
 
@@ -212,6 +247,13 @@ GatewayServer::overlapping_closes () const
         codes.push_back (e.code);
     }
   return codes;
+}
+
+unsigned
+GatewayServer::refused () const
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return refused_;
 }
 
 unsigned

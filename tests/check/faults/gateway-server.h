@@ -42,6 +42,23 @@ public:
   GatewayServer (int64_t hard_age_ms, bool acks);
   ~GatewayServer ();
 
+  /* Upgrade attempts @first .. @first + @count - 1 (1-based, in arrival
+   * order) are answered 503: a gateway that cannot take a new connection
+   * for a while. */
+  void
+  refuse_upgrades (unsigned first, unsigned count)
+  {
+    refuse_first_ = first;
+    refuse_count_ = count;
+  }
+  /* Each upgrade resets (TCP RST) the connections that were open before it:
+   * a gateway that kills the old connection the moment a new one arrives. */
+  void
+  reset_older_on_upgrade (bool on)
+  {
+    reset_older_ = on;
+  }
+
   void start ();
   void stop ();
   std::string url () const;
@@ -62,6 +79,7 @@ public:
    * those older connections were closed with, in order. */
   std::vector<unsigned> overlapping_closes () const;
   unsigned cuts () const; /* connections the gateway's age cut closed */
+  unsigned refused () const;
 
 private:
   static void on_websocket (SoupServer *, void *msg, const char *path,
@@ -69,6 +87,7 @@ private:
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data);
   static void on_closed (SoupWebsocketConnection *, gpointer data);
   static gboolean on_age (gpointer data);
+  static void on_early (SoupServer *, void *msg, const char *path, GHashTable *, gpointer data);
 
   struct Conn;
 
@@ -80,9 +99,12 @@ private:
   std::vector<std::unique_ptr<Conn>> open_; /* server thread only */
   unsigned next_id_ = 0;
   std::set<uint64_t> received_; /* chunk indices, for cumulative acks */
+  unsigned refuse_first_ = 0, refuse_count_ = 0, attempts_ = 0;
+  bool reset_older_ = false;
 
   mutable std::mutex lock_;
   mutable std::condition_variable cond_;
   std::vector<std::string> messages_;
   std::vector<GatewayEvent> events_;
+  unsigned refused_ = 0;
 };
