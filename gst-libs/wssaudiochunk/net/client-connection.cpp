@@ -359,6 +359,9 @@ WssClientTransport::Impl::on_closed (SoupWebsocketConnection *c, gpointer data)
   }
   if (drained)
     {
+      /* Everything is delivered: a next connection is not wanted any more. */
+      if (next_under_way && self->next_cancellable)
+        g_cancellable_cancel (self->next_cancellable);
       self->set_state (ConnectionState::Closed);
       return;
     }
