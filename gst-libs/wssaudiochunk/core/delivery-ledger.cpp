@@ -59,14 +59,17 @@ DeliveryLedger::written (Outgoing item, uint64_t end_offset)
 }
 
 void
-DeliveryLedger::confirm (std::map<uint64_t, Entry>::iterator it, bool by_ack)
+DeliveryLedger::confirm (Entries &from, Entries::iterator it, bool by_ack)
 {
   counters_.confirmed++;
   if (by_ack)
     counters_.confirmed_by_ack++;
-  confirmed_on_connection_++;
-  window_ = std::min (window_ + 1, config_.max_window);
-  written_.erase (it);
+  if (&from == &written_)
+    {
+      confirmed_on_connection_++;
+      window_ = std::min (window_ + 1, config_.max_window);
+    }
+  from.erase (it);
 }
 
 size_t
@@ -75,11 +78,12 @@ DeliveryLedger::acked (uint64_t index)
   peer_acks_ = true;
   highest_ack_ = std::max (highest_ack_, index);
   size_t n = 0;
-  while (!written_.empty () && written_.begin ()->first <= index)
-    {
-      confirm (written_.begin (), true);
-      n++;
-    }
+  for (Entries *m : { &written_, &retiring_ })
+    while (!m->empty () && m->begin ()->first <= index)
+      {
+        confirm (*m, m->begin (), true);
+        n++;
+      }
   /* A replay the receiver already has (it arrived before the connection
    * died, the ack did not): not sent again. */
   while (!replay_.empty () && replay_.begin ()->first <= index)
@@ -92,28 +96,29 @@ DeliveryLedger::acked (uint64_t index)
   return n;
 }
 
-size_t
-DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
+void
+DeliveryLedger::mark_tcp_acked (Entries &entries, uint64_t bytes_acked,
+                int64_t now_ms)
 {
-  for (auto &kv : written_)
+  for (auto &kv : entries)
     if (kv.second.tcp_acked_ms < 0 && kv.second.end_offset > 0
         && kv.second.end_offset <= bytes_acked)
       kv.second.tcp_acked_ms = now_ms;
-  /* Once the receiver acks, only it knows what it stored; but it acks
-   * every few chunks, so when no more can follow (the window is full, the
-   * stream ends) TCP evidence has to do. */
-  if (peer_acks_ && !tail_ && written_.size () < window_)
-    return 0;
+}
+
+size_t
+DeliveryLedger::confirm_held (Entries &entries, int64_t rtt_ms, int64_t now_ms)
+{
   const int64_t hold = std::max (2 * rtt_ms, config_.min_hold_ms);
   size_t n = 0;
-  for (auto it = written_.begin (); it != written_.end ();)
+  for (auto it = entries.begin (); it != entries.end ();)
     {
       const Entry &e = it->second;
       const bool alive = !liveness_required_ || last_heard_ms_ > e.tcp_acked_ms;
       auto next = std::next (it);
       if (e.tcp_acked_ms >= 0 && now_ms - e.tcp_acked_ms >= hold && alive)
         {
-          confirm (it, false);
+          confirm (entries, it, false);
           n++;
         }
       it = next;
@@ -121,11 +126,46 @@ DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_
   return n;
 }
 
+size_t
+DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
+{
+  mark_tcp_acked (written_, bytes_acked, now_ms);
+  /* Once the receiver acks, only it knows what it stored; but it acks
+   * every few chunks, so when no more can follow (the window is full, the
+   * stream ends) TCP evidence has to do. */
+  if (peer_acks_ && !tail_ && written_.size () < window_)
+    return 0;
+  return confirm_held (written_, rtt_ms, now_ms);
+}
+
+size_t
+DeliveryLedger::retiring_tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
+{
+  mark_tcp_acked (retiring_, bytes_acked, now_ms);
+  return confirm_held (retiring_, rtt_ms, now_ms);
+}
+
+void
+DeliveryLedger::retire_current ()
+{
+  if (!retiring_.empty ())
+    retiring_ended (false);
+  retiring_ = std::move (written_);
+  written_.clear ();
+}
+
+DropRange
+DeliveryLedger::retiring_ended (bool clean)
+{
+  return ended (retiring_, clean);
+}
+
 void
 DeliveryLedger::refused (uint64_t index, bool permanent)
 {
-  auto it = written_.find (index);
-  if (it == written_.end ())
+  Entries &on = written_.count (index) ? written_ : retiring_;
+  auto it = on.find (index);
+  if (it == on.end ())
     return;
   if (!permanent)
     {
@@ -136,31 +176,40 @@ DeliveryLedger::refused (uint64_t index, bool permanent)
       e.end_offset = 0;
       replay_[index] = std::move (e);
     }
-  written_.erase (it);
+  on.erase (it);
 }
 
 DropRange
 DeliveryLedger::connection_ended (bool clean)
+{
+  const bool had_chunks = !written_.empty ();
+  DropRange given_up = ended (written_, clean);
+  if (had_chunks && confirmed_on_connection_ == 0)
+    {
+      counters_.connections_without_progress++;
+      window_ = std::max<size_t> (1, window_ / 2);
+    }
+  confirmed_on_connection_ = 0;
+  return given_up;
+}
+
+DropRange
+DeliveryLedger::ended (Entries &entries, bool clean)
 {
   DropRange given_up;
   if (clean)
     {
       /* The server read up to its close: what its TCP acknowledged before
        * it is in its hands. */
-      for (auto it = written_.begin (); it != written_.end ();)
+      for (auto it = entries.begin (); it != entries.end ();)
         {
           auto next = std::next (it);
           if (it->second.tcp_acked_ms >= 0)
-            confirm (it, false);
+            confirm (entries, it, false);
           it = next;
         }
     }
-  if (!written_.empty () && confirmed_on_connection_ == 0)
-    {
-      counters_.connections_without_progress++;
-      window_ = std::max<size_t> (1, window_ / 2);
-    }
-  for (auto &kv : written_)
+  for (auto &kv : entries)
     {
       Entry &e = kv.second;
       if (e.attempts >= config_.max_attempts)
@@ -174,9 +223,8 @@ DeliveryLedger::connection_ended (bool clean)
       e.end_offset = 0;
       replay_[kv.first] = std::move (e);
     }
-  written_.clear ();
+  entries.clear ();
   counters_.given_up += given_up.count;
-  confirmed_on_connection_ = 0;
   return given_up;
 }
 
@@ -188,6 +236,9 @@ DeliveryLedger::take_unconfirmed ()
     add_to_drop_range (lost, kv.second.item);
   for (const auto &kv : replay_)
     add_to_drop_range (lost, kv.second.item);
+  for (const auto &kv : retiring_)
+    add_to_drop_range (lost, kv.second.item);
+  retiring_.clear ();
   written_.clear ();
   replay_.clear ();
   return lost;
@@ -196,7 +247,7 @@ DeliveryLedger::take_unconfirmed ()
 std::optional<ChunkState>
 DeliveryLedger::state (uint64_t index) const
 {
-  if (written_.count (index))
+  if (written_.count (index) || retiring_.count (index))
     return ChunkState::Written;
   if (replay_.count (index))
     return ChunkState::Queued;
@@ -208,6 +259,9 @@ DeliveryLedger::attempts (uint64_t index) const
 {
   auto it = written_.find (index);
   if (it != written_.end ())
+    return it->second.attempts;
+  it = retiring_.find (index);
+  if (it != retiring_.end ())
     return it->second.attempts;
   it = replay_.find (index);
   if (it != replay_.end ())

@@ -173,6 +173,25 @@ public:
    * span, count and bytes of what went). */
   DropRange connection_ended (bool clean);
 
+  /* Make-before-break (connection-handover.h): a new connection takes the
+   * next chunks while the current one only waits for its confirmations. Its
+   * unconfirmed chunks move aside; the caller then calls connection_opened
+   * for the new one. One retiring connection at a time: a previous one that
+   * is still there is treated as dead. Acks confirm its chunks as any. */
+  void retire_current ();
+  size_t
+  retiring () const
+  {
+    return retiring_.size ();
+  }
+  /* TCP evidence for the retiring connection (no more chunks follow on it:
+   * the hold time alone decides, acks or not). Returns how many it confirmed. */
+  size_t retiring_tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms);
+  /* The retiring connection ended (@clean as connection_ended): what it did
+   * not confirm is queued for replay on the current one, in index order;
+   * chunks written max_attempts times are given up and returned. */
+  DropRange retiring_ended (bool clean);
+
   /* Everything unconfirmed, written or waiting for a replay; removes it
    * (end of stream, stop). */
   DropRange take_unconfirmed ();
@@ -180,12 +199,12 @@ public:
   bool
   all_confirmed () const
   {
-    return written_.empty () && replay_.empty ();
+    return written_.empty () && replay_.empty () && retiring_.empty ();
   }
   size_t
   unconfirmed () const
   {
-    return written_.size () + replay_.size ();
+    return written_.size () + replay_.size () + retiring_.size ();
   }
   /* The state of chunk @index, or nullopt when it was never written or is
    * forgotten (confirmed and given up chunks are only counted). */
@@ -207,12 +226,17 @@ private:
     bool reached_peer = false; /* covered by TCP evidence on an earlier connection */
   };
 
-  size_t confirm_written_upto_ack (uint64_t index);
-  void confirm (std::map<uint64_t, Entry>::iterator it, bool by_ack);
+  using Entries = std::map<uint64_t, Entry>;
+  void confirm (Entries &from, Entries::iterator it, bool by_ack);
+  static void mark_tcp_acked (Entries &entries, uint64_t bytes_acked, int64_t now_ms);
+  size_t confirm_held (Entries &entries, int64_t rtt_ms, int64_t now_ms);
+  /* @entries' connection ended: confirmed (clean) or queued for replay. */
+  DropRange ended (Entries &entries, bool clean);
 
   LedgerConfig config_;
   std::map<uint64_t, Entry> written_; /* on the current connection */
   std::map<uint64_t, Entry> replay_;  /* waiting for the next connection */
+  std::map<uint64_t, Entry> retiring_; /* on the connection being replaced */
   size_t window_;
   uint64_t connection_ = 0;
   uint64_t confirmed_on_connection_ = 0;

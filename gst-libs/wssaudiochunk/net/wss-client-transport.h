@@ -100,8 +100,10 @@ struct TransportConfig
   /* Refusals (that may pass) for this long with nothing accepted: fatal.
    * 0: never. */
   int64_t refusal_timeout_ms = 5000;
-  /* Move to a new connection once the current one is this old (API
-   * Gateway cuts at 2 h). 0: never. */
+  /* Make-before-break once the current connection is this old (API
+   * Gateway cuts at 2 h): the next one is opened while it keeps sending,
+   * sending moves over at a chunk boundary, the old one closes with 1000
+   * once what it wrote is confirmed (connection-handover.h). 0: never. */
   int64_t max_connection_age_ms = 0;
   /* The streamId of this run (message-codec.h); empty: not sent. */
   std::string stream_id;
@@ -136,7 +138,10 @@ struct TransportStats
   uint64_t bytes_sent = 0; /* text frame bytes */
   uint64_t audio_bytes_sent = 0;
   uint64_t controls_sent = 0;
-  uint64_t reconnects = 0;
+  uint64_t reconnects = 0; /* new connections after a failure or a server's close */
+  /* max-connection-age: moves to a new connection opened before the old
+   * one closed (not reconnects). */
+  uint64_t handovers = 0;
   uint64_t acked_index = 0; /* highest chunk the peer acknowledged */
   bool peer_acks = false;
   uint64_t server_errors = 0; /* error replies from the peer */

@@ -13,6 +13,9 @@ struct IngestCore::Session
   SessionStats stats;
   Reassembler reassembler;
   ConnectionId owner = 0; /* 0: nobody speaks for it now */
+  /* The owner's previous connection after a make-before-break handover: it
+   * may still deliver what it had in flight, without taking the session back. */
+  ConnectionId retiring = 0;
   std::string principal;  /* the creator's credential, when bound */
   bool had_owner = false;
   std::vector<uint8_t> pending_header; /* prepended to the first delivery */
@@ -311,7 +314,12 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       refused ("session-bound");
       return;
     }
-  if (s && s->owner != 0 && s->owner != c.id)
+  /* Make-before-break: the owner's own run (its streamId) arriving on a new
+   * connection is the sender moving before a gateway's cut, not a second
+   * speaker. */
+  const bool same_run = s && s->owner != 0 && s->owner != c.id && !m.stream_id.empty ()
+                        && m.stream_id == s->stream_id;
+  if (s && s->owner != 0 && s->owner != c.id && !same_run)
     {
       reject (c, nullptr, "session-claimed", "another connection speaks for session \"" + sid + "\"", index,
               out);
@@ -397,8 +405,9 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       ev.format = format;
       out.events.push_back (std::move (ev));
     }
-  if (s->owner != c.id)
+  if (s->owner != c.id && s->retiring != c.id)
     {
+      s->retiring = same_run ? s->owner : 0;
       if (s->had_owner)
         s->stats.takeovers++;
       s->owner = c.id;
@@ -554,6 +563,8 @@ IngestCore::on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out)
   auto sit = sessions_.find (cit->second->session);
   if (sit != sessions_.end () && sit->second->owner == id)
     sit->second->owner = 0;
+  if (sit != sessions_.end () && sit->second->retiring == id)
+    sit->second->retiring = 0;
   connections_.erase (cit);
   stats_.open_connections--;
 }

@@ -7,7 +7,11 @@
  * A session starts with its first valid audioChunk. The speaker rule: the
  * first connection that sends a valid message for a session owns it while it
  * stays connected; another connection sending for
- * that session is refused ("session-claimed"). When the owner disconnects,
+ * that session is refused ("session-claimed"), unless it sends the owner's
+ * own run (its streamId): that is the sender moving to a new connection
+ * before a gateway's cut (make-before-break), so the new connection takes
+ * the session over and the old one may still deliver what it had in
+ * flight. When the owner disconnects,
  * the next connection to speak for the session takes it over and continues
  * the same stream (a reconnecting speaker): indices already received are
  * dropped as duplicates.

@@ -390,6 +390,80 @@ GST_START_TEST (test_full_window_with_a_receiver_that_acks_rarely)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_retiring_connection_keeps_its_chunks)
+{
+  /* Make-before-break: the old connection's chunks stay its own while the
+   * new one takes the next; TCP evidence on the old one confirms them
+   * (nothing more follows on it, acks or not). */
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 2, off);
+  l.acked (0); /* the receiver acks: TCP evidence would wait on a live connection */
+  l.retire_current ();
+  fail_unless_equals_int (l.retiring (), 2);
+  fail_unless_equals_int (l.in_flight (), 0);
+  fail_unless_equals_int (l.connection_opened (), 2);
+  uint64_t off2 = 0;
+  write_range (l, 3, 4, off2);
+  fail_unless_equals_int (l.unconfirmed (), 4);
+  fail_unless (l.state (1) == ChunkState::Written);
+  fail_unless (!l.all_confirmed ());
+  l.retiring_tcp_progress (off, 1, 0);
+  fail_unless_equals_int (l.retiring_tcp_progress (off, 1, 499), 0);
+  fail_unless_equals_int (l.retiring_tcp_progress (off, 1, 500), 2);
+  fail_unless_equals_int (l.retiring (), 0);
+  /* The new connection's chunks were not touched. */
+  fail_unless_equals_int (l.in_flight (), 2);
+  fail_unless_equals_int (l.retiring_ended (true).count, 0);
+  fail_unless (!l.has_replay ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_retiring_connection_dies_and_is_replayed)
+{
+  /* The old connection dies before its chunks are confirmed: they are
+   * written again on the new one, before anything new, in index order. */
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 3, off);
+  l.retire_current ();
+  l.connection_opened ();
+  uint64_t off2 = 0;
+  write_range (l, 4, 5, off2);
+  /* An ack on the new connection confirms the old one's chunks too. */
+  fail_unless_equals_int (l.acked (0), 1);
+  fail_unless_equals_int (l.retiring_ended (false).count, 0);
+  std::vector<uint64_t> want = { 1, 2, 3 };
+  std::vector<Outgoing> items;
+  fail_unless (drain_replays (l, &items) == want);
+  fail_unless_equals_int (items[0].created_ms, chunk (1).created_ms);
+  fail_unless_equals_int (items[0].attempts, 1);
+  fail_unless (l.state (5) == ChunkState::Written);
+  fail_unless_equals_int (l.in_flight (), 2);
+  /* The window was not halved: the new connection is alive. */
+  fail_unless_equals_int (l.window (), 4);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_retiring_and_current_both_unconfirmed_at_the_end)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  uint64_t off = 0;
+  write_range (l, 0, 1, off);
+  l.retire_current ();
+  l.connection_opened ();
+  write_range (l, 2, 2, off);
+  DropRange lost = l.take_unconfirmed ();
+  fail_unless_equals_int (lost.count, 3);
+  fail_unless_equals_int (lost.first, 0);
+  fail_unless_equals_int (lost.last, 2);
+  fail_unless (l.all_confirmed ());
+}
+GST_END_TEST;
+
 static Suite *
 delivery_ledger_suite (void)
 {
@@ -410,6 +484,9 @@ delivery_ledger_suite (void)
   tcase_add_test (tc, test_liveness_after_tcp_evidence);
   tcase_add_test (tc, test_take_unconfirmed_counts_everything);
   tcase_add_test (tc, test_unknown_offset_is_never_tcp_confirmed);
+  tcase_add_test (tc, test_retiring_connection_keeps_its_chunks);
+  tcase_add_test (tc, test_retiring_connection_dies_and_is_replayed);
+  tcase_add_test (tc, test_retiring_and_current_both_unconfirmed_at_the_end);
   return s;
 }
 

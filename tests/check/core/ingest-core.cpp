@@ -1228,6 +1228,43 @@ GST_START_TEST (test_new_run_flushes_the_old_one)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_same_run_moves_to_a_new_connection)
+{
+  /* Make-before-break: the sender opens a new connection before a gateway
+   * cuts the old one and sends its own run there. The new connection takes
+   * the session over (acks go to it); the old one may still deliver what
+   * it had in flight; anyone else is still refused. */
+  IngestConfig cfg = quiet_config ();
+  cfg.ack_every = 1;
+  Rig rig (cfg);
+  const std::string a (32, 'a'), b (32, 'b');
+  rig.connect (1);
+  rig.connect (2);
+  rig.connect (3);
+  fail_unless_equals_int (audio_events (rig.text (1, run_msg ("s", 0, a))).size (), 1);
+  /* Chunk 2 on the new connection overtakes chunk 1 on the old one. */
+  IngestOutput out = rig.text (2, run_msg ("s", 2, a));
+  fail_unless (audio_events (out).empty ());
+  out = rig.text (1, run_msg ("s", 1, a));
+  auto ev = audio_events (out);
+  fail_unless_equals_int (ev.size (), 2);
+  fail_unless_equals_uint64 (ev[1]->chunk_index, 2);
+  fail_unless_equals_int (out.replies.size (), 1);
+  fail_unless_equals_int (out.replies[0].connection, 2);
+  /* Another run, or a sender that names none, is not the owner's. */
+  expect_error (rig.chunk (3, "s", 3), 3, "session-claimed", 3);
+  expect_error (rig.text (3, run_msg ("s", 3, b)), 3, "session-claimed", 3);
+  /* The old connection closes; the new one keeps the session. */
+  rig.disconnect (1);
+  fail_unless_equals_int (audio_events (rig.text (2, run_msg ("s", 3, a))).size (), 1);
+  expect_error (rig.chunk (3, "s", 4), 3, "session-claimed", 4);
+  SessionStats st = rig.session ("s");
+  fail_unless_equals_uint64 (st.delivered, 4);
+  fail_unless_equals_uint64 (st.takeovers, 1);
+  fail_unless_equals_uint64 (st.duplicates, 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_run_without_stream_id_is_one_run)
 {
   /* Senders that name no run (the browser speaker app) keep today's rule:
@@ -1318,6 +1355,7 @@ ingest_core_suite (void)
   tcase_add_test (runs, test_second_run_is_a_continuation);
   tcase_add_test (runs, test_new_run_flushes_the_old_one);
   tcase_add_test (runs, test_run_without_stream_id_is_one_run);
+  tcase_add_test (runs, test_same_run_moves_to_a_new_connection);
   tcase_add_test (runs, test_invalid_session_id_refused);
 
   return s;

@@ -215,8 +215,18 @@ GST_START_TEST (test_bad_input_over_socket)
   fail_unless (codes == expected, "got %s %s %s %s", codes[0].c_str (), codes[1].c_str (), codes[2].c_str (),
       codes[3].c_str ());
 
-  /* A second connection claiming the same session is refused. */
-  intruder.send_text (msgs[1]);
+  /* A second connection claiming the same session is refused: another
+   * sender (its own streamId; the speaker's own run on a new connection
+   * would be its make-before-break handover, test ingest-core). */
+  std::string other = msgs[1];
+  const std::string key = "\"streamId\":\"";
+  size_t at = other.find (key);
+  fail_unless (at != std::string::npos, "%s", other.c_str ());
+  at += key.size ();
+  const size_t len = other.find ('"', at) - at;
+  const std::string mine = other.substr (at, len);
+  other.replace (at, len, std::string (len, mine == std::string (len, 'f') ? 'e' : 'f'));
+  intruder.send_text (other);
   fail_unless (intruder.wait_for_replies (1, 5000));
   std::string intruder_code = reply_code (intruder.replies ()[0]);
   fail_unless_equals_string (intruder_code.c_str (), "session-claimed");

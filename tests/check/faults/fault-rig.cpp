@@ -41,6 +41,15 @@ FaultRig::without_acks ()
   return rig;
 }
 
+std::unique_ptr<FaultRig>
+FaultRig::behind_gateway (int64_t hard_age_ms, bool acks)
+{
+  auto rig = std::make_unique<FaultRig> ();
+  rig->gateway_ = std::make_unique<GatewayServer> (hard_age_ms, acks);
+  rig->gateway_->start ();
+  return rig;
+}
+
 FaultProxy &
 FaultRig::add_proxy (int rcvbuf)
 {
@@ -53,6 +62,8 @@ FaultRig::url () const
 {
   if (proxy_)
     return "ws://127.0.0.1:" + std::to_string (proxy_->port ()) + "/ws";
+  if (gateway_)
+    return gateway_->url ();
   return ingest_ ? ingest_->url () : plain_->url ();
 }
 
@@ -100,6 +111,8 @@ FaultRig::run (const std::string &launch, int timeout_s, FaultScript faults)
     ingest_->wait_for_end (10000);
   if (plain_)
     plain_->wait_for_closed (10000);
+  if (gateway_)
+    gateway_->wait_for_closed (10000);
 
   GstStructure *st = NULL;
   g_object_get (sink, "stats", &st, NULL);
@@ -134,7 +147,7 @@ FaultRig::run (const std::string &launch, int timeout_s, FaultScript faults)
 void
 FaultRig::collect (Outcome &o)
 {
-  o.acks = ingest_ != nullptr;
+  o.acks = ingest_ != nullptr || (gateway_ && gateway_->acks ());
   if (ingest_)
     {
       o.received = ingest_->chunks ();
@@ -143,7 +156,7 @@ FaultRig::collect (Outcome &o)
         o.copies[kv.first] = 1;
       return;
     }
-  for (const auto &text : plain_->messages ())
+  for (const auto &text : gateway_ ? gateway_->messages () : plain_->messages ())
     {
       wssac::DecodeResult r = wssac::decode_message (text.data (), text.size ());
       if (!r.ok ())

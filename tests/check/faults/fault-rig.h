@@ -6,6 +6,7 @@
 #pragma once
 
 #include "fault-proxy.h"
+#include "gateway-server.h"
 #include "test-ingest.h"
 #include "test-util.h"
 #include "ws-test-server.h"
@@ -66,6 +67,9 @@ public:
                                                 unsigned peer_timeout_s = 30);
   /* A plain server that never acks (the original protocol's backend). */
   static std::unique_ptr<FaultRig> without_acks ();
+  /* A gateway that cuts every connection at @hard_age_ms (gateway-server.h),
+   * with a backend that acks or not. */
+  static std::unique_ptr<FaultRig> behind_gateway (int64_t hard_age_ms, bool acks);
   /* Puts a FaultProxy in front of the receiver (@rcvbuf as FaultProxy). */
   FaultProxy &add_proxy (int rcvbuf = 0);
 
@@ -78,6 +82,11 @@ public:
   plain ()
   {
     return plain_.get ();
+  }
+  GatewayServer *
+  gateway ()
+  {
+    return gateway_.get ();
   }
   FaultProxy *
   proxy ()
@@ -98,6 +107,7 @@ private:
 
   std::unique_ptr<TestIngest> ingest_;
   std::unique_ptr<WsTestServer> plain_;
+  std::unique_ptr<GatewayServer> gateway_;
   std::unique_ptr<FaultProxy> proxy_;
 };
 
