@@ -49,6 +49,7 @@ stats_structure (const TransportStats &t, const std::string &session_id)
     { "audio-bytes-sent", t.audio_bytes_sent },
     { "controls-sent", t.controls_sent },
     { "reconnects", t.reconnects },
+    { "handovers", t.handovers },
     { "acked-index", t.acked_index },
     { "unacked-chunks", t.unacked_chunks },
     { "server-errors", t.server_errors },

@@ -439,10 +439,13 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:max-connection-age:
    *
-   * Milliseconds after which the sink moves to a new connection at a chunk
-   * boundary, once everything written is confirmed, and closes the old one
-   * with 1000: API Gateway cuts every connection at 2 h. The default is
-   * 1 h 58 min (7080000). 0: never; otherwise at least 1000.
+   * Milliseconds after which the sink moves to a new connection, make
+   * before break: API Gateway cuts every connection at 2 h. The next
+   * connection is opened while the old one keeps sending, the next chunk
+   * goes on the new one, and the old one is closed with 1000 once what it
+   * carried is confirmed (its unconfirmed chunks are replayed if it dies
+   * first). Counted in stats as handovers. The default is 1 h 58 min
+   * (7080000). 0: never; otherwise at least 1000.
    *
    * Since: 0.1
    */
@@ -513,7 +516,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *   chunks-refused, chunks-unconfirmed (at EOS or stop) (guint64, chunks)
    * * in-flight-window, unacked-chunks (written, not confirmed), held-chunks
    *   (kept while paused) (guint64, chunks); controls-sent, reconnects
-   *   (guint64)
+   *   (after a lost connection), handovers (planned moves at
+   *   max-connection-age) (guint64)
    * * bytes-sent (guint64, bytes of the frames on the wire), audio-bytes-sent
    *   (guint64, audio bytes)
    * * peer-acks (gboolean, the server sends acks), acked-index (guint64),
