@@ -381,6 +381,10 @@ IngestServer::workers () const
 void
 IngestServer::finish_all (const std::string &reason)
 {
+  /* What the workers decoded and handed over is part of the sessions: it
+   * is recorded before they end (shutdown). */
+  if (impl_->sharded ())
+    impl_->inbox.flush ();
   IngestOutput out;
   impl_->core->finish_all (reason, out);
   impl_->apply (out);
