@@ -45,7 +45,7 @@ same_secret (const std::string &a, const std::string &b)
  * connection's at the upgrade, and is given back if there is none. */
 struct AddressSlot
 {
-  WorkerShared *shared;
+  std::shared_ptr<WorkerShared> shared;
   std::string address;
 };
 void
@@ -84,7 +84,8 @@ WorkerShared::release_address (const std::string &address)
 
 struct IngestWorker::ConnData
 {
-  IngestWorker *worker;
+  IngestWorker *worker; /* valid while the connection is in conns_ */
+  std::shared_ptr<WorkerShared> shared;
   ConnectionId id;
   int64_t last_rx_ms;
   int64_t connected_ms;
@@ -92,8 +93,9 @@ struct IngestWorker::ConnData
   std::string address; /* holds a per-address slot when not empty */
 };
 
-IngestWorker::IngestWorker (unsigned index, WorkerShared &shared, WorkerEvents &events)
-    : index_ (index), shared_ (shared), events_ (events)
+IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared,
+                            WorkerEvents &events)
+    : index_ (index), shared_ref_ (std::move (shared)), shared_ (*shared_ref_), events_ (events)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once))
@@ -183,8 +185,8 @@ IngestWorker::on_early (SoupServer *, SoupServerMessage *msg, const char *, GHas
           soup_server_message_set_status (msg, 429, "Too Many Connections");
           return;
         }
-      g_object_set_data_full (G_OBJECT (msg), kSlotKey, new AddressSlot{ &self->shared_, address },
-                              release_slot);
+      g_object_set_data_full (G_OBJECT (msg), kSlotKey,
+                              new AddressSlot{ self->shared_ref_, address }, release_slot);
     }
 }
 
@@ -240,7 +242,8 @@ IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
   g_object_ref (conn);
   soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * config.max_message_size);
   self->conns_[id] = conn;
-  auto *cd = new ConnData{ self, id, now_ms (), now_ms (), false, std::string () };
+  auto *cd
+      = new ConnData{ self, self->shared_ref_, id, now_ms (), now_ms (), false, std::string () };
   if (auto *slot = static_cast<AddressSlot *> (g_object_steal_data (G_OBJECT (msg), kSlotKey)))
     {
       cd->address = slot->address; /* the connection's now: released when it closes */
@@ -251,7 +254,7 @@ IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
   g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) {
     auto *d = static_cast<ConnData *> (p);
     if (!d->address.empty ())
-      d->worker->shared_.release_address (d->address);
+      d->shared->release_address (d->address);
     delete d;
   });
   g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);

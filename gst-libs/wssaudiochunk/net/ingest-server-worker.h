@@ -152,7 +152,9 @@ public:
 class IngestWorker
 {
 public:
-  IngestWorker (unsigned index, WorkerShared &shared, WorkerEvents &events);
+  /* @shared outlives the worker where needed: connections and requests
+   * libsoup finalizes after stop() still give back their address slot. */
+  IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared, WorkerEvents &events);
   ~IngestWorker ();
   IngestWorker (const IngestWorker &) = delete;
   IngestWorker &operator= (const IngestWorker &) = delete;
@@ -201,6 +203,7 @@ private:
   SoupWebsocketConnection *open_connection (ConnectionId id) const;
 
   unsigned index_;
+  std::shared_ptr<WorkerShared> shared_ref_;
   WorkerShared &shared_;
   WorkerEvents &events_;
   GMainContext *context_ = nullptr;

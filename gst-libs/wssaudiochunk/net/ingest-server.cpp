@@ -26,7 +26,7 @@ struct IngestServer::Impl : WorkerEvents
   GSource *deadline = nullptr;
   unsigned port = 0;
   std::unique_ptr<IngestCore> core;
-  std::unique_ptr<WorkerShared> shared;
+  std::shared_ptr<WorkerShared> shared;
   std::vector<std::unique_ptr<IngestWorker>> workers;
   /* One per worker when sharded; none when the one worker runs here. */
   std::vector<std::unique_ptr<ContextThread>> threads;
@@ -254,7 +254,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   core_config.max_message_size = config.max_message_size;
   core_config.bind_session_to_principal = !config.auth_tokens.empty () && config.bind_session_to_token;
   p->core = std::make_unique<IngestCore> (core_config);
-  p->shared = std::make_unique<WorkerShared> ();
+  p->shared = std::make_shared<WorkerShared> ();
   p->shared->config = p->config;
   p->shared->core_config = core_config;
   p->withheld.clear ();
@@ -300,7 +300,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
     p->inbox.attach (p->context, [p] (std::vector<Impl::Item> &batch) { p->drain (batch); });
   for (unsigned i = 0; ok && i < n; i++)
     {
-      p->workers.push_back (std::make_unique<IngestWorker> (i, *p->shared, *p));
+      p->workers.push_back (std::make_unique<IngestWorker> (i, p->shared, *p));
       IngestWorker *w = p->workers.back ().get ();
       GSocket *sock = listeners[i];
       if (n == 1)
