@@ -589,7 +589,12 @@ session side, not libsoup's per-connection cost:
   workers. The listen backlog is `SOMAXCONN` (4,096) on every socket (`ss -ltn` shows it; the
   net/ingest-workers test checks it through `TCP_INFO`) and the gate accepts 64 per wake-up, so the
   accept queue is not the limit any more; what is slow is each new session's first message: its files
-  are created on the main thread while that thread also journals every running session. The same
+  are created on the main thread while that thread also journals every running session. By hand,
+  the same burst with each speaker sending one message per 5 s instead of 4 per second
+  (`loadgen ... --speakers 5000 --rate 0.2 --connect-rate 500 --concurrency 5000`, `--workers 2`,
+  tests of other helpers running) connected all 5,000 in 12.4 s, connect p50 882 ms, p99 2,957 ms:
+  still over 500 ms, but every speaker in, so the message load on the main thread is what keeps the
+  burst from completing. The same
   load generator and pacing also left Node `ws` at 2,436 of 5,000 in this run, so on this loaded
   machine (one load-generator thread on a core shared with other builds) the burst figures measure the
   load generator too: repeat them on an idle machine before reading more into them. The losses of the
