@@ -17,6 +17,10 @@ keeps the other parts' last results in bench/out/results.json):
   scale     N simulated speakers against our receiver, a Node `ws` receiver
             and a Python `websockets` receiver, each pinned to core 0
   wire      bytes on the wire per second of audio (computed; no run)
+  shard     the whole wssaudiochunk-ingest program (--record webm) with
+            --workers 1 and 2 against Node ws at 2,000 speakers (messages per
+            CPU-second, ack latency, RSS and descriptors per 1,000 sessions),
+            and 5,000 speakers connecting at 500 per second
 
 Then it draws the figures (docs/img/perf-*.png), writes docs/performance.md
 and prints the summary table. Everything listens on and talks to 127.0.0.1
@@ -829,6 +833,176 @@ def part_scale(res, args):
             log("profile run failed: %s" % e)
 
 
+# ---------------------------------------------------------------- part: shard
+
+INGEST = os.path.join(MAIN_BUILD, "tools", "wssaudiochunk-ingest")
+
+
+class ProcSampler(threading.Thread):
+    """CPU seconds, RSS and descriptors of one process every 0.2 s, stamped
+    with CLOCK_MONOTONIC (the load generator's clock)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.rows, self.halt = pid, [], threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self):
+        try:
+            with open("/proc/%d/stat" % self.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / self.tick
+            rss = 0
+            for line in open("/proc/%d/status" % self.pid):
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+            fds = len(os.listdir("/proc/%d/fd" % self.pid))
+            return {"mono": time.monotonic(), "cpu": cpu, "rss_kib": rss, "fds": fds}
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def run(self):
+        while not self.halt.is_set():
+            r = self.sample()
+            if r:
+                self.rows.append(r)
+            self.halt.wait(0.2)
+
+
+def start_ingest(tag, workers, cpus):
+    port_file = os.path.join(OUT, "port-ingest-%s" % tag)
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    outdir = tempfile.mkdtemp(prefix="rec-%s-" % tag, dir=OUT)
+    log_path = os.path.join(OUT, "rx-ingest-%s.log" % tag)
+    argv = [INGEST, "--port", "0", "--port-file", port_file, "--output-dir", outdir, "--record", "webm",
+            "--workers", str(workers), "--max-connections-per-address", "0", "--max-new-sessions-per-second", "0",
+            "--idle-timeout", "0", "--quiet"]
+    p = PROCS.spawn(["taskset", "-c", cpus] + argv, stdout=open(log_path, "w"), stderr=open(log_path + ".err", "w"),
+                    env=gst_env())
+    port = int(wait_file(port_file, 30, p))
+    return p, port, log_path, outdir
+
+
+def ingest_table_chunks(log_path):
+    """The CHUNKS column of the program's final table, summed."""
+    total, seen = 0, False
+    for line in open(log_path, errors="replace"):
+        cols = line.split()
+        if cols[:3] == ["SESSION", "FORMAT", "CHUNKS"]:
+            seen = True
+            continue
+        if seen and len(cols) >= 3 and cols[2].isdigit():
+            total += int(cols[2])
+    return total if seen else None
+
+
+def shard_run(label, kind, n, workers, args, cpus="0", connect_rate=0, warmup=None, duration=None):
+    tag = "%s-%d%s" % (label, n, "-burst" if connect_rate else "")
+    warmup = args.scale_warmup if warmup is None else warmup
+    duration = args.scale_duration if duration is None else duration
+    outdir = None
+    if kind == "ours":
+        rx, port, rx_log, outdir = start_ingest(tag, workers, cpus)
+    else:
+        rx, port, rx_log = start_receiver("node", tag, cpu=cpus)
+    time.sleep(0.5)
+    sampler = ProcSampler(rx.pid)
+    idle = sampler.sample()
+    sampler.start()
+    lg_json = os.path.join(OUT, "loadgen-%s.json" % tag)
+    argv = [os.path.join(BUILD, "loadgen"), "--port", str(port), "--chunks", os.path.join(FX, "chunks.bin"),
+            "--speakers", str(n), "--warmup", str(warmup), "--duration", str(duration), "--drain", "4",
+            "--connect-timeout", "60", "--tag", tag, "--out", lg_json]
+    if connect_rate:
+        argv += ["--connect-rate", str(connect_rate), "--concurrency", str(n)]
+    loss_from_table = None
+    try:
+        lg = PROCS.spawn(argv, stdout=subprocess.DEVNULL, stderr=open(lg_json + ".err", "w"), cpu=1)
+        try:
+            lg.wait(timeout=60 + warmup + duration + 30)
+        except subprocess.TimeoutExpired:
+            PROCS.stop(lg)
+            raise RuntimeError("loadgen did not finish")
+        PROCS.stop(lg)
+        time.sleep(1.2)
+    finally:
+        sampler.halt.set()
+        sampler.join()
+        alive = rx.poll() is None
+        if kind == "ours" and alive:
+            # SIGTERM: every session finishes, then the table; give it time
+            os.killpg(rx.pid, signal.SIGTERM)
+            try:
+                rx.wait(120)
+            except subprocess.TimeoutExpired:
+                pass
+        PROCS.stop(rx)
+    g = json.load(open(lg_json))
+    rows = sampler.rows
+    win = [r for r in rows if g["window_start_mono"] <= r["mono"] <= g["window_end_mono"]]
+    if len(win) < 2:
+        win = rows[-2:] if len(rows) >= 2 else rows
+    sent_win = g["window_scheduled"] - g["window_skipped"]
+    dc = (win[-1]["cpu"] - win[0]["cpu"]) if len(win) >= 2 else 0
+    dt = max(1e-9, (win[-1]["mono"] - win[0]["mono"]) if len(win) >= 2 else 1)
+    # messages sent in the sampled span of the window
+    span = dt / max(1e-9, g["window_s"])
+    if kind == "ours":
+        received = ingest_table_chunks(rx_log)
+    else:
+        fin = [l for l in read_lines(rx_log) if "final" in l or "stats" in l]
+        received = fin[-1].get("msgs") if fin else None
+    loss = max(0, g["sent"] - received) if received is not None else None
+    peak = max(win, key=lambda r: r["rss_kib"]) if win else {"rss_kib": 0, "fds": 0}
+    live = max(1, g["open_at_start"])
+    r = {"label": label, "receiver": kind, "workers": workers, "cpus": cpus, "speakers": n,
+         "open": g["open_at_start"], "connect_rate": connect_rate,
+         "connect_ms_p50": g["connect_ms_p50"], "connect_ms_p99": g["connect_ms_p99"],
+         "connect_ms_max": g["connect_ms_max"], "connect_s": g["connect_s"],
+         "msgs_per_cpu_s": sent_win * span / dc if dc > 0 else None, "cpu_util": dc / dt,
+         "lat_p50_ms": g["lat_p50_us"] / 1000, "lat_p99_ms": g["lat_p99_us"] / 1000,
+         "lat_samples": g["lat_samples"], "acks": g["acks"], "sent": g["sent"], "received": received, "loss": loss, "errors": g["errors"],
+         "server_closes": g["server_closes"], "alive": alive,
+         "rss_mib_per_1000": (peak["rss_kib"] - (idle or peak)["rss_kib"]) / 1024 * 1000 / live,
+         "fds_per_1000": (peak["fds"] - (idle or peak)["fds"]) * 1000 / live, "loadavg": loadavg()}
+    if outdir:
+        shutil.rmtree(outdir, ignore_errors=True)
+    log("shard %-8s N=%5d rate=%s: %5d open, connect p99 %.0f ms, %s msgs/CPU-s, CPU %.0f %%, ack p99 %.1f ms, "
+        "loss %s of %d, RSS %.1f MiB and %.0f fds per 1000" % (
+            label, n, connect_rate or "-", r["open"], r["connect_ms_p99"], fmt(r["msgs_per_cpu_s"]),
+            100 * r["cpu_util"], r["lat_p99_ms"], loss, g["sent"], r["rss_mib_per_1000"], r["fds_per_1000"]))
+    return r
+
+
+def part_shard(res, args):
+    n = args.shard_speakers
+    S = {"speakers": n, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": loadavg(),
+         "git": subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                               text=True).stdout.strip(),
+         "rx_command": "taskset -c CPUS build/tools/wssaudiochunk-ingest --port 0 --record webm --workers W "
+                       "--max-connections-per-address 0 --max-new-sessions-per-second 0 --idle-timeout 0 --quiet",
+         "lg_command": "taskset -c 1 bench/out/build/bench/loadgen --port PORT --chunks bench/out/fixture/chunks.bin "
+                       "--speakers N --warmup %s --duration %s --drain 4 [--connect-rate 500 --concurrency N]" % (
+                           args.scale_warmup, args.scale_duration),
+         "throughput": [], "connect": []}
+    plan = [("ours-1", "ours", 1, "0"), ("ours-2", "ours", 2, "0,1"), ("node", "node", 1, "0")]
+    for label, kind, workers, cpus in plan:
+        try:
+            S["throughput"].append(shard_run(label, kind, n, workers, args, cpus=cpus))
+        except (RuntimeError, OSError, ValueError, KeyError) as e:
+            log("shard %s failed: %s" % (label, e))
+            S["throughput"].append({"label": label, "failed": str(e)})
+    for label, kind, workers, cpus in plan:
+        try:
+            S["connect"].append(shard_run(label, kind, args.burst_speakers, workers, args, cpus=cpus,
+                                          connect_rate=args.burst_rate, warmup=1.0, duration=2.0))
+        except (RuntimeError, OSError, ValueError, KeyError) as e:
+            log("shard burst %s failed: %s" % (label, e))
+            S["connect"].append({"label": label, "failed": str(e)})
+    res["shard"] = S
+
+
 def receiver_versions():
     v = {}
     try:
@@ -995,6 +1169,9 @@ def figures(res):
         plt.close(fig)
         made["scale"] = p
 
+    if "shard" in res:
+        from report import shard_rows  # bench/report.py
+        rows.extend(shard_rows(res))
     if "speaker" in res:
         S = res["speaker"]
         g, c = S["gst"], S["chromium"]
@@ -1125,6 +1302,9 @@ def summary_rows(res):
         if ratios:
             rows.append(("Receiver: messages per CPU-second, ours / Node ws", ">= 3x",
                          ", ".join("N=%d: %.2fx" % r for r in ratios), all(r[1] >= 3 for r in ratios)))
+    if "shard" in res:
+        from report import shard_rows  # bench/report.py
+        rows.extend(shard_rows(res))
     if "speaker" in res:
         S = res["speaker"]
         rows.append(("Whole speaker CPU, Chromium / gst-launch", ">= 20x",
@@ -1163,7 +1343,7 @@ def write_doc(res, made, meta):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="", help="comma-separated parts: sink,pipeline,latency,speaker,scale,wire")
+    ap.add_argument("--only", default="", help="comma-separated parts: sink,pipeline,latency,speaker,scale,wire,shard")
     ap.add_argument("--full", action="store_true", help="the issue's full sizes: 10 min latency run")
     ap.add_argument("--latency-minutes", type=float, default=2.0)
     ap.add_argument("--speaker-minutes", type=float, default=1.0)
@@ -1174,13 +1354,16 @@ def main():
     ap.add_argument("--receivers", default="ours,node,python")
     ap.add_argument("--scale-warmup", type=float, default=2.0)
     ap.add_argument("--scale-duration", type=float, default=8.0)
+    ap.add_argument("--shard-speakers", type=int, default=2000)
+    ap.add_argument("--burst-speakers", type=int, default=5000)
+    ap.add_argument("--burst-rate", type=int, default=500)
     ap.add_argument("--profile-speakers", type=int, default=1000, help="perf-profile our receiver at this N")
     args = ap.parse_args()
     if args.full:
         args.latency_minutes = 10.0
     args.speakers = [int(x) for x in args.speakers.split(",") if x]
     args.receivers = [x for x in args.receivers.split(",") if x]
-    parts = ["sink", "pipeline", "latency", "speaker", "scale", "wire"]
+    parts = ["sink", "pipeline", "latency", "speaker", "scale", "wire", "shard"]
     only = [p for p in args.only.split(",") if p] or parts
     for p in only:
         if p not in parts:
@@ -1233,8 +1416,14 @@ def main():
     res["meta"] = meta
     with open(RESULTS, "w") as f:
         json.dump(res, f)
-    made = figures(res)
     sys.path.insert(0, HERE)
+    if set(only) <= {"shard"} and not all(p in res for p in ("sink", "scale")):
+        # the other parts' results are not here: edit the page in place
+        from report import update_shard
+        update_shard(DOC, res)
+        print_table(res)
+        return
+    made = figures(res)
     write_doc(res, made, meta)
     print_table(res)
     log("results: %s, figures: %s, report: %s (%.0f s)" % (rel(RESULTS), ", ".join(rel(p) for p in made.values()),

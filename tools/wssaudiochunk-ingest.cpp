@@ -4,9 +4,13 @@
  * SESSION.chunks, SESSION.wav (16 kHz mono S16LE, unless --record webm)
  * and SESSION.json (the session's figures).
  *
- * One thread runs everything that is not GStreamer streaming: the
- * IngestServer (libsoup) on the default GMainContext, the session writers'
- * bus watches, the idle check and the signal handlers. */
+ * The main thread runs the sessions: the IngestServer's IngestCore on the
+ * default GMainContext, the session writers (journal, decoding), the idle
+ * check and the signal handlers. --workers N threads (default: one per
+ * online CPU) serve the connections: each its own GMainContext, libsoup
+ * server and SO_REUSEPORT socket, reading and decoding messages and handing
+ * them to the main thread in batches (ingest-server.h). With --workers 1
+ * the connections are served on the main thread too. */
 #include "file-names.h"
 #include "ingest-server.h"
 #include "session-recovery.h"
@@ -17,6 +21,7 @@
 
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -55,6 +60,7 @@ struct Options
   bool bind_session_to_token = true;
   double max_new_sessions_per_second = 10;
   bool permessage_deflate = false;
+  int workers = 0; /* 0: one per online CPU */
 };
 
 /* Raises the soft RLIMIT_NOFILE to the hard one and sizes the limits from
@@ -336,6 +342,13 @@ IngestApp::on_signal (int signum)
       progress ("%s: finishing %zu session(s)", signum == SIGINT ? "SIGINT" : "SIGTERM",
                 writers_.size () + finishing_.size ());
       server_.finish_all ("shutdown");
+      if (server_.workers () > 1)
+        {
+          std::string per;
+          for (uint64_t n : server_.server_stats ().worker_connections)
+            per += (per.empty () ? "" : ", ") + std::to_string (n);
+          progress ("connections per worker: %s", per.c_str ());
+        }
       server_.stop ();
       /* finish_all ended them all; whatever did not end still gets its
        * WAV and summary. */
@@ -412,6 +425,7 @@ IngestApp::run ()
   config.bind_session_to_token = opt_.bind_session_to_token;
   config.core.max_new_sessions_per_second = opt_.max_new_sessions_per_second;
   config.permessage_deflate = opt_.permessage_deflate;
+  config.workers = static_cast<unsigned> (opt_.workers);
   size_limits_from_fds (opt_, config);
   config.tls_cert_file = opt_.tls_cert;
   config.tls_key_file = opt_.tls_key;
@@ -463,6 +477,8 @@ IngestApp::run ()
         }
     }
   const bool v6 = opt_.address.find (':') != std::string::npos;
+  progress ("workers: %u (connection threads%s)", server_.workers (),
+            server_.workers () == 1 ? ": none, the main thread serves them" : ", SO_REUSEPORT");
   progress ("listening on %s://%s%s%s:%u%s, recording to %s", opt_.tls_cert.empty () ? "ws" : "wss", v6 ? "[" : "", opt_.address.c_str (), v6 ? "]" : "",
             port, opt_.path.c_str (), opt_.output_dir.c_str ());
 
@@ -555,6 +571,9 @@ main (int argc, char **argv)
     { "no-bind-session-to-token", 0, 0, G_OPTION_ARG_NONE, &no_bind,
       "With --auth-token-file: let any valid token speak for any session (default: a session belongs to the "
       "token that started it)", nullptr },
+    { "workers", 0, 0, G_OPTION_ARG_INT, &opt.workers,
+      "Threads serving the connections (default: the number of online CPUs; 1: the main thread serves them)",
+      "N" },
     { "max-new-sessions-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt.max_new_sessions_per_second,
       "Sessions one client address may start per second on average, bursts of 50 (default 10; 0: no limit)", "RATE" },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
@@ -633,6 +652,8 @@ main (int argc, char **argv)
     bad = "--tls-key needs --tls-cert";
   else if (opt.header_timeout_ms < 100 || opt.header_timeout_ms > 600000)
     bad = "--header-timeout-ms must be 100..600000";
+  else if (opt.workers < 0 || opt.workers > 256)
+    bad = "--workers must be 1..256";
   else if (record_mode != "wav" && record_mode != "webm")
     bad = "--record must be wav or webm";
   if (bad)
@@ -641,6 +662,11 @@ main (int argc, char **argv)
       return 2;
     }
 
+  if (opt.workers == 0)
+    {
+      const long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+      opt.workers = cpus > 0 ? static_cast<int> (std::min<long> (cpus, 256)) : 1;
+    }
   setvbuf (stdout, nullptr, _IOLBF, 0);
   IngestApp app (std::move (opt));
   return app.run ();

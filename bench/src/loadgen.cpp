@@ -22,6 +22,9 @@
  *
  * usage: loadgen --port P --chunks FILE --speakers N [--rate 4] [--src-ip 127.0.0.2]
  *                [--warmup 3] [--duration 10] [--drain 5] [--concurrency 64]
+ *                [--connect-rate R]  (R connections started per second: a
+ *                 paced burst, as speakers arriving; 0: as fast as the
+ *                 concurrency allows)
  *                [--connect-timeout 60] [--out FILE.json]
  */
 #include "common.h"
@@ -408,6 +411,7 @@ main (int argc, char **argv)
   double drain = args.real ("drain", 5);
   int concurrency = static_cast<int> (args.num ("concurrency", 64));
   double connect_timeout = args.real ("connect-timeout", 60);
+  double connect_rate = args.real ("connect-rate", 0);
   std::string out_path = args.get ("out");
   std::string src_ip = args.get ("src-ip");
   std::string tag = args.get ("tag", "r");
@@ -478,7 +482,11 @@ main (int argc, char **argv)
     {
       int64_t now = mono_ns ();
       /* open more connections */
-      while (phase == Connect && in_flight < concurrency && next_to_connect < g.conns.size ())
+      const size_t allowed = connect_rate > 0
+                                 ? static_cast<size_t> ((now - t_begin) / 1e9 * connect_rate) + 1
+                                 : g.conns.size ();
+      while (phase == Connect && in_flight < concurrency && next_to_connect < g.conns.size ()
+             && next_to_connect < allowed)
         {
           size_t i = next_to_connect++;
           if (g.start_connect (g.conns[i], i))

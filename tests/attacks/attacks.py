@@ -74,7 +74,9 @@ class Ingest:
         env = dict(os.environ)
         env["GST_REGISTRY"] = os.path.join(tmp, "registry.bin")
         self.proc = subprocess.Popen([INGEST, "--port", "0", "--port-file", port_file, "--output-dir", self.outdir,
-                                      "--max-connections-per-address", "0"] + list(extra),
+                                      "--max-connections-per-address", "0"] + list(extra)
+                                     # e.g. "--workers 1": the suite on another worker count
+                                     + os.environ.get("WSSAC_INGEST_ARGS", "").split(),
                                      stdout=self.log, stderr=self.log, preexec_fn=limit, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -4,9 +4,11 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include <vector>
 
@@ -53,6 +55,94 @@ destroy_source (GSource *&source)
 }
 } // namespace
 
+bool
+PendingCounts::try_add (const std::string &address, unsigned max_per_address, unsigned max_total,
+                        bool &by_address)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  auto it = by_address_.find (address);
+  const unsigned from = it == by_address_.end () ? 0 : it->second;
+  by_address = max_per_address > 0 && from >= max_per_address;
+  if (by_address || (max_total > 0 && total_ >= max_total))
+    return false;
+  by_address_[address]++;
+  total_++;
+  return true;
+}
+
+void
+PendingCounts::remove (const std::string &address)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  auto it = by_address_.find (address);
+  if (it != by_address_.end () && --it->second == 0)
+    by_address_.erase (it);
+  if (total_ > 0)
+    total_--;
+}
+
+unsigned
+PendingCounts::from (const std::string &address) const
+{
+  std::lock_guard<std::mutex> g (lock_);
+  auto it = by_address_.find (address);
+  return it == by_address_.end () ? 0 : it->second;
+}
+
+size_t
+PendingCounts::total () const
+{
+  std::lock_guard<std::mutex> g (lock_);
+  return total_;
+}
+
+GSocket *
+ConnectionGate::listen_socket (const std::string &address, unsigned port, bool reuse_port,
+                               std::string &error)
+{
+  GInetAddress *ia = g_inet_address_new_from_string (address.c_str ());
+  if (!ia)
+    {
+      error = "\"" + address + "\" is not an IP address";
+      return nullptr;
+    }
+  GError *err = nullptr;
+  GSocketAddress *addr = g_inet_socket_address_new (ia, port);
+  GSocket *sock = g_socket_new (g_inet_address_get_family (ia), G_SOCKET_TYPE_STREAM,
+                                G_SOCKET_PROTOCOL_TCP, &err);
+  g_object_unref (ia);
+  bool ok = sock != nullptr;
+  if (ok)
+    {
+      g_socket_set_listen_backlog (sock, SOMAXCONN);
+      /* bind() by hand: g_socket_bind() clears SO_REUSEPORT on TCP sockets. */
+      struct sockaddr_storage native;
+      const gssize len = g_socket_address_get_native_size (addr);
+      const int fd = g_socket_get_fd (sock);
+      ok = g_socket_set_option (sock, SOL_SOCKET, SO_REUSEADDR, 1, &err)
+           && (!reuse_port || g_socket_set_option (sock, SOL_SOCKET, SO_REUSEPORT, 1, &err))
+           && len > 0 && g_socket_address_to_native (addr, &native, sizeof native, &err);
+      if (ok && bind (fd, reinterpret_cast<struct sockaddr *> (&native), static_cast<socklen_t> (len)) != 0)
+        {
+          const int e = errno;
+          g_set_error (&err, G_IO_ERROR, g_io_error_from_errno (e), "Error binding to address %s:%u: %s",
+                       address.c_str (), port, g_strerror (e));
+          ok = false;
+        }
+      ok = ok && g_socket_listen (sock, &err);
+    }
+  g_object_unref (addr);
+  if (!ok)
+    {
+      error = "could not listen on " + address + ":" + std::to_string (port) + ": "
+              + (err ? err->message : "?");
+      g_clear_error (&err);
+      g_clear_object (&sock);
+      return nullptr;
+    }
+  return sock;
+}
+
 ConnectionGate::~ConnectionGate ()
 {
   stop ();
@@ -69,7 +159,8 @@ ConnectionGate::fd_limit ()
 
 bool
 ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *listener,
-                       const GateConfig &config, std::string &error)
+                       const GateConfig &config, std::string &error,
+                       std::shared_ptr<PendingCounts> shared)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once))
@@ -86,6 +177,7 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
   listener_ = G_SOCKET (g_object_ref (listener));
   g_socket_set_blocking (listener_, FALSE);
   fd_limit_ = fd_limit ();
+  counts_ = shared ? std::move (shared) : std::make_shared<PendingCounts> ();
   stats_ = GateStats ();
   arm_accept ();
   sweep_source_ = g_timeout_source_new (kSweepMs);
@@ -102,9 +194,11 @@ ConnectionGate::stop ()
   destroy_source (resume_source_);
   destroy_source (sweep_source_);
   for (auto &kv : pending_)
-    g_object_unref (kv.first);
+    {
+      counts_->remove (kv.second.address);
+      g_object_unref (kv.first);
+    }
   pending_.clear ();
-  pending_by_address_.clear ();
   pending_by_peer_.clear ();
   if (listener_)
     g_socket_close (listener_, nullptr);
@@ -167,13 +261,6 @@ ConnectionGate::refuse_503 (GSocket *socket)
   g_socket_close (socket, nullptr);
 }
 
-unsigned
-ConnectionGate::pending_from (const std::string &address) const
-{
-  auto it = pending_by_address_.find (address);
-  return it == pending_by_address_.end () ? 0 : it->second;
-}
-
 gboolean
 ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
 {
@@ -225,27 +312,27 @@ ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
       GSocketAddress *remote = g_socket_get_remote_address (sock, nullptr);
       GSocketAddress *local = g_socket_get_local_address (sock, nullptr);
       const std::string address = address_of (remote, false);
-      bool refuse_address = false, refuse_total = false;
-      for (int pass = 0; pass < 2; pass++)
+      bool by_address = false, admitted = false;
+      for (int pass = 0; pass < 2 && !admitted; pass++)
         {
-          refuse_address = self->config_.max_pending_per_address > 0
-                           && self->pending_from (address) >= self->config_.max_pending_per_address;
-          refuse_total = self->config_.max_pending_total > 0
-                         && self->pending_.size () >= self->config_.max_pending_total;
-          if (!(refuse_address || refuse_total) || pass == 1)
+          if (pass == 1)
+            self->sweep (now_ms ()); /* some may have closed since the last sweep */
+          admitted = remote && local
+                     && self->counts_->try_add (address, self->config_.max_pending_per_address,
+                                                self->config_.max_pending_total, by_address);
+          if (!remote || !local)
             break;
-          self->sweep (now_ms ()); /* some may have closed since the last sweep */
         }
-      if (refuse_address || refuse_total || !remote || !local)
+      if (!admitted)
         {
-          (refuse_address ? self->stats_.refused_pending_address
-                          : self->stats_.refused_pending_total)++;
+          (by_address ? self->stats_.refused_pending_address
+                      : self->stats_.refused_pending_total)++;
           GST_INFO ("closing a new connection from %s: %u connections are waiting for their "
                     "upgrade (%s cap)",
                     address.c_str (),
-                    refuse_address ? self->pending_from (address)
-                                   : (unsigned)self->pending_.size (),
-                    refuse_address ? "per-address" : "total");
+                    by_address ? self->counts_->from (address)
+                               : (unsigned)self->counts_->total (),
+                    by_address ? "per-address" : "total");
           g_socket_close (sock, nullptr);
           g_object_unref (sock);
           g_clear_object (&remote);
@@ -265,6 +352,7 @@ ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
             {
               GST_WARNING ("cannot set up TLS: %s", err ? err->message : "?");
               g_clear_error (&err);
+              self->counts_->remove (address);
               g_socket_close (sock, nullptr);
               g_object_unref (sock);
               g_object_unref (remote);
@@ -281,7 +369,6 @@ ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
       p.peer = address_of (remote, true);
       p.accepted_ms = now_ms ();
       self->pending_by_peer_[p.peer] = sock;
-      self->pending_by_address_[address]++;
       self->pending_[sock] = std::move (p); /* keeps the accept's reference */
       soup_server_accept_iostream (self->server_, stream, local, remote, nullptr);
       g_object_unref (stream);
@@ -295,9 +382,7 @@ ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
 void
 ConnectionGate::forget (std::map<GSocket *, Pending>::iterator it)
 {
-  auto a = pending_by_address_.find (it->second.address);
-  if (a != pending_by_address_.end () && --a->second == 0)
-    pending_by_address_.erase (a);
+  counts_->remove (it->second.address);
   auto p = pending_by_peer_.find (it->second.peer);
   if (p != pending_by_peer_.end () && p->second == it->first)
     pending_by_peer_.erase (p);

@@ -26,6 +26,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace wssac
@@ -43,6 +45,24 @@ struct GateConfig
   FrameGuardConfig frames;
   /* wss://: connections are wrapped in TLS before libsoup sees them. */
   GTlsCertificate *tls_certificate = nullptr;
+};
+
+/* The pending caps count over every gate of a process: a sharded receiver
+ * runs one gate per worker thread, and the caps are the process's. */
+class PendingCounts
+{
+public:
+  /* Counts one more from @address unless a cap would be exceeded; false
+   * then, with @by_address telling which cap. 0: no cap. */
+  bool try_add (const std::string &address, unsigned max_per_address, unsigned max_total, bool &by_address);
+  void remove (const std::string &address);
+  unsigned from (const std::string &address) const;
+  size_t total () const;
+
+private:
+  mutable std::mutex lock_;
+  std::map<std::string, unsigned> by_address_;
+  size_t total_ = 0;
 };
 
 struct GateStats
@@ -66,9 +86,12 @@ public:
   ConnectionGate (const ConnectionGate &) = delete;
   ConnectionGate &operator= (const ConnectionGate &) = delete;
 
-  /* @listener: bound and listening; the gate takes a reference. */
+  /* @listener: bound and listening; the gate takes a reference.
+   * @shared: the process's pending counts when several gates serve one
+   * port (else the gate has its own). */
   bool start (GMainContext *context, SoupServer *server, GSocket *listener,
-              const GateConfig &config, std::string &error);
+              const GateConfig &config, std::string &error,
+              std::shared_ptr<PendingCounts> shared = nullptr);
   void stop ();
   /* The WebSocket handler calls this with the upgraded request's remote
    * address: the connection no longer counts as pending. */
@@ -77,6 +100,14 @@ public:
 
   /* The soft RLIMIT_NOFILE now. */
   static uint64_t fd_limit ();
+  /* A listening TCP socket on @address:@port (0: any free port) with the
+   * backlog SOMAXCONN (GLib's default is 10: a burst of connections would
+   * overflow it and the kernel drop SYNs, retried by clients after 1, 3,
+   * 7 s). @reuse_port: SO_REUSEPORT, so that several sockets (one per
+   * worker) share the port and the kernel spreads connections over them.
+   * nullptr with @error on failure. */
+  static GSocket *listen_socket (const std::string &address, unsigned port, bool reuse_port,
+                                 std::string &error);
 
 private:
   struct Pending
@@ -94,7 +125,6 @@ private:
   void pause_accepting ();
   void sweep (int64_t now_ms);
   void refuse_503 (GSocket *socket);
-  unsigned pending_from (const std::string &address) const;
 
   GateConfig config_;
   GMainContext *context_ = nullptr;
@@ -108,7 +138,7 @@ private:
   uint64_t fd_limit_ = 0;
   std::map<GSocket *, Pending> pending_;             /* holds a reference on each socket */
   std::map<std::string, GSocket *> pending_by_peer_; /* "ip:port" */
-  std::map<std::string, unsigned> pending_by_address_;
+  std::shared_ptr<PendingCounts> counts_;
   GateStats stats_;
   std::shared_ptr<FrameGuardStats> frame_stats_ = std::make_shared<FrameGuardStats> ();
 };

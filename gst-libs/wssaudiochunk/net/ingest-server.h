@@ -1,8 +1,18 @@
 /* wssaudiochunk receiver transport: a libsoup 3 WebSocket server feeding an
- * IngestCore. It lives on one GMainContext (the caller's thread-default at
- * start()): the source element runs it on a thread of its own, the ingest
- * server program on its main loop. Events come out through a callback on
- * that context. */
+ * IngestCore. The IngestCore (the sessions) lives on one GMainContext, the
+ * caller's at start(): the source element runs it on a thread of its own,
+ * the ingest server program on its main loop. Events come out through a
+ * callback on that context.
+ *
+ * With one worker (the default) the connections are served on that same
+ * context. With N workers each worker is a thread of its own (its own
+ * GMainContext, SoupServer and SO_REUSEPORT listening socket: the kernel
+ * spreads new connections over them), which reads, parses, validates and
+ * base64-decodes its connections' messages, and hands the decoded messages
+ * to the sessions' context in batches; replies and closes go back the same
+ * way. A session may thus be spoken for by a connection on any worker (a
+ * reconnecting speaker lands where the kernel puts it): its state is only
+ * ever touched on the sessions' context, in the order the messages came. */
 #pragma once
 
 #include "connection-gate.h"
@@ -67,6 +77,9 @@ struct IngestServerConfig
    * libsoup answers pings itself, so they are counted before it. 0: no
    * limit. */
   double max_pings_per_second = 5;
+  /* Worker threads serving connections (see above); 1: the connections
+   * are served on the caller's context, no thread. */
+  unsigned workers = 1;
   IngestConfig core;
 };
 
@@ -78,7 +91,9 @@ struct IngestServerStats
   uint64_t address_refused = 0;  /* 429: too many connections from one address */
   uint64_t closed_silent = 0;    /* no pong nor message for peer_timeout_s */
   uint64_t closed_no_message = 0; /* no message within first_message_timeout_s */
-  GateStats gate;
+  GateStats gate; /* summed over the workers */
+  /* Connections upgraded so far, per worker. */
+  std::vector<uint64_t> worker_connections;
 };
 
 class IngestServer
@@ -101,6 +116,7 @@ public:
   void close_all (unsigned short code, const char *reason = "closing");
 
   unsigned port () const;
+  unsigned workers () const;
   /* Ends every session: pending audio is delivered, then SessionEnded. */
   void finish_all (const std::string &reason);
   void finish_session (const std::string &session_id, const std::string &reason);

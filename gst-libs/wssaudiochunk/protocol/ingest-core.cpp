@@ -227,24 +227,54 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
 void
 IngestCore::on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out)
 {
-  Connection *c = admit (id, length, now_ms, out);
-  if (c)
-    handle (*c, decode_message (text, length, config_.limits), now_ms, out);
+  on_decoded (id, decode (config_, false, text, length), now_ms, out);
 }
 
-IngestCore::Connection *
-IngestCore::admit (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out)
+IngestCore::Decoded
+IngestCore::decode (const IngestConfig &config, bool binary, const char *data, size_t length)
+{
+  Decoded d;
+  d.binary = binary;
+  d.length = length;
+  if (length > config.max_message_size)
+    return d;
+  if (!binary)
+    {
+      d.result = decode_message (data ? data : "", length, config.limits);
+      d.decoded = true;
+      return d;
+    }
+  d.framed = length >= 6 && memcmp (data, kBinaryMagic, 4) == 0;
+  if (config.accept_binary && d.framed)
+    {
+      d.result = decode_binary_message (reinterpret_cast<const uint8_t *> (data), length, config.limits);
+      d.decoded = true;
+    }
+  return d;
+}
+
+void
+IngestCore::on_decoded (ConnectionId id, Decoded &&input, int64_t now_ms, IngestOutput &out)
 {
   auto cit = connections_.find (id);
   if (cit == connections_.end ())
-    return nullptr;
+    return;
   Connection &c = *cit->second;
   stats_.messages++;
   if (c.closing)
-    return nullptr; /* closed for abuse or size: nothing more from it counts */
-  if (over_rate (c, now_ms, out) || too_big (c, length, out))
-    return nullptr;
-  return &c;
+    return; /* closed for abuse or size: nothing more from it counts */
+  if (over_rate (c, now_ms, out) || too_big (c, input.length, out))
+    return;
+  if (input.binary && !input.decoded)
+    {
+      auto sit = sessions_.find (c.session);
+      reject (c, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",
+              "messages are JSON text frames, or binary frames in the WSAC framing (" + std::to_string (input.length)
+                  + "-byte binary frame refused)",
+              -1, out);
+      return;
+    }
+  handle (c, std::move (input.result), now_ms, out);
 }
 
 void
@@ -537,21 +567,7 @@ IngestCore::too_big (Connection &c, size_t length, IngestOutput &out)
 void
 IngestCore::on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out)
 {
-  Connection *admitted = admit (id, length, now_ms, out);
-  if (!admitted)
-    return;
-  Connection &c = *admitted;
-  const bool framed = length >= 6 && memcmp (data, kBinaryMagic, 4) == 0;
-  if (!config_.accept_binary || !framed)
-    {
-      auto sit = sessions_.find (c.session);
-      reject (c, sit == sessions_.end () ? nullptr : sit->second.get (), "binary-not-supported",
-              "messages are JSON text frames, or binary frames in the WSAC framing (" + std::to_string (length)
-                  + "-byte binary frame refused)",
-              -1, out);
-      return;
-    }
-  handle (c, decode_binary_message (data, length, config_.limits), now_ms, out);
+  on_decoded (id, decode (config_, true, reinterpret_cast<const char *> (data), length), now_ms, out);
 }
 
 void

@@ -189,6 +189,21 @@ public:
   void on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out);
   /* The binary framing (message-codec.h), unless accept_binary is off. */
   void on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out);
+  /* A sharded receiver (several worker threads, one IngestCore) decodes
+   * on the thread that read the message, with no lock and no state:
+   * parsing, validating the fields and base64 decoding. on_decoded() then
+   * does what on_text()/on_binary() do after that, with identical results
+   * (on_text (x) == on_decoded (decode (x))). */
+  struct Decoded
+  {
+    bool binary = false;
+    size_t length = 0;
+    bool framed = false;  /* binary: in the WSAC framing */
+    bool decoded = false; /* false: not decoded (too big, or refused unread) */
+    DecodeResult result;
+  };
+  static Decoded decode (const IngestConfig &config, bool binary, const char *data, size_t length);
+  void on_decoded (ConnectionId id, Decoded &&input, int64_t now_ms, IngestOutput &out);
   /* The peer went away: its session stays, waiting for a takeover. */
   void on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out);
 
@@ -223,10 +238,6 @@ private:
   void update_waiting (Session &s);
   void ack (Session &s, IngestOutput &out);
   void start_stream (Session &s, const Message &m, IngestOutput &out);
-  /* The connection a message of @length came on, or nullptr when the
-   * message is to be ignored (unknown or closing connection, over the rate
-   * or the size: those say so in @out). Counts the message. */
-  Connection *admit (ConnectionId id, size_t length, int64_t now_ms, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
   void handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutput &out);
   bool over_rate (Connection &c, int64_t now_ms, IngestOutput &out);

@@ -1,0 +1,437 @@
+#include "ingest-server-worker.h"
+
+#include <gst/gst.h>
+
+GST_DEBUG_CATEGORY_STATIC (wss_worker_debug);
+#define GST_CAT_DEFAULT wss_worker_debug
+
+namespace wssac
+{
+
+namespace
+{
+int64_t
+now_ms ()
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+std::string
+client_address (SoupServerMessage *msg, bool with_port)
+{
+  GSocketAddress *addr = soup_server_message_get_remote_address (msg);
+  if (!addr || !G_IS_INET_SOCKET_ADDRESS (addr))
+    return std::string ();
+  auto *inet = G_INET_SOCKET_ADDRESS (addr);
+  gchar *ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  std::string out (ip);
+  g_free (ip);
+  if (with_port)
+    out += ":" + std::to_string (g_inet_socket_address_get_port (inet));
+  return out;
+}
+
+/* Equal length and content, in time that depends only on the lengths. */
+bool
+same_secret (const std::string &a, const std::string &b)
+{
+  unsigned char diff = a.size () != b.size ();
+  for (size_t i = 0; i < a.size (); i++)
+    diff |= static_cast<unsigned char> (a[i] ^ (i < b.size () ? b[i] : 0));
+  return diff == 0;
+}
+
+/* A per-address slot taken when a request's headers passed; it becomes the
+ * connection's at the upgrade, and is given back if there is none. */
+struct AddressSlot
+{
+  std::shared_ptr<WorkerShared> shared;
+  std::string address;
+};
+void
+release_slot (gpointer p)
+{
+  auto *slot = static_cast<AddressSlot *> (p);
+  slot->shared->release_address (slot->address);
+  delete slot;
+}
+constexpr char kSlotKey[] = "wssac-address-slot";
+} // namespace
+
+bool
+WorkerShared::reserve_address (const std::string &address)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  unsigned &n = per_address_[address];
+  if (n >= config.max_connections_per_address)
+    {
+      if (n == 0)
+        per_address_.erase (address);
+      return false;
+    }
+  n++;
+  return true;
+}
+
+void
+WorkerShared::release_address (const std::string &address)
+{
+  std::lock_guard<std::mutex> g (lock_);
+  auto it = per_address_.find (address);
+  if (it != per_address_.end () && --it->second == 0)
+    per_address_.erase (it);
+}
+
+struct IngestWorker::ConnData
+{
+  IngestWorker *worker; /* valid while the connection is in conns_ */
+  std::shared_ptr<WorkerShared> shared;
+  ConnectionId id;
+  int64_t last_rx_ms;
+  int64_t connected_ms;
+  bool spoke;
+  std::string address; /* holds a per-address slot when not empty */
+};
+
+IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared,
+                            WorkerEvents &events)
+    : index_ (index), shared_ref_ (std::move (shared)), shared_ (*shared_ref_), events_ (events)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      GST_DEBUG_CATEGORY_INIT (wss_worker_debug, "wssaudiochunkingest", 0,
+                               "wssaudiochunk WebSocket receiver");
+      g_once_init_leave (&once, 1);
+    }
+}
+
+IngestWorker::~IngestWorker ()
+{
+  outbox_.detach ();
+}
+
+/* The index of the presented token, -1 if none matches. */
+int
+IngestWorker::token_index (SoupServerMessage *msg) const
+{
+  const auto &tokens = shared_.config.auth_tokens;
+  std::string presented;
+  const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                   "Authorization");
+  if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
+    presented = auth + 7;
+  else if (const char *query = g_uri_get_query (soup_server_message_get_uri (msg)))
+    {
+      GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+      if (params)
+        {
+          const char *t = static_cast<const char *> (g_hash_table_lookup (params, "token"));
+          if (t)
+            presented = t;
+          g_hash_table_unref (params);
+        }
+    }
+  int found = -1;
+  for (size_t i = 0; i < tokens.size (); i++)
+    if (same_secret (presented, tokens[i]) && found < 0) /* every token is compared */
+      found = static_cast<int> (i);
+  return presented.empty () ? -1 : found;
+}
+
+/* Runs when the request's headers are in, before the upgrade: refusals
+ * here cost no WebSocket and no session. */
+void
+IngestWorker::on_early (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
+                        gpointer data)
+{
+  auto *self = static_cast<IngestWorker *> (data);
+  const IngestServerConfig &config = self->shared_.config;
+  const int token = config.auth_tokens.empty () ? -1 : self->token_index (msg);
+  if (token >= 0)
+    /* Who the connection is, for binding sessions: a name, not the secret. */
+    g_object_set_data_full (G_OBJECT (msg), "wssac-principal",
+                            g_strdup_printf ("token-%d", token + 1), g_free);
+  if (!config.auth_tokens.empty () && token < 0)
+    {
+      self->shared_.auth_refused++;
+      GST_INFO ("upgrade refused: missing or wrong token");
+      soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, nullptr);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      return;
+    }
+  if (!config.allowed_origins.empty ())
+    {
+      const char *origin
+          = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
+      bool allowed = origin == nullptr;
+      for (const auto &o : config.allowed_origins)
+        allowed |= origin && o == origin;
+      if (!allowed)
+        {
+          self->shared_.origin_refused++;
+          GST_INFO ("upgrade refused: origin %s not allowed", origin);
+          soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, nullptr);
+          return;
+        }
+    }
+  if (config.max_connections_per_address > 0)
+    {
+      const std::string address = client_address (msg, false);
+      if (!self->shared_.reserve_address (address))
+        {
+          self->shared_.address_refused++;
+          soup_server_message_set_status (msg, 429, "Too Many Connections");
+          return;
+        }
+      g_object_set_data_full (G_OBJECT (msg), kSlotKey,
+                              new AddressSlot{ self->shared_ref_, address }, release_slot);
+    }
+}
+
+gboolean
+IngestWorker::on_watchdog (gpointer data)
+{
+  auto *self = static_cast<IngestWorker *> (data);
+  const IngestServerConfig &config = self->shared_.config;
+  int64_t now = now_ms ();
+  int64_t limit = static_cast<int64_t> (config.peer_timeout_s) * 1000;
+  int64_t first = static_cast<int64_t> (config.first_message_timeout_s) * 1000;
+  std::vector<SoupWebsocketConnection *> dead, mute;
+  for (auto &kv : self->conns_)
+    {
+      auto *cd = static_cast<ConnData *> (g_object_get_data (G_OBJECT (kv.second), "wssac-conn"));
+      if (!cd)
+        continue;
+      if (limit > 0 && now - cd->last_rx_ms > limit)
+        dead.push_back (kv.second);
+      else if (first > 0 && !cd->spoke && now - cd->connected_ms > first
+               && soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
+        mute.push_back (kv.second);
+    }
+  for (auto *c : dead)
+    {
+      GST_INFO ("closing a connection silent for over %u s", config.peer_timeout_s);
+      self->shared_.closed_silent++;
+      g_io_stream_close (soup_websocket_connection_get_io_stream (c), nullptr, nullptr);
+    }
+  for (auto *c : mute)
+    {
+      self->shared_.closed_no_message++;
+      soup_websocket_connection_close (c, 1008, "no message");
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+IngestWorker::on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
+{
+  static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
+}
+
+void
+IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
+                            SoupWebsocketConnection *conn, gpointer data)
+{
+  auto *self = static_cast<IngestWorker *> (data);
+  const IngestServerConfig &config = self->shared_.config;
+  self->gate_.upgraded (soup_server_message_get_remote_address (msg));
+  ConnectionId id = self->shared_.next_id++;
+  self->connections_++;
+  g_object_ref (conn);
+  soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * config.max_message_size);
+  self->conns_[id] = conn;
+  auto *cd
+      = new ConnData{ self, self->shared_ref_, id, now_ms (), now_ms (), false, std::string () };
+  if (auto *slot = static_cast<AddressSlot *> (g_object_steal_data (G_OBJECT (msg), kSlotKey)))
+    {
+      cd->address = slot->address; /* the connection's now: released when it closes */
+      delete slot;
+    }
+  soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
+  g_signal_connect (conn, "pong", G_CALLBACK (on_pong), cd);
+  g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) {
+    auto *d = static_cast<ConnData *> (p);
+    if (!d->address.empty ())
+      d->shared->release_address (d->address);
+    delete d;
+  });
+  g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);
+  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), cd);
+
+  const std::string peer = client_address (msg, true);
+  GST_DEBUG ("connection %" G_GUINT64_FORMAT " from %s on worker %u", (guint64)id, peer.c_str (),
+             self->index_);
+  const char *principal
+      = static_cast<const char *> (g_object_get_data (G_OBJECT (msg), "wssac-principal"));
+  self->events_.connected (self->index_, id, peer, principal ? principal : "");
+}
+
+void
+IngestWorker::on_message (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
+{
+  auto *cd = static_cast<ConnData *> (data);
+  IngestWorker *self = cd->worker;
+  cd->last_rx_ms = now_ms ();
+  cd->spoke = true;
+  gsize size = 0;
+  const char *bytes = static_cast<const char *> (g_bytes_get_data (message, &size));
+  self->events_.message (self->index_, cd->id,
+                         IngestCore::decode (self->shared_.core_config,
+                                             type != SOUP_WEBSOCKET_DATA_TEXT, bytes ? bytes : "",
+                                             size));
+}
+
+void
+IngestWorker::on_closed (SoupWebsocketConnection *conn, gpointer data)
+{
+  auto *cd = static_cast<ConnData *> (data);
+  IngestWorker *self = cd->worker;
+  ConnectionId id = cd->id;
+  GST_DEBUG ("connection %" G_GUINT64_FORMAT " closed (%u)", (guint64)id,
+             soup_websocket_connection_get_close_code (conn));
+  self->conns_.erase (id);
+  g_signal_handlers_disconnect_by_data (conn, cd);
+  g_object_unref (conn); /* frees cd and its address slot */
+  self->events_.closed (self->index_, id);
+}
+
+bool
+IngestWorker::start (GMainContext *context, GSocket *listener, GTlsCertificate *tls,
+                     std::string &error)
+{
+  const IngestServerConfig &config = shared_.config;
+  context_ = g_main_context_ref (context);
+  server_ = soup_server_new ("server-header", "wssaudiochunk-ingest", NULL);
+  if (!config.permessage_deflate)
+    soup_server_remove_websocket_extension (server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler (server_, config.path.c_str (), on_early, this, nullptr);
+  soup_server_add_websocket_handler (server_, config.path.c_str (), nullptr, nullptr,
+                                     (SoupServerWebsocketCallback)on_websocket, this, nullptr);
+  GateConfig gc;
+  gc.header_timeout_ms = config.header_timeout_ms;
+  gc.max_pending_total = config.max_pending_total;
+  gc.max_pending_per_address = config.max_pending_per_address;
+  gc.fd_reserve = config.fd_reserve;
+  gc.tls_certificate = tls;
+  /* The whole message, fragments added up (libsoup bounds each frame only). */
+  gc.frames.max_message_bytes = config.max_message_size;
+  gc.frames.pings_per_second = config.max_pings_per_second;
+  gc.frames.inflate = config.permessage_deflate;
+  if (!gate_.start (context_, server_, listener, gc, error, shared_.pending))
+    {
+      g_clear_object (&server_);
+      g_main_context_unref (context_);
+      context_ = nullptr;
+      return false;
+    }
+  outbox_.attach (context_, [this] (std::vector<Outgoing> &batch) {
+    for (auto &o : batch)
+      if (o.close)
+        close (o.id, o.code, o.text);
+      else
+        send (o.id, o.text);
+  });
+  if (config.peer_timeout_s > 0 || config.first_message_timeout_s > 0)
+    {
+      watchdog_ = g_timeout_source_new_seconds (1);
+      g_source_set_callback (watchdog_, on_watchdog, this, nullptr);
+      g_source_attach (watchdog_, context_);
+    }
+  return true;
+}
+
+void
+IngestWorker::stop ()
+{
+  if (!server_)
+    return;
+  if (watchdog_)
+    {
+      g_source_destroy (watchdog_);
+      g_source_unref (watchdog_);
+      watchdog_ = nullptr;
+    }
+  /* What the session side answered last (acks of the final chunks) goes
+   * out before the connections close. */
+  outbox_.flush ();
+  outbox_.detach ();
+  auto conns = conns_;
+  for (auto &kv : conns)
+    {
+      g_signal_handlers_disconnect_matched (kv.second, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer)on_message, nullptr);
+      if (soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (kv.second, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+                                         "server stopping");
+    }
+  for (auto &kv : conns)
+    {
+      g_signal_handlers_disconnect_matched (kv.second, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                            (gpointer)on_closed, nullptr);
+      g_object_unref (kv.second);
+    }
+  conns_.clear ();
+  gate_.stop ();
+  soup_server_disconnect (server_);
+  g_clear_object (&server_);
+  g_main_context_unref (context_);
+  context_ = nullptr;
+}
+
+SoupWebsocketConnection *
+IngestWorker::open_connection (ConnectionId id) const
+{
+  auto it = conns_.find (id);
+  if (it == conns_.end ()
+      || soup_websocket_connection_get_state (it->second) != SOUP_WEBSOCKET_STATE_OPEN)
+    return nullptr;
+  return it->second;
+}
+
+void
+IngestWorker::send (ConnectionId id, const std::string &text)
+{
+  if (SoupWebsocketConnection *c = open_connection (id))
+    soup_websocket_connection_send_text (c, text.c_str ());
+}
+
+void
+IngestWorker::close (ConnectionId id, unsigned short code, const std::string &reason)
+{
+  if (SoupWebsocketConnection *c = open_connection (id))
+    {
+      GST_INFO ("closing connection %" G_GUINT64_FORMAT ": %u %s", (guint64)id, code,
+                reason.c_str ());
+      soup_websocket_connection_close (c, code, reason.c_str ());
+    }
+}
+
+void
+IngestWorker::post_send (ConnectionId id, std::string text)
+{
+  outbox_.post ({ id, false, 0, std::move (text) });
+}
+
+void
+IngestWorker::post_close (ConnectionId id, unsigned short code, std::string reason)
+{
+  outbox_.post ({ id, true, code, std::move (reason) });
+}
+
+void
+IngestWorker::close_all (unsigned short code, const char *reason)
+{
+  for (auto &kv : conns_)
+    if (soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (kv.second, code, reason);
+}
+
+GateStats
+IngestWorker::gate_stats () const
+{
+  return gate_.stats ();
+}
+
+} // namespace wssac

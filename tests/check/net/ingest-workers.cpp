@@ -1,0 +1,371 @@
+/* IngestServer with several workers: the listening sockets (SO_REUSEPORT,
+ * backlog SOMAXCONN), connections spread over both workers, and a session
+ * whose speaker reconnects onto the other worker mid-session: nothing of it
+ * lost, nothing twice, in order. Real sockets on 127.0.0.1. */
+/* The standard headers first: check.h defines a macro "fail". */
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+
+#include <gst/check/gstcheck.h>
+
+#include "connection-gate.h"
+#include "context-thread.h"
+#include "ingest-server.h"
+#include "message-codec.h"
+#include "ws-test-client.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+namespace
+{
+
+unsigned
+port_of (GSocket *s)
+{
+  GSocketAddress *a = g_socket_get_local_address (s, nullptr);
+  unsigned port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (a));
+  g_object_unref (a);
+  return port;
+}
+
+/* The accept queue's length as the kernel has it: for a listening socket
+ * TCP_INFO's tcpi_sacked is sk_max_ack_backlog. */
+unsigned
+kernel_backlog (GSocket *s)
+{
+  struct tcp_info info = {};
+  socklen_t len = sizeof info;
+  fail_unless (getsockopt (g_socket_get_fd (s), IPPROTO_TCP, TCP_INFO, &info, &len) == 0);
+  return info.tcpi_sacked;
+}
+
+unsigned
+expected_backlog ()
+{
+  unsigned sysctl = SOMAXCONN;
+  std::ifstream f ("/proc/sys/net/core/somaxconn");
+  if (f)
+    f >> sysctl;
+  return std::min<unsigned> (SOMAXCONN, sysctl);
+}
+
+} // namespace
+
+GST_START_TEST (test_listen_socket_backlog_and_reuseport)
+{
+  std::string error;
+  GSocket *a = wssac::ConnectionGate::listen_socket ("127.0.0.1", 0, true, error);
+  fail_unless (a != nullptr, "%s", error.c_str ());
+  const unsigned port = port_of (a);
+  fail_unless_equals_int (kernel_backlog (a), expected_backlog ());
+  /* GLib's own default would be 10. */
+  fail_unless (kernel_backlog (a) > 10);
+
+  GSocket *b = wssac::ConnectionGate::listen_socket ("127.0.0.1", port, true, error);
+  fail_unless (b != nullptr, "a second SO_REUSEPORT socket on the port: %s", error.c_str ());
+  fail_unless_equals_int (port_of (b), port);
+  fail_unless_equals_int (kernel_backlog (b), expected_backlog ());
+
+  /* Without SO_REUSEPORT the port is taken. */
+  GSocket *c = wssac::ConnectionGate::listen_socket ("127.0.0.1", port, false, error);
+  fail_unless (c == nullptr);
+  fail_unless (error.find ("could not listen") != std::string::npos, "%s", error.c_str ());
+
+  error.clear ();
+  fail_unless (wssac::ConnectionGate::listen_socket ("not-an-address", 0, false, error) == nullptr);
+  fail_unless (error.find ("not an IP address") != std::string::npos);
+  g_object_unref (a);
+  g_object_unref (b);
+}
+GST_END_TEST;
+
+namespace
+{
+
+/* An IngestServer with two workers; its sessions on a thread of their own. */
+class Rig
+{
+public:
+  explicit Rig (unsigned workers)
+  {
+    std::string error;
+    fail_unless (thread_.start ("sessions", error), "%s", error.c_str ());
+    wssac::IngestServerConfig config;
+    config.workers = workers;
+    config.max_connections_per_address = 0;
+    config.core.max_new_sessions_per_second = 0;
+    config.core.ack_every = 4;
+    bool ok = false;
+    thread_.invoke ([&] {
+      ok = server_.start (
+          thread_.context (), config,
+          [this] (wssac::IngestEvent &&ev) { on_event (std::move (ev)); }, error);
+    });
+    fail_unless (ok, "%s", error.c_str ());
+  }
+  ~Rig ()
+  {
+    thread_.invoke ([&] { server_.stop (); });
+    thread_.stop ();
+  }
+
+  std::string
+  url () const
+  {
+    return "ws://127.0.0.1:" + std::to_string (server_.port ()) + "/ws";
+  }
+
+  std::vector<uint64_t>
+  per_worker ()
+  {
+    std::vector<uint64_t> v;
+    thread_.invoke ([&] { v = server_.server_stats ().worker_connections; });
+    return v;
+  }
+  /* Waits until @n connections have been upgraded in all; the counts then. */
+  std::vector<uint64_t>
+  wait_connections (uint64_t n)
+  {
+    for (int i = 0; i < 1000; i++)
+      {
+        auto v = per_worker ();
+        if (std::accumulate (v.begin (), v.end (), uint64_t (0)) >= n)
+          return v;
+        g_usleep (10000);
+      }
+    fail ("the server did not see %" G_GUINT64_FORMAT " connections", n);
+    return {};
+  }
+  wssac::SessionStats
+  session (const std::string &id)
+  {
+    wssac::SessionStats s;
+    thread_.invoke ([&] { server_.core ().session_stats (id, s); });
+    return s;
+  }
+  bool
+  wait_speaker (const std::string &id, bool connected)
+  {
+    for (int i = 0; i < 1000; i++)
+      {
+        if (session (id).speaker_connected == connected)
+          return true;
+        g_usleep (10000);
+      }
+    return false;
+  }
+
+  struct Recording
+  {
+    std::vector<uint64_t> indices;
+    std::vector<uint8_t> bytes;
+    bool ended = false;
+  };
+  Recording
+  recording (const std::string &id)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return recordings_[id];
+  }
+  bool
+  wait_ended (const std::string &id)
+  {
+    for (int i = 0; i < 1000; i++)
+      {
+        if (recording (id).ended)
+          return true;
+        g_usleep (10000);
+      }
+    return false;
+  }
+
+  unsigned
+  off_thread ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return off_thread_;
+  }
+
+private:
+  unsigned off_thread_ = 0;
+  void
+  on_event (wssac::IngestEvent &&ev)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    /* On the sessions' thread, never on a worker's. */
+    if (!g_main_context_is_owner (thread_.context ()))
+      off_thread_++;
+    Recording &r = recordings_[ev.session_id];
+    if (ev.kind == wssac::IngestEventKind::Audio)
+      {
+        r.indices.push_back (ev.chunk_index);
+        r.bytes.insert (r.bytes.end (), ev.bytes.begin () + ev.header_size, ev.bytes.end ());
+      }
+    else if (ev.kind == wssac::IngestEventKind::SessionEnded)
+      r.ended = true;
+  }
+
+  wssac::ContextThread thread_;
+  wssac::IngestServer server_;
+  std::mutex lock_;
+  std::map<std::string, Recording> recordings_;
+};
+
+std::vector<uint8_t>
+chunk_bytes (uint64_t index)
+{
+  std::vector<uint8_t> b (200 + index);
+  for (size_t i = 0; i < b.size (); i++)
+    b[i] = static_cast<uint8_t> (index * 31 + i);
+  return b;
+}
+
+std::string
+chunk_message (const std::string &session, uint64_t index)
+{
+  std::vector<uint8_t> b = chunk_bytes (index);
+  wssac::AudioChunkFields f;
+  f.session_id = session;
+  f.audio = b.data ();
+  f.audio_size = b.size ();
+  f.timestamp_ms = 1000 + static_cast<int64_t> (index) * 250;
+  f.chunk_index = index;
+  return wssac::encode_audio_chunk (f);
+}
+
+std::unique_ptr<WsTestClient>
+connect (Rig &rig)
+{
+  auto c = std::make_unique<WsTestClient> ();
+  std::string error;
+  fail_unless (c->connect (rig.url (), error), "%s", error.c_str ());
+  return c;
+}
+
+/* The worker that took the connection just made: the one whose count grew. */
+unsigned
+new_connection_worker (const std::vector<uint64_t> &before, const std::vector<uint64_t> &after)
+{
+  for (unsigned i = 0; i < after.size (); i++)
+    if (after[i] > before[i])
+      return i;
+  fail ("no worker took the connection");
+  return 0;
+}
+
+} // namespace
+
+GST_START_TEST (test_reconnect_onto_other_worker)
+{
+  Rig rig (2);
+  const std::string sid = "shard-session-0001";
+
+  /* Other speakers until both workers serve connections (the kernel picks
+   * by the 4-tuple; bounded). */
+  std::vector<std::unique_ptr<WsTestClient>> others;
+  uint64_t total = 0;
+  std::vector<uint64_t> counts = { 0, 0 };
+  while ((counts[0] == 0 || counts[1] == 0) && others.size () < 64)
+    {
+      others.push_back (connect (rig));
+      counts = rig.wait_connections (++total);
+      const std::string other = "shard-other-" + std::to_string (others.size ());
+      others.back ()->send_text (chunk_message (other, 0));
+    }
+  fail_unless (counts[0] > 0 && counts[1] > 0, "connections on one worker only");
+
+  /* The speaker of @sid: chunks 0..4, acknowledged up to 3. */
+  auto before = rig.per_worker ();
+  auto first = connect (rig);
+  const unsigned first_worker = new_connection_worker (before, rig.wait_connections (++total));
+  for (uint64_t i = 0; i <= 4; i++)
+    first->send_text (chunk_message (sid, i));
+  fail_unless (first->wait_for_replies (1, 10000));
+  fail_unless (first->replies ()[0].find ("\"action\":\"ack\"") != std::string::npos, "%s",
+               first->replies ()[0].c_str ());
+  fail_unless (rig.wait_speaker (sid, true));
+  first->close ();
+  first.reset ();
+  fail_unless (rig.wait_speaker (sid, false));
+
+  /* It reconnects; until the kernel puts it on the other worker, a
+   * connection on the same one leaves again without a word. */
+  std::unique_ptr<WsTestClient> second;
+  for (int tries = 0; tries < 64 && !second; tries++)
+    {
+      before = rig.per_worker ();
+      auto c = connect (rig);
+      if (new_connection_worker (before, rig.wait_connections (++total)) != first_worker)
+        second = std::move (c);
+      else
+        c->close ();
+    }
+  fail_unless (second != nullptr, "no connection landed on the other worker");
+  /* It replays 3 and 4 (it could not know they arrived), then goes on. */
+  for (uint64_t i = 3; i <= 9; i++)
+    second->send_text (chunk_message (sid, i));
+  second->send_text (wssac::encode_control (wssac::Action::EndSession, sid, 5000, "done"));
+  fail_unless (rig.wait_ended (sid));
+
+  Rig::Recording r = rig.recording (sid);
+  std::vector<uint64_t> want_indices;
+  std::vector<uint8_t> want_bytes;
+  for (uint64_t i = 0; i <= 9; i++)
+    {
+      want_indices.push_back (i);
+      auto b = chunk_bytes (i);
+      want_bytes.insert (want_bytes.end (), b.begin (), b.end ());
+    }
+  fail_unless (r.indices == want_indices, "delivered %zu chunks, want 0..9 once each",
+               r.indices.size ());
+  fail_unless (r.bytes == want_bytes, "the recording's bytes differ from what was sent");
+  wssac::SessionStats s = rig.session (sid);
+  fail_unless_equals_uint64 (s.duplicates, 2);
+  fail_unless_equals_uint64 (s.takeovers, 1);
+  fail_unless_equals_uint64 (s.delivered, 10);
+  fail_unless_equals_uint64 (s.missing, 0);
+
+  fail_unless_equals_int (rig.off_thread (), 0);
+  /* The other speakers' sessions are each whole. */
+  for (size_t i = 1; i <= others.size (); i++)
+    {
+      auto o = rig.recording ("shard-other-" + std::to_string (i));
+      fail_unless (o.indices == std::vector<uint64_t> ({ 0 }), "speaker %zu", i);
+    }
+}
+GST_END_TEST;
+
+/* One worker: no thread, everything on the sessions' context, as before. */
+GST_START_TEST (test_one_worker)
+{
+  Rig rig (1);
+  auto c = connect (rig);
+  fail_unless_equals_int (rig.wait_connections (1).size (), 1);
+  for (uint64_t i = 0; i <= 3; i++)
+    c->send_text (chunk_message ("solo", i));
+  fail_unless (c->wait_for_replies (1, 10000));
+  c->send_text (wssac::encode_control (wssac::Action::EndSession, "solo", 5000, "done"));
+  fail_unless (rig.wait_ended ("solo"));
+  fail_unless (rig.recording ("solo").indices == std::vector<uint64_t> ({ 0, 1, 2, 3 }));
+}
+GST_END_TEST;
+
+static Suite *
+ingest_workers_suite (void)
+{
+  Suite *s = suite_create ("ingest-workers");
+  TCase *tc = tcase_create ("workers");
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_listen_socket_backlog_and_reuseport);
+  tcase_add_test (tc, test_reconnect_onto_other_worker);
+  tcase_add_test (tc, test_one_worker);
+  return s;
+}
+
+GST_CHECK_MAIN (ingest_workers);
