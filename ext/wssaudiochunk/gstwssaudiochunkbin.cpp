@@ -295,11 +295,13 @@ check_frame_fit (GstWssAudioChunkBin *self)
 }
 
 /* Which child holds property `prop_id` and under which name: the encoder's
- * settings, or one of the sink's properties copied onto the bin. */
+ * settings, or one of the sink's properties copied onto the bin. An unknown
+ * id is warned about here, for get and set alike. */
 static bool
-property_target (GstWssAudioChunkBinPrivate *priv, guint prop_id, GParamSpec *pspec,
-                 GObject **child, const char **name)
+property_target (GObject *object, guint prop_id, GParamSpec *pspec, GObject **child,
+                 const char **name)
 {
+  auto *priv = GST_WSS_AUDIO_CHUNK_BIN (object)->priv;
   switch (prop_id)
     {
     case PROP_BITRATE:
@@ -318,6 +320,7 @@ property_target (GstWssAudioChunkBinPrivate *priv, guint prop_id, GParamSpec *ps
           *name = sink_property_names[prop_id - PROP_SINK_FIRST];
           return true;
         }
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return false;
     }
 }
@@ -331,11 +334,8 @@ gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GVal
   GObject *child;
   const char *name;
 
-  if (!property_target (priv, prop_id, pspec, &child, &name))
-    {
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
-    }
+  if (!property_target (object, prop_id, pspec, &child, &name))
+    return;
   g_object_set_property (child, name, value);
   /* Clusters as long as a chunk: each chunk leaves as one whole cluster.
    * Read back: the sink may have refused the value. */
@@ -347,15 +347,11 @@ static void
 gst_wss_audio_chunk_bin_get_property (GObject *object, guint prop_id, GValue *value,
                                       GParamSpec *pspec)
 {
-  auto *priv = GST_WSS_AUDIO_CHUNK_BIN (object)->priv;
   GObject *child;
   const char *name;
 
-  if (!property_target (priv, prop_id, pspec, &child, &name))
-    {
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
-    }
+  if (!property_target (object, prop_id, pspec, &child, &name))
+    return;
   g_object_get_property (child, name, value);
 }
 

@@ -168,6 +168,23 @@ static GstFlowReturn gst_wss_audio_chunk_sink_wait_event (GstBaseSink *sink, Gst
 static gboolean gst_wss_audio_chunk_sink_unlock (GstBaseSink *sink);
 static gboolean gst_wss_audio_chunk_sink_unlock_stop (GstBaseSink *sink);
 
+/* pause, resume, mute and unmute: action signals without arguments, each
+ * one control. */
+template <Action A>
+static void
+flag_signal (GstWssAudioChunkSink *self)
+{
+  sink::control (self, A, "");
+}
+
+static void
+install_flag_signal (GstWssAudioChunkSinkClass *klass, const char *name, GCallback handler)
+{
+  g_signal_new_class_handler (name, G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION), handler, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+}
+
 static void
 gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
 {
@@ -188,12 +205,7 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    *
    * Since: 0.1
    */
-  g_signal_new_class_handler ("pause", G_TYPE_FROM_CLASS (klass),
-      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-      G_CALLBACK (+[] (GstWssAudioChunkSink *self) {
-        sink::control (self, Action::PauseBroadcast, "");
-      }),
-      NULL, NULL, NULL, G_TYPE_NONE, 0);
+  install_flag_signal (klass, "pause", G_CALLBACK (flag_signal<Action::PauseBroadcast>));
   /**
    * GstWssAudioChunkSink::resume:
    *
@@ -201,12 +213,7 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    *
    * Since: 0.1
    */
-  g_signal_new_class_handler ("resume", G_TYPE_FROM_CLASS (klass),
-      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-      G_CALLBACK (+[] (GstWssAudioChunkSink *self) {
-        sink::control (self, Action::ResumeBroadcast, "");
-      }),
-      NULL, NULL, NULL, G_TYPE_NONE, 0);
+  install_flag_signal (klass, "resume", G_CALLBACK (flag_signal<Action::ResumeBroadcast>));
   /**
    * GstWssAudioChunkSink::mute:
    *
@@ -214,12 +221,7 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    *
    * Since: 0.1
    */
-  g_signal_new_class_handler ("mute", G_TYPE_FROM_CLASS (klass),
-      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-      G_CALLBACK (+[] (GstWssAudioChunkSink *self) {
-        sink::control (self, Action::MuteBroadcast, "");
-      }),
-      NULL, NULL, NULL, G_TYPE_NONE, 0);
+  install_flag_signal (klass, "mute", G_CALLBACK (flag_signal<Action::MuteBroadcast>));
   /**
    * GstWssAudioChunkSink::unmute:
    *
@@ -227,12 +229,7 @@ gst_wss_audio_chunk_sink_class_init (GstWssAudioChunkSinkClass *klass)
    *
    * Since: 0.1
    */
-  g_signal_new_class_handler ("unmute", G_TYPE_FROM_CLASS (klass),
-      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-      G_CALLBACK (+[] (GstWssAudioChunkSink *self) {
-        sink::control (self, Action::UnmuteBroadcast, "");
-      }),
-      NULL, NULL, NULL, G_TYPE_NONE, 0);
+  install_flag_signal (klass, "unmute", G_CALLBACK (flag_signal<Action::UnmuteBroadcast>));
   /**
    * GstWssAudioChunkSink::end-session:
    * @reason: why, for the server (the browser speaker app sends "Speaker ended session")

@@ -59,6 +59,7 @@
 #include "context-thread.h"
 #include "duration-property.h"
 #include "ingest-server.h"
+#include "string-property.h"
 
 #include <condition_variable>
 #include <deque>
@@ -419,20 +420,19 @@ gst_wss_audio_chunk_src_set_property (GObject *object, guint prop_id, const GVal
   GstWssAudioChunkSrc *self = GST_WSS_AUDIO_CHUNK_SRC (object);
   std::lock_guard<std::mutex> g (self->priv->settings_lock);
   Settings &s = self->priv->settings;
-  auto str = [value] { const gchar *v = g_value_get_string (value); return v ? std::string (v) : std::string (); };
   switch (prop_id)
     {
     case PROP_ADDRESS:
-      s.address = str ();
+      s.address = wssac::string_from_value (value);
       break;
     case PROP_PORT:
       s.port = g_value_get_uint (value);
       break;
     case PROP_PATH:
-      s.path = str ();
+      s.path = wssac::string_from_value (value);
       break;
     case PROP_SESSION_ID:
-      s.session_id = str ();
+      s.session_id = wssac::string_from_value (value);
       break;
     case PROP_MAX_MESSAGE_SIZE:
       s.max_message_size = g_value_get_uint (value);
@@ -450,19 +450,19 @@ gst_wss_audio_chunk_src_set_property (GObject *object, guint prop_id, const GVal
       s.eos_on_end_session = g_value_get_boolean (value);
       break;
     case PROP_TLS_CERTIFICATE_FILE:
-      s.tls_certificate_file = str ();
+      s.tls_certificate_file = wssac::string_from_value (value);
       break;
     case PROP_TLS_KEY_FILE:
-      s.tls_key_file = str ();
+      s.tls_key_file = wssac::string_from_value (value);
       break;
     case PROP_AUTH_TOKENS:
-      s.auth_tokens = str ();
+      s.auth_tokens = wssac::string_from_value (value);
       break;
     case PROP_AUTH_TOKEN_FILE:
-      s.auth_token_file = str ();
+      s.auth_token_file = wssac::string_from_value (value);
       break;
     case PROP_ALLOWED_ORIGINS:
-      s.allowed_origins = str ();
+      s.allowed_origins = wssac::string_from_value (value);
       break;
     case PROP_MAX_CONNECTIONS_PER_ADDRESS:
       s.max_connections_per_address = g_value_get_uint (value);
@@ -556,7 +556,7 @@ gst_wss_audio_chunk_src_get_property (GObject *object, guint prop_id, GValue *va
       g_value_set_string (value, s.path.c_str ());
       break;
     case PROP_SESSION_ID:
-      g_value_set_string (value, s.session_id.empty () ? NULL : s.session_id.c_str ());
+      wssac::value_set_string_or_null (value, s.session_id);
       break;
     case PROP_MAX_MESSAGE_SIZE:
       g_value_set_uint (value, s.max_message_size);
@@ -574,16 +574,16 @@ gst_wss_audio_chunk_src_get_property (GObject *object, guint prop_id, GValue *va
       g_value_set_boolean (value, s.eos_on_end_session);
       break;
     case PROP_TLS_CERTIFICATE_FILE:
-      g_value_set_string (value, s.tls_certificate_file.empty () ? NULL : s.tls_certificate_file.c_str ());
+      wssac::value_set_string_or_null (value, s.tls_certificate_file);
       break;
     case PROP_TLS_KEY_FILE:
-      g_value_set_string (value, s.tls_key_file.empty () ? NULL : s.tls_key_file.c_str ());
+      wssac::value_set_string_or_null (value, s.tls_key_file);
       break;
     case PROP_AUTH_TOKEN_FILE:
-      g_value_set_string (value, s.auth_token_file.empty () ? NULL : s.auth_token_file.c_str ());
+      wssac::value_set_string_or_null (value, s.auth_token_file);
       break;
     case PROP_ALLOWED_ORIGINS:
-      g_value_set_string (value, s.allowed_origins.empty () ? NULL : s.allowed_origins.c_str ());
+      wssac::value_set_string_or_null (value, s.allowed_origins);
       break;
     case PROP_MAX_CONNECTIONS_PER_ADDRESS:
       g_value_set_uint (value, s.max_connections_per_address);

@@ -8,17 +8,12 @@
 #include "sink-controls.h"
 #include "sink-messages.h"
 #include "sink-private.h"
+#include "string-property.h"
 
 #include <string>
 
 using namespace wssac;
 using namespace wssac::sink;
-
-static std::string
-str_or_empty (const gchar *s)
-{
-  return s ? std::string (s) : std::string ();
-}
 
 void
 gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GValue *value,
@@ -42,16 +37,16 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
   switch (prop_id)
     {
     case PROP_LOCATION:
-      s.location = str_or_empty (g_value_get_string (value));
+      s.location = string_from_value (value);
       break;
     case PROP_SESSION_ID:
-      s.session_id = str_or_empty (g_value_get_string (value));
+      s.session_id = string_from_value (value);
       break;
     case PROP_CHUNK_DURATION:
       set_duration_ms (object, pspec, value, s.chunk_duration, MIN_CHUNK_DURATION);
       break;
     case PROP_FORMAT:
-      s.format = str_or_empty (g_value_get_string (value));
+      s.format = string_from_value (value);
       break;
     case PROP_EXTRA_HEADERS:
       {
@@ -62,7 +57,7 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
         break;
       }
     case PROP_USER_AGENT:
-      s.user_agent = str_or_empty (g_value_get_string (value));
+      s.user_agent = string_from_value (value);
       break;
     case PROP_CONNECT_TIMEOUT:
       set_duration_ms (object, pspec, value, s.connect_timeout, MIN_SECONDS_SCALE);
@@ -129,7 +124,7 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
       set_duration_ms (object, pspec, value, s.max_pause_time, MIN_SHORT_DURATION);
       break;
     case PROP_AUTH_TOKEN:
-      s.auth_token = str_or_empty (g_value_get_string (value));
+      s.auth_token = string_from_value (value);
       break;
     case PROP_AUTH_TOKEN_MODE:
       s.auth_token_mode = g_value_get_enum (value);
@@ -138,7 +133,7 @@ gst_wss_audio_chunk_sink_set_property (GObject *object, guint prop_id, const GVa
       s.ssl_strict = g_value_get_boolean (value);
       break;
     case PROP_SSL_CA_FILE:
-      s.ssl_ca_file = str_or_empty (g_value_get_string (value));
+      s.ssl_ca_file = string_from_value (value);
       break;
     case PROP_SESSION_IN_URI:
       s.session_in_uri = g_value_get_enum (value);
@@ -185,28 +180,25 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
 
   GST_OBJECT_LOCK (self);
   const Settings &s = priv->settings;
-  auto set_str = [value] (const std::string &v) {
-    g_value_set_string (value, v.empty () ? nullptr : v.c_str ());
-  };
   switch (prop_id)
     {
     case PROP_LOCATION:
-      set_str (s.location);
+      value_set_string_or_null (value, s.location);
       break;
     case PROP_SESSION_ID:
-      set_str (s.session_id);
+      value_set_string_or_null (value, s.session_id);
       break;
     case PROP_CHUNK_DURATION:
       g_value_set_uint (value, s.chunk_duration);
       break;
     case PROP_FORMAT:
-      set_str (s.format);
+      value_set_string_or_null (value, s.format);
       break;
     case PROP_EXTRA_HEADERS:
       gst_value_set_structure (value, s.extra_headers);
       break;
     case PROP_USER_AGENT:
-      set_str (s.user_agent);
+      value_set_string_or_null (value, s.user_agent);
       break;
     case PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, s.connect_timeout);
@@ -278,7 +270,7 @@ gst_wss_audio_chunk_sink_get_property (GObject *object, guint prop_id, GValue *v
       g_value_set_boolean (value, s.ssl_strict);
       break;
     case PROP_SSL_CA_FILE:
-      set_str (s.ssl_ca_file);
+      value_set_string_or_null (value, s.ssl_ca_file);
       break;
     case PROP_TLS_DATABASE:
       g_value_set_object (value, s.tls_database);

@@ -10,6 +10,7 @@
 #include "json-members.h"
 #include "join-files.h"
 #include "session-join.h"
+#include "tool-options.h"
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -223,27 +224,16 @@ main (int argc, char **argv)
       "Where to write the joined recordings (default: DIR/joined of the first DIR)", "OUTDIR" },
     { nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr },
   };
-  GOptionContext *ctx
-      = g_option_context_new ("DIR... - join each session's recorded parts into one recording");
-  g_option_context_set_summary (
-      ctx,
-      "Reads the parts that wssaudiochunk-ingest servers wrote into DIR... (SESSION.chunks with\n"
-      "SESSION.webm, SESSION.part2.chunks, ...; shards may share a directory or each have one),\n"
-      "and writes per session OUTDIR/SESSION.webm (SESSION.s1.webm, ... when the session id was\n"
-      "run more than once), OUTDIR/SESSION.wav (16 kHz mono 16-bit, every run in order) and\n"
-      "OUTDIR/SESSION.join.json. Each chunk is kept once, in chunkIndex order.\n"
-      "Exit status: 0 all joined, 1 a session could not be joined completely, 2 usage.");
-  g_option_context_add_main_entries (ctx, entries, nullptr);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  GError *err = nullptr;
-  if (!g_option_context_parse (ctx, &argc, &argv, &err))
-    {
-      g_printerr ("wssaudiochunk-join: %s\n", err->message);
-      g_error_free (err);
-      g_option_context_free (ctx);
-      return 2;
-    }
-  g_option_context_free (ctx);
+  if (!wssac_tools::parse_tool_options (
+          "wssaudiochunk-join", "DIR... - join each session's recorded parts into one recording",
+          "Reads the parts that wssaudiochunk-ingest servers wrote into DIR... (SESSION.chunks with\n"
+          "SESSION.webm, SESSION.part2.chunks, ...; shards may share a directory or each have one),\n"
+          "and writes per session OUTDIR/SESSION.webm (SESSION.s1.webm, ... when the session id was\n"
+          "run more than once), OUTDIR/SESSION.wav (16 kHz mono 16-bit, every run in order) and\n"
+          "OUTDIR/SESSION.join.json. Each chunk is kept once, in chunkIndex order.\n"
+          "Exit status: 0 all joined, 1 a session could not be joined completely, 2 usage.",
+          entries, argc, argv))
+    return 2;
   if (argc < 2)
     {
       g_printerr ("wssaudiochunk-join: name at least one directory of recordings (see --help)\n");
