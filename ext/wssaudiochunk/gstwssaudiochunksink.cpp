@@ -123,6 +123,7 @@
 
 #include "gstwssaudiochunkelements.h"
 #include "sink-bus-listener.h"
+#include "sink-cluster-rule.h"
 #include "sink-controls.h"
 #include "sink-manual.h"
 #include "sink-messages.h"
@@ -559,14 +560,25 @@ gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   GST_OBJECT_LOCK (self);
   gboolean format_set = !priv->settings.format.empty ();
   GST_OBJECT_UNLOCK (self);
+  const bool ogg = g_str_has_suffix (name, "/ogg");
+  /* Where webmmux starts its clusters: chunks then close after their last
+   * frame (sink-cluster-rule.h). */
+  const int64_t cluster_rule
+      = ogg ? kNoTime : sink::upstream_cluster_rule (GST_BASE_SINK_PAD (sink));
 
   std::lock_guard<std::mutex> g (priv->stream_lock);
   sink::State &st = priv->state;
-  st.caps_format = g_str_has_suffix (name, "/ogg") ? "ogg-opus" : "webm-opus";
+  st.caps_format = ogg ? "ogg-opus" : "webm-opus";
   if (!format_set && st.transport)
     st.transport->set_format (st.caps_format);
   if (st.chunker)
-    st.chunker->set_caps_stream_header (stream_header_from_caps (s));
+    {
+      st.chunker->set_caps_stream_header (stream_header_from_caps (s));
+      if (cluster_rule != st.chunker->cluster_rule ())
+        GST_INFO_OBJECT (self, "muxer's cluster rule: %" G_GINT64_FORMAT " ns%s", cluster_rule,
+                         cluster_rule >= 0 ? ", a chunk closes after its last frame" : " (unknown)");
+      st.chunker->set_cluster_rule (cluster_rule);
+    }
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", format %s", caps, st.caps_format.c_str ());
   return TRUE;
 }
