@@ -609,12 +609,9 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
       }
     live = priv->state.upstream_live != 0;
   }
-  if (!live && transport && !transport->wait_for_room ())
-    return GST_FLOW_FLUSHING;
-  if (priv->fatal)
-    return GST_FLOW_ERROR;
 
   sink::Pending pending;
+  bool submitted = false;
   bool warn_time_cuts = false, warn_cadence = false, ogg = false;
   GstClockTime chunk_duration = 0, mean_duration = 0;
   {
@@ -649,6 +646,7 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
         if (st.cadence.add_chunk (c.duration) && !st.warned_time_cuts && !st.chunker->cutting_by_time ())
           warn_cadence = true;
         sink::submit_chunk (self, std::move (c), pending);
+        submitted = true;
       }
     if (st.chunker->cutting_by_time () && !st.warned_time_cuts)
       warn_time_cuts = st.warned_time_cuts = true;
@@ -657,6 +655,10 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     ogg = st.caps_format == "ogg-opus";
   }
   sink::report (self, pending);
+  /* Only a chunk grows the backlog: wait for room after one, not before
+   * every buffer (each wait takes the transport's lock). */
+  if (submitted && !live && transport && !transport->wait_for_room ())
+    return GST_FLOW_FLUSHING;
 
   if (warn_time_cuts)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
