@@ -10,6 +10,9 @@ keeps the other parts' last results in bench/out/results.json):
   pipeline  CPU of a whole speaker pipeline with wssaudiochunksink vs the same
             with fakesink (gst-launch-1.0, sync=false, faster than real time),
             plus callgrind instruction counts of both
+  sinkcpu   the issue's sink CPU measurement from outside: an hour of WebM
+            through matroskademux ! webmmux ! wssaudiochunksink sync=false
+            to our receiver vs the same into fakesink, user+sys per chunk
   latency   real-time speech through the sink to our receiver: added latency
             per chunk, sink stats, end-to-end delivery on loopback
   speaker   a whole speaker in real time: gst-launch-1.0 vs headless Chromium
@@ -479,6 +482,84 @@ def part_latency(res, args):
         summary["complete_to_socket"]["p50"], summary["complete_to_socket"]["p99"],
         summary["complete_to_receiver"]["p50"], summary["complete_to_receiver"]["p99"], d.get("stats")))
     res["latency"] = r
+
+
+# ---------------------------------------------------------------- part: sinkcpu
+
+def make_webm(minutes):
+    """minutes of the speech fixture as WebM/Opus, made by the project's own encoder settings."""
+    path = os.path.join(FX, "speech-%gmin.webm" % minutes)
+    if os.path.exists(path):
+        return path
+    speech = os.path.join(FX, "speech.wav")
+    wav = os.path.join(FX, "speech-%gmin-16k.wav" % minutes)
+    dur = float(subprocess.run(["soxi", "-D", speech], capture_output=True, text=True).stdout)
+    subprocess.run(["sox", speech, "-r", "16000", "-c", "1", wav, "repeat", str(int(minutes * 60 / dur) + 1),
+                    "trim", "0", str(minutes * 60)], check=True)
+    subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + wav, "!", "wavparse", "!", "audioconvert", "!",
+                    "audio/x-raw,rate=16000,channels=1", "!"] + ENC.split() + ["!", "filesink",
+                                                                                 "location=" + path + ".tmp"],
+                   check=True, env={**os.environ, **gst_env()})
+    os.rename(path + ".tmp", path)
+    os.remove(wav)
+    return path
+
+
+def rx_delivered(path):
+    rows = [r for r in read_lines(path) if "delivered" in r]
+    return rows[-1]["delivered"] if rows else 0
+
+
+def part_sinkcpu(res, args):
+    """The issue's measurement from outside: whole-process CPU (user + sys) of an hour of WebM through
+    matroskademux ! webmmux into wssaudiochunksink vs into fakesink, per chunk."""
+    minutes = args.sinkcpu_minutes
+    webm = make_webm(minutes)
+    rx, port, rx_log = start_receiver("ours", "sinkcpu", extra=["--no-rate-limit"])
+    src = "filesrc location=%s ! matroskademux ! %s" % (webm, ENC.split(" ! ", 1)[1])
+    sinks = {"fakesink": "fakesink sync=false",
+             "wssaudiochunksink": "wssaudiochunksink sync=false location=ws://127.0.0.1:%d/ws session-id=SID" % port}
+    user = {k: [] for k in sinks}
+    sys_ = {k: [] for k in sinks}
+    chunks = []
+    la0 = loadavg()
+    try:
+        for rep in range(args.sinkcpu_repeats):
+            for k, sink in sinks.items():
+                before = rx_delivered(rx_log)
+                desc = src + " ! " + sink.replace("SID", "cpu-%d-%d" % (os.getpid(), rep))
+                rc, wall, cpu, maxrss, err = run_rusage(["gst-launch-1.0", "-q"] + desc.split(), env=gst_env(),
+                                                        timeout=1800)
+                if rc != 0:
+                    raise RuntimeError("pipeline failed: %s\n%s" % (desc, err[-2000:]))
+                user[k].append(run_rusage.last[0])
+                sys_[k].append(run_rusage.last[1])
+                if k == "wssaudiochunksink":
+                    time.sleep(1.5)  # the receiver prints its counters once a second
+                    chunks.append(rx_delivered(rx_log) - before)
+                log("sinkcpu %d %-18s user %.2f s sys %.2f s" % (rep, k, user[k][-1], sys_[k][-1]))
+    finally:
+        PROCS.stop(rx)
+    n = statistics.median(chunks)
+    tot = {k: [u + s for u, s in zip(user[k], sys_[k])] for k in sinks}
+    med = {k: statistics.median(v) for k, v in tot.items()}
+    r = {"minutes": minutes, "repeats": args.sinkcpu_repeats, "chunks": n, "chunks_runs": chunks,
+         "user": {k: med_min_max(v) for k, v in user.items()}, "sys": {k: med_min_max(v) for k, v in sys_.items()},
+         "cpu": {k: med_min_max(v) for k, v in tot.items()},
+         "us_per_chunk": (med["wssaudiochunksink"] - med["fakesink"]) / n * 1e6,
+         "user_us_per_chunk": (statistics.median(user["wssaudiochunksink"]) - statistics.median(user["fakesink"]))
+         / n * 1e6,
+         "sys_us_per_chunk": (statistics.median(sys_["wssaudiochunksink"]) - statistics.median(sys_["fakesink"]))
+         / n * 1e6,
+         "paired_us_per_chunk": med_min_max([(a - b) / n * 1e6 for a, b in zip(tot["wssaudiochunksink"],
+                                                                              tot["fakesink"])]),
+         "loadavg_before": la0, "loadavg_after": loadavg(),
+         "command": "gst-launch-1.0 -q " + src.replace(webm, rel(webm)) + " ! " + sinks["wssaudiochunksink"].replace(
+             ":%d/" % port, ":PORT/").replace("SID", "cpu"),
+         "receiver": "bench/out/build/bench/ingestbench --no-rate-limit"}
+    log("sinkcpu: %.1f us per chunk (user %.1f, sys %.1f; %d chunks, medians of %d)" % (
+        r["us_per_chunk"], r["user_us_per_chunk"], r["sys_us_per_chunk"], n, args.sinkcpu_repeats))
+    res["sinkcpu"] = r
 
 
 # ---------------------------------------------------------------- part: speaker
@@ -1343,12 +1424,14 @@ def write_doc(res, made, meta):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="", help="comma-separated parts: sink,pipeline,latency,speaker,scale,wire,shard")
+    ap.add_argument("--only", default="", help="comma-separated parts: sink,pipeline,sinkcpu,latency,speaker,scale,wire,shard")
     ap.add_argument("--full", action="store_true", help="the issue's full sizes: 10 min latency run")
     ap.add_argument("--latency-minutes", type=float, default=2.0)
     ap.add_argument("--speaker-minutes", type=float, default=1.0)
     ap.add_argument("--pipeline-minutes", type=float, default=5.0)
     ap.add_argument("--pipeline-repeats", type=int, default=5)
+    ap.add_argument("--sinkcpu-minutes", type=float, default=60.0, help="sinkcpu: minutes of WebM (the issue: 60)")
+    ap.add_argument("--sinkcpu-repeats", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--speakers", default="100,500,1000,2000,5000")
     ap.add_argument("--receivers", default="ours,node,python")
@@ -1363,7 +1446,7 @@ def main():
         args.latency_minutes = 10.0
     args.speakers = [int(x) for x in args.speakers.split(",") if x]
     args.receivers = [x for x in args.receivers.split(",") if x]
-    parts = ["sink", "pipeline", "latency", "speaker", "scale", "wire", "shard"]
+    parts = ["sink", "pipeline", "sinkcpu", "latency", "speaker", "scale", "wire", "shard"]
     only = [p for p in args.only.split(",") if p] or parts
     for p in only:
         if p not in parts:

@@ -163,6 +163,8 @@ def write_performance_md(path, res, made, meta, rows):
               f0(fn.get("decode_reply", 0) / c["chunks"]),
               f0(c.get("steady_instructions_per_chunk")), f1(opus_share(P))))
 
+    w(sinkcpu_section(res))
+
     # ------------------------------------------------------------ latency
     L = res.get("latency")
     if L:
@@ -369,6 +371,33 @@ def write_performance_md(path, res, made, meta, rows):
         w("\n" + section)
     with open(path, "w") as fh:
         fh.write("".join(o))
+
+
+def sinkcpu_section(res):
+    """Section 2's measurement from outside (part sinkcpu): an hour of WebM, whole-process CPU per chunk."""
+    C = res.get("sinkcpu")
+    if not C:
+        return ""
+    o = ["\n### The issue's measurement: an hour of WebM, CPU per chunk from outside\n\n"]
+    o.append("%g minutes of the speech fixture as WebM/Opus (16 kbit/s, made with the speaker pipeline's encoder "
+             "settings), demuxed and muxed again, into `fakesink` and into `wssaudiochunksink` (to our receiver on "
+             "127.0.0.1, `%s`), %d runs of each, interleaved; user and system CPU of the whole `gst-launch-1.0` "
+             "process (`wait4` rusage), %s chunks per run:\n\n" % (
+                 C["minutes"], C["receiver"], C["repeats"], f0(C["chunks"])))
+    o.append("| Sink | user s, median (min-max) | system s, median (min-max) | user+sys s, median |\n"
+             "| --- | --- | --- | --- |\n")
+    for k in ["fakesink", "wssaudiochunksink"]:
+        u, sy, t = C["user"][k], C["sys"][k], C["cpu"][k]
+        o.append("| `%s` | %s (%s-%s) | %s (%s-%s) | %s |\n" % (k, f2(u["median"]), f2(u["min"]), f2(u["max"]),
+                                                               f2(sy["median"]), f2(sy["min"]), f2(sy["max"]),
+                                                               f2(t["median"])))
+    p = C["paired_us_per_chunk"]
+    o.append("\n**Added by the sink: %s µs per chunk** (difference of the medians; user %s, system %s; run-by-run "
+             "pairs %s to %s µs). Load average %s before, %s after. Command: `%s` (and the same with "
+             "`fakesink sync=false`).\n" % (
+                 f1(C["us_per_chunk"]), f1(C["user_us_per_chunk"]), f1(C["sys_us_per_chunk"]), f1(p["min"]),
+                 f1(p["max"]), C["loadavg_before"], C["loadavg_after"], C["command"]))
+    return "".join(o)
 
 
 def kept_sections(path):

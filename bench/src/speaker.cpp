@@ -3,11 +3,13 @@
  * every chunk on its way through the sink:
  *
  *   last_us[k]      the chunk's last muxer buffer entered the sink pad
- *   complete_us[k]  the buffer that completes chunk k (the next cluster's
- *                   first buffer) entered the sink pad: the sink's Chunker
- *                   cuts the chunk on this buffer. A copy of the Chunker,
- *                   fed the same buffers in a pad probe, says which buffer
- *                   that is.
+ *   complete_us[k]  the buffer that completes chunk k entered the sink pad:
+ *                   the sink's Chunker cuts the chunk on this buffer (its
+ *                   last frame when the muxer's cluster rule is known, else
+ *                   the next cluster's first buffer). A copy of the
+ *                   Chunker, fed the same buffers in a pad probe and given
+ *                   the same rule (the pipeline's webmmux
+ *                   min-cluster-duration), says which buffer that is.
  *   sent_us[k]      the transport handed chunk k to libsoup: the sink's
  *                   "wss-audio-chunk-sent" element message, caught by a
  *                   synchronous bus handler on the transport thread right
@@ -62,12 +64,15 @@ on_buffer (GstPad *, GstPadProbeInfo *info, gpointer data)
   mb.delta = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
   std::lock_guard<std::mutex> g (st->lock);
   st->buffers++;
+  uint64_t early = st->shadow.early_closes ();
   st->shadow.push (mb, st->done);
   gst_buffer_unmap (buf, &map);
+  /* Closed early: this buffer was the chunk's last. */
+  const bool own_last = st->shadow.early_closes () > early;
   for (size_t i = 0; i < st->done.size (); i++)
     {
       st->complete_us.push_back (now);
-      st->last_us.push_back (st->prev_media_us);
+      st->last_us.push_back (own_last ? now : st->prev_media_us);
     }
   st->done.clear ();
   if (!mb.header)
@@ -138,6 +143,23 @@ main (int argc, char **argv)
       return 1;
     }
   State st;
+  /* The sink reads the same from its upstream webmmux (sink-cluster-rule). */
+  GType mux_type = g_type_from_name ("GstMatroskaMux");
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipe));
+  GValue item = G_VALUE_INIT;
+  while (mux_type && gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = GST_ELEMENT (g_value_get_object (&item));
+      if (g_type_is_a (G_OBJECT_TYPE (e), mux_type))
+        {
+          gint64 min_cluster = 0;
+          g_object_get (e, "min-cluster-duration", &min_cluster, NULL);
+          st.shadow.set_cluster_rule (min_cluster);
+        }
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  gst_iterator_free (it);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "s");
   if (!sink)
     {

@@ -129,6 +129,7 @@
 #include "gstwssaudiochunkelements.h"
 #include "sink-bus-listener.h"
 #include "sink-caps.h"
+#include "sink-cluster-rule.h"
 #include "sink-controls.h"
 #include "sink-manual.h"
 #include "sink-messages.h"
@@ -509,6 +510,11 @@ gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   GST_OBJECT_LOCK (self);
   gboolean format_set = !priv->settings.format.empty ();
   GST_OBJECT_UNLOCK (self);
+  const bool ogg = g_str_has_suffix (gst_structure_get_name (s), "/ogg");
+  /* Where webmmux starts its clusters: chunks then close after their last
+   * frame (sink-cluster-rule.h). */
+  const int64_t cluster_rule
+      = ogg ? kNoTime : sink::upstream_cluster_rule (GST_BASE_SINK_PAD (sink));
 
   std::lock_guard<std::mutex> g (priv->stream_lock);
   sink::State &st = priv->state;
@@ -516,7 +522,13 @@ gst_wss_audio_chunk_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   if (!format_set && st.transport)
     st.transport->set_format (st.caps_format);
   if (st.chunker)
-    st.chunker->set_caps_stream_header (sink::stream_header_from_caps (s));
+    {
+      st.chunker->set_caps_stream_header (sink::stream_header_from_caps (s));
+      if (cluster_rule != st.chunker->cluster_rule ())
+        GST_INFO_OBJECT (self, "muxer's cluster rule: %" G_GINT64_FORMAT " ns%s", cluster_rule,
+                         cluster_rule >= 0 ? ", a chunk closes after its last frame" : " (unknown)");
+      st.chunker->set_cluster_rule (cluster_rule);
+    }
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT ", format %s", caps, st.caps_format.c_str ());
   return TRUE;
 }
@@ -547,12 +559,9 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
       }
     live = priv->state.upstream_live != 0;
   }
-  if (!live && transport && !transport->wait_for_room ())
-    return GST_FLOW_FLUSHING;
-  if (priv->fatal)
-    return GST_FLOW_ERROR;
 
   sink::Pending pending;
+  bool submitted = false;
   bool warn_time_cuts = false, warn_cadence = false, ogg = false;
   GstClockTime chunk_duration = 0, mean_duration = 0;
   {
@@ -587,6 +596,7 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
         if (st.cadence.add_chunk (c.duration) && !st.warned_time_cuts && !st.chunker->cutting_by_time ())
           warn_cadence = true;
         sink::submit_chunk (self, std::move (c), pending);
+        submitted = true;
       }
     if (st.chunker->cutting_by_time () && !st.warned_time_cuts)
       warn_time_cuts = st.warned_time_cuts = true;
@@ -595,6 +605,10 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     ogg = st.caps_format == "ogg-opus";
   }
   sink::report (self, pending);
+  /* Only a chunk grows the backlog: wait for room after one, not before
+   * every buffer (each wait takes the transport's lock). */
+  if (submitted && !live && transport && !transport->wait_for_room ())
+    return GST_FLOW_FLUSHING;
 
   if (warn_time_cuts)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,

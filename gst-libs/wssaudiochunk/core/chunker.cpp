@@ -24,6 +24,30 @@ Chunker::set_caps_stream_header (std::vector<uint8_t> header)
 }
 
 void
+Chunker::set_cluster_rule (int64_t min_cluster_ns)
+{
+  configured_rule_ = cluster_rule_ = min_cluster_ns < 0 ? kNoTime : min_cluster_ns;
+}
+
+/* @buf is a frame (it has a duration): true when the muxer's next block
+ * starts a cluster (@next_block: its time) on which push () would cut. A
+ * first frame shortened by the codec delay gives too early a time, never a
+ * late one: the rule then waits for the cluster, as without it. */
+bool
+Chunker::completes_chunk (const MuxerBuffer &buf, int64_t &next_block) const
+{
+  if (cluster_rule_ == kNoTime || cutting_by_time_ || block_pts_ == kNoTime
+      || cluster_pts_ == kNoTime || current_.start == kNoTime)
+    return false;
+  next_block = block_pts_ + buf.duration;
+  /* webmmux: a cluster starts on a block later than the current cluster's
+   * start by min-cluster-duration or more (on every block with 0). */
+  const int64_t into_cluster = next_block - cluster_pts_;
+  const bool new_cluster = cluster_rule_ == 0 || (into_cluster > 0 && into_cluster >= cluster_rule_);
+  return new_cluster && next_block - current_.start >= chunk_duration_;
+}
+
+void
 Chunker::account_time (const MuxerBuffer &buf)
 {
   if (buf.pts == kNoTime)
@@ -40,6 +64,9 @@ Chunker::begin_chunk (const MuxerBuffer &buf, bool cluster)
 {
   current_ = Chunk ();
   current_end_ = kNoTime;
+  /* One allocation per chunk instead of one per doubling: chunks of a
+   * stream are about the same size. */
+  current_.bytes.reserve (last_size_ + last_size_ / 4 + 64);
   if (!first_chunk_sent_)
     {
       const auto &hdr = stream_header ();
@@ -56,6 +83,7 @@ Chunker::emit (std::vector<Chunk> &out)
 {
   if (current_.start != kNoTime && current_end_ != kNoTime)
     current_.duration = current_end_ - current_.start;
+  last_size_ = current_.bytes.size ();
   out.push_back (std::move (current_));
   current_ = Chunk ();
   have_current_ = false;
@@ -81,6 +109,23 @@ Chunker::push (const MuxerBuffer &buf, std::vector<Chunk> &out)
 
   media_started_ = true;
   const bool cluster = !buf.delta;
+
+  if (expect_cluster_)
+    {
+      expect_cluster_ = false;
+      if (!cluster)
+        {
+          rule_misses_++;
+          cluster_rule_ = kNoTime;
+        }
+    }
+  if (buf.duration == kNoTime)
+    {
+      /* A muxer header: cluster, block (or a cluster's PrevSize). */
+      if (cluster)
+        cluster_pts_ = buf.pts;
+      block_pts_ = buf.pts;
+    }
 
   if (skipping_to_cluster_)
     {
@@ -130,6 +175,20 @@ Chunker::push (const MuxerBuffer &buf, std::vector<Chunk> &out)
 
   current_.bytes.insert (current_.bytes.end (), buf.data, buf.data + buf.size);
   account_time (buf);
+
+  if (buf.duration != kNoTime)
+    {
+      int64_t next_block = kNoTime;
+      if (completes_chunk (buf, next_block))
+        {
+          /* Where a cut on the next cluster would have ended it. */
+          current_end_ = next_block;
+          emit (out);
+          early_closes_++;
+          expect_cluster_ = true;
+        }
+      block_pts_ = kNoTime; /* each frame has its own block header */
+    }
 }
 
 bool
@@ -153,6 +212,7 @@ Chunker::drop_pending ()
   have_current_ = false;
   current_end_ = kNoTime;
   skipping_to_cluster_ = true;
+  expect_cluster_ = false;
 }
 
 void
@@ -168,6 +228,10 @@ Chunker::reset ()
   current_ = Chunk ();
   have_current_ = false;
   current_end_ = kNoTime;
+  cluster_rule_ = configured_rule_;
+  cluster_pts_ = block_pts_ = kNoTime;
+  expect_cluster_ = false;
+  early_closes_ = rule_misses_ = 0;
 }
 
 } // namespace wssac

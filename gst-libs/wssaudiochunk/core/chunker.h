@@ -57,6 +57,22 @@ public:
    * not send HEADER-flagged buffers before the first media buffer. */
   void set_caps_stream_header (std::vector<uint8_t> header);
 
+  /* The muxer's cluster rule, when known: a new cluster starts on the first
+   * block at least @min_cluster_ns after the current cluster's start
+   * (webmmux with one audio track and min-cluster-duration; 0: every block).
+   * A chunk then closes right after the frame that completes it, instead of
+   * on the next cluster's first buffer, which the muxer only sends with the
+   * next frame. kNoTime (the default): unknown, cut on cluster starts only. */
+  void set_cluster_rule (int64_t min_cluster_ns);
+  int64_t cluster_rule () const { return cluster_rule_; }
+  /* Chunks closed after their last frame (the cluster rule). */
+  uint64_t early_closes () const { return early_closes_; }
+  /* A chunk closed early was not followed by a cluster start: the rule did
+   * not hold (the muxer's settings changed, or timestamps jumped back). The
+   * rule is then dropped (until reset ()) and the next chunk starts between
+   * blocks, as after a size cut. */
+  uint64_t rule_misses () const { return rule_misses_; }
+
   /* End of stream: the last partial chunk, if it holds media. */
   bool finish (Chunk &out);
 
@@ -64,7 +80,8 @@ public:
    * chunk starts at the next cluster. */
   void drop_pending ();
 
-  /* Forgets everything, stream header included (new stream). */
+  /* Forgets everything, stream header included (new stream); keeps the
+   * settings (duration, max bytes, cluster rule). */
   void reset ();
 
   /* True once clusters came too rarely (less often than twice the chunk
@@ -84,6 +101,7 @@ private:
   void emit (std::vector<Chunk> &out);
   void begin_chunk (const MuxerBuffer &buf, bool cluster);
   void account_time (const MuxerBuffer &buf);
+  bool completes_chunk (const MuxerBuffer &buf, int64_t &next_block) const;
 
   int64_t chunk_duration_;
   size_t max_bytes_ = 0;
@@ -98,6 +116,19 @@ private:
   Chunk current_;
   bool have_current_ = false;
   int64_t current_end_ = kNoTime; /* max(pts + duration) within the chunk */
+  size_t last_size_ = 0;          /* bytes of the last chunk emitted */
+
+  /* The cluster rule and what it needs: the muxer's block and cluster
+   * headers carry the muxer's timestamps (a frame's own PTS may differ by
+   * the codec delay), so the next block's time is the last block header's
+   * PTS plus the frame's duration. */
+  int64_t configured_rule_ = kNoTime;
+  int64_t cluster_rule_ = kNoTime; /* kNoTime after a miss */
+  int64_t cluster_pts_ = kNoTime; /* the current cluster's start */
+  int64_t block_pts_ = kNoTime;   /* the last block header's */
+  bool expect_cluster_ = false;   /* a chunk was closed early */
+  uint64_t early_closes_ = 0;
+  uint64_t rule_misses_ = 0;
 };
 
 } // namespace wssac

@@ -1,7 +1,5 @@
 #include "delivery-tracker.h"
 
-#include "tcp-evidence.h"
-
 #include <algorithm>
 
 namespace wssac
@@ -30,13 +28,29 @@ DeliveryTracker::frame_size (size_t payload)
   return 2 + ext + 4 + payload;
 }
 
+namespace
+{
+/* Frames libsoup writes on its own between two samples (pings, pongs, a
+ * close): each under 132 bytes. */
+constexpr uint64_t kControlSlack = 4096;
+} // namespace
+
+bool
+DeliveryTracker::take_sample (TcpSample &s)
+{
+  if (!conn_ || !tcp_sample (socket_, s))
+    return false;
+  last_ = s;
+  framed_at_last_ = framed_;
+  have_last_ = true;
+  return true;
+}
+
 uint64_t
-DeliveryTracker::kernel_position () const
+DeliveryTracker::kernel_position ()
 {
   TcpSample s;
-  if (!conn_ || !tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn_)), s))
-    return 0;
-  return tcp_stream_position (s);
+  return take_sample (s) ? tcp_stream_position (s) : 0;
 }
 
 void
@@ -45,10 +59,12 @@ DeliveryTracker::opened (SoupWebsocketConnection *conn)
   ledger_.connection_opened ();
   conn_ = conn;
   framed_ = 0;
-  GSocket *socket = socket_of_stream (soup_websocket_connection_get_io_stream (conn));
-  tcp_harden (socket, config_.tcp_user_timeout_ms, config_.tcp_keepalive_s);
+  have_last_ = false;
+  /* Found once: walking the stream stack costs GObject property lookups. */
+  socket_ = socket_of_stream (soup_websocket_connection_get_io_stream (conn));
+  tcp_harden (socket_, config_.tcp_user_timeout_ms, config_.tcp_keepalive_s);
   TcpSample s;
-  have_tcp_ = tcp_sample (socket, s);
+  have_tcp_ = take_sample (s);
   base_ = have_tcp_ ? tcp_stream_position (s) : 0;
 }
 
@@ -93,7 +109,7 @@ DeliveryTracker::sample (int64_t now_ms)
   if (!conn_ || !have_tcp_ || ledger_.in_flight () == 0)
     return 0;
   TcpSample s;
-  if (!tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn_)), s))
+  if (!take_sample (s))
     return 0;
   return ledger_.tcp_progress (s.bytes_acked, s.rtt_ms, now_ms);
 }
@@ -131,12 +147,18 @@ DeliveryTracker::ping_interval (unsigned configured, bool pong_seen) const
 }
 
 bool
-DeliveryTracker::kernel_full (size_t max_in_flight) const
+DeliveryTracker::kernel_full (size_t max_in_flight)
 {
+  if (max_in_flight == 0 || !conn_)
+    return false;
+  /* Every chunk's write is sampled (wrote_chunk ()): a receiver that keeps
+   * up leaves the bound far below the limit and the kernel unasked. */
+  if (have_last_ && !config_.tls
+      && send_queue_bound (last_, base_ + framed_at_last_, base_ + framed_, kControlSlack)
+             <= max_in_flight)
+    return false;
   TcpSample s;
-  return max_in_flight > 0 && conn_
-         && tcp_sample (socket_of_stream (soup_websocket_connection_get_io_stream (conn_)), s)
-         && s.queued > max_in_flight;
+  return take_sample (s) && s.queued > max_in_flight;
 }
 
 bool

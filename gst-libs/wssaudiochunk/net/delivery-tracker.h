@@ -15,6 +15,7 @@
 #include "message-codec.h"
 #include "refusal-policy.h"
 #include "send-pacer.h"
+#include "tcp-evidence.h"
 #include "wss-client-transport.h"
 
 #include <libsoup/soup.h>
@@ -76,6 +77,8 @@ public:
   closed ()
   {
     conn_ = nullptr;
+    socket_ = nullptr;
+    have_last_ = false;
   }
 
   /* 0 when the next chunk may be written now; > 0: ask again in that many
@@ -98,8 +101,10 @@ public:
    * often than @configured; 0 = no pings). */
   unsigned ping_interval (unsigned configured, bool pong_seen) const;
 
-  /* More bytes than @max_in_flight wait in the kernel for the peer. */
-  bool kernel_full (size_t max_in_flight) const;
+  /* More bytes than @max_in_flight wait in the kernel for the peer. Asks
+   * the kernel only when the last sample plus what was written since could
+   * be more (plain TCP; with TLS every time). */
+  bool kernel_full (size_t max_in_flight);
   /* Room in @backlog for more from a non-live upstream: half its bound
    * (10 s of audio without one); a live source drops past the bound. */
   static bool has_room (const Backlog &backlog);
@@ -146,12 +151,17 @@ public:
 
 private:
   static uint64_t frame_size (size_t payload);
-  uint64_t kernel_position () const;
+  bool take_sample (TcpSample &s);
+  uint64_t kernel_position ();
 
   DeliveryConfig config_;
   DeliveryLedger ledger_;
   SendPacer pacer_;
   SoupWebsocketConnection *conn_ = nullptr; /* borrowed, while open */
+  GSocket *socket_ = nullptr;               /* conn_'s, found once per connection */
+  TcpSample last_;                          /* the last sample of socket_ */
+  uint64_t framed_at_last_ = 0;             /* framed_ when it was taken */
+  bool have_last_ = false;
   uint64_t base_ = 0;                       /* stream position after the upgrade */
   uint64_t framed_ = 0;                     /* frame bytes written since */
   bool have_tcp_ = false;

@@ -37,6 +37,22 @@ tcp_stream_position (const TcpSample &s)
   return s.bytes_acked + s.queued;
 }
 
+/* An upper bound of the bytes in our send queue now (the kernel's plus
+ * what the writer still buffers), without asking the kernel: @s was sampled
+ * when our stream position (bytes handed to the writer since the stream
+ * began) was @ours_then; it is @ours_now. The queue only grows by what is
+ * written, and the peer's acknowledgements only shrink it; @slack covers
+ * what the writer sends on its own meanwhile (pings, pongs). Plain TCP only:
+ * with TLS the kernel holds records, larger than what was handed over. */
+inline uint64_t
+send_queue_bound (const TcpSample &s, uint64_t ours_then, uint64_t ours_now, uint64_t slack)
+{
+  const uint64_t in_kernel = tcp_stream_position (s);
+  const uint64_t buffered_then = ours_then > in_kernel ? ours_then - in_kernel : 0;
+  const uint64_t written_since = ours_now > ours_then ? ours_now - ours_then : 0;
+  return s.queued + buffered_then + written_since + slack;
+}
+
 /* Dead-path detection by the kernel: written data unacknowledged for
  * @user_timeout_ms fails the connection (TCP_USER_TIMEOUT), and an idle
  * connection is probed every @keepalive_s (TCP keepalive). */

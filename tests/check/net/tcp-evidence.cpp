@@ -55,6 +55,78 @@ GST_START_TEST (test_bytes_acked_follow_writes)
 }
 GST_END_TEST;
 
+/* Writes to @sock until the kernel takes no more; returns the bytes taken. */
+static uint64_t
+fill (GSocket *sock)
+{
+  static char data[16384];
+  uint64_t total = 0;
+  for (;;)
+    {
+      gssize n = g_socket_send (sock, data, sizeof data, NULL, NULL);
+      if (n <= 0)
+        return total;
+      total += (uint64_t)n;
+    }
+}
+
+GST_START_TEST (test_send_queue_bound_holds)
+{
+  GSocketListener *listener = g_socket_listener_new ();
+  GError *err = NULL;
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *effective = NULL;
+  fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
+                                              G_SOCKET_PROTOCOL_TCP, NULL, &effective, &err),
+               "%s", err ? err->message : "");
+  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  GSocketClient *client = g_socket_client_new ();
+  GSocketConnection *c = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  GSocketConnection *s = g_socket_listener_accept (listener, NULL, NULL, &err);
+  fail_unless (s != NULL);
+  GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (c));
+  g_socket_set_blocking (sock, FALSE);
+
+  wssac::TcpSample start;
+  fail_unless (wssac::tcp_sample (sock, start));
+  const uint64_t base = wssac::tcp_stream_position (start);
+  /* A peer that does not read: the queue grows until the kernel refuses. */
+  uint64_t ours = base + fill (sock);
+  wssac::TcpSample full;
+  fail_unless (wssac::tcp_sample (sock, full));
+  fail_unless (full.queued > 0);
+  /* Nothing written since the sample: the bound is the sample. */
+  fail_unless_equals_uint64 (wssac::send_queue_bound (full, ours, ours, 0), full.queued);
+
+  /* The peer reads some; we write more. The bound from the old sample
+   * never falls below what the kernel then holds. */
+  char buf[65536];
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (s));
+  gsize got = 0;
+  fail_unless (g_input_stream_read_all (in, buf, sizeof buf, &got, NULL, NULL));
+  uint64_t more = fill (sock);
+  wssac::TcpSample later;
+  fail_unless (wssac::tcp_sample (sock, later));
+  fail_unless (wssac::send_queue_bound (full, ours, ours + more, 0) >= later.queued,
+               "bound %" G_GUINT64_FORMAT " < queued %" G_GUINT64_FORMAT,
+               wssac::send_queue_bound (full, ours, ours + more, 0), later.queued);
+  fail_unless_equals_uint64 (wssac::tcp_stream_position (later), ours + more);
+  /* Bytes handed to a writer that did not pass them on yet count too. */
+  fail_unless_equals_uint64 (wssac::send_queue_bound (later, ours + more + 100, ours + more + 100, 0),
+                             later.queued + 100);
+
+  g_object_unref (s);
+  g_object_unref (c);
+  g_object_unref (client);
+  g_object_unref (effective);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (listener);
+}
+GST_END_TEST;
+
 static Suite *
 tcp_evidence_suite (void)
 {
@@ -62,6 +134,7 @@ tcp_evidence_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_bytes_acked_follow_writes);
+  tcase_add_test (tc, test_send_queue_bound_holds);
   return s;
 }
 
