@@ -17,6 +17,25 @@ using wssac::MuxerBuffer;
 
 static const int64_t MS = 1000000;
 
+/* A 10-byte cluster header then one 10-byte frame, neither with a timestamp
+ * (the frame with @duration when >= 0). */
+static void
+push_untimed_cluster (Chunker &c, int64_t duration, std::vector<Chunk> &out)
+{
+  static const uint8_t b[10] = { 0 };
+  MuxerBuffer cl;
+  cl.data = b;
+  cl.size = 10;
+  c.push (cl, out);
+  MuxerBuffer fr;
+  fr.data = b;
+  fr.size = 10;
+  fr.delta = true;
+  if (duration >= 0)
+    fr.duration = duration;
+  c.push (fr, out);
+}
+
 struct Feed
 {
   Chunker chunker;
@@ -213,19 +232,8 @@ GST_START_TEST (test_untimed_buffers_cut_per_cluster)
 {
   Chunker c (250 * MS);
   std::vector<Chunk> out;
-  uint8_t b[10] = { 0 };
   for (int i = 0; i < 5; i++)
-    {
-      MuxerBuffer cl;
-      cl.data = b;
-      cl.size = 10;
-      c.push (cl, out);
-      MuxerBuffer fr;
-      fr.data = b;
-      fr.size = 10;
-      fr.delta = true;
-      c.push (fr, out);
-    }
+    push_untimed_cluster (c, -1, out);
   fail_unless_equals_int (out.size (), 4);
   for (const auto &ch : out)
     fail_unless_equals_int (ch.bytes.size (), 20);
@@ -458,19 +466,9 @@ GST_START_TEST (test_rule_waits_for_timestamps)
   Chunker c (20 * MS);
   c.set_cluster_rule (0);
   std::vector<Chunk> out;
-  uint8_t b[10] = { 0 };
   for (int i = 0; i < 5; i++)
     {
-      MuxerBuffer cl;
-      cl.data = b;
-      cl.size = 10;
-      c.push (cl, out);
-      MuxerBuffer fr;
-      fr.data = b;
-      fr.size = 10;
-      fr.delta = true;
-      fr.duration = 20 * MS;
-      c.push (fr, out);
+      push_untimed_cluster (c, 20 * MS, out);
       fail_unless_equals_int (out.size (), (size_t)i);
     }
   fail_unless_equals_int (c.early_closes (), 0);

@@ -1,6 +1,7 @@
 #include "gateway-server.h"
 
 #include "message-codec.h"
+#include "ws-test-server.h"
 
 #include <libsoup/soup.h>
 
@@ -40,16 +41,7 @@ GatewayServer::start ()
     soup_server_add_early_handler (server_, "/ws", (SoupServerCallback)on_early, this, nullptr);
     soup_server_add_websocket_handler (server_, "/ws", nullptr, nullptr,
                                        (SoupServerWebsocketCallback)on_websocket, this, nullptr);
-    GError *error = nullptr;
-    GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-    if (!soup_server_listen (server_, addr, (SoupServerListenOptions)0, &error))
-      g_error ("gateway server: %s", error->message);
-    g_object_unref (addr);
-    g_object_unref (lo);
-    GSList *uris = soup_server_get_uris (server_);
-    port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
-    g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+    port_ = listen_on_loopback (server_, "gateway server");
   });
 }
 

@@ -21,6 +21,22 @@ not_found (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
 }
 
+unsigned
+listen_on_loopback (SoupServer *server, const char *who)
+{
+  GError *error = nullptr;
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  if (!soup_server_listen (server, addr, (SoupServerListenOptions)0, &error))
+    g_error ("%s: %s", who, error->message);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  GSList *uris = soup_server_get_uris (server);
+  unsigned port = g_uri_get_port (static_cast<GUri *> (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  return port;
+}
+
 void
 WsTestServer::start (const std::string &path)
 {
@@ -33,16 +49,7 @@ WsTestServer::start (const std::string &path)
     soup_server_add_handler (server_, nullptr, not_found, this, nullptr);
     soup_server_add_websocket_handler (server_, path.c_str (), nullptr, nullptr,
                                        (SoupServerWebsocketCallback)on_websocket, this, nullptr);
-    GError *error = nullptr;
-    GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-    if (!soup_server_listen (server_, addr, (SoupServerListenOptions)0, &error))
-      g_error ("test server: %s", error->message);
-    g_object_unref (addr);
-    g_object_unref (lo);
-    GSList *uris = soup_server_get_uris (server_);
-    port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
-    g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+    port_ = listen_on_loopback (server_, "test server");
   });
 }
 

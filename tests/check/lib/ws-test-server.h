@@ -19,6 +19,10 @@
 typedef struct _SoupServer SoupServer;
 typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
 
+/* Makes @server listen on 127.0.0.1 at a free port and returns the port;
+ * g_error naming @who if it cannot. Call on the server's context. */
+unsigned listen_on_loopback (SoupServer *server, const char *who);
+
 class WsTestServer
 {
 public:

@@ -4,22 +4,45 @@
 
 #include "tcp-evidence.h"
 
-GST_START_TEST (test_bytes_acked_follow_writes)
+/* A connected TCP pair on 127.0.0.1: our side (client_side) and the peer's. */
+struct LoopbackPair
 {
   GSocketListener *listener = g_socket_listener_new ();
-  GError *err = NULL;
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-  GSocketAddress *effective = NULL;
-  fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
-                                              G_SOCKET_PROTOCOL_TCP, NULL, &effective, &err),
-               "%s", err ? err->message : "");
-  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
   GSocketClient *client = g_socket_client_new ();
-  GSocketConnection *c = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &err);
-  fail_unless (c != NULL, "%s", err ? err->message : "");
-  GSocketConnection *s = g_socket_listener_accept (listener, NULL, NULL, &err);
-  fail_unless (s != NULL);
+  GSocketConnection *client_side = NULL;
+  GSocketConnection *server_side = NULL;
+
+  LoopbackPair ()
+  {
+    GError *err = NULL;
+    GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+    GSocketAddress *effective = NULL;
+    fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &effective, &err),
+                 "%s", err ? err->message : "");
+    guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+    g_object_unref (effective);
+    g_object_unref (addr);
+    g_object_unref (lo);
+    client_side = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &err);
+    fail_unless (client_side != NULL, "%s", err ? err->message : "");
+    server_side = g_socket_listener_accept (listener, NULL, NULL, &err);
+    fail_unless (server_side != NULL, "%s", err ? err->message : "");
+  }
+  ~LoopbackPair ()
+  {
+    g_clear_object (&server_side);
+    g_clear_object (&client_side);
+    g_object_unref (client);
+    g_object_unref (listener);
+  }
+};
+
+GST_START_TEST (test_bytes_acked_follow_writes)
+{
+  LoopbackPair pair; /* the peer stays open: its kernel acknowledges */
+  GSocketConnection *c = pair.client_side;
 
   GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (c));
   fail_unless (sock == g_socket_connection_get_socket (c));
@@ -45,13 +68,6 @@ GST_START_TEST (test_bytes_acked_follow_writes)
   fail_unless_equals_uint64 (after.bytes_acked, wssac::tcp_stream_position (before) + 3000);
   fail_unless_equals_uint64 (after.queued, 0);
 
-  g_object_unref (s);
-  g_object_unref (c);
-  g_object_unref (client);
-  g_object_unref (effective);
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_object_unref (listener);
 }
 GST_END_TEST;
 
@@ -72,20 +88,9 @@ fill (GSocket *sock)
 
 GST_START_TEST (test_send_queue_bound_holds)
 {
-  GSocketListener *listener = g_socket_listener_new ();
-  GError *err = NULL;
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-  GSocketAddress *effective = NULL;
-  fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
-                                              G_SOCKET_PROTOCOL_TCP, NULL, &effective, &err),
-               "%s", err ? err->message : "");
-  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  GSocketClient *client = g_socket_client_new ();
-  GSocketConnection *c = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &err);
-  fail_unless (c != NULL, "%s", err ? err->message : "");
-  GSocketConnection *s = g_socket_listener_accept (listener, NULL, NULL, &err);
-  fail_unless (s != NULL);
+  LoopbackPair pair;
+  GSocketConnection *c = pair.client_side;
+  GSocketConnection *s = pair.server_side;
   GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (c));
   g_socket_set_blocking (sock, FALSE);
 
@@ -117,13 +122,6 @@ GST_START_TEST (test_send_queue_bound_holds)
   fail_unless_equals_uint64 (wssac::send_queue_bound (later, ours + more + 100, ours + more + 100, 0),
                              later.queued + 100);
 
-  g_object_unref (s);
-  g_object_unref (c);
-  g_object_unref (client);
-  g_object_unref (effective);
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_object_unref (listener);
 }
 GST_END_TEST;
 
