@@ -614,6 +614,19 @@ session side, not libsoup's per-connection cost:
   come late or not at all within the window, although every message is journaled in the end (loss 0
   at 2,000 speakers). With one worker the same work throttles the reading of the sockets instead, so
   acks keep flowing, seconds late.
+- **Hash maps (this run).** The session and connection lookups (`IngestCore::sessions_`,
+  `connections_`, the program's `writers_`, the server's `worker_of`) are `std::unordered_map` since
+  commit c13895b (the run above is that code, described as `fd4759a-dirty`). Against the run before it
+  (16:14, same command, also with other helpers' builds and tests on the 2 cores): ours-1 17,857 ->
+  19,093 messages per CPU-second (0.79x -> 0.87x of Node, whose own figure moved 22,653 -> 21,845);
+  ours-2 20,006 -> 17,726, so 2 workers are still no faster than 1 (0.93x); ours-2 acks now arrive in
+  the window but 8.5 s late (p50), ours-1 ack p99 1,217 -> 1,915 ms. The gain of the lookups alone is
+  within this machine's run-to-run noise: the journal writes and each new session's file creation on
+  the main thread are what bound the program, as below. ours-1 lost 360 of 133,983 in this run
+  (chunks still unread in its sockets at SIGTERM, its acks being about 2 s behind), 0 in the run
+  before.
+  In the bursts of this run ours-2 connected all 5,000 (p99 39 s), Node 4,978 (p99 40 s), ours-1
+  4,120; the next bullet's figures are of the run before (Node 2,436 there).
 - **Connect bursts.** 5,000 speakers at 500/s did not all connect within 60 s with one or two
   workers. The listen backlog is `SOMAXCONN` (4,096) on every socket (`ss -ltn` shows it; the
   net/ingest-workers test checks it through `TCP_INFO`) and the gate accepts 64 per wake-up, so the
@@ -633,7 +646,7 @@ session side, not libsoup's per-connection cost:
 - **What to change next** (not done here): append to the journal on the worker that decoded the chunk,
   under a per-session lock (the session's reassembler and journal), so that only one session's
   appends are serialized and the main thread keeps the registry (session id to owner) and the
-  process-wide limits; create a session's files on the worker too; key sessions by a hash map. The
+  process-wide limits; create a session's files on the worker too. The
   per-message cost on the workers (libsoup, GLib's main loop) is no longer what bounds the program at
   these loads: at 2,000 speakers the workers used well under a core each.
 - Node `ws` does not write to disk in its receiver (`bench/node/receiver.js` keeps the bytes in memory),

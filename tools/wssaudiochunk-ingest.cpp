@@ -32,6 +32,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace
@@ -156,7 +157,7 @@ private:
   wssac::IngestServer server_;
   GMainLoop *loop_ = nullptr;
   /* Sessions receiving audio, by id. */
-  std::map<std::string, std::unique_ptr<wssac_ingest::SessionWriter>> writers_;
+  std::unordered_map<std::string, std::unique_ptr<wssac_ingest::SessionWriter>> writers_;
   /* Ended sessions whose pipeline is draining, with their final figures
    * (taken at SessionEnded). Apart from writers_ so that a session id the
    * core lets start again never meets its predecessor. */
@@ -326,6 +327,7 @@ IngestApp::check_idle ()
           && now_ms - s.last_ms >= static_cast<int64_t> (opt_.idle_timeout_s) * 1000)
         idle.push_back (kv.first);
     }
+  std::sort (idle.begin (), idle.end ()); /* writers_ is not ordered */
   for (const auto &id : idle)
     {
       progress ("session %s: no message for %d s, finishing it", printable (id).c_str (), opt_.idle_timeout_s);
@@ -355,6 +357,7 @@ IngestApp::on_signal (int signum)
       std::vector<std::string> left;
       for (const auto &kv : writers_)
         left.push_back (kv.first);
+      std::sort (left.begin (), left.end ());
       for (const auto &id : left)
         end_writer (id, "shutdown");
     }

@@ -6,10 +6,10 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 GST_DEBUG_CATEGORY_STATIC (wss_ingest_debug);
 #define GST_CAT_DEFAULT wss_ingest_debug
@@ -30,10 +30,10 @@ struct IngestServer::Impl : WorkerEvents
   std::vector<std::unique_ptr<IngestWorker>> workers;
   /* One per worker when sharded; none when the one worker runs here. */
   std::vector<std::unique_ptr<ContextThread>> threads;
-  std::map<ConnectionId, unsigned> worker_of; /* open connections */
+  std::unordered_map<ConnectionId, unsigned> worker_of; /* open connections */
   /* Sessions whose audio could not be stored: acks are cumulative, so none
    * may be sent for them again until they end. */
-  std::set<std::string> withheld;
+  std::unordered_set<std::string> withheld;
 
   /* What workers hand over when sharded, in the order it happened. */
   struct Item

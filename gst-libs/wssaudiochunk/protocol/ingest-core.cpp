@@ -635,6 +635,7 @@ IngestCore::session_ids () const
   std::vector<std::string> out;
   for (const auto &kv : sessions_)
     out.push_back (kv.first);
+  std::sort (out.begin (), out.end ()); /* a stable order for callers */
   return out;
 }
 
