@@ -112,7 +112,6 @@ struct WssClientTransport::Impl
   /* Flushes the backlog on the transport thread (create_wake_source ()):
    * pointer under @lock, so that stop () cannot free it under a wake. */
   GSource *wake_source = nullptr;
-  std::atomic<bool> wake_pending{ false }; /* armed, flush not yet begun */
   struct WakeSource
   {
     GSource base;

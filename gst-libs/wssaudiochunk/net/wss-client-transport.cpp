@@ -118,7 +118,6 @@ WssClientTransport::Impl::create_wake_source ()
   g_source_set_name (s, "wssac-transport-wake");
   g_source_attach (s, context);
   std::lock_guard<std::mutex> g (lock);
-  wake_pending = false;
   wake_source = s;
 }
 
@@ -141,8 +140,10 @@ WssClientTransport::Impl::destroy_wake_source ()
 void
 WssClientTransport::Impl::wake_locked ()
 {
-  if (wake_source && !wake_pending.exchange (true))
-    g_source_set_ready_time (wake_source, 0); /* thread-safe: wakes the context */
+  /* Thread-safe; signals the context only when the ready time changes,
+   * so chunks queued before the flush runs add no wake-up. */
+  if (wake_source)
+    g_source_set_ready_time (wake_source, 0);
 }
 
 WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
