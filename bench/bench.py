@@ -359,8 +359,8 @@ def part_pipeline(res, args):
     sinks = {
         "fakesink": "fakesink sync=false",
         "wssaudiochunksink": "wssaudiochunksink sync=false location=ws://127.0.0.1:%d/ws session-id=SID" % port,
-        "wssaudiochunksink post-messages=false":
-            "wssaudiochunksink sync=false post-messages=false location=ws://127.0.0.1:%d/ws session-id=SID" % port,
+        "wssaudiochunksink post-messages=true":
+            "wssaudiochunksink sync=false post-messages=true location=ws://127.0.0.1:%d/ws session-id=SID" % port,
     }
     runs = {k: [] for k in sinks}
     sys_s = {k: [] for k in sinks}
@@ -432,7 +432,7 @@ def part_latency(res, args):
     rx, port, rx_log = start_receiver("ours", "latency", extra=["--arrivals", arrivals])
     desc = ("filesrc location=%s ! wavparse ! audiobuffersplit output-buffer-duration=1/50 ! identity sync=true "
             "! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! %s "
-            "! wssaudiochunksink name=s sync=false location=ws://127.0.0.1:%d/ws session-id=latency-%d" % (
+            "! wssaudiochunksink name=s sync=false post-messages=true location=ws://127.0.0.1:%d/ws session-id=latency-%d" % (
                 wav, ENC, port, os.getpid()))
     la0 = loadavg()
     try:

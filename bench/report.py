@@ -139,7 +139,7 @@ def write_performance_md(path, res, made, meta, rows):
                                                   f0(P["max_rss_kib"][k])))
         c = P["callgrind"]
         fn = c.get("functions", {})
-        w("\nCommands: `%s` (and the same with `fakesink sync=false`, and with `post-messages=false`). "
+        w("\nCommands: `%s` (and the same with `fakesink sync=false`, and with `post-messages=true`, a bus message per chunk). "
           "The receiver is `bench/out/build/bench/ingestbench --no-rate-limit` (the default receiver would "
           "close a sender doing 50 messages per second).\n" % P["commands"]["wssaudiochunksink"])
         k = "wssaudiochunksink"

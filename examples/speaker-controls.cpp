@@ -252,7 +252,7 @@ main (int argc, char **argv)
   const std::string description = source
                                   + " ! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000 "
                                     "! webmmux streamable=true min-cluster-duration=250000000 "
-                                    "! wssaudiochunksink name=sink";
+                                    "! wssaudiochunksink name=sink post-messages=true";
   App app;
   app.seconds = seconds;
   app.pipeline = gst_parse_launch (description.c_str (), &err);

@@ -52,7 +52,7 @@ class Example:
                   else "audiotestsrc is-live=true wave=sine freq=440 volume=0.3")
         self.pipeline = Gst.parse_launch(
             source + " ! audio/x-raw,rate=16000,channels=1 ! opusenc bitrate=16000"
-            " ! webmmux streamable=true min-cluster-duration=250000000 ! wssaudiochunksink name=sink")
+            " ! webmmux streamable=true min-cluster-duration=250000000 ! wssaudiochunksink name=sink post-messages=true")
         if args.file:
             self.pipeline.get_by_name("file").set_property("location", args.file)
         self.sink = self.pipeline.get_by_name("sink")

@@ -87,8 +87,8 @@
  *   "reconnecting", "closing", "closed", "failed"), detail (string).
  * * `wss-audio-chunk-transmitting`: transmitting, paused, muted (gboolean), on
  *   every change (the browser speaker app's setTransmitting).
- * * `wss-audio-chunk-sent`, one per chunk unless
- *   #GstWssAudioChunkSink:post-messages is false: chunk-index (guint64), size
+ * * `wss-audio-chunk-sent`, one per chunk, only with
+ *   #GstWssAudioChunkSink:post-messages=true: chunk-index (guint64), size
  *   (guint, audio bytes), encoded-size (guint, bytes of the frame), timestamp
  *   (gint64, ms since the epoch).
  *
@@ -547,26 +547,22 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
    * cannot wait: it keeps the bounded backlog. */
   std::shared_ptr<WssClientTransport> transport;
   bool live = true;
-  {
-    std::lock_guard<std::mutex> g (priv->stream_lock);
-    transport = priv->state.transport;
-    if (priv->state.upstream_live < 0)
-      {
-        gboolean is_live = FALSE, upstream_live = FALSE;
-        gst_base_sink_query_latency (sink, &is_live, &upstream_live, NULL, NULL);
-        priv->state.upstream_live = upstream_live ? 1 : 0;
-        GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
-      }
-    live = priv->state.upstream_live != 0;
-  }
-
   sink::Pending pending;
   bool submitted = false;
   bool warn_time_cuts = false, warn_cadence = false, ogg = false;
   GstClockTime chunk_duration = 0, mean_duration = 0;
   {
+    /* One lock per buffer. */
     std::lock_guard<std::mutex> g (priv->stream_lock);
     sink::State &st = priv->state;
+    if (st.upstream_live < 0)
+      {
+        gboolean is_live = FALSE, upstream_live = FALSE;
+        gst_base_sink_query_latency (sink, &is_live, &upstream_live, NULL, NULL);
+        st.upstream_live = upstream_live ? 1 : 0;
+        GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
+      }
+    live = st.upstream_live != 0;
     if (st.broadcast.ended ())
       return GST_FLOW_EOS; /* end-session: no more audio */
     if (st.broadcast.muted () && !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER))
@@ -603,6 +599,8 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     chunk_duration = static_cast<GstClockTime> (st.chunker->chunk_duration ());
     mean_duration = static_cast<GstClockTime> (st.cadence.mean_duration ());
     ogg = st.caps_format == "ogg-opus";
+    if (submitted)
+      transport = st.transport; /* only a chunk needs it: no reference count per buffer */
   }
   sink::report (self, pending);
   /* Only a chunk grows the backlog: wait for room after one, not before

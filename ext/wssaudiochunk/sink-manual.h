@@ -40,7 +40,7 @@ inline constexpr char kMessages[] =
     "      wss-audio-chunk-connection: state (string: connecting, connected, reconnecting,\n"
     "        closing, closed, failed), detail (string)\n"
     "      wss-audio-chunk-transmitting: transmitting, paused, muted (gboolean); on change\n"
-    "      wss-audio-chunk-sent (unless post-messages=false): chunk-index (guint64), size\n"
+    "      wss-audio-chunk-sent (only with post-messages=true): chunk-index (guint64), size\n"
     "        (guint, audio bytes), encoded-size (guint, frame bytes), timestamp (gint64,\n"
     "        ms since the epoch)\n"
     "    Warnings: lost chunks (RESOURCE WRITE, per episode, at most one a second per\n"

@@ -472,14 +472,20 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
   /**
    * GstWssAudioChunkSink:post-messages:
    *
-   * Whether to post a `wss-audio-chunk-sent` element message per chunk.
+   * Whether to post a `wss-audio-chunk-sent` element message per chunk
+   * (its index, sizes and send time). Off by default: each message wakes
+   * the application's main loop, which costs a pipeline about as much CPU
+   * as sending the chunk. Progress at a bounded rate is in #GstWssAudioChunkSink:stats
+   * (`chunks-sent`, `bytes-sent`), and the stream, connection and loss
+   * messages are posted either way.
    *
    * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
-                            "Post a wss-audio-chunk-sent element message for every chunk sent",
+                            "Post a wss-audio-chunk-sent element message for every chunk sent "
+                            "(off: each wakes the application; read stats instead)",
                             DEFAULT_POST_MESSAGES,
                             static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
                                                       | GST_PARAM_MUTABLE_PLAYING)));

@@ -25,7 +25,6 @@ WssClientTransport::Impl::on_resume (gpointer data)
 void
 WssClientTransport::Impl::flush ()
 {
-  wake_pending = false;
   destroy_source (&resume);
   while (open ())
     {

@@ -109,7 +109,14 @@ struct WssClientTransport::Impl
   LatencyStats latencies; /* queue to socket, us */
   bool draining = false;
   bool interrupted = false;
-  std::atomic<bool> wake_pending{ false };
+  /* Flushes the backlog on the transport thread (create_wake_source ()):
+   * pointer under @lock, so that stop () cannot free it under a wake. */
+  GSource *wake_source = nullptr;
+  struct WakeSource
+  {
+    GSource base;
+    Impl *impl;
+  };
 
   /* ---- wss-client-transport.cpp ---- */
   void set_state (ConnectionState s, const std::string &detail = std::string ());
@@ -118,8 +125,11 @@ struct WssClientTransport::Impl
   static void destroy_source (GSource **source);
   GSource *attach_timeout (int64_t delay_ms, GSourceFunc func);
   void announce (const std::vector<DropEpisode> &due);
-  static gboolean on_wake (gpointer data);
-  void wake ();
+  static gboolean on_wake_dispatch (GSource *source, GSourceFunc, gpointer);
+  void create_wake_source ();
+  void destroy_wake_source ();
+  /* Under @lock: the transport thread flushes soon (once per burst). */
+  void wake_locked ();
 
   /* ---- client-connection.cpp ---- */
   /* The upgrade request (headers, token, certificate policy); nullptr

@@ -95,18 +95,55 @@ WssClientTransport::Impl::announce (const std::vector<DropEpisode> &due)
       cb.dropped (e);
 }
 
+/* One source for the life of the thread, armed with a ready time of 0: a
+ * wake-up allocates nothing, and the wake-ups of a burst of chunks
+ * coalesce into one flush (g_main_context_invoke () allocated an idle
+ * source per chunk). */
 gboolean
-WssClientTransport::Impl::on_wake (gpointer data)
+WssClientTransport::Impl::on_wake_dispatch (GSource *source, GSourceFunc, gpointer)
 {
-  static_cast<Impl *> (data)->flush ();
-  return G_SOURCE_REMOVE;
+  Impl *self = reinterpret_cast<WakeSource *> (source)->impl;
+  /* Before flush () reads the backlog: a wake after this runs us again. */
+  g_source_set_ready_time (source, -1);
+  self->flush ();
+  return G_SOURCE_CONTINUE;
 }
 
 void
-WssClientTransport::Impl::wake ()
+WssClientTransport::Impl::create_wake_source ()
 {
-  if (!wake_pending.exchange (true))
-    g_main_context_invoke (context, on_wake, this);
+  static GSourceFuncs funcs = { nullptr, nullptr, on_wake_dispatch, nullptr, nullptr, nullptr };
+  GSource *s = g_source_new (&funcs, sizeof (WakeSource));
+  reinterpret_cast<WakeSource *> (s)->impl = this;
+  g_source_set_name (s, "wssac-transport-wake");
+  g_source_attach (s, context);
+  std::lock_guard<std::mutex> g (lock);
+  wake_source = s;
+}
+
+void
+WssClientTransport::Impl::destroy_wake_source ()
+{
+  GSource *s;
+  {
+    std::lock_guard<std::mutex> g (lock);
+    s = wake_source;
+    wake_source = nullptr;
+  }
+  if (s)
+    {
+      g_source_destroy (s);
+      g_source_unref (s);
+    }
+}
+
+void
+WssClientTransport::Impl::wake_locked ()
+{
+  /* Thread-safe; signals the context only when the ready time changes,
+   * so chunks queued before the flush runs add no wake-up. */
+  if (wake_source)
+    g_source_set_ready_time (wake_source, 0);
 }
 
 WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
@@ -152,9 +189,11 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   p->header_due = false;
   p->thread = std::make_unique<ContextThread> ();
   p->context = p->thread->context ();
+  p->create_wake_source ();
   std::string thread_error;
   if (!p->thread->start ("wssac-transport", thread_error, [p] { p->thread_setup (); }))
     {
+      p->destroy_wake_source ();
       p->thread.reset ();
       p->context = nullptr;
       g_clear_object (&p->tls_database);
@@ -178,9 +217,8 @@ WssClientTransport::enqueue (Outgoing item)
     DropRange dropped = impl_->backlog.push (std::move (item));
     if (dropped.count > 0)
       due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
+    impl_->wake_locked ();
   }
-  if (impl_->context)
-    impl_->wake ();
   return due;
 }
 
@@ -228,8 +266,8 @@ WssClientTransport::drain_and_close (int64_t timeout_ms)
   p->announce (due);
   if (!delivered)
     {
-      g_main_context_invoke (p->context, Impl::on_wake, p);
       std::unique_lock<std::mutex> g (p->lock);
+      p->wake_locked ();
       p->cond.wait_for (g, std::chrono::milliseconds (2000), finished);
     }
   return delivered;
@@ -244,8 +282,8 @@ WssClientTransport::close_when_drained ()
   {
     std::lock_guard<std::mutex> g (p->lock);
     p->draining = true;
+    p->wake_locked ();
   }
-  g_main_context_invoke (p->context, Impl::on_wake, p);
 }
 
 void
@@ -285,6 +323,7 @@ WssClientTransport::stop ()
   Impl *p = impl_.get ();
   if (!p->context)
     return;
+  p->destroy_wake_source ();
   p->thread->stop ([p] { p->thread_teardown (); });
   p->thread.reset ();
   p->context = nullptr;

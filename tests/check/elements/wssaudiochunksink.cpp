@@ -131,7 +131,8 @@ GST_START_TEST (test_seed_messages_decode_to_input_duration)
 {
   WsTestServer server;
   server.start ();
-  GstElement *p = speaker_pipeline (150, 250 * GST_MSECOND, server.url (), "test-session"); /* 3 s */
+  GstElement *p = speaker_pipeline (150, 250 * GST_MSECOND, server.url (), "test-session",
+      "post-messages=true"); /* 3 s */
   BusLog log;
   run_pipeline (p, 30, log);
   gst_object_unref (p);
@@ -175,6 +176,32 @@ GST_START_TEST (test_seed_messages_decode_to_input_duration)
   auto stops = log.named (wssac::bus::kStreamStop);
   fail_unless_equals_int (stops.size (), 1);
   fail_unless_equals_string (gst_structure_get_string (stops[0], "reason"), "eos");
+}
+GST_END_TEST;
+
+/* Per-chunk messages are opt-in (each wakes the application): by default
+ * the chunks go out and the stream messages come, but no sent message. */
+GST_START_TEST (test_sent_messages_off_by_default)
+{
+  GstElement *sink = gst_element_factory_make ("wssaudiochunksink", NULL);
+  gboolean post = TRUE;
+  g_object_get (sink, "post-messages", &post, NULL);
+  fail_if (post);
+  gst_object_unref (sink);
+
+  WsTestServer server;
+  server.start ();
+  GstElement *p = speaker_pipeline (100, 250 * GST_MSECOND, server.url (), "quiet"); /* 2 s */
+  BusLog log;
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
+  fail_unless (server.wait_for_closed (5000));
+  Parsed parsed = parse_messages (server.messages (), "quiet");
+  fail_unless (parsed.chunks.size () >= 7, "%zu chunks", parsed.chunks.size ());
+  fail_unless_equals_int (log.named (wssac::bus::kSent).size (), 0);
+  fail_unless_equals_int (log.named (wssac::bus::kStreamStart).size (), 1);
+  fail_unless_equals_int (log.named (wssac::bus::kStreamStop).size (), 1);
 }
 GST_END_TEST;
 
@@ -690,6 +717,7 @@ wssaudiochunksink_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_seed_messages_decode_to_input_duration);
+  tcase_add_test (tc, test_sent_messages_off_by_default);
   tcase_add_test (tc, test_cluster_aligned_250ms);
   tcase_add_test (tc, test_cluster_aligned_1s);
   tcase_add_test (tc, test_rare_clusters_warn_once);
