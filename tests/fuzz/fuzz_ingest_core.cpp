@@ -136,6 +136,7 @@ struct SessionModel
   uint64_t bytes = 0;
   bool have_ack = false;
   uint64_t last_ack = 0;
+  std::string ack_run; /* the streamId of the acks so far */
   uint64_t cursor = 0; /* the template's next index */
 };
 
@@ -161,13 +162,13 @@ ends_with (const std::vector<uint8_t> &all, const std::vector<uint8_t> &tail)
 
 /* Reads sessionId out of an ack reply (decode_reply does not return it). */
 std::string
-ack_session (const std::string &text)
+ack_member (const std::string &text, const char *member)
 {
   g_autoptr (JsonParser) p = json_parser_new_immutable ();
   FUZZ_CHECK (json_parser_load_from_data (p, text.data (), static_cast<gssize> (text.size ()), nullptr),
               "reply is not JSON: %s", text.c_str ());
   JsonObject *o = json_node_get_object (json_parser_get_root (p));
-  const char *s = json_object_get_string_member_with_default (o, "sessionId", "");
+  const char *s = json_object_get_string_member_with_default (o, member, "");
   return s;
 }
 
@@ -227,7 +228,7 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
           FUZZ_CHECK (!s.active, "session %s started twice", sid);
           FUZZ_CHECK (!s.ended || may_forget, "session %s restarted after it ended", sid);
           FUZZ_CHECK (!ev.format.empty (), "session %s started without a format", sid);
-          s = SessionModel{ true, false, false, 0, 0, 0, false, 0, s.cursor };
+          s = SessionModel{ true, false, false, 0, 0, 0, false, 0, "", s.cursor };
           break;
         case IngestEventKind::Audio:
           {
@@ -305,8 +306,15 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
                   r.text.c_str ());
       if (rep.kind == Reply::Ack)
         {
-          std::string sid = ack_session (r.text);
+          std::string sid = ack_member (r.text, "sessionId");
           SessionModel &s = m.sessions[sid];
+          /* Acks are per run: a later run (another streamId) counts its
+           * indices afresh. A run that names itself late is the same run. */
+          const std::string run = ack_member (r.text, "streamId");
+          if (!run.empty () && !s.ack_run.empty () && run != s.ack_run)
+            s.have_ack = false;
+          if (!run.empty ())
+            s.ack_run = run;
           FUZZ_CHECK (!s.have_ack || rep.chunk_index >= s.last_ack, "session %s: ack went back from %" PRIu64
                       " to %" PRIu64, sid.c_str (), s.last_ack, rep.chunk_index);
           if (s.have_last)
