@@ -30,6 +30,17 @@ now_ms ()
   return g_get_monotonic_time () / 1000;
 }
 
+void
+destroy_source (GSource *&source)
+{
+  if (!source)
+    return;
+  g_source_destroy (source);
+  g_source_unref (source);
+  source = nullptr;
+}
+} // namespace
+
 std::string
 address_of (GSocketAddress *addr, bool with_port)
 {
@@ -43,17 +54,6 @@ address_of (GSocketAddress *addr, bool with_port)
     out += ":" + std::to_string (g_inet_socket_address_get_port (inet));
   return out;
 }
-
-void
-destroy_source (GSource *&source)
-{
-  if (!source)
-    return;
-  g_source_destroy (source);
-  g_source_unref (source);
-  source = nullptr;
-}
-} // namespace
 
 bool
 PendingCounts::try_add (const std::string &address, unsigned max_per_address, unsigned max_total,

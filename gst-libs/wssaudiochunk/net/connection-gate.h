@@ -33,6 +33,10 @@
 namespace wssac
 {
 
+/* "IP" (or "IP:port" with @with_port) of an inet socket address; "" for
+ * anything else. The gate and the server key their limits by it. */
+std::string address_of (GSocketAddress *addr, bool with_port);
+
 struct GateConfig
 {
   unsigned header_timeout_ms = 10000;

@@ -19,16 +19,7 @@ now_ms ()
 std::string
 client_address (SoupServerMessage *msg, bool with_port)
 {
-  GSocketAddress *addr = soup_server_message_get_remote_address (msg);
-  if (!addr || !G_IS_INET_SOCKET_ADDRESS (addr))
-    return std::string ();
-  auto *inet = G_INET_SOCKET_ADDRESS (addr);
-  gchar *ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-  std::string out (ip);
-  g_free (ip);
-  if (with_port)
-    out += ":" + std::to_string (g_inet_socket_address_get_port (inet));
-  return out;
+  return address_of (soup_server_message_get_remote_address (msg), with_port);
 }
 
 /* Equal length and content, in time that depends only on the lengths. */
