@@ -950,7 +950,7 @@ class ProcSampler(threading.Thread):
             self.halt.wait(0.2)
 
 
-def start_ingest(tag, workers, cpus):
+def start_ingest(tag, workers, cpus, extra=()):
     port_file = os.path.join(OUT, "port-ingest-%s" % tag)
     if os.path.exists(port_file):
         os.remove(port_file)
@@ -958,7 +958,7 @@ def start_ingest(tag, workers, cpus):
     log_path = os.path.join(OUT, "rx-ingest-%s.log" % tag)
     argv = [INGEST, "--port", "0", "--port-file", port_file, "--output-dir", outdir, "--record", "webm",
             "--workers", str(workers), "--max-connections-per-address", "0", "--max-new-sessions-per-second", "0",
-            "--idle-timeout", "0", "--quiet"]
+            "--idle-timeout", "0", "--quiet"] + list(extra)
     p = PROCS.spawn(["taskset", "-c", cpus] + argv, stdout=open(log_path, "w"), stderr=open(log_path + ".err", "w"),
                     env=gst_env())
     port = int(wait_file(port_file, 30, p))
@@ -978,13 +978,13 @@ def ingest_table_chunks(log_path):
     return total if seen else None
 
 
-def shard_run(label, kind, n, workers, args, cpus="0", connect_rate=0, warmup=None, duration=None):
+def shard_run(label, kind, n, workers, args, cpus="0", connect_rate=0, warmup=None, duration=None, extra=()):
     tag = "%s-%d%s" % (label, n, "-burst" if connect_rate else "")
     warmup = args.scale_warmup if warmup is None else warmup
     duration = args.scale_duration if duration is None else duration
     outdir = None
     if kind == "ours":
-        rx, port, rx_log, outdir = start_ingest(tag, workers, cpus)
+        rx, port, rx_log, outdir = start_ingest(tag, workers, cpus, extra)
     else:
         rx, port, rx_log = start_receiver("node", tag, cpu=cpus)
     time.sleep(0.5)
@@ -1067,17 +1067,22 @@ def part_shard(res, args):
                        "--speakers N --warmup %s --duration %s --drain 4 [--connect-rate 500 --concurrency N]" % (
                            args.scale_warmup, args.scale_duration),
          "throughput": [], "connect": []}
-    plan = [("ours-1", "ours", 1, "0"), ("ours-2", "ours", 2, "0,1"), ("node", "node", 1, "0")]
-    for label, kind, workers, cpus in plan:
+    # ours-1-unbatched: the same program polling at once (--batch-wait-us 0),
+    # to show what batching wake-ups buys
+    plan = [("ours-1", "ours", 1, "0", ()), ("ours-1-unbatched", "ours", 1, "0", ("--batch-wait-us", "0")),
+            ("ours-2", "ours", 2, "0,1", ()), ("node", "node", 1, "0", ())]
+    for label, kind, workers, cpus, extra in plan:
         try:
-            S["throughput"].append(shard_run(label, kind, n, workers, args, cpus=cpus))
+            S["throughput"].append(shard_run(label, kind, n, workers, args, cpus=cpus, extra=extra))
         except (RuntimeError, OSError, ValueError, KeyError) as e:
             log("shard %s failed: %s" % (label, e))
             S["throughput"].append({"label": label, "failed": str(e)})
-    for label, kind, workers, cpus in plan:
+    for label, kind, workers, cpus, extra in plan:
+        if extra:
+            continue
         try:
             S["connect"].append(shard_run(label, kind, args.burst_speakers, workers, args, cpus=cpus,
-                                          connect_rate=args.burst_rate, warmup=1.0, duration=2.0))
+                                          connect_rate=args.burst_rate, warmup=1.0, duration=2.0, extra=extra))
         except (RuntimeError, OSError, ValueError, KeyError) as e:
             log("shard burst %s failed: %s" % (label, e))
             S["connect"].append({"label": label, "failed": str(e)})

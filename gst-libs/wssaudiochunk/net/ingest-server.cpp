@@ -1,5 +1,7 @@
 #include "ingest-server.h"
 
+#include "batched-poll.h"
+
 #include "context-thread.h"
 #include "ingest-server-worker.h"
 
@@ -305,6 +307,8 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
       GSocket *sock = listeners[i];
       if (n == 1)
         {
+          if (config.batch_window_us > 0)
+            use_batched_poll (p->context, config.batch_window_us);
           ok = w->start (p->context, sock, tls_cert, error);
           break;
         }
@@ -318,6 +322,8 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
         }
       p->threads.push_back (std::move (thread));
       ContextThread *t = p->threads.back ().get ();
+      if (config.batch_window_us > 0)
+        use_batched_poll (t->context (), config.batch_window_us);
       t->invoke ([&] { ok = w->start (t->context (), sock, tls_cert, error); });
     }
   for (GSocket *s : listeners)

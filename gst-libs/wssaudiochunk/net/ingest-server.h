@@ -80,6 +80,11 @@ struct IngestServerConfig
   /* Worker threads serving connections (see above); 1: the connections
    * are served on the caller's context, no thread. */
   unsigned workers = 1;
+  /* Each worker's loop waits up to this long before it polls, so that one
+   * wake-up serves the messages of many connections (batched-poll.h): the
+   * CPU per message falls, a message waits at most this long. 0: poll at
+   * once. Process-wide: the last server started sets it. */
+  unsigned batch_window_us = 0;
   IngestConfig core;
 };
 
