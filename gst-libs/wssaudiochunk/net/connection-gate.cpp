@@ -179,6 +179,10 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
   fd_limit_ = fd_limit ();
   counts_ = shared ? std::move (shared) : std::make_shared<PendingCounts> ();
   stats_ = GateStats ();
+  std::string why;
+  readiness_ = SocketReadiness::create (context_, why);
+  if (!readiness_)
+    GST_WARNING ("sockets polled one by one: %s", why.c_str ());
   arm_accept ();
   sweep_source_ = g_timeout_source_new (kSweepMs);
   g_source_set_callback (sweep_source_, on_sweep, this, nullptr);
@@ -193,6 +197,7 @@ ConnectionGate::stop ()
   destroy_source (accept_source_);
   destroy_source (resume_source_);
   destroy_source (sweep_source_);
+  readiness_.reset ();
   for (auto &kv : pending_)
     {
       counts_->remove (kv.second.address);
@@ -361,7 +366,8 @@ ConnectionGate::on_incoming (GSocket *, GIOCondition, gpointer data)
             }
         }
       GIOStream *guarded
-          = frame_guard_stream_new (stream, self->config_.frames, self->frame_stats_);
+          = frame_guard_stream_new (stream, self->config_.frames, self->frame_stats_,
+                                    self->readiness_);
       g_object_unref (stream);
       stream = guarded;
       Pending p;

@@ -145,6 +145,9 @@ private:
   std::shared_ptr<PendingCounts> counts_;
   GateStats stats_;
   std::shared_ptr<FrameGuardStats> frame_stats_ = std::make_shared<FrameGuardStats> ();
+  /* The worker's epoll set for its plain TCP sockets (socket-readiness.h);
+   * the connections' guards keep it alive after stop(). */
+  std::shared_ptr<SocketReadiness> readiness_;
 };
 
 } // namespace wssac

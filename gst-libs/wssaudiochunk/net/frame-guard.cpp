@@ -15,6 +15,16 @@ struct GuardState
   explicit GuardState (const wssac::FrameGuardConfig &config) : watch (config) {}
   wssac::FrameWatch watch;
   std::shared_ptr<wssac::FrameGuardStats> stats;
+  /* Set when the worker's epoll set watches the socket (plain TCP). */
+  std::shared_ptr<wssac::SocketReadiness> readiness;
+  std::shared_ptr<wssac::ReadyCell> cell;
+
+  void
+  unwatch ()
+  {
+    if (readiness && cell)
+      readiness->remove (*cell);
+  }
 };
 } // namespace
 
@@ -84,6 +94,7 @@ static gboolean
 guard_close (GInputStream *stream, GCancellable *cancellable, GError **error)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
+  self->state->unwatch (); /* while the descriptor is still ours */
   return g_io_stream_close (self->base, cancellable, error);
 }
 
@@ -97,6 +108,8 @@ static gboolean
 guard_is_readable (GPollableInputStream *stream)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
+  if (self->state->cell && self->state->cell->registered)
+    return self->state->cell->readable;
   return g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->base_in));
 }
 
@@ -105,7 +118,9 @@ guard_create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
   GSource *base
-      = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->base_in), nullptr);
+      = self->state->cell && self->state->cell->registered
+            ? wssac::SocketReadiness::source_new (self->state->cell)
+            : g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->base_in), nullptr);
   GSource *source = g_pollable_source_new_full (G_OBJECT (stream), base, cancellable);
   g_source_unref (base);
   return source;
@@ -120,10 +135,17 @@ guard_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count,
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "closed by the frame guard");
       return -1;
     }
-  return checked (self,
-                  g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->base_in),
-                                                            buffer, count, nullptr, error),
-                  buffer, error);
+  GError *err = nullptr;
+  const gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->base_in),
+                                                             buffer, count, nullptr, &err);
+  if (err)
+    {
+      /* Drained: the next edge of the epoll set says when there is more. */
+      if (self->state->cell && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        self->state->cell->readable = false;
+      g_propagate_error (error, err);
+    }
+  return checked (self, n, buffer, error);
 }
 
 static void
@@ -139,6 +161,9 @@ static void
 wssac_guard_input_finalize (GObject *object)
 {
   auto *self = WSSAC_GUARD_INPUT (object);
+  /* A socket closed elsewhere left the epoll set with its descriptor. */
+  if (!g_io_stream_is_closed (self->base))
+    self->state->unwatch ();
   delete self->state;
   g_clear_object (&self->base);
   G_OBJECT_CLASS (wssac_guard_input_parent_class)->finalize (object);
@@ -163,7 +188,8 @@ namespace wssac
 
 GIOStream *
 frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
-                        std::shared_ptr<FrameGuardStats> stats)
+                        std::shared_ptr<FrameGuardStats> stats,
+                        std::shared_ptr<SocketReadiness> readiness)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once))
@@ -177,6 +203,16 @@ frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
   in->base_in = g_io_stream_get_input_stream (base);
   in->state = new GuardState (config);
   in->state->stats = std::move (stats);
+  if (readiness && G_IS_SOCKET_CONNECTION (base))
+    {
+      auto cell = std::make_shared<ReadyCell> ();
+      cell->fd = g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)));
+      if (readiness->add (cell))
+        {
+          in->state->readiness = std::move (readiness);
+          in->state->cell = std::move (cell);
+        }
+    }
   GIOStream *out
       = g_simple_io_stream_new (G_INPUT_STREAM (in), g_io_stream_get_output_stream (base));
   g_object_unref (in);

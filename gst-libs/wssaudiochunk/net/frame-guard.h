@@ -13,6 +13,7 @@
 #pragma once
 
 #include "frame-watch.h"
+#include "socket-readiness.h"
 
 #include <gio/gio.h>
 
@@ -30,8 +31,12 @@ struct FrameGuardStats
 };
 
 /* A stream to hand to libsoup in place of @base (it takes a reference):
- * same bytes, with the guard on the input side. Closing it closes @base. */
+ * same bytes, with the guard on the input side. Closing it closes @base.
+ * With @readiness and a plain TCP @base, the socket's readiness comes from
+ * that epoll set (socket-readiness.h); TLS streams poll as before, since
+ * their decrypted data can wait in a buffer the socket knows nothing of. */
 GIOStream *frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
-                                   std::shared_ptr<FrameGuardStats> stats);
+                                   std::shared_ptr<FrameGuardStats> stats,
+                                   std::shared_ptr<SocketReadiness> readiness = nullptr);
 
 } // namespace wssac
