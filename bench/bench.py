@@ -986,7 +986,9 @@ def shard_run(label, kind, n, workers, args, cpus="0", connect_rate=0, warmup=No
     if kind == "ours":
         rx, port, rx_log, outdir = start_ingest(tag, workers, cpus, extra)
     else:
-        rx, port, rx_log = start_receiver("node", tag, cpu=cpus)
+        # the same work as ours: each session's journal on disk, written before the ack
+        outdir = tempfile.mkdtemp(prefix="rec-%s-" % tag, dir=OUT)
+        rx, port, rx_log = start_receiver("node", tag, cpu=cpus, extra=["--journal-dir", outdir])
     time.sleep(0.5)
     sampler = ProcSampler(rx.pid)
     idle = sampler.sample()

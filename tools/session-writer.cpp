@@ -96,6 +96,18 @@ SessionWriter::push (const wssac::IngestEvent &ev)
   return true;
 }
 
+bool
+SessionWriter::flush ()
+{
+  std::string err;
+  const size_t bytes = journal_.unflushed_bytes ();
+  if (journal_.flush (err))
+    return true;
+  set_error (err);
+  dropped_bytes_ += bytes;
+  return false;
+}
+
 void
 SessionWriter::decode (const wssac::IngestEvent &ev)
 {
@@ -176,6 +188,7 @@ SessionWriter::close_files ()
           wav_created_ = false;
         }
     }
+  flush ();
   journal_.close ();
 }
 

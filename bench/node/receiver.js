@@ -14,10 +14,16 @@
 // ws's defaults are kept (no permessage-deflate on the server, no pings),
 // except maxPayload (128 KiB, as our receiver).
 //
+// With --journal-dir DIR it also does what wssaudiochunk-ingest --record webm
+// does per delivered chunk before the ack that covers it: append the bytes to
+// the session's journal (DIR/<n>.webm) and a line to its index
+// (DIR/<n>.chunks), one synchronous write() each, files created when the
+// session starts. The bench's shard part runs it so: the same work as ours.
+//
 // Every second it prints a JSON line with CLOCK_MONOTONIC time, its CPU
 // seconds, RSS and counters.
 //
-// usage: node receiver.js [--port P] [--port-file F] [--max-seconds S]
+// usage: node receiver.js [--port P] [--port-file F] [--max-seconds S] [--journal-dir DIR]
 'use strict';
 const fs = require('fs');
 const { WebSocketServer } = require('ws');
@@ -41,9 +47,25 @@ function error(code, index) {
   return JSON.stringify(d);
 }
 
+const JOURNAL_DIR = args['journal-dir'];
+let journals = 0;
+
+function openJournal(s) {
+  const stem = require('path').join(JOURNAL_DIR, String(journals++));
+  s.data = fs.openSync(stem + '.webm', 'ax');
+  s.index = fs.openSync(stem + '.chunks', 'ax');
+  s.offset = 0;
+}
+
 function deliver(s, audio) {
-  if (s.held + audio.length > STREAM_CAP) { s.stream = []; s.held = 0; } // handed to the decoder
-  s.stream.push(audio);
+  if (JOURNAL_DIR) {
+    fs.writeSync(s.data, audio);
+    fs.writeSync(s.index, `C ${s.next} ${s.offset} ${audio.length} -\n`);
+    s.offset += audio.length;
+  } else {
+    if (s.held + audio.length > STREAM_CAP) { s.stream = []; s.held = 0; } // handed to the decoder
+    s.stream.push(audio);
+  }
   s.held += audio.length;
   s.next++;
   s.sinceAck++;
@@ -92,7 +114,11 @@ wss.on('connection', (ws) => {
     if (sid === null) sid = sessionId;
     else if (sid !== sessionId) { C.rejected++; ws.send(error('one-session-per-connection', index)); return; }
     let s = sessions.get(sid);
-    if (!s) { s = { next: 0, pending: new Map(), stream: [], held: 0, sinceAck: 0 }; sessions.set(sid, s); }
+    if (!s) {
+      s = { next: 0, pending: new Map(), stream: [], held: 0, sinceAck: 0 };
+      if (JOURNAL_DIR) openJournal(s);
+      sessions.set(sid, s);
+    }
     if (index < s.next || s.pending.has(index)) return; // duplicate
     if (index === s.next) deliver(s, audio);
     else {
