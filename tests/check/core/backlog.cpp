@@ -1,6 +1,7 @@
 /* Unit tests for wssac::Backlog: order, bounds, drop accounting. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "backlog.h"
 
 using wssac::Action;
@@ -155,20 +156,9 @@ GST_START_TEST (test_acknowledged_replays_removed)
 }
 GST_END_TEST;
 
-static Suite *
-backlog_suite (void)
-{
-  Suite *s = suite_create ("core-backlog");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_fifo_order);
-  tcase_add_test (tc, test_time_bound_drops_oldest);
-  tcase_add_test (tc, test_byte_bound_and_drop_newest);
-  tcase_add_test (tc, test_controls_never_dropped_and_keep_order);
-  tcase_add_test (tc, test_single_oversize_chunk_kept);
-  tcase_add_test (tc, test_push_front_restores);
-  tcase_add_test (tc, test_acknowledged_replays_removed);
-  return s;
-}
-
-GST_CHECK_MAIN (backlog);
+WSS_CHECK_MAIN (
+    backlog, "core-backlog",
+    { "general", 0,
+      WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest, test_byte_bound_and_drop_newest,
+                 test_controls_never_dropped_and_keep_order, test_single_oversize_chunk_kept,
+                 test_push_front_restores, test_acknowledged_replays_removed) });

@@ -3,6 +3,7 @@
  * after a failed attempt, and a lost connection during a handover. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "connection-handover.h"
 
 using wssac::ConnectionHandover;
@@ -145,20 +146,11 @@ GST_START_TEST (test_new_lost_while_old_retires)
 }
 GST_END_TEST;
 
-static Suite *
-connection_handover_suite (void)
-{
-  Suite *s = suite_create ("connection-handover");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_opens_the_next_at_the_age);
-  tcase_add_test (tc, test_never_with_age_zero_or_while_draining);
-  tcase_add_test (tc, test_switch_then_old_closes_once_confirmed);
-  tcase_add_test (tc, test_failed_attempt_backs_off_and_old_keeps_sending);
-  tcase_add_test (tc, test_old_lost_while_opening_makes_it_a_reconnect);
-  tcase_add_test (tc, test_old_lost_during_backoff);
-  tcase_add_test (tc, test_new_lost_while_old_retires);
-  return s;
-}
-
-GST_CHECK_MAIN (connection_handover);
+WSS_CHECK_MAIN (connection_handover, "connection-handover",
+                { "general", 0,
+                  WSS_TESTS (test_opens_the_next_at_the_age,
+                             test_never_with_age_zero_or_while_draining,
+                             test_switch_then_old_closes_once_confirmed,
+                             test_failed_attempt_backs_off_and_old_keeps_sending,
+                             test_old_lost_while_opening_makes_it_a_reconnect,
+                             test_old_lost_during_backoff, test_new_lost_while_old_retires) });

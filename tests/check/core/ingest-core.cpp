@@ -5,6 +5,8 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
+#include "enum-name.h"
 #include "ingest-core.h"
 #include "message-codec.h"
 
@@ -57,20 +59,9 @@ audio_msg (const std::string &session, uint64_t index, int64_t timestamp_ms = 0,
 static const char *
 kind_name (IngestEventKind k)
 {
-  switch (k)
-    {
-    case IngestEventKind::SessionStarted:
-      return "SessionStarted";
-    case IngestEventKind::Audio:
-      return "Audio";
-    case IngestEventKind::Control:
-      return "Control";
-    case IngestEventKind::SessionEnded:
-      return "SessionEnded";
-    case IngestEventKind::Refused:
-      return "Refused";
-    }
-  return "?";
+  return WSS_ENUM_NAME (k, IngestEventKind::SessionStarted, IngestEventKind::Audio,
+                        IngestEventKind::Control, IngestEventKind::SessionEnded,
+                        IngestEventKind::Refused);
 }
 
 /* The core plus a clock and a few shorthands; every call returns what the
@@ -1301,64 +1292,26 @@ GST_START_TEST (test_invalid_session_id_refused)
 }
 GST_END_TEST;
 
-static Suite *
-ingest_core_suite (void)
-{
-  Suite *s = suite_create ("core-ingest-core");
-
-  TCase *order = tcase_create ("ordering");
-  suite_add_tcase (s, order);
-  tcase_add_test (order, test_in_order_audio);
-  tcase_add_test (order, test_default_format);
-  tcase_add_test (order, test_reorder_and_duplicates);
-  tcase_add_test (order, test_gap_given_up_on_tick);
-  tcase_add_test (order, test_deadline_over_sessions);
-
-  TCase *bad = tcase_create ("bad-input");
-  suite_add_tcase (s, bad);
-  tcase_add_test (bad, test_bad_input_replies);
-  tcase_add_test (bad, test_bad_input_before_a_session);
-  tcase_add_test (bad, test_unknown_connection_ignored);
-  tcase_add_test (bad, test_bad_message_budget);
-  tcase_add_test (bad, test_budget_counts_per_connection);
-  tcase_add_test (bad, test_bad_connection_does_not_disturb_others);
-  tcase_add_test (bad, test_error_reply_json);
-
-  TCase *extra = tcase_create ("acks-and-joins");
-  suite_add_tcase (s, extra);
-  tcase_add_test (extra, test_acks_are_cumulative);
-  tcase_add_test (extra, test_binary_framing);
-  tcase_add_test (extra, test_mid_stream_join_with_header);
-  tcase_add_test (extra, test_refused_message_claims_nothing);
-
-  TCase *speaker = tcase_create ("speaker");
-  suite_add_tcase (s, speaker);
-  tcase_add_test (speaker, test_session_claimed_then_taken_over);
-  tcase_add_test (speaker, test_one_session_per_connection);
-
-  TCase *control = tcase_create ("control");
-  suite_add_tcase (s, control);
-  tcase_add_test (control, test_controls);
-  tcase_add_test (control, test_end_session_flushes);
-  tcase_add_test (control, test_end_session_default_reason);
-  tcase_add_test (control, test_format_changed);
-  tcase_add_test (control, test_finish_all);
-  tcase_add_test (control, test_finish_session);
-
-  TCase *config = tcase_create ("config");
-  suite_add_tcase (s, config);
-  tcase_add_test (config, test_only_session);
-  tcase_add_test (config, test_single_session_locks);
-  tcase_add_test (config, test_max_sessions);
-  TCase *runs = tcase_create ("runs");
-  suite_add_tcase (s, runs);
-  tcase_add_test (runs, test_second_run_is_a_continuation);
-  tcase_add_test (runs, test_new_run_flushes_the_old_one);
-  tcase_add_test (runs, test_run_without_stream_id_is_one_run);
-  tcase_add_test (runs, test_same_run_moves_to_a_new_connection);
-  tcase_add_test (runs, test_invalid_session_id_refused);
-
-  return s;
-}
-
-GST_CHECK_MAIN (ingest_core);
+WSS_CHECK_MAIN (
+    ingest_core, "core-ingest-core",
+    { "ordering", 0,
+      WSS_TESTS (test_in_order_audio, test_default_format, test_reorder_and_duplicates,
+                 test_gap_given_up_on_tick, test_deadline_over_sessions) },
+    { "bad-input", 0,
+      WSS_TESTS (test_bad_input_replies, test_bad_input_before_a_session,
+                 test_unknown_connection_ignored, test_bad_message_budget,
+                 test_budget_counts_per_connection, test_bad_connection_does_not_disturb_others,
+                 test_error_reply_json) },
+    { "acks-and-joins", 0,
+      WSS_TESTS (test_acks_are_cumulative, test_binary_framing, test_mid_stream_join_with_header,
+                 test_refused_message_claims_nothing) },
+    { "speaker", 0,
+      WSS_TESTS (test_session_claimed_then_taken_over, test_one_session_per_connection) },
+    { "control", 0,
+      WSS_TESTS (test_controls, test_end_session_flushes, test_end_session_default_reason,
+                 test_format_changed, test_finish_all, test_finish_session) },
+    { "config", 0, WSS_TESTS (test_only_session, test_single_session_locks, test_max_sessions) },
+    { "runs", 0,
+      WSS_TESTS (test_second_run_is_a_continuation, test_new_run_flushes_the_old_one,
+                 test_run_without_stream_id_is_one_run, test_same_run_moves_to_a_new_connection,
+                 test_invalid_session_id_refused) });

@@ -1,6 +1,8 @@
 /* Unit tests of wssac::Reassembler: chunk order restored on the receiver. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
+#include "enum-name.h"
 #include "reassembler.h"
 
 #include <algorithm>
@@ -17,18 +19,8 @@ using wssac::ReassemblerStats;
 static const char *
 result_name (PushResult r)
 {
-  switch (r)
-    {
-    case PushResult::Accepted:
-      return "Accepted";
-    case PushResult::Duplicate:
-      return "Duplicate";
-    case PushResult::Late:
-      return "Late";
-    case PushResult::OutOfRange:
-      return "OutOfRange";
-    }
-  return "?";
+  return WSS_ENUM_NAME (r, PushResult::Accepted, PushResult::Duplicate, PushResult::Late,
+                        PushResult::OutOfRange);
 }
 
 /* A payload that names its index, so a mix-up shows in the bytes too. */
@@ -519,25 +511,9 @@ GST_START_TEST (test_random_shuffle)
 }
 GST_END_TEST;
 
-static Suite *
-reassembler_suite (void)
-{
-  Suite *s = suite_create ("wssac-reassembler");
-  TCase *tc = tcase_create ("general");
-
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_in_order);
-  tcase_add_test (tc, test_reorder_within_window);
-  tcase_add_test (tc, test_duplicates);
-  tcase_add_test (tc, test_gap_skipped_after_wait);
-  tcase_add_test (tc, test_pending_overflow);
-  tcase_add_test (tc, test_out_of_range);
-  tcase_add_test (tc, test_flush);
-  tcase_add_test (tc, test_next_deadline);
-  tcase_add_test (tc, test_first_index);
-  tcase_add_test (tc, test_skipped_ranges_bounded);
-  tcase_add_test (tc, test_random_shuffle);
-  return s;
-}
-
-GST_CHECK_MAIN (reassembler);
+WSS_CHECK_MAIN (reassembler, "wssac-reassembler",
+                { "general", 0,
+                  WSS_TESTS (test_in_order, test_reorder_within_window, test_duplicates,
+                             test_gap_skipped_after_wait, test_pending_overflow, test_out_of_range,
+                             test_flush, test_next_deadline, test_first_index,
+                             test_skipped_ranges_bounded, test_random_shuffle) });

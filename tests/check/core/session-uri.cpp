@@ -1,6 +1,7 @@
 /* Unit tests of wssac::uri_with_session: the session id in the URI. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "session-uri.h"
 
 #include <string>
@@ -51,16 +52,5 @@ GST_START_TEST (test_none_and_empty)
 }
 GST_END_TEST;
 
-static Suite *
-session_uri_suite (void)
-{
-  Suite *s = suite_create ("session-uri");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_query);
-  tcase_add_test (tc, test_path);
-  tcase_add_test (tc, test_none_and_empty);
-  return s;
-}
-
-GST_CHECK_MAIN (session_uri);
+WSS_CHECK_MAIN (session_uri, "session-uri",
+                { "general", 0, WSS_TESTS (test_query, test_path, test_none_and_empty) });

@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
+#include "check-suite.h"
 #include "message-codec.h"
 #include "receiver.h"
 #include "test-util.h"
@@ -306,27 +307,12 @@ GST_START_TEST (test_chunk_size_limit)
 }
 GST_END_TEST;
 
-static Suite *
-security_suite (void)
-{
-  Suite *s = suite_create ("security");
-  TCase *tls = tcase_create ("tls-and-tokens");
-  tcase_add_unchecked_fixture (tls, make_certificates, remove_certificates);
-  suite_add_tcase (s, tls);
-  tcase_add_test (tls, test_tls_with_test_ca);
-  tcase_add_test (tls, test_tls_untrusted_certificate);
-  tcase_add_test (tls, test_tls_not_strict_warns);
-  tcase_add_test (tls, test_tls_scheme_mixups);
-  tcase_add_test (tls, test_tokens);
-  tcase_add_test (tls, test_token_redacted_in_location);
-  TCase *limits = tcase_create ("limits");
-  suite_add_tcase (s, limits);
-  tcase_add_test (limits, test_connections_per_address);
-  tcase_add_test (limits, test_origins);
-  tcase_add_test (limits, test_rate_limit);
-  tcase_add_test (limits, test_first_message_timeout);
-  tcase_add_test (limits, test_chunk_size_limit);
-  return s;
-}
-
-GST_CHECK_MAIN (security);
+WSS_CHECK_MAIN (security, "security",
+                { "tls-and-tokens", 0,
+                  WSS_TESTS (test_tls_with_test_ca, test_tls_untrusted_certificate,
+                             test_tls_not_strict_warns, test_tls_scheme_mixups, test_tokens,
+                             test_token_redacted_in_location),
+                  make_certificates, remove_certificates },
+                { "limits", 0,
+                  WSS_TESTS (test_connections_per_address, test_origins, test_rate_limit,
+                             test_first_message_timeout, test_chunk_size_limit) });

@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "test-util.h"
 #include "ws-test-server.h"
 
@@ -335,23 +336,9 @@ GST_START_TEST (test_opus_input)
 }
 GST_END_TEST;
 
-static Suite *
-wssaudiochunkbin_suite (void)
-{
-  Suite *s = suite_create ("wssaudiochunkbin");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_8000_mono);
-  tcase_add_test (tc, test_8000_stereo);
-  tcase_add_test (tc, test_44100_mono);
-  tcase_add_test (tc, test_44100_stereo);
-  tcase_add_test (tc, test_48000_mono);
-  tcase_add_test (tc, test_48000_stereo);
-  tcase_add_test (tc, test_opus_input);
-  tcase_add_test (tc, test_properties_proxied);
-  tcase_add_test (tc, test_end_session_signal_forwarded);
-  tcase_add_test (tc, test_frame_size_mismatch_warns);
-  return s;
-}
-
-GST_CHECK_MAIN (wssaudiochunkbin);
+WSS_CHECK_MAIN (wssaudiochunkbin, "wssaudiochunkbin",
+                { "general", 0,
+                  WSS_TESTS (test_8000_mono, test_8000_stereo, test_44100_mono, test_44100_stereo,
+                             test_48000_mono, test_48000_stereo, test_opus_input,
+                             test_properties_proxied, test_end_session_signal_forwarded,
+                             test_frame_size_mismatch_warns) });

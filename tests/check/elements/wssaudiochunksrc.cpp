@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "message-codec.h"
 #include "receiver.h"
 #include "test-util.h"
@@ -493,23 +494,10 @@ GST_START_TEST (test_one_session_per_element)
 }
 GST_END_TEST;
 
-static Suite *
-wssaudiochunksrc_suite (void)
-{
-  Suite *s = suite_create ("wssaudiochunksrc");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_round_trip_pcm);
-  tcase_add_test (tc, test_binary_framing_round_trip);
-  tcase_add_test (tc, test_reorder_duplicate_missing);
-  tcase_add_test (tc, test_bad_input_over_socket);
-  tcase_add_test (tc, test_oversize_frame_closed_1009);
-  tcase_add_test (tc, test_abusive_client_closed_1008);
-  tcase_add_test (tc, test_controls_become_messages_and_events);
-  tcase_add_test (tc, test_one_session_per_element);
-  tcase_add_test (tc, test_phase2_wav);
-  tcase_add_test (tc, test_port_in_use_is_an_error);
-  return s;
-}
-
-GST_CHECK_MAIN (wssaudiochunksrc);
+WSS_CHECK_MAIN (wssaudiochunksrc, "wssaudiochunksrc",
+                { "general", 0,
+                  WSS_TESTS (test_round_trip_pcm, test_binary_framing_round_trip,
+                             test_reorder_duplicate_missing, test_bad_input_over_socket,
+                             test_oversize_frame_closed_1009, test_abusive_client_closed_1008,
+                             test_controls_become_messages_and_events, test_one_session_per_element,
+                             test_phase2_wav, test_port_in_use_is_an_error) });

@@ -12,6 +12,7 @@
  * docs/reliability.md. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "fault-rig.h"
 
 /* The sink's default max-attempts. */
@@ -367,34 +368,15 @@ GST_START_TEST (test_no_acks_blackhole_watchdog)
 }
 GST_END_TEST;
 
-static Suite *
-faults_suite (void)
-{
-  Suite *s = suite_create ("faults");
-  TCase *tc = tcase_create ("faults");
-  tcase_set_timeout (tc, 170);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_server_killed_and_restarted);
-  tcase_add_test (tc, test_gateway_cuts);
-  tcase_add_test (tc, test_connection_age_make_before_break);
-  tcase_add_test (tc, test_connection_age_before_the_gateway_cut);
-  tcase_add_test (tc, test_connection_age_before_the_gateway_cut_no_acks);
-  tcase_add_test (tc, test_connection_age_next_refused_for_a_while);
-  tcase_add_test (tc, test_connection_age_old_dies_first);
-  tcase_add_test (tc, test_network_drops);
-  tcase_add_test (tc, test_close_codes);
-  tcase_add_test (tc, test_upgrade_refused_for_a_while);
-  tcase_add_test (tc, test_stalled_reads);
-  tcase_add_test (tc, test_backlog_overflow_is_counted);
-  tcase_add_test (tc, test_half_open_connection);
-  tcase_add_test (tc, test_no_acks_abort_every_5);
-  tcase_add_test (tc, test_no_acks_abort_every_15);
-  tcase_add_test (tc, test_no_acks_abort_every_40);
-  tcase_add_test (tc, test_no_acks_read_stall);
-  tcase_add_test (tc, test_no_acks_network_drops);
-  tcase_add_test (tc, test_no_acks_blackhole);
-  tcase_add_test (tc, test_no_acks_blackhole_watchdog);
-  return s;
-}
-
-GST_CHECK_MAIN (faults);
+WSS_CHECK_MAIN (
+    faults, "faults",
+    { "faults", 170,
+      WSS_TESTS (test_server_killed_and_restarted, test_gateway_cuts,
+                 test_connection_age_make_before_break, test_connection_age_before_the_gateway_cut,
+                 test_connection_age_before_the_gateway_cut_no_acks,
+                 test_connection_age_next_refused_for_a_while, test_connection_age_old_dies_first,
+                 test_network_drops, test_close_codes, test_upgrade_refused_for_a_while,
+                 test_stalled_reads, test_backlog_overflow_is_counted, test_half_open_connection,
+                 test_no_acks_abort_every_5, test_no_acks_abort_every_15,
+                 test_no_acks_abort_every_40, test_no_acks_read_stall, test_no_acks_network_drops,
+                 test_no_acks_blackhole, test_no_acks_blackhole_watchdog) });
