@@ -1,4 +1,5 @@
 #include "gateway-server.h"
+#include "locked-getter.h"
 
 #include "message-codec.h"
 #include "ws-test-server.h"
@@ -193,19 +194,9 @@ GatewayServer::on_closed (SoupWebsocketConnection *ws, gpointer data)
   self->cond_.notify_all ();
 }
 
-std::vector<std::string>
-GatewayServer::messages () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return messages_;
-}
+WSS_LOCKED_GETTER (GatewayServer, messages, messages_, std::vector<std::string>)
 
-std::vector<GatewayEvent>
-GatewayServer::events () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return events_;
-}
+WSS_LOCKED_GETTER (GatewayServer, events, events_, std::vector<GatewayEvent>)
 
 bool
 GatewayServer::wait_for_closed (int64_t timeout_ms) const
@@ -241,12 +232,7 @@ GatewayServer::overlapping_closes () const
   return codes;
 }
 
-unsigned
-GatewayServer::refused () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return refused_;
-}
+WSS_LOCKED_GETTER (GatewayServer, refused, refused_, unsigned)
 
 unsigned
 GatewayServer::cuts () const

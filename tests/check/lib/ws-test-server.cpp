@@ -1,4 +1,5 @@
 #include "ws-test-server.h"
+#include "locked-getter.h"
 
 #include <libsoup/soup.h>
 
@@ -177,12 +178,7 @@ WsTestServer::set_abort_every (unsigned n, std::function<void ()> on_abort)
   on_abort_ = std::move (on_abort);
 }
 
-unsigned
-WsTestServer::aborts () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return aborts_;
-}
+WSS_LOCKED_GETTER (WsTestServer, aborts, aborts_, unsigned)
 
 void
 WsTestServer::on_closed (SoupWebsocketConnection *conn, gpointer data)
@@ -209,33 +205,13 @@ WsTestServer::on_closed (SoupWebsocketConnection *conn, gpointer data)
   self->cond_.notify_all ();
 }
 
-std::vector<std::string>
-WsTestServer::messages () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return messages_;
-}
+WSS_LOCKED_GETTER (WsTestServer, messages, messages_, std::vector<std::string>)
 
-size_t
-WsTestServer::message_count () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return messages_.size ();
-}
+WSS_LOCKED_GETTER (WsTestServer, message_count, messages_.size (), size_t)
 
-unsigned
-WsTestServer::connections () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return connections_;
-}
+WSS_LOCKED_GETTER (WsTestServer, connections, connections_, unsigned)
 
-std::vector<unsigned>
-WsTestServer::close_codes () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return close_codes_;
-}
+WSS_LOCKED_GETTER (WsTestServer, close_codes, close_codes_, std::vector<unsigned>)
 
 bool
 WsTestServer::wait_for_messages (size_t n, int64_t timeout_ms) const
@@ -290,9 +266,4 @@ WsTestServer::send_all (const std::string &text)
   });
 }
 
-std::vector<std::string>
-WsTestServer::request_uris () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return request_uris_;
-}
+WSS_LOCKED_GETTER (WsTestServer, request_uris, request_uris_, std::vector<std::string>)
