@@ -256,12 +256,24 @@ GST_START_TEST (test_origins)
 }
 GST_END_TEST;
 
+/* A receiver with @props and one client connected to it. */
+struct ConnectedClient
+{
+  Receiver rx;
+  WsTestClient client;
+
+  explicit ConnectedClient (const char *props) : rx (props, Receiver::Output::kDiscard)
+  {
+    std::string err;
+    fail_unless (client.connect (rx.url (), err), "%s", err.c_str ());
+  }
+};
+
 GST_START_TEST (test_rate_limit)
 {
-  Receiver rx ("max-messages-per-second=20", Receiver::Output::kDiscard);
-  WsTestClient c;
-  std::string err;
-  fail_unless (c.connect (rx.url (), err));
+  ConnectedClient cc ("max-messages-per-second=20");
+  Receiver &rx = cc.rx;
+  WsTestClient &c = cc.client;
   std::string m = chunk_message (0);
   /* Duplicates: valid messages that cost the receiver work and nothing else. */
   for (int i = 0; i < 600 && !c.wait_closed (0); i++)
@@ -289,10 +301,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_chunk_size_limit)
 {
-  Receiver rx ("max-chunk-size=1000", Receiver::Output::kDiscard);
-  WsTestClient c;
-  std::string err;
-  fail_unless (c.connect (rx.url (), err));
+  ConnectedClient cc ("max-chunk-size=1000");
+  Receiver &rx = cc.rx;
+  WsTestClient &c = cc.client;
   c.send_text (chunk_message (0, 500));
   c.send_text (chunk_message (1, 2000));
   fail_unless (c.wait_for_replies (1, 5000));

@@ -122,6 +122,25 @@ clusters_of (const std::vector<uint8_t> &chunk)
   return out;
 }
 
+/* gst_parse_launch of the printf-style description; fails the test with the
+ * description and the parser's error when it does not parse. */
+static GstElement *launch (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static GstElement *
+launch (const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  gchar *desc = g_strdup_vprintf (format, args);
+  va_end (args);
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
+  g_clear_error (&err);
+  g_free (desc);
+  return p;
+}
+
 /* 2 s of a sine at @rate Hz and @channels into the bin (through @encoder
  * when not empty), with 250 ms chunks: every chunk is one cluster of 25 Opus
  * frames of 10 ms, cluster timecodes step by exactly 250 ms, and the stream
@@ -132,15 +151,11 @@ check_input (int rate, int channels, const char *encoder = "")
   const int kChunkMs = 250, kFrameMs = 10, kSeconds = 2;
   WsTestServer server;
   server.start ();
-  gchar *desc = g_strdup_printf (
-      "audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
-      "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin location=%s "
-      "session-id=raw sink::sync=false",
-      kSeconds * 100, rate / 100, rate, channels, encoder, server.url ().c_str ());
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch (desc, &err);
-  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
-  g_free (desc);
+  GstElement *p = launch ("audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
+                          "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin "
+                          "location=%s session-id=raw sink::sync=false",
+                          kSeconds * 100, rate / 100, rate, channels, encoder,
+                          server.url ().c_str ());
   BusLog log;
   run_pipeline (p, 60, log);
   gst_object_unref (p);
@@ -274,13 +289,10 @@ GST_START_TEST (test_end_session_signal_forwarded)
 {
   WsTestServer server;
   server.start ();
-  gchar *desc = g_strdup_printf ("audiotestsrc is-live=true samplesperbuffer=480 "
+  GstElement *p = launch ("audiotestsrc is-live=true samplesperbuffer=480 "
                                  "! audio/x-raw,rate=48000,channels=2 "
                                  "! wssaudiochunkbin name=bin location=%s session-id=signals",
                                  server.url ().c_str ());
-  GstElement *p = gst_parse_launch (desc, NULL);
-  g_free (desc);
-  fail_unless (p != NULL);
   gst_element_set_state (p, GST_STATE_PLAYING);
   fail_unless (server.wait_for_messages (2, 30000), "no chunks arrived");
   GstElement *bin = gst_bin_get_by_name (GST_BIN (p), "bin");
@@ -310,14 +322,11 @@ GST_START_TEST (test_frame_size_mismatch_warns)
 {
   WsTestServer server;
   server.start ();
-  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=50 samplesperbuffer=160 "
+  GstElement *p = launch ("audiotestsrc num-buffers=50 samplesperbuffer=160 "
                                  "! audio/x-raw,rate=16000,channels=1 "
                                  "! wssaudiochunkbin location=%s session-id=frames frame-size=20 "
                                  "sink::sync=false",
                                  server.url ().c_str ());
-  GstElement *p = gst_parse_launch (desc, NULL);
-  g_free (desc);
-  fail_unless (p != NULL);
   BusLog log;
   run_pipeline (p, 60, log);
   gst_object_unref (p);

@@ -128,6 +128,17 @@ cluster_timecode (const std::vector<uint8_t> &chunk)
   return tc;
 }
 
+/* Runs @p (30 s at most; unreffed) into @log: it must reach EOS and close
+ * its connection to @server. */
+static void
+run_to_eos_and_close (GstElement *p, WsTestServer &server, BusLog &log)
+{
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
+  fail_unless (server.wait_for_closed (5000), "the connection was not closed");
+}
+
 GST_START_TEST (test_seed_messages_decode_to_input_duration)
 {
   WsTestServer server;
@@ -135,10 +146,7 @@ GST_START_TEST (test_seed_messages_decode_to_input_duration)
   GstElement *p = speaker_pipeline (150, 250 * GST_MSECOND, server.url (), "test-session",
       "post-messages=true"); /* 3 s */
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
-  fail_unless (server.wait_for_closed (5000));
+  run_to_eos_and_close (p, server, log);
 
   Parsed parsed = parse_messages (server.messages (), "test-session");
   fail_unless (parsed.chunks.size () >= 11, "%zu chunks", parsed.chunks.size ());
@@ -194,10 +202,7 @@ GST_START_TEST (test_sent_messages_off_by_default)
   server.start ();
   GstElement *p = speaker_pipeline (100, 250 * GST_MSECOND, server.url (), "quiet"); /* 2 s */
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
-  fail_unless (server.wait_for_closed (5000));
+  run_to_eos_and_close (p, server, log);
   Parsed parsed = parse_messages (server.messages (), "quiet");
   fail_unless (parsed.chunks.size () >= 7, "%zu chunks", parsed.chunks.size ());
   fail_unless_equals_int (log.named (wssac::bus::kSent).size (), 0);

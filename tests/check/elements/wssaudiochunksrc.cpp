@@ -278,13 +278,30 @@ GST_START_TEST (test_abusive_client_closed_1008)
 }
 GST_END_TEST;
 
+/* A wssaudiochunksrc that stays up across sessions (eos-on-end-session=false)
+ * into an identity named "id"; stopped and freed at the end of the scope. */
+struct SessionsPipeline
+{
+  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
+                                    "! identity name=id silent=true ! fakesink",
+                                    NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+
+  ~SessionsPipeline ()
+  {
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (src);
+    gst_object_unref (id);
+    gst_object_unref (p);
+  }
+};
+
 GST_START_TEST (test_controls_become_messages_and_events)
 {
   std::vector<std::string> msgs = record_stream ("ctl");
-  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
-                                    "! identity name=id silent=true ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
-  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+  SessionsPipeline pipeline;
+  GstElement *p = pipeline.p, *src = pipeline.src, *id = pipeline.id;
   static std::vector<std::string> seen_events;
   seen_events.clear ();
   GstPad *pad = gst_element_get_static_pad (id, "src");
@@ -340,10 +357,6 @@ GST_START_TEST (test_controls_become_messages_and_events)
   fail_unless (actions == expected);
   fail_unless (seen_events == expected);
   gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (id);
-  gst_object_unref (p);
 }
 GST_END_TEST;
 
@@ -413,10 +426,8 @@ GST_START_TEST (test_one_session_per_element)
 {
   std::vector<std::string> first = record_stream ("one");
   std::vector<std::string> second = record_stream ("two");
-  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
-                                    "! identity name=id silent=true ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
-  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+  SessionsPipeline pipeline;
+  GstElement *p = pipeline.p, *src = pipeline.src;
   static std::atomic<int> stream_starts, caps_events;
   stream_starts = 0;
   caps_events = 0;
@@ -487,10 +498,6 @@ GST_START_TEST (test_one_session_per_element)
   drain (200);
   fail_unless_equals_int (warnings, 1);
   gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (id);
-  gst_object_unref (p);
 }
 GST_END_TEST;
 
