@@ -22,6 +22,17 @@ make (int64_t max_age_ms)
   return ConnectionHandover (c, 1);
 }
 
+/* max-age 2 s, the current connection opened at 0: at 2000 the next one is
+ * being opened. */
+static ConnectionHandover
+opening_the_next ()
+{
+  ConnectionHandover h = make (2000);
+  h.current_opened (0);
+  fail_unless (h.should_open_next (2000, false));
+  return h;
+}
+
 GST_START_TEST (test_opens_the_next_at_the_age)
 {
   ConnectionHandover h = make (2000);
@@ -53,9 +64,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_switch_then_old_closes_once_confirmed)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   fail_unless (h.next_opened (2100));
   fail_unless (h.phase () == HandoverPhase::Retiring);
   fail_unless_equals_int (h.handovers (), 1);
@@ -74,9 +83,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_failed_attempt_backs_off_and_old_keeps_sending)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   fail_unless_equals_int (h.next_failed (2050), 100);
   fail_unless (h.phase () == HandoverPhase::Backoff);
   fail_if (h.should_open_next (2149, false));
@@ -97,9 +104,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_old_lost_while_opening_makes_it_a_reconnect)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   /* The gateway cut the old one first: the attempt under way is the
    * reconnect. */
   fail_unless (h.current_lost ());
@@ -119,9 +124,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_old_lost_during_backoff)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   h.next_failed (2000);
   /* No attempt under way: the reconnect path connects. */
   fail_if (h.current_lost ());
@@ -133,9 +136,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_new_lost_while_old_retires)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   fail_unless (h.next_opened (2000));
   fail_if (h.current_lost ());
   fail_unless (h.phase () == HandoverPhase::Retiring);

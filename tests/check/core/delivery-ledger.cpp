@@ -97,6 +97,14 @@ struct OpenLedger
     l.connection_opened ();
     return lost;
   }
+
+  /* The connection retires (make-before-break) and the next one opens. */
+  void
+  hand_over ()
+  {
+    l.retire_current ();
+    l.connection_opened ();
+  }
 };
 
 GST_START_TEST (test_tcp_evidence_needs_hold_time)
@@ -396,10 +404,8 @@ GST_START_TEST (test_retiring_connection_keeps_its_chunks)
   /* Make-before-break: the old connection's chunks stay its own while the
    * new one takes the next; TCP evidence on the old one confirms them
    * (nothing more follows on it, acks or not). */
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 2, off);
+  OpenLedger r (0, 2);
+  auto &[l, off] = r;
   l.acked (0); /* the receiver acks: TCP evidence would wait on a live connection */
   l.retire_current ();
   fail_unless_equals_int (l.retiring (), 2);
@@ -425,12 +431,9 @@ GST_START_TEST (test_retiring_connection_dies_and_is_replayed)
 {
   /* The old connection dies before its chunks are confirmed: they are
    * written again on the new one, before anything new, in index order. */
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 3, off);
-  l.retire_current ();
-  l.connection_opened ();
+  OpenLedger r (0, 3);
+  auto &[l, off] = r;
+  r.hand_over ();
   uint64_t off2 = 0;
   write_range (l, 4, 5, off2);
   /* An ack on the new connection confirms the old one's chunks too. */
@@ -450,12 +453,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_retiring_and_current_both_unconfirmed_at_the_end)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 1, off);
-  l.retire_current ();
-  l.connection_opened ();
+  OpenLedger r (0, 1);
+  auto &[l, off] = r;
+  r.hand_over ();
   write_range (l, 2, 2, off);
   DropRange lost = l.take_unconfirmed ();
   fail_unless_equals_int (lost.count, 3);
