@@ -7,6 +7,7 @@
 
 #include "check-suite.h"
 #include "enum-name.h"
+#include "expect-fields.h"
 #include "ingest-core.h"
 #include "message-codec.h"
 
@@ -141,6 +142,34 @@ struct Rig
     return s;
   }
 };
+
+/* Session @id's stats against @want ("name=value ...", expect-fields.h). */
+static void
+expect_session (Rig &rig, const std::string &id, const std::string &want)
+{
+  const SessionStats s = rig.session (id);
+  wss_check::expect_fields (
+      "session " + id,
+      { WSS_FIELD (s, format), WSS_FIELD (s, chunks), WSS_FIELD (s, bytes),
+        WSS_FIELD (s, delivered), WSS_FIELD (s, duplicates), WSS_FIELD (s, late),
+        WSS_FIELD (s, gaps), WSS_FIELD (s, missing), WSS_FIELD (s, rejected),
+        WSS_FIELD (s, controls), WSS_FIELD (s, takeovers), WSS_FIELD (s, stale_stream),
+        WSS_FIELD (s, refused_other_principal), WSS_FIELD (s, ended),
+        WSS_FIELD (s, speaker_connected), WSS_FIELD (s, first_ms), WSS_FIELD (s, last_ms) },
+      want);
+}
+
+/* The core's stats against @want. */
+static void
+expect_ingest (Rig &rig, const std::string &want)
+{
+  const IngestStats s = rig.core.stats ();
+  wss_check::expect_fields ("ingest",
+                            { WSS_FIELD (s, connections), WSS_FIELD (s, open_connections),
+                              WSS_FIELD (s, messages), WSS_FIELD (s, rejected),
+                              WSS_FIELD (s, closed_for_abuse), WSS_FIELD (s, closed_for_rate) },
+                            want);
+}
 
 struct ParsedReply
 {
@@ -287,22 +316,12 @@ GST_START_TEST (test_in_order_audio)
       bytes += payload (i).size ();
     }
 
-  SessionStats s = rig.session ("s1");
-  fail_unless_equals_string (s.format.c_str (), "ogg-opus");
-  fail_unless_equals_uint64 (s.chunks, 6);
-  fail_unless_equals_uint64 (s.delivered, 6);
-  fail_unless_equals_uint64 (s.bytes, bytes);
-  fail_unless_equals_uint64 (s.duplicates, 0);
-  fail_unless_equals_uint64 (s.rejected, 0);
-  fail_unless_equals_int64 (s.first_ms, 1000);
-  fail_unless_equals_int64 (s.last_ms, 1100);
-  fail_if (s.ended);
+  expect_session (rig, "s1",
+                  std::string ("format=ogg-opus chunks=6 delivered=6 bytes=")
+                      + std::to_string (bytes)
+                      + " duplicates=0 rejected=0 first_ms=1000 last_ms=1100 ended=0");
 
-  IngestStats st = rig.core.stats ();
-  fail_unless_equals_uint64 (st.connections, 1);
-  fail_unless_equals_uint64 (st.open_connections, 1);
-  fail_unless_equals_uint64 (st.messages, 6);
-  fail_unless_equals_uint64 (st.rejected, 0);
+  expect_ingest (rig, "connections=1 open_connections=1 messages=6 rejected=0");
   fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
   fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "s1" }));
 }
@@ -329,9 +348,8 @@ GST_START_TEST (test_default_format)
                           + b64 + "\",\"chunkIndex\":1}";
   g_free (b64);
   expect_audio (rig.text (1, no_format), "s", { 1 });
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_string (s.format.c_str (), "webm-opus");
-  fail_unless_equals_uint64 (s.bytes, 3 + one.size ());
+  expect_session (rig, "s",
+                  std::string ("format=webm-opus bytes=") + std::to_string (3 + one.size ()));
 }
 GST_END_TEST;
 
@@ -359,11 +377,7 @@ GST_START_TEST (test_reorder_and_duplicates)
   expect_silent (rig.chunk (1, "s", 5));
   expect_silent (rig.chunk (1, "s", 5));
 
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.duplicates, 3);
-  fail_unless_equals_uint64 (s.chunks, 4);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (s.rejected, 0);
+  expect_session (rig, "s", "duplicates=3 chunks=4 delivered=3 rejected=0");
   fail_unless_equals_uint64 (rig.core.stats ().rejected, 0);
 }
 GST_END_TEST;
@@ -398,12 +412,7 @@ GST_START_TEST (test_gap_given_up_on_tick)
   /* And the stream goes on. */
   expect_audio (rig.chunk (1, "s", 5), "s", { 5 });
 
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.gaps, 1);
-  fail_unless_equals_uint64 (s.missing, 2);
-  fail_unless_equals_uint64 (s.late, 1);
-  fail_unless_equals_uint64 (s.duplicates, 0);
-  fail_unless_equals_uint64 (s.delivered, 4);
+  expect_session (rig, "s", "gaps=1 missing=2 late=1 duplicates=0 delivered=4");
 }
 GST_END_TEST;
 
@@ -483,10 +492,8 @@ GST_START_TEST (test_bad_input_replies)
 
   const size_t bad = G_N_ELEMENTS (cases) + 2;
   IngestStats st = rig.core.stats ();
-  fail_unless_equals_uint64 (st.rejected, bad);
-  fail_unless_equals_uint64 (st.messages, bad + 2);
-  fail_unless_equals_uint64 (st.closed_for_abuse, 0);
-  fail_unless_equals_uint64 (st.open_connections, 1);
+  expect_ingest (rig, std::string ("rejected=") + std::to_string (bad) + " messages="
+                          + std::to_string (bad + 2) + " closed_for_abuse=0 open_connections=1");
   fail_unless_equals_uint64 (st.rejected_by_code["not-json"], 2);
   fail_unless_equals_uint64 (st.rejected_by_code["missing-field"], 3);
   fail_unless_equals_uint64 (st.rejected_by_code["wrong-type"], 2);
@@ -497,10 +504,8 @@ GST_START_TEST (test_bad_input_replies)
   fail_unless_equals_uint64 (st.rejected_by_code["binary-not-supported"], 1);
 
   /* Attributed to the session this connection speaks for. */
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.rejected, bad);
-  fail_unless_equals_uint64 (s.chunks, 2);
-  fail_unless_equals_uint64 (s.delivered, 2);
+  expect_session (rig, "s",
+                  std::string ("rejected=") + std::to_string (bad) + " chunks=2 delivered=2");
 }
 GST_END_TEST;
 
@@ -575,16 +580,12 @@ GST_START_TEST (test_session_claimed_then_taken_over)
   expect_error (rig.chunk (2, "s", 5), 2, "session-claimed", 5);
 
   SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.takeovers, 1);
-  fail_unless_equals_uint64 (s.duplicates, 2);
-  fail_unless_equals_uint64 (s.delivered, 5);
-  fail_unless_equals_uint64 (s.chunks, 5);
+  expect_session (rig, "s", "takeovers=1 duplicates=2 delivered=5 chunks=5");
   /* Refusals of a would-be speaker are not the session's. */
   fail_unless_equals_uint64 (s.rejected, 0);
 
   IngestStats st = rig.core.stats ();
-  fail_unless_equals_uint64 (st.connections, 3);
-  fail_unless_equals_uint64 (st.open_connections, 2);
+  expect_ingest (rig, "connections=3 open_connections=2");
   fail_unless_equals_uint64 (st.rejected_by_code["session-claimed"], 4);
   fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "s" }));
 }
@@ -641,9 +642,7 @@ GST_START_TEST (test_controls)
       check_control (out.events[0], "s", a, ts + 1);
       ts += 10;
     }
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.controls, 8);
-  fail_unless_equals_uint64 (s.chunks, 1);
+  expect_session (rig, "s", "controls=8 chunks=1");
   fail_unless_equals_uint64 (rig.core.stats ().rejected, 0);
 }
 GST_END_TEST;
@@ -668,9 +667,7 @@ GST_START_TEST (test_end_session_flushes)
   fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
 
   SessionStats s = rig.session ("s");
-  fail_unless (s.ended);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (s.missing, 1);
+  expect_session (rig, "s", "ended=1 delivered=3 missing=1");
 
   /* Anything later for it is refused. */
   expect_error (rig.chunk (1, "s", 4), 1, "session-ended", 4);
@@ -797,10 +794,7 @@ GST_START_TEST (test_bad_connection_does_not_disturb_others)
   rig.disconnect (2);
   expect_audio (rig.chunk (1, "good", 5), "good", { 5 });
 
-  SessionStats good = rig.session ("good");
-  fail_unless_equals_uint64 (good.rejected, 0);
-  fail_unless_equals_uint64 (good.delivered, 6);
-  fail_unless_equals_uint64 (good.duplicates, 0);
+  expect_session (rig, "good", "rejected=0 delivered=6 duplicates=0");
   fail_unless_equals_uint64 (rig.session ("bad").rejected, 3);
   fail_unless_equals_uint64 (rig.core.stats ().closed_for_abuse, 1);
 }
@@ -1088,9 +1082,7 @@ GST_START_TEST (test_mid_stream_join_with_header)
   out = rig.text (1, audio_with_header ("s", 42, header));
   fail_unless_equals_int (out.events.size (), 1);
   fail_unless (out.events[0].bytes == payload (42));
-  SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.gaps, 0);
-  fail_unless_equals_uint64 (st.missing, 0);
+  expect_session (rig, "s", "gaps=0 missing=0");
 }
 GST_END_TEST;
 
@@ -1180,9 +1172,7 @@ GST_START_TEST (test_second_run_is_a_continuation)
   fail_unless (audio_events (rig.text (2, run_msg ("s", 1, b))).empty ());
 
   SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.delivered, 5);
-  fail_unless_equals_uint64 (st.stale_stream, 1);
-  fail_unless_equals_uint64 (st.duplicates, 1);
+  expect_session (rig, "s", "delivered=5 stale_stream=1 duplicates=1");
   fail_unless_equals_int (st.streams.size (), 2);
   fail_unless_equals_string (st.streams[0].c_str (), a.c_str ());
   fail_unless_equals_string (st.streams[1].c_str (), b.c_str ());
@@ -1213,9 +1203,7 @@ GST_START_TEST (test_new_run_flushes_the_old_one)
   fail_unless (ev[1]->new_stream);
   fail_unless_equals_int (ev[1]->header_size, header.size ());
   fail_unless (std::equal (header.begin (), header.end (), ev[1]->bytes.begin ()));
-  SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.gaps, 1);
-  fail_unless_equals_uint64 (st.missing, 1);
+  expect_session (rig, "s", "gaps=1 missing=1");
 }
 GST_END_TEST;
 
@@ -1249,10 +1237,7 @@ GST_START_TEST (test_same_run_moves_to_a_new_connection)
   rig.disconnect (1);
   fail_unless_equals_int (audio_events (rig.text (2, run_msg ("s", 3, a))).size (), 1);
   expect_error (rig.chunk (3, "s", 4), 3, "session-claimed", 4);
-  SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.delivered, 4);
-  fail_unless_equals_uint64 (st.takeovers, 1);
-  fail_unless_equals_uint64 (st.duplicates, 0);
+  expect_session (rig, "s", "delivered=4 takeovers=1 duplicates=0");
 }
 GST_END_TEST;
 

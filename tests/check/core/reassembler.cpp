@@ -3,6 +3,7 @@
 
 #include "check-suite.h"
 #include "enum-name.h"
+#include "expect-fields.h"
 #include "reassembler.h"
 
 #include <algorithm>
@@ -53,6 +54,21 @@ push_expect (Reassembler &r, uint64_t index, int64_t now_ms, PushResult expected
   return out;
 }
 
+/* @r's stats, next_index and next_deadline_ms against @want
+ * ("name=value ...", expect-fields.h). */
+static void
+expect_stats (const Reassembler &r, const std::string &want)
+{
+  const ReassemblerStats s = r.stats ();
+  wss_check::expect_fields ("reassembler",
+                            { WSS_FIELD (s, delivered), WSS_FIELD (s, duplicates),
+                              WSS_FIELD (s, late), WSS_FIELD (s, out_of_range), WSS_FIELD (s, gaps),
+                              WSS_FIELD (s, missing), WSS_FIELD (s, pending_chunks),
+                              WSS_FIELD (s, pending_bytes), WSS_FIELD (r, next_index ()),
+                              WSS_FIELD (r, next_deadline_ms ()) },
+                            want);
+}
+
 GST_START_TEST (test_in_order)
 {
   Reassembler r;
@@ -65,13 +81,8 @@ GST_START_TEST (test_in_order)
       fail_unless_equals_int64 (r.next_deadline_ms (), -1);
     }
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (r.next_index (), 10);
-  fail_unless_equals_uint64 (s.delivered, 10);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_uint64 (s.gaps, 0);
-  fail_unless_equals_uint64 (s.duplicates, 0);
+  expect_stats (r,
+                "next_index=10 delivered=10 pending_chunks=0 pending_bytes=0 gaps=0 duplicates=0");
 }
 GST_END_TEST;
 
@@ -93,13 +104,8 @@ GST_START_TEST (test_reorder_within_window)
   check_delivered (out[0], 1, false, 0);
   check_delivered (out[1], 2, false, 0);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (r.next_index (), 3);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_uint64 (s.gaps, 0);
-  fail_unless_equals_int64 (r.next_deadline_ms (), -1);
+  expect_stats (
+      r, "next_index=3 delivered=3 pending_chunks=0 pending_bytes=0 gaps=0 next_deadline_ms=-1");
 }
 GST_END_TEST;
 
@@ -128,11 +134,7 @@ GST_START_TEST (test_duplicates)
   push_expect (r, 2, 5, PushResult::Duplicate);
   push_expect (r, 1, 6, PushResult::Duplicate);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.duplicates, 4);
-  fail_unless_equals_uint64 (s.late, 0);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (r.next_index (), 3);
+  expect_stats (r, "duplicates=4 late=0 delivered=3 next_index=3");
 }
 GST_END_TEST;
 
@@ -175,13 +177,7 @@ GST_START_TEST (test_gap_skipped_after_wait)
   for (uint64_t i = 3; i <= 5; i++)
     push_expect (r, i, 3100, PushResult::Late);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.gaps, 2);
-  fail_unless_equals_uint64 (s.missing, 4);
-  fail_unless_equals_uint64 (s.late, 4);
-  fail_unless_equals_uint64 (s.duplicates, 2);
-  fail_unless_equals_uint64 (s.delivered, 4);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
+  expect_stats (r, "gaps=2 missing=4 late=4 duplicates=2 delivered=4 pending_chunks=0");
 }
 GST_END_TEST;
 
@@ -220,9 +216,7 @@ GST_START_TEST (test_pending_overflow)
   fail_unless_equals_uint64 (r.next_index (), 9);
   fail_unless_equals_uint64 (r.stats ().pending_chunks, 4);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.gaps, 2);
-  fail_unless_equals_uint64 (s.missing, 2);
+  expect_stats (r, "gaps=2 missing=2");
 
   /* And 9 still fills its hole in time. */
   out = push_expect (r, 9, 4, PushResult::Accepted);
@@ -243,12 +237,8 @@ GST_START_TEST (test_out_of_range)
   out = push_expect (r, G_MAXUINT64, 0, PushResult::OutOfRange);
   fail_unless_equals_int (out.size (), 0);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.out_of_range, 2);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_int64 (r.next_deadline_ms (), -1);
-  fail_unless_equals_uint64 (r.next_index (), 0);
+  expect_stats (r,
+                "out_of_range=2 pending_chunks=0 pending_bytes=0 next_deadline_ms=-1 next_index=0");
 
   /* Exactly max_index_jump ahead is still in range. */
   push_expect (r, 1000, 0, PushResult::Accepted);
@@ -287,14 +277,8 @@ GST_START_TEST (test_flush)
   check_delivered (out[2], 4, true, 1);
   check_delivered (out[3], 7, true, 2);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.gaps, 3);
-  fail_unless_equals_uint64 (s.missing, 4);
-  fail_unless_equals_uint64 (s.delivered, 4);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_uint64 (r.next_index (), 8);
-  fail_unless_equals_int64 (r.next_deadline_ms (), -1);
+  expect_stats (r, "gaps=3 missing=4 delivered=4 pending_chunks=0 pending_bytes=0 next_index=8 "
+                   "next_deadline_ms=-1");
 
   /* Nothing left: a second flush is a no-op. */
   out.clear ();
@@ -499,15 +483,10 @@ GST_START_TEST (test_random_shuffle)
       fail_unless (all[i].bytes == payload (i, 16));
       fail_unless (!all[i].discont);
     }
-  ReassemblerStats s = r.stats ();
   fail_unless (resent > 0);
-  fail_unless_equals_uint64 (s.duplicates, resent);
-  fail_unless_equals_uint64 (s.delivered, n);
-  fail_unless_equals_uint64 (s.gaps, 0);
-  fail_unless_equals_uint64 (s.missing, 0);
-  fail_unless_equals_uint64 (s.late, 0);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (r.next_index (), n);
+  expect_stats (
+      r, std::string ("duplicates=") + std::to_string (resent) + " delivered=" + std::to_string (n)
+             + " gaps=0 missing=0 late=0 pending_chunks=0 next_index=" + std::to_string (n));
 }
 GST_END_TEST;
 
