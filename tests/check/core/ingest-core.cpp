@@ -42,19 +42,30 @@ payload (uint64_t index)
   return bytes;
 }
 
+/* An audioChunk of @session carrying payload (@index), with what @more sets
+ * on its fields. */
+template <typename More>
 static std::string
-audio_msg (const std::string &session, uint64_t index, int64_t timestamp_ms = 0,
-           const std::string &format = "webm-opus")
+chunk_msg (const std::string &session, uint64_t index, More more)
 {
   std::vector<uint8_t> bytes = payload (index);
   AudioChunkFields f;
   f.session_id = session;
   f.audio = bytes.data ();
   f.audio_size = bytes.size ();
-  f.timestamp_ms = timestamp_ms;
-  f.format = format;
   f.chunk_index = index;
+  more (f);
   return wssac::encode_audio_chunk (f);
+}
+
+static std::string
+audio_msg (const std::string &session, uint64_t index, int64_t timestamp_ms = 0,
+           const std::string &format = "webm-opus")
+{
+  return chunk_msg (session, index, [&] (AudioChunkFields &f) {
+    f.timestamp_ms = timestamp_ms;
+    f.format = format;
+  });
 }
 
 static const char *
@@ -73,6 +84,16 @@ quiet_config ()
 {
   IngestConfig cfg;
   cfg.ack_every = 0;
+  return cfg;
+}
+
+/* quiet_config () with @change applied. */
+template <typename Change>
+static IngestConfig
+configured (Change change)
+{
+  IngestConfig cfg = quiet_config ();
+  change (cfg);
   return cfg;
 }
 
@@ -355,9 +376,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_reorder_and_duplicates)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.reassembly.max_wait_ms = 1000;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.reassembly.max_wait_ms = 1000; }));
   rig.connect (1);
 
   /* 2 arrives first: the session starts, the chunk waits for 0 and 1. */
@@ -384,9 +403,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_gap_given_up_on_tick)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.reassembly.max_wait_ms = 500;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.reassembly.max_wait_ms = 500; }));
   rig.connect (1);
 
   fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
@@ -418,9 +435,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_deadline_over_sessions)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.reassembly.max_wait_ms = 500;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.reassembly.max_wait_ms = 500; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -712,9 +727,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_message_budget)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_bad_messages = 3;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 3; }));
   rig.connect (1);
   expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
 
@@ -746,9 +759,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_budget_counts_per_connection)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_bad_messages = 2;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 2; }));
   rig.connect (1);
   rig.connect (2);
   /* One bad message each: nobody reaches the budget of 2. */
@@ -765,9 +776,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_connection_does_not_disturb_others)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_bad_messages = 3;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 3; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -806,9 +815,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_only_session)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.only_session = "mine";
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.only_session = "mine"; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -825,9 +832,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_single_session_locks)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.single_session = true;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.single_session = true; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -858,9 +863,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_max_sessions)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_sessions = 2;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_sessions = 2; }));
   for (ConnectionId c = 1; c <= 3; c++)
     rig.connect (c);
 
@@ -1022,9 +1025,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_acks_are_cumulative)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.ack_every = 2;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.ack_every = 2; }));
   rig.connect (1);
   fail_unless_equals_int (rig.chunk (1, "s", 0).replies.size (), 0);
   IngestOutput out = rig.chunk (1, "s", 1);
@@ -1088,9 +1089,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_refused_message_claims_nothing)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.single_session = true;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.single_session = true; }));
   rig.connect (1);
   rig.connect (2);
   /* Out of range as a first chunk: refused, and the receiver is not locked. */
@@ -1116,16 +1115,11 @@ static std::string
 run_msg (const std::string &session, uint64_t index, const std::string &stream_id,
          const std::vector<uint8_t> &header = {})
 {
-  std::vector<uint8_t> bytes = payload (index);
-  AudioChunkFields f;
-  f.session_id = session;
-  f.audio = bytes.data ();
-  f.audio_size = bytes.size ();
-  f.chunk_index = index;
-  f.stream_id = stream_id;
-  f.stream_header = header.empty () ? nullptr : header.data ();
-  f.stream_header_size = header.size ();
-  return wssac::encode_audio_chunk (f);
+  return chunk_msg (session, index, [&] (AudioChunkFields &f) {
+    f.stream_id = stream_id;
+    f.stream_header = header.empty () ? nullptr : header.data ();
+    f.stream_header_size = header.size ();
+  });
 }
 
 static std::vector<const IngestEvent *>
@@ -1140,9 +1134,7 @@ audio_events (const IngestOutput &out)
 
 GST_START_TEST (test_second_run_is_a_continuation)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.ack_every = 1;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.ack_every = 1; }));
   const std::string a (32, 'a'), b (32, 'b');
   rig.connect (1);
   for (uint64_t i = 0; i < 3; i++)
@@ -1213,9 +1205,7 @@ GST_START_TEST (test_same_run_moves_to_a_new_connection)
    * cuts the old one and sends its own run there. The new connection takes
    * the session over (acks go to it); the old one may still deliver what
    * it had in flight; anyone else is still refused. */
-  IngestConfig cfg = quiet_config ();
-  cfg.ack_every = 1;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.ack_every = 1; }));
   const std::string a (32, 'a'), b (32, 'b');
   rig.connect (1);
   rig.connect (2);
