@@ -44,6 +44,16 @@ check_delivered (const Delivered &d, uint64_t index, bool discont, uint64_t skip
   fail_unless_equals_uint64 (d.skipped_before, skipped_before);
 }
 
+/* The default config with @change applied. */
+template <typename Change>
+static ReassemblerConfig
+configured (Change change)
+{
+  ReassemblerConfig cfg;
+  change (cfg);
+  return cfg;
+}
+
 /* Pushes and checks the result, returning what was delivered by this push. */
 static std::vector<Delivered>
 push_expect (Reassembler &r, uint64_t index, int64_t now_ms, PushResult expected)
@@ -92,8 +102,7 @@ GST_START_TEST (test_reorder_within_window)
 
   auto out = push_expect (r, 2, 0, PushResult::Accepted);
   fail_unless_equals_int (out.size (), 0);
-  fail_unless_equals_uint64 (r.stats ().pending_chunks, 1);
-  fail_unless_equals_uint64 (r.stats ().pending_bytes, 4);
+  expect_stats (r, "pending_chunks=1 pending_bytes=4");
 
   out = push_expect (r, 0, 10, PushResult::Accepted);
   fail_unless_equals_int (out.size (), 1);
@@ -122,8 +131,7 @@ GST_START_TEST (test_duplicates)
   push_expect (r, 2, 2, PushResult::Accepted);
   out = push_expect (r, 2, 3, PushResult::Duplicate);
   fail_unless_equals_int (out.size (), 0);
-  fail_unless_equals_uint64 (r.stats ().pending_chunks, 1);
-  fail_unless_equals_uint64 (r.stats ().pending_bytes, 4);
+  expect_stats (r, "pending_chunks=1 pending_bytes=4");
 
   out = push_expect (r, 1, 4, PushResult::Accepted);
   fail_unless_equals_int (out.size (), 2);
@@ -140,9 +148,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_gap_skipped_after_wait)
 {
-  ReassemblerConfig cfg;
-  cfg.max_wait_ms = 1000;
-  Reassembler r (cfg);
+  Reassembler r (configured ([] (ReassemblerConfig &c) { c.max_wait_ms = 1000; }));
   std::vector<Delivered> out;
 
   push_expect (r, 0, 0, PushResult::Accepted);
@@ -228,9 +234,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_out_of_range)
 {
-  ReassemblerConfig cfg;
-  cfg.max_index_jump = 1000;
-  Reassembler r (cfg);
+  Reassembler r (configured ([] (ReassemblerConfig &c) { c.max_index_jump = 1000; }));
 
   auto out = push_expect (r, 1001, 0, PushResult::OutOfRange);
   fail_unless_equals_int (out.size (), 0);
@@ -267,8 +271,7 @@ GST_START_TEST (test_flush)
   push_expect (r, 2, 0, PushResult::Accepted);
   push_expect (r, 4, 0, PushResult::Accepted);
   push_expect (r, 7, 0, PushResult::Accepted);
-  fail_unless_equals_uint64 (r.stats ().pending_chunks, 4);
-  fail_unless_equals_uint64 (r.stats ().pending_bytes, 16);
+  expect_stats (r, "pending_chunks=4 pending_bytes=16");
 
   r.flush (out);
   fail_unless_equals_int (out.size (), 4);
@@ -400,9 +403,7 @@ GST_END_TEST;
  * and an index from an older gap degrades to Duplicate. */
 GST_START_TEST (test_skipped_ranges_bounded)
 {
-  ReassemblerConfig cfg;
-  cfg.max_wait_ms = 0;
-  Reassembler r (cfg);
+  Reassembler r (configured ([] (ReassemblerConfig &c) { c.max_wait_ms = 0; }));
   const uint64_t gaps = Reassembler::kMaxSkippedRanges + 10;
 
   /* Even indices are lost, odd ones arrive. */
