@@ -85,18 +85,26 @@ GST_START_TEST (test_level_meter_release)
 }
 GST_END_TEST;
 
+/* An error of @origin (GError @domain, @code) while playing talk.wav. */
+static ErrorInfo
+error_of (ErrorOrigin origin, GQuark domain, int code)
+{
+  ErrorInfo e;
+  e.origin = origin;
+  e.domain = domain;
+  e.code = code;
+  e.file = "talk.wav";
+  return e;
+}
+
 static std::string
 friendly (ErrorOrigin origin, GQuark domain, int code, const std::string &message,
           const std::string &debug = "", const std::string &url = "ws://127.0.0.1:1/ws")
 {
-  ErrorInfo e;
-  e.url = url;
-  e.origin = origin;
-  e.domain = domain;
-  e.code = code;
+  ErrorInfo e = error_of (origin, domain, code);
   e.message = message;
   e.debug = debug;
-  e.file = "talk.wav";
+  e.url = url;
   return friendly_error (e);
 }
 
