@@ -33,40 +33,34 @@ GatewayServer::~GatewayServer ()
 void
 GatewayServer::start ()
 {
-  thread_ = std::make_unique<wssac::ContextThread> ();
-  std::string thread_error;
-  if (!thread_->start ("gateway-server", thread_error))
-    g_error ("%s", thread_error.c_str ());
-  thread_->invoke ([this] {
-    server_ = soup_server_new (nullptr, nullptr);
-    soup_server_add_early_handler (server_, "/ws", (SoupServerCallback)on_early, this, nullptr);
-    soup_server_add_websocket_handler (server_, "/ws", nullptr, nullptr,
-                                       (SoupServerWebsocketCallback)on_websocket, this, nullptr);
-    port_ = listen_on_loopback (server_, "gateway server");
-  });
+  port_ = start_soup_server (thread_, server_, "gateway-server", "gateway server", "/ws",
+                             G_CALLBACK (on_websocket), this, [this] {
+                               soup_server_add_early_handler (
+                                   server_, "/ws", (SoupServerCallback)on_early, this, nullptr);
+                             });
 }
 
 void
 GatewayServer::stop ()
 {
-  if (!thread_)
-    return;
-  thread_->invoke ([this] {
-    for (auto &c : open_)
-      {
-        g_signal_handlers_disconnect_by_data (c->ws, c.get ());
-        if (c->age)
-          {
-            g_source_destroy (c->age);
-            g_source_unref (c->age);
-          }
-        g_object_unref (c->ws);
-      }
-    open_.clear ();
-    soup_server_disconnect (server_);
-    g_clear_object (&server_);
-  });
-  thread_.reset ();
+  stop_soup_server (thread_, server_, [this] { close_connections (); });
+}
+
+/* On the server's thread. */
+void
+GatewayServer::close_connections ()
+{
+  for (auto &c : open_)
+    {
+      g_signal_handlers_disconnect_by_data (c->ws, c.get ());
+      if (c->age)
+        {
+          g_source_destroy (c->age);
+          g_source_unref (c->age);
+        }
+      g_object_unref (c->ws);
+    }
+  open_.clear ();
 }
 
 std::string

@@ -89,6 +89,8 @@ private:
   static gboolean on_age (gpointer data);
   static void on_early (SoupServer *, void *msg, const char *path, GHashTable *, gpointer data);
 
+  void close_connections ();
+
   struct Conn;
 
   int64_t hard_age_ms_;

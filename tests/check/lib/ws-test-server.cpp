@@ -38,38 +38,59 @@ listen_on_loopback (SoupServer *server, const char *who)
   return port;
 }
 
+unsigned
+start_soup_server (std::unique_ptr<wssac::ContextThread> &thread, SoupServer *&server,
+                   const char *thread_name, const char *who, const char *path,
+                   GCallback on_websocket, void *data, const std::function<void ()> &add_handlers)
+{
+  thread = std::make_unique<wssac::ContextThread> ();
+  std::string thread_error;
+  if (!thread->start (thread_name, thread_error))
+    g_error ("%s", thread_error.c_str ());
+  unsigned port = 0;
+  thread->invoke ([&] {
+    server = soup_server_new (nullptr, nullptr);
+    add_handlers ();
+    soup_server_add_websocket_handler (server, path, nullptr, nullptr,
+                                       (SoupServerWebsocketCallback)on_websocket, data, nullptr);
+    port = listen_on_loopback (server, who);
+  });
+  return port;
+}
+
+void
+stop_soup_server (std::unique_ptr<wssac::ContextThread> &thread, SoupServer *&server,
+                  const std::function<void ()> &close_connections)
+{
+  if (!thread)
+    return;
+  thread->invoke ([&] {
+    close_connections ();
+    soup_server_disconnect (server);
+    g_clear_object (&server);
+  });
+  thread.reset ();
+}
+
 void
 WsTestServer::start (const std::string &path)
 {
-  thread_ = std::make_unique<wssac::ContextThread> ();
-  std::string thread_error;
-  if (!thread_->start ("test-server", thread_error))
-    g_error ("%s", thread_error.c_str ());
-  thread_->invoke ([this, path] {
-    server_ = soup_server_new (nullptr, nullptr);
-    soup_server_add_handler (server_, nullptr, not_found, this, nullptr);
-    soup_server_add_websocket_handler (server_, path.c_str (), nullptr, nullptr,
-                                       (SoupServerWebsocketCallback)on_websocket, this, nullptr);
-    port_ = listen_on_loopback (server_, "test server");
-  });
+  port_ = start_soup_server (
+      thread_, server_, "test-server", "test server", path.c_str (), G_CALLBACK (on_websocket),
+      this, [this] { soup_server_add_handler (server_, nullptr, not_found, this, nullptr); });
 }
 
 void
 WsTestServer::stop ()
 {
-  if (!thread_)
-    return;
-  thread_->invoke ([this] {
+  stop_soup_server (thread_, server_, [this] {
     for (auto *c : open_)
       {
         g_signal_handlers_disconnect_by_data (c, this);
         g_object_unref (c);
       }
     open_.clear ();
-    soup_server_disconnect (server_);
-    g_clear_object (&server_);
   });
-  thread_.reset ();
 }
 
 std::string
