@@ -151,11 +151,11 @@ check_input (int rate, int channels, const char *encoder = "")
   const int kChunkMs = 250, kFrameMs = 10, kSeconds = 2;
   WsTestServer server;
   server.start ();
-  GstElement *p = launch ("audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
-                          "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin "
-                          "location=%s session-id=raw sink::sync=false",
-                          kSeconds * 100, rate / 100, rate, channels, encoder,
-                          server.url ().c_str ());
+  GstElement *p
+      = launch ("audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
+                "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin "
+                "location=%s session-id=raw sink::sync=false",
+                kSeconds * 100, rate / 100, rate, channels, encoder, server.url ().c_str ());
   BusLog log;
   run_pipeline (p, 60, log);
   gst_object_unref (p);
@@ -290,9 +290,9 @@ GST_START_TEST (test_end_session_signal_forwarded)
   WsTestServer server;
   server.start ();
   GstElement *p = launch ("audiotestsrc is-live=true samplesperbuffer=480 "
-                                 "! audio/x-raw,rate=48000,channels=2 "
-                                 "! wssaudiochunkbin name=bin location=%s session-id=signals",
-                                 server.url ().c_str ());
+                          "! audio/x-raw,rate=48000,channels=2 "
+                          "! wssaudiochunkbin name=bin location=%s session-id=signals",
+                          server.url ().c_str ());
   gst_element_set_state (p, GST_STATE_PLAYING);
   fail_unless (server.wait_for_messages (2, 30000), "no chunks arrived");
   GstElement *bin = gst_bin_get_by_name (GST_BIN (p), "bin");
@@ -323,10 +323,10 @@ GST_START_TEST (test_frame_size_mismatch_warns)
   WsTestServer server;
   server.start ();
   GstElement *p = launch ("audiotestsrc num-buffers=50 samplesperbuffer=160 "
-                                 "! audio/x-raw,rate=16000,channels=1 "
-                                 "! wssaudiochunkbin location=%s session-id=frames frame-size=20 "
-                                 "sink::sync=false",
-                                 server.url ().c_str ());
+                          "! audio/x-raw,rate=16000,channels=1 "
+                          "! wssaudiochunkbin location=%s session-id=frames frame-size=20 "
+                          "sink::sync=false",
+                          server.url ().c_str ());
   BusLog log;
   run_pipeline (p, 60, log);
   gst_object_unref (p);

@@ -13,6 +13,7 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
