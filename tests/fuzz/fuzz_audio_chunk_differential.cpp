@@ -16,6 +16,7 @@
  * Any difference aborts. Seeds: tests/fuzz/corpus/fuzz_message_codec (the
  * real and generated messages) and tests/fuzz/corpus/fuzz_audio_chunk_differential
  * (the edge cases of the scanner); dictionary: tests/fuzz/json.dict. */
+#include "fuzz-message.h"
 #include "fuzz-util.h"
 
 #include "audio-chunk-parser.h"
@@ -75,19 +76,8 @@ check_decode (const std::string &input, const DecodeLimits &limits)
 
   if (took_fast)
     {
-      AudioChunkFields f;
-      f.session_id = fast.session_id;
-      f.audio = fast.audio.data ();
-      f.audio_size = fast.audio.size ();
-      f.timestamp_ms = fast.timestamp_ms;
-      f.format = fast.format;
-      f.chunk_index = fast.chunk_index;
-      f.capture_timestamp_ms = fast.capture_timestamp_ms;
-      f.stream_header = fast.stream_header.data ();
-      f.stream_header_size = fast.stream_header.size ();
-      f.stream_id = fast.stream_id;
       std::string again;
-      write_audio_chunk (f, again);
+      write_audio_chunk (fuzz::fields_of (fast), again);
       Message back;
       FUZZ_CHECK (decode_audio_chunk_fast (again.data (), again.size (), limits, back),
                   "our own message misses the fast path: %s", again.c_str ());

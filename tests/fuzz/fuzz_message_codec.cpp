@@ -17,6 +17,7 @@
  *     encoders' JSON escaping.
  * Seeds: tests/fuzz/corpus/fuzz_message_codec (real messages of the sink
  * and messages from encode_*); dictionary: tests/fuzz/json.dict. */
+#include "fuzz-message.h"
 #include "fuzz-util.h"
 
 #include "ingest-core.h"
@@ -124,27 +125,10 @@ binary_header (const uint8_t *data, size_t size, const char *&header, size_t &le
   return true;
 }
 
-AudioChunkFields
-fields_of (const Message &m)
-{
-  AudioChunkFields f;
-  f.session_id = m.session_id;
-  f.audio = m.audio.data ();
-  f.audio_size = m.audio.size ();
-  f.timestamp_ms = m.timestamp_ms;
-  f.format = m.format;
-  f.chunk_index = m.chunk_index;
-  f.capture_timestamp_ms = m.capture_timestamp_ms;
-  f.stream_header = m.stream_header.data ();
-  f.stream_header_size = m.stream_header.size ();
-  f.stream_id = m.stream_id;
-  return f;
-}
-
 void
 binary_round_trip (const Message &m)
 {
-  std::string frame = encode_binary_audio_chunk (fields_of (m));
+  std::string frame = encode_binary_audio_chunk (fuzz::fields_of (m));
   DecodeResult again = decode_binary_message (reinterpret_cast<const uint8_t *> (frame.data ()), frame.size ());
   FUZZ_CHECK (again.ok (), "re-encoded binary frame refused (%s: %s)", decode_error_code (again.error),
               again.detail.c_str ());
@@ -152,7 +136,7 @@ binary_round_trip (const Message &m)
   /* The same chunk as JSON text, when the text limits allow it. */
   if (m.stream_header.size () <= DecodeLimits ().max_audio_bytes)
     {
-      std::string text = encode_audio_chunk (fields_of (m));
+      std::string text = encode_audio_chunk (fuzz::fields_of (m));
       DecodeResult t = decode_message (text.data (), text.size ());
       FUZZ_CHECK (t.ok (), "binary frame's chunk refused as JSON text (%s: %s)", decode_error_code (t.error),
                   t.detail.c_str ());
@@ -165,7 +149,7 @@ round_trip (const Message &m)
 {
   if (m.action == Action::AudioChunk)
     {
-      std::string text = encode_audio_chunk (fields_of (m));
+      std::string text = encode_audio_chunk (fuzz::fields_of (m));
       DecodeResult again = decode_message (text.data (), text.size ());
       FUZZ_CHECK (again.ok (), "re-encoded audioChunk refused (%s: %s): %s", decode_error_code (again.error),
                   again.detail.c_str (), text.c_str ());

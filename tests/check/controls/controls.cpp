@@ -6,6 +6,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "receiver.h"
 #include "test-util.h"
 
@@ -285,21 +286,8 @@ GST_START_TEST (test_pause_bound_is_reported)
 }
 GST_END_TEST;
 
-static Suite *
-controls_suite (void)
-{
-  Suite *s = suite_create ("controls");
-  TCase *tc = tcase_create ("controls");
-  tcase_set_timeout (tc, 120);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_action_signals);
-  tcase_add_test (tc, test_properties);
-  tcase_add_test (tc, test_bus_messages);
-  tcase_add_test (tc, test_custom_events);
-  tcase_add_test (tc, test_muted_audio_never_sent);
-  tcase_add_test (tc, test_end_session_signal);
-  tcase_add_test (tc, test_pause_bound_is_reported);
-  return s;
-}
-
-GST_CHECK_MAIN (controls);
+WSS_CHECK_MAIN (controls, "controls",
+                { "controls", 120,
+                  WSS_TESTS (test_action_signals, test_properties, test_bus_messages,
+                             test_custom_events, test_muted_audio_never_sent,
+                             test_end_session_signal, test_pause_bound_is_reported) });

@@ -1,6 +1,7 @@
 /* Unit tests of the one table of action names (wssac::Action). */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "action.h"
 
 #include <string>
@@ -84,17 +85,7 @@ GST_START_TEST (test_opposites)
 }
 GST_END_TEST;
 
-static Suite *
-action_suite (void)
-{
-  Suite *s = suite_create ("action");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_wire_names_round_trip);
-  tcase_add_test (tc, test_unknown_names_are_refused);
-  tcase_add_test (tc, test_control_names);
-  tcase_add_test (tc, test_opposites);
-  return s;
-}
-
-GST_CHECK_MAIN (action);
+WSS_CHECK_MAIN (action, "action",
+                { "general", 0,
+                  WSS_TESTS (test_wire_names_round_trip, test_unknown_names_are_refused,
+                             test_control_names, test_opposites) });

@@ -5,6 +5,7 @@
  * arbitrary input. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "audio-chunk-parser.h"
 #include "audio-chunk-writer.h"
 #include "message-codec.h"
@@ -362,22 +363,9 @@ GST_START_TEST (test_limits)
 }
 GST_END_TEST;
 
-static Suite *
-audio_chunk_codec_suite (void)
-{
-  Suite *s = suite_create ("core-audio-chunk-codec");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_writer_matches_json_glib);
-  tcase_add_test (tc, test_real_messages_take_fast_path);
-  tcase_add_test (tc, test_whitespace);
-  tcase_add_test (tc, test_escapes);
-  tcase_add_test (tc, test_numbers);
-  tcase_add_test (tc, test_duplicates_and_other_members);
-  tcase_add_test (tc, test_trailing_bytes);
-  tcase_add_test (tc, test_base64);
-  tcase_add_test (tc, test_limits);
-  return s;
-}
-
-GST_CHECK_MAIN (audio_chunk_codec);
+WSS_CHECK_MAIN (audio_chunk_codec, "core-audio-chunk-codec",
+                { "general", 0,
+                  WSS_TESTS (test_writer_matches_json_glib, test_real_messages_take_fast_path,
+                             test_whitespace, test_escapes, test_numbers,
+                             test_duplicates_and_other_members, test_trailing_bytes, test_base64,
+                             test_limits) });

@@ -1,6 +1,7 @@
 /* Unit tests for wssac::Backlog: order, bounds, drop accounting. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "backlog.h"
 
 using wssac::Action;
@@ -47,11 +48,19 @@ GST_START_TEST (test_fifo_order)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_time_bound_drops_oldest)
+/* The default limits but @max_time (ns of audio) and @max_bytes. */
+static BacklogLimits
+limits (int64_t max_time, uint64_t max_bytes = 0)
 {
   BacklogLimits l;
-  l.max_time = 1000 * MS; /* 4 chunks of 250 ms */
-  Backlog b (l);
+  l.max_time = max_time;
+  l.max_bytes = max_bytes;
+  return l;
+}
+
+GST_START_TEST (test_time_bound_drops_oldest)
+{
+  Backlog b (limits (1000 * MS)); /* 4 chunks of 250 ms */
   uint64_t dropped = 0;
   uint64_t first_dropped = UINT64_MAX, last_dropped = 0;
   for (uint64_t i = 0; i < 10; i++)
@@ -93,9 +102,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_controls_never_dropped_and_keep_order)
 {
-  BacklogLimits l;
-  l.max_time = 500 * MS;
-  Backlog b (l);
+  Backlog b (limits (500 * MS));
   b.push (chunk (0));
   b.push (control (Action::PauseBroadcast));
   b.push (chunk (1));
@@ -113,9 +120,7 @@ GST_END_TEST;
 GST_START_TEST (test_single_oversize_chunk_kept)
 {
   /* One chunk over the bound stays: dropping it would lose audio for no gain. */
-  BacklogLimits l;
-  l.max_bytes = 100;
-  Backlog b (l);
+  Backlog b (limits (BacklogLimits ().max_time, 100));
   fail_unless (b.push (chunk (0, 400)).empty ());
   fail_unless_equals_int (b.audio_chunks (), 1);
 }
@@ -155,20 +160,9 @@ GST_START_TEST (test_acknowledged_replays_removed)
 }
 GST_END_TEST;
 
-static Suite *
-backlog_suite (void)
-{
-  Suite *s = suite_create ("core-backlog");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_fifo_order);
-  tcase_add_test (tc, test_time_bound_drops_oldest);
-  tcase_add_test (tc, test_byte_bound_and_drop_newest);
-  tcase_add_test (tc, test_controls_never_dropped_and_keep_order);
-  tcase_add_test (tc, test_single_oversize_chunk_kept);
-  tcase_add_test (tc, test_push_front_restores);
-  tcase_add_test (tc, test_acknowledged_replays_removed);
-  return s;
-}
-
-GST_CHECK_MAIN (backlog);
+WSS_CHECK_MAIN (
+    backlog, "core-backlog",
+    { "general", 0,
+      WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest, test_byte_bound_and_drop_newest,
+                 test_controls_never_dropped_and_keep_order, test_single_oversize_chunk_kept,
+                 test_push_front_restores, test_acknowledged_replays_removed) });

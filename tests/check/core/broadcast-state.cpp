@@ -2,6 +2,7 @@
  * end send, in which order, and what a pause holds. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "broadcast-state.h"
 
 #include <string>
@@ -136,22 +137,13 @@ GST_START_TEST (test_controls_before_first_chunk_wait)
   d.pause (1);
   d.chunk (chunk (0));
   d.mute (2); /* waits for the first chunk out, which is held */
-  fail_unless (names (d.resume (3)) == V ({ "c0", "pauseBroadcast", "muteBroadcast", "resumeBroadcast" }));
+  fail_unless (names (d.resume (3))
+               == V ({ "c0", "pauseBroadcast", "muteBroadcast", "resumeBroadcast" }));
 }
 GST_END_TEST;
 
-static Suite *
-broadcast_state_suite (void)
-{
-  Suite *s = suite_create ("core-broadcast-state");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_pause_holds_and_resume_releases);
-  tcase_add_test (tc, test_pause_bound_drops_oldest);
-  tcase_add_test (tc, test_mute_and_unmute);
-  tcase_add_test (tc, test_end_releases_held_then_ends);
-  tcase_add_test (tc, test_controls_before_first_chunk_wait);
-  return s;
-}
-
-GST_CHECK_MAIN (broadcast_state);
+WSS_CHECK_MAIN (broadcast_state, "core-broadcast-state",
+                { "general", 0,
+                  WSS_TESTS (test_pause_holds_and_resume_releases, test_pause_bound_drops_oldest,
+                             test_mute_and_unmute, test_end_releases_held_then_ends,
+                             test_controls_before_first_chunk_wait) });

@@ -2,6 +2,7 @@
  * chunks, a warning at most once. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "cadence-check.h"
 
 using wssac::CadenceCheck;
@@ -70,17 +71,7 @@ GST_START_TEST (test_needs_enough_chunks_and_known_durations)
 }
 GST_END_TEST;
 
-static Suite *
-cadence_check_suite (void)
-{
-  Suite *s = suite_create ("cadence-check");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_default_clusters_are_off);
-  tcase_add_test (tc, test_on_target);
-  tcase_add_test (tc, test_tolerance_edges);
-  tcase_add_test (tc, test_needs_enough_chunks_and_known_durations);
-  return s;
-}
-
-GST_CHECK_MAIN (cadence_check);
+WSS_CHECK_MAIN (cadence_check, "cadence-check",
+                { "general", 0,
+                  WSS_TESTS (test_default_clusters_are_off, test_on_target, test_tolerance_edges,
+                             test_needs_enough_chunks_and_known_durations) });

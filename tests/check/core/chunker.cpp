@@ -7,6 +7,7 @@
  * without any, under the sanitizers and valgrind). */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "chunker.h"
 
 #include <string>
@@ -311,25 +312,12 @@ GST_START_TEST (test_drop_pending_after_early_close)
 }
 GST_END_TEST;
 
-static Suite *
-chunker_suite (void)
-{
-  Suite *s = suite_create ("core-chunker");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_cluster_aligned_chunks);
-  tcase_add_test (tc, test_one_second_chunks);
-  tcase_add_test (tc, test_rare_clusters_cut_by_time);
-  tcase_add_test (tc, test_caps_header_used_when_no_header_buffers);
-  tcase_add_test (tc, test_header_only_gives_no_chunk);
-  tcase_add_test (tc, test_late_header_ignored);
-  tcase_add_test (tc, test_drop_pending_resumes_at_cluster);
-  tcase_add_test (tc, test_untimed_buffers_cut_per_cluster);
-  tcase_add_test (tc, test_duration_is_clamped);
-  tcase_add_test (tc, test_max_bytes_cuts_early);
-  tcase_add_test (tc, test_rule_waits_for_timestamps);
-  tcase_add_test (tc, test_drop_pending_after_early_close);
-  return s;
-}
-
-GST_CHECK_MAIN (chunker);
+WSS_CHECK_MAIN (
+    chunker, "core-chunker",
+    { "general", 0,
+      WSS_TESTS (test_cluster_aligned_chunks, test_one_second_chunks,
+                 test_rare_clusters_cut_by_time, test_caps_header_used_when_no_header_buffers,
+                 test_header_only_gives_no_chunk, test_late_header_ignored,
+                 test_drop_pending_resumes_at_cluster, test_untimed_buffers_cut_per_cluster,
+                 test_duration_is_clamped, test_max_bytes_cuts_early,
+                 test_rule_waits_for_timestamps, test_drop_pending_after_early_close) });

@@ -3,6 +3,7 @@
  * after a failed attempt, and a lost connection during a handover. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "connection-handover.h"
 
 using wssac::ConnectionHandover;
@@ -19,6 +20,17 @@ make (int64_t max_age_ms)
   c.retry.jitter = 0;
   c.retry.max_retries = 1; /* ignored: the old connection still works */
   return ConnectionHandover (c, 1);
+}
+
+/* max-age 2 s, the current connection opened at 0: at 2000 the next one is
+ * being opened. */
+static ConnectionHandover
+opening_the_next ()
+{
+  ConnectionHandover h = make (2000);
+  h.current_opened (0);
+  fail_unless (h.should_open_next (2000, false));
+  return h;
 }
 
 GST_START_TEST (test_opens_the_next_at_the_age)
@@ -52,9 +64,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_switch_then_old_closes_once_confirmed)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   fail_unless (h.next_opened (2100));
   fail_unless (h.phase () == HandoverPhase::Retiring);
   fail_unless_equals_int (h.handovers (), 1);
@@ -73,9 +83,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_failed_attempt_backs_off_and_old_keeps_sending)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   fail_unless_equals_int (h.next_failed (2050), 100);
   fail_unless (h.phase () == HandoverPhase::Backoff);
   fail_if (h.should_open_next (2149, false));
@@ -96,9 +104,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_old_lost_while_opening_makes_it_a_reconnect)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   /* The gateway cut the old one first: the attempt under way is the
    * reconnect. */
   fail_unless (h.current_lost ());
@@ -118,9 +124,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_old_lost_during_backoff)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   h.next_failed (2000);
   /* No attempt under way: the reconnect path connects. */
   fail_if (h.current_lost ());
@@ -132,9 +136,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_new_lost_while_old_retires)
 {
-  ConnectionHandover h = make (2000);
-  h.current_opened (0);
-  fail_unless (h.should_open_next (2000, false));
+  ConnectionHandover h = opening_the_next ();
   fail_unless (h.next_opened (2000));
   fail_if (h.current_lost ());
   fail_unless (h.phase () == HandoverPhase::Retiring);
@@ -145,20 +147,11 @@ GST_START_TEST (test_new_lost_while_old_retires)
 }
 GST_END_TEST;
 
-static Suite *
-connection_handover_suite (void)
-{
-  Suite *s = suite_create ("connection-handover");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_opens_the_next_at_the_age);
-  tcase_add_test (tc, test_never_with_age_zero_or_while_draining);
-  tcase_add_test (tc, test_switch_then_old_closes_once_confirmed);
-  tcase_add_test (tc, test_failed_attempt_backs_off_and_old_keeps_sending);
-  tcase_add_test (tc, test_old_lost_while_opening_makes_it_a_reconnect);
-  tcase_add_test (tc, test_old_lost_during_backoff);
-  tcase_add_test (tc, test_new_lost_while_old_retires);
-  return s;
-}
-
-GST_CHECK_MAIN (connection_handover);
+WSS_CHECK_MAIN (connection_handover, "connection-handover",
+                { "general", 0,
+                  WSS_TESTS (test_opens_the_next_at_the_age,
+                             test_never_with_age_zero_or_while_draining,
+                             test_switch_then_old_closes_once_confirmed,
+                             test_failed_attempt_backs_off_and_old_keeps_sending,
+                             test_old_lost_while_opening_makes_it_a_reconnect,
+                             test_old_lost_during_backoff, test_new_lost_while_old_retires) });

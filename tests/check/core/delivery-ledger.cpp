@@ -3,6 +3,7 @@
  * their capture time, the in-flight window, giving up, counting. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "delivery-ledger.h"
 
 #include <string>
@@ -95,6 +96,14 @@ struct OpenLedger
     DropRange lost = l.connection_ended (false);
     l.connection_opened ();
     return lost;
+  }
+
+  /* The connection retires (make-before-break) and the next one opens. */
+  void
+  hand_over ()
+  {
+    l.retire_current ();
+    l.connection_opened ();
   }
 };
 
@@ -395,10 +404,8 @@ GST_START_TEST (test_retiring_connection_keeps_its_chunks)
   /* Make-before-break: the old connection's chunks stay its own while the
    * new one takes the next; TCP evidence on the old one confirms them
    * (nothing more follows on it, acks or not). */
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 2, off);
+  OpenLedger r (0, 2);
+  auto &[l, off] = r;
   l.acked (0); /* the receiver acks: TCP evidence would wait on a live connection */
   l.retire_current ();
   fail_unless_equals_int (l.retiring (), 2);
@@ -424,12 +431,9 @@ GST_START_TEST (test_retiring_connection_dies_and_is_replayed)
 {
   /* The old connection dies before its chunks are confirmed: they are
    * written again on the new one, before anything new, in index order. */
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 3, off);
-  l.retire_current ();
-  l.connection_opened ();
+  OpenLedger r (0, 3);
+  auto &[l, off] = r;
+  r.hand_over ();
   uint64_t off2 = 0;
   write_range (l, 4, 5, off2);
   /* An ack on the new connection confirms the old one's chunks too. */
@@ -449,12 +453,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_retiring_and_current_both_unconfirmed_at_the_end)
 {
-  DeliveryLedger l;
-  l.connection_opened ();
-  uint64_t off = 0;
-  write_range (l, 0, 1, off);
-  l.retire_current ();
-  l.connection_opened ();
+  OpenLedger r (0, 1);
+  auto &[l, off] = r;
+  r.hand_over ();
   write_range (l, 2, 2, off);
   DropRange lost = l.take_unconfirmed ();
   fail_unless_equals_int (lost.count, 3);
@@ -464,30 +465,17 @@ GST_START_TEST (test_retiring_and_current_both_unconfirmed_at_the_end)
 }
 GST_END_TEST;
 
-static Suite *
-delivery_ledger_suite (void)
-{
-  Suite *s = suite_create ("delivery-ledger");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_tcp_evidence_needs_hold_time);
-  tcase_add_test (tc, test_death_replays_exactly_the_unconfirmed_in_order);
-  tcase_add_test (tc, test_replay_of_old_chunks_whatever_the_outage);
-  tcase_add_test (tc, test_clean_close_confirms_what_tcp_acknowledged);
-  tcase_add_test (tc, test_acks_take_over_from_tcp);
-  tcase_add_test (tc, test_tail_and_clean_close_with_acks);
-  tcase_add_test (tc, test_window_grows_and_shrinks);
-  tcase_add_test (tc, test_forward_progress_when_every_connection_dies_early);
-  tcase_add_test (tc, test_give_up_after_max_attempts);
-  tcase_add_test (tc, test_refusal);
-  tcase_add_test (tc, test_full_window_with_a_receiver_that_acks_rarely);
-  tcase_add_test (tc, test_liveness_after_tcp_evidence);
-  tcase_add_test (tc, test_take_unconfirmed_counts_everything);
-  tcase_add_test (tc, test_unknown_offset_is_never_tcp_confirmed);
-  tcase_add_test (tc, test_retiring_connection_keeps_its_chunks);
-  tcase_add_test (tc, test_retiring_connection_dies_and_is_replayed);
-  tcase_add_test (tc, test_retiring_and_current_both_unconfirmed_at_the_end);
-  return s;
-}
-
-GST_CHECK_MAIN (delivery_ledger);
+WSS_CHECK_MAIN (
+    delivery_ledger, "delivery-ledger",
+    { "general", 0,
+      WSS_TESTS (
+          test_tcp_evidence_needs_hold_time, test_death_replays_exactly_the_unconfirmed_in_order,
+          test_replay_of_old_chunks_whatever_the_outage,
+          test_clean_close_confirms_what_tcp_acknowledged, test_acks_take_over_from_tcp,
+          test_tail_and_clean_close_with_acks, test_window_grows_and_shrinks,
+          test_forward_progress_when_every_connection_dies_early, test_give_up_after_max_attempts,
+          test_refusal, test_full_window_with_a_receiver_that_acks_rarely,
+          test_liveness_after_tcp_evidence, test_take_unconfirmed_counts_everything,
+          test_unknown_offset_is_never_tcp_confirmed, test_retiring_connection_keeps_its_chunks,
+          test_retiring_connection_dies_and_is_replayed,
+          test_retiring_and_current_both_unconfirmed_at_the_end) });

@@ -1,6 +1,7 @@
 /* Unit tests for wssac::DropEpisodes: one announcement per episode. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "drop-episodes.h"
 
 using wssac::DropEpisode;
@@ -56,15 +57,7 @@ GST_START_TEST (test_reasons_are_separate_and_flush_takes_the_rest)
 }
 GST_END_TEST;
 
-static Suite *
-drop_episodes_suite (void)
-{
-  Suite *s = suite_create ("drop-episodes");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_first_at_once_then_merged);
-  tcase_add_test (tc, test_reasons_are_separate_and_flush_takes_the_rest);
-  return s;
-}
-
-GST_CHECK_MAIN (drop_episodes);
+WSS_CHECK_MAIN (drop_episodes, "drop-episodes",
+                { "general", 0,
+                  WSS_TESTS (test_first_at_once_then_merged,
+                             test_reasons_are_separate_and_flush_takes_the_rest) });

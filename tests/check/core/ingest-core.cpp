@@ -5,6 +5,9 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
+#include "enum-name.h"
+#include "expect-fields.h"
 #include "ingest-core.h"
 #include "message-codec.h"
 
@@ -39,38 +42,38 @@ payload (uint64_t index)
   return bytes;
 }
 
+/* An audioChunk of @session carrying payload (@index), with what @more sets
+ * on its fields. */
+template <typename More>
 static std::string
-audio_msg (const std::string &session, uint64_t index, int64_t timestamp_ms = 0,
-           const std::string &format = "webm-opus")
+chunk_msg (const std::string &session, uint64_t index, More more)
 {
   std::vector<uint8_t> bytes = payload (index);
   AudioChunkFields f;
   f.session_id = session;
   f.audio = bytes.data ();
   f.audio_size = bytes.size ();
-  f.timestamp_ms = timestamp_ms;
-  f.format = format;
   f.chunk_index = index;
+  more (f);
   return wssac::encode_audio_chunk (f);
+}
+
+static std::string
+audio_msg (const std::string &session, uint64_t index, int64_t timestamp_ms = 0,
+           const std::string &format = "webm-opus")
+{
+  return chunk_msg (session, index, [&] (AudioChunkFields &f) {
+    f.timestamp_ms = timestamp_ms;
+    f.format = format;
+  });
 }
 
 static const char *
 kind_name (IngestEventKind k)
 {
-  switch (k)
-    {
-    case IngestEventKind::SessionStarted:
-      return "SessionStarted";
-    case IngestEventKind::Audio:
-      return "Audio";
-    case IngestEventKind::Control:
-      return "Control";
-    case IngestEventKind::SessionEnded:
-      return "SessionEnded";
-    case IngestEventKind::Refused:
-      return "Refused";
-    }
-  return "?";
+  return WSS_ENUM_NAME (k, IngestEventKind::SessionStarted, IngestEventKind::Audio,
+                        IngestEventKind::Control, IngestEventKind::SessionEnded,
+                        IngestEventKind::Refused);
 }
 
 /* The core plus a clock and a few shorthands; every call returns what the
@@ -81,6 +84,16 @@ quiet_config ()
 {
   IngestConfig cfg;
   cfg.ack_every = 0;
+  return cfg;
+}
+
+/* quiet_config () with @change applied. */
+template <typename Change>
+static IngestConfig
+configured (Change change)
+{
+  IngestConfig cfg = quiet_config ();
+  change (cfg);
   return cfg;
 }
 
@@ -150,6 +163,34 @@ struct Rig
     return s;
   }
 };
+
+/* Session @id's stats against @want ("name=value ...", expect-fields.h). */
+static void
+expect_session (Rig &rig, const std::string &id, const std::string &want)
+{
+  const SessionStats s = rig.session (id);
+  wss_check::expect_fields (
+      "session " + id,
+      { WSS_FIELD (s, format), WSS_FIELD (s, chunks), WSS_FIELD (s, bytes),
+        WSS_FIELD (s, delivered), WSS_FIELD (s, duplicates), WSS_FIELD (s, late),
+        WSS_FIELD (s, gaps), WSS_FIELD (s, missing), WSS_FIELD (s, rejected),
+        WSS_FIELD (s, controls), WSS_FIELD (s, takeovers), WSS_FIELD (s, stale_stream),
+        WSS_FIELD (s, refused_other_principal), WSS_FIELD (s, ended),
+        WSS_FIELD (s, speaker_connected), WSS_FIELD (s, first_ms), WSS_FIELD (s, last_ms) },
+      want);
+}
+
+/* The core's stats against @want. */
+static void
+expect_ingest (Rig &rig, const std::string &want)
+{
+  const IngestStats s = rig.core.stats ();
+  wss_check::expect_fields ("ingest",
+                            { WSS_FIELD (s, connections), WSS_FIELD (s, open_connections),
+                              WSS_FIELD (s, messages), WSS_FIELD (s, rejected),
+                              WSS_FIELD (s, closed_for_abuse), WSS_FIELD (s, closed_for_rate) },
+                            want);
+}
 
 struct ParsedReply
 {
@@ -296,22 +337,12 @@ GST_START_TEST (test_in_order_audio)
       bytes += payload (i).size ();
     }
 
-  SessionStats s = rig.session ("s1");
-  fail_unless_equals_string (s.format.c_str (), "ogg-opus");
-  fail_unless_equals_uint64 (s.chunks, 6);
-  fail_unless_equals_uint64 (s.delivered, 6);
-  fail_unless_equals_uint64 (s.bytes, bytes);
-  fail_unless_equals_uint64 (s.duplicates, 0);
-  fail_unless_equals_uint64 (s.rejected, 0);
-  fail_unless_equals_int64 (s.first_ms, 1000);
-  fail_unless_equals_int64 (s.last_ms, 1100);
-  fail_if (s.ended);
+  expect_session (rig, "s1",
+                  std::string ("format=ogg-opus chunks=6 delivered=6 bytes=")
+                      + std::to_string (bytes)
+                      + " duplicates=0 rejected=0 first_ms=1000 last_ms=1100 ended=0");
 
-  IngestStats st = rig.core.stats ();
-  fail_unless_equals_uint64 (st.connections, 1);
-  fail_unless_equals_uint64 (st.open_connections, 1);
-  fail_unless_equals_uint64 (st.messages, 6);
-  fail_unless_equals_uint64 (st.rejected, 0);
+  expect_ingest (rig, "connections=1 open_connections=1 messages=6 rejected=0");
   fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
   fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "s1" }));
 }
@@ -338,17 +369,14 @@ GST_START_TEST (test_default_format)
                           + b64 + "\",\"chunkIndex\":1}";
   g_free (b64);
   expect_audio (rig.text (1, no_format), "s", { 1 });
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_string (s.format.c_str (), "webm-opus");
-  fail_unless_equals_uint64 (s.bytes, 3 + one.size ());
+  expect_session (rig, "s",
+                  std::string ("format=webm-opus bytes=") + std::to_string (3 + one.size ()));
 }
 GST_END_TEST;
 
 GST_START_TEST (test_reorder_and_duplicates)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.reassembly.max_wait_ms = 1000;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.reassembly.max_wait_ms = 1000; }));
   rig.connect (1);
 
   /* 2 arrives first: the session starts, the chunk waits for 0 and 1. */
@@ -368,20 +396,14 @@ GST_START_TEST (test_reorder_and_duplicates)
   expect_silent (rig.chunk (1, "s", 5));
   expect_silent (rig.chunk (1, "s", 5));
 
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.duplicates, 3);
-  fail_unless_equals_uint64 (s.chunks, 4);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (s.rejected, 0);
+  expect_session (rig, "s", "duplicates=3 chunks=4 delivered=3 rejected=0");
   fail_unless_equals_uint64 (rig.core.stats ().rejected, 0);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_gap_given_up_on_tick)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.reassembly.max_wait_ms = 500;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.reassembly.max_wait_ms = 500; }));
   rig.connect (1);
 
   fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
@@ -407,20 +429,13 @@ GST_START_TEST (test_gap_given_up_on_tick)
   /* And the stream goes on. */
   expect_audio (rig.chunk (1, "s", 5), "s", { 5 });
 
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.gaps, 1);
-  fail_unless_equals_uint64 (s.missing, 2);
-  fail_unless_equals_uint64 (s.late, 1);
-  fail_unless_equals_uint64 (s.duplicates, 0);
-  fail_unless_equals_uint64 (s.delivered, 4);
+  expect_session (rig, "s", "gaps=1 missing=2 late=1 duplicates=0 delivered=4");
 }
 GST_END_TEST;
 
 GST_START_TEST (test_deadline_over_sessions)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.reassembly.max_wait_ms = 500;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.reassembly.max_wait_ms = 500; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -492,10 +507,8 @@ GST_START_TEST (test_bad_input_replies)
 
   const size_t bad = G_N_ELEMENTS (cases) + 2;
   IngestStats st = rig.core.stats ();
-  fail_unless_equals_uint64 (st.rejected, bad);
-  fail_unless_equals_uint64 (st.messages, bad + 2);
-  fail_unless_equals_uint64 (st.closed_for_abuse, 0);
-  fail_unless_equals_uint64 (st.open_connections, 1);
+  expect_ingest (rig, std::string ("rejected=") + std::to_string (bad) + " messages="
+                          + std::to_string (bad + 2) + " closed_for_abuse=0 open_connections=1");
   fail_unless_equals_uint64 (st.rejected_by_code["not-json"], 2);
   fail_unless_equals_uint64 (st.rejected_by_code["missing-field"], 3);
   fail_unless_equals_uint64 (st.rejected_by_code["wrong-type"], 2);
@@ -506,10 +519,8 @@ GST_START_TEST (test_bad_input_replies)
   fail_unless_equals_uint64 (st.rejected_by_code["binary-not-supported"], 1);
 
   /* Attributed to the session this connection speaks for. */
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.rejected, bad);
-  fail_unless_equals_uint64 (s.chunks, 2);
-  fail_unless_equals_uint64 (s.delivered, 2);
+  expect_session (rig, "s",
+                  std::string ("rejected=") + std::to_string (bad) + " chunks=2 delivered=2");
 }
 GST_END_TEST;
 
@@ -584,16 +595,12 @@ GST_START_TEST (test_session_claimed_then_taken_over)
   expect_error (rig.chunk (2, "s", 5), 2, "session-claimed", 5);
 
   SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.takeovers, 1);
-  fail_unless_equals_uint64 (s.duplicates, 2);
-  fail_unless_equals_uint64 (s.delivered, 5);
-  fail_unless_equals_uint64 (s.chunks, 5);
+  expect_session (rig, "s", "takeovers=1 duplicates=2 delivered=5 chunks=5");
   /* Refusals of a would-be speaker are not the session's. */
   fail_unless_equals_uint64 (s.rejected, 0);
 
   IngestStats st = rig.core.stats ();
-  fail_unless_equals_uint64 (st.connections, 3);
-  fail_unless_equals_uint64 (st.open_connections, 2);
+  expect_ingest (rig, "connections=3 open_connections=2");
   fail_unless_equals_uint64 (st.rejected_by_code["session-claimed"], 4);
   fail_unless (rig.core.session_ids () == std::vector<std::string> ({ "s" }));
 }
@@ -650,9 +657,7 @@ GST_START_TEST (test_controls)
       check_control (out.events[0], "s", a, ts + 1);
       ts += 10;
     }
-  SessionStats s = rig.session ("s");
-  fail_unless_equals_uint64 (s.controls, 8);
-  fail_unless_equals_uint64 (s.chunks, 1);
+  expect_session (rig, "s", "controls=8 chunks=1");
   fail_unless_equals_uint64 (rig.core.stats ().rejected, 0);
 }
 GST_END_TEST;
@@ -677,9 +682,7 @@ GST_START_TEST (test_end_session_flushes)
   fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
 
   SessionStats s = rig.session ("s");
-  fail_unless (s.ended);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (s.missing, 1);
+  expect_session (rig, "s", "ended=1 delivered=3 missing=1");
 
   /* Anything later for it is refused. */
   expect_error (rig.chunk (1, "s", 4), 1, "session-ended", 4);
@@ -724,9 +727,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_message_budget)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_bad_messages = 3;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 3; }));
   rig.connect (1);
   expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
 
@@ -758,9 +759,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_budget_counts_per_connection)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_bad_messages = 2;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 2; }));
   rig.connect (1);
   rig.connect (2);
   /* One bad message each: nobody reaches the budget of 2. */
@@ -777,9 +776,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_connection_does_not_disturb_others)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_bad_messages = 3;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 3; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -806,10 +803,7 @@ GST_START_TEST (test_bad_connection_does_not_disturb_others)
   rig.disconnect (2);
   expect_audio (rig.chunk (1, "good", 5), "good", { 5 });
 
-  SessionStats good = rig.session ("good");
-  fail_unless_equals_uint64 (good.rejected, 0);
-  fail_unless_equals_uint64 (good.delivered, 6);
-  fail_unless_equals_uint64 (good.duplicates, 0);
+  expect_session (rig, "good", "rejected=0 delivered=6 duplicates=0");
   fail_unless_equals_uint64 (rig.session ("bad").rejected, 3);
   fail_unless_equals_uint64 (rig.core.stats ().closed_for_abuse, 1);
 }
@@ -821,9 +815,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_only_session)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.only_session = "mine";
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.only_session = "mine"; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -840,9 +832,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_single_session_locks)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.single_session = true;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.single_session = true; }));
   rig.connect (1);
   rig.connect (2);
 
@@ -873,9 +863,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_max_sessions)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.max_sessions = 2;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.max_sessions = 2; }));
   for (ConnectionId c = 1; c <= 3; c++)
     rig.connect (c);
 
@@ -1037,9 +1025,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_acks_are_cumulative)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.ack_every = 2;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.ack_every = 2; }));
   rig.connect (1);
   fail_unless_equals_int (rig.chunk (1, "s", 0).replies.size (), 0);
   IngestOutput out = rig.chunk (1, "s", 1);
@@ -1097,17 +1083,13 @@ GST_START_TEST (test_mid_stream_join_with_header)
   out = rig.text (1, audio_with_header ("s", 42, header));
   fail_unless_equals_int (out.events.size (), 1);
   fail_unless (out.events[0].bytes == payload (42));
-  SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.gaps, 0);
-  fail_unless_equals_uint64 (st.missing, 0);
+  expect_session (rig, "s", "gaps=0 missing=0");
 }
 GST_END_TEST;
 
 GST_START_TEST (test_refused_message_claims_nothing)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.single_session = true;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.single_session = true; }));
   rig.connect (1);
   rig.connect (2);
   /* Out of range as a first chunk: refused, and the receiver is not locked. */
@@ -1133,16 +1115,11 @@ static std::string
 run_msg (const std::string &session, uint64_t index, const std::string &stream_id,
          const std::vector<uint8_t> &header = {})
 {
-  std::vector<uint8_t> bytes = payload (index);
-  AudioChunkFields f;
-  f.session_id = session;
-  f.audio = bytes.data ();
-  f.audio_size = bytes.size ();
-  f.chunk_index = index;
-  f.stream_id = stream_id;
-  f.stream_header = header.empty () ? nullptr : header.data ();
-  f.stream_header_size = header.size ();
-  return wssac::encode_audio_chunk (f);
+  return chunk_msg (session, index, [&] (AudioChunkFields &f) {
+    f.stream_id = stream_id;
+    f.stream_header = header.empty () ? nullptr : header.data ();
+    f.stream_header_size = header.size ();
+  });
 }
 
 static std::vector<const IngestEvent *>
@@ -1157,9 +1134,7 @@ audio_events (const IngestOutput &out)
 
 GST_START_TEST (test_second_run_is_a_continuation)
 {
-  IngestConfig cfg = quiet_config ();
-  cfg.ack_every = 1;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.ack_every = 1; }));
   const std::string a (32, 'a'), b (32, 'b');
   rig.connect (1);
   for (uint64_t i = 0; i < 3; i++)
@@ -1189,9 +1164,7 @@ GST_START_TEST (test_second_run_is_a_continuation)
   fail_unless (audio_events (rig.text (2, run_msg ("s", 1, b))).empty ());
 
   SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.delivered, 5);
-  fail_unless_equals_uint64 (st.stale_stream, 1);
-  fail_unless_equals_uint64 (st.duplicates, 1);
+  expect_session (rig, "s", "delivered=5 stale_stream=1 duplicates=1");
   fail_unless_equals_int (st.streams.size (), 2);
   fail_unless_equals_string (st.streams[0].c_str (), a.c_str ());
   fail_unless_equals_string (st.streams[1].c_str (), b.c_str ());
@@ -1222,9 +1195,7 @@ GST_START_TEST (test_new_run_flushes_the_old_one)
   fail_unless (ev[1]->new_stream);
   fail_unless_equals_int (ev[1]->header_size, header.size ());
   fail_unless (std::equal (header.begin (), header.end (), ev[1]->bytes.begin ()));
-  SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.gaps, 1);
-  fail_unless_equals_uint64 (st.missing, 1);
+  expect_session (rig, "s", "gaps=1 missing=1");
 }
 GST_END_TEST;
 
@@ -1234,9 +1205,7 @@ GST_START_TEST (test_same_run_moves_to_a_new_connection)
    * cuts the old one and sends its own run there. The new connection takes
    * the session over (acks go to it); the old one may still deliver what
    * it had in flight; anyone else is still refused. */
-  IngestConfig cfg = quiet_config ();
-  cfg.ack_every = 1;
-  Rig rig (cfg);
+  Rig rig (configured ([] (IngestConfig &c) { c.ack_every = 1; }));
   const std::string a (32, 'a'), b (32, 'b');
   rig.connect (1);
   rig.connect (2);
@@ -1258,10 +1227,7 @@ GST_START_TEST (test_same_run_moves_to_a_new_connection)
   rig.disconnect (1);
   fail_unless_equals_int (audio_events (rig.text (2, run_msg ("s", 3, a))).size (), 1);
   expect_error (rig.chunk (3, "s", 4), 3, "session-claimed", 4);
-  SessionStats st = rig.session ("s");
-  fail_unless_equals_uint64 (st.delivered, 4);
-  fail_unless_equals_uint64 (st.takeovers, 1);
-  fail_unless_equals_uint64 (st.duplicates, 0);
+  expect_session (rig, "s", "delivered=4 takeovers=1 duplicates=0");
 }
 GST_END_TEST;
 
@@ -1301,64 +1267,26 @@ GST_START_TEST (test_invalid_session_id_refused)
 }
 GST_END_TEST;
 
-static Suite *
-ingest_core_suite (void)
-{
-  Suite *s = suite_create ("core-ingest-core");
-
-  TCase *order = tcase_create ("ordering");
-  suite_add_tcase (s, order);
-  tcase_add_test (order, test_in_order_audio);
-  tcase_add_test (order, test_default_format);
-  tcase_add_test (order, test_reorder_and_duplicates);
-  tcase_add_test (order, test_gap_given_up_on_tick);
-  tcase_add_test (order, test_deadline_over_sessions);
-
-  TCase *bad = tcase_create ("bad-input");
-  suite_add_tcase (s, bad);
-  tcase_add_test (bad, test_bad_input_replies);
-  tcase_add_test (bad, test_bad_input_before_a_session);
-  tcase_add_test (bad, test_unknown_connection_ignored);
-  tcase_add_test (bad, test_bad_message_budget);
-  tcase_add_test (bad, test_budget_counts_per_connection);
-  tcase_add_test (bad, test_bad_connection_does_not_disturb_others);
-  tcase_add_test (bad, test_error_reply_json);
-
-  TCase *extra = tcase_create ("acks-and-joins");
-  suite_add_tcase (s, extra);
-  tcase_add_test (extra, test_acks_are_cumulative);
-  tcase_add_test (extra, test_binary_framing);
-  tcase_add_test (extra, test_mid_stream_join_with_header);
-  tcase_add_test (extra, test_refused_message_claims_nothing);
-
-  TCase *speaker = tcase_create ("speaker");
-  suite_add_tcase (s, speaker);
-  tcase_add_test (speaker, test_session_claimed_then_taken_over);
-  tcase_add_test (speaker, test_one_session_per_connection);
-
-  TCase *control = tcase_create ("control");
-  suite_add_tcase (s, control);
-  tcase_add_test (control, test_controls);
-  tcase_add_test (control, test_end_session_flushes);
-  tcase_add_test (control, test_end_session_default_reason);
-  tcase_add_test (control, test_format_changed);
-  tcase_add_test (control, test_finish_all);
-  tcase_add_test (control, test_finish_session);
-
-  TCase *config = tcase_create ("config");
-  suite_add_tcase (s, config);
-  tcase_add_test (config, test_only_session);
-  tcase_add_test (config, test_single_session_locks);
-  tcase_add_test (config, test_max_sessions);
-  TCase *runs = tcase_create ("runs");
-  suite_add_tcase (s, runs);
-  tcase_add_test (runs, test_second_run_is_a_continuation);
-  tcase_add_test (runs, test_new_run_flushes_the_old_one);
-  tcase_add_test (runs, test_run_without_stream_id_is_one_run);
-  tcase_add_test (runs, test_same_run_moves_to_a_new_connection);
-  tcase_add_test (runs, test_invalid_session_id_refused);
-
-  return s;
-}
-
-GST_CHECK_MAIN (ingest_core);
+WSS_CHECK_MAIN (
+    ingest_core, "core-ingest-core",
+    { "ordering", 0,
+      WSS_TESTS (test_in_order_audio, test_default_format, test_reorder_and_duplicates,
+                 test_gap_given_up_on_tick, test_deadline_over_sessions) },
+    { "bad-input", 0,
+      WSS_TESTS (test_bad_input_replies, test_bad_input_before_a_session,
+                 test_unknown_connection_ignored, test_bad_message_budget,
+                 test_budget_counts_per_connection, test_bad_connection_does_not_disturb_others,
+                 test_error_reply_json) },
+    { "acks-and-joins", 0,
+      WSS_TESTS (test_acks_are_cumulative, test_binary_framing, test_mid_stream_join_with_header,
+                 test_refused_message_claims_nothing) },
+    { "speaker", 0,
+      WSS_TESTS (test_session_claimed_then_taken_over, test_one_session_per_connection) },
+    { "control", 0,
+      WSS_TESTS (test_controls, test_end_session_flushes, test_end_session_default_reason,
+                 test_format_changed, test_finish_all, test_finish_session) },
+    { "config", 0, WSS_TESTS (test_only_session, test_single_session_locks, test_max_sessions) },
+    { "runs", 0,
+      WSS_TESTS (test_second_run_is_a_continuation, test_new_run_flushes_the_old_one,
+                 test_run_without_stream_id_is_one_run, test_same_run_moves_to_a_new_connection,
+                 test_invalid_session_id_refused) });

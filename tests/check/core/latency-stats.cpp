@@ -1,6 +1,7 @@
 /* Unit tests of wssac::LatencyStats: percentiles over the last N samples. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "latency-stats.h"
 
 using wssac::LatencyPercentiles;
@@ -61,17 +62,7 @@ GST_START_TEST (test_keeps_only_the_last_samples)
 }
 GST_END_TEST;
 
-static Suite *
-latency_stats_suite (void)
-{
-  Suite *s = suite_create ("latency-stats");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_empty_is_zero);
-  tcase_add_test (tc, test_percentiles_of_1_to_100);
-  tcase_add_test (tc, test_one_sample);
-  tcase_add_test (tc, test_keeps_only_the_last_samples);
-  return s;
-}
-
-GST_CHECK_MAIN (latency_stats);
+WSS_CHECK_MAIN (latency_stats, "latency-stats",
+                { "general", 0,
+                  WSS_TESTS (test_empty_is_zero, test_percentiles_of_1_to_100, test_one_sample,
+                             test_keeps_only_the_last_samples) });

@@ -3,6 +3,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "message-codec.h"
 
 #include <string>
@@ -321,22 +322,9 @@ GST_START_TEST (test_invalid_session_id)
 }
 GST_END_TEST;
 
-static Suite *
-message_codec_suite (void)
-{
-  Suite *s = suite_create ("core-message-codec");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_encode_audio_chunk_exact_fields);
-  tcase_add_test (tc, test_capture_timestamp_optional);
-  tcase_add_test (tc, test_round_trip_audio);
-  tcase_add_test (tc, test_controls);
-  tcase_add_test (tc, test_refusals);
-  tcase_add_test (tc, test_audio_size_limit);
-  tcase_add_test (tc, test_error_codes_are_distinct);
-  tcase_add_test (tc, test_stream_id);
-  tcase_add_test (tc, test_invalid_session_id);
-  return s;
-}
-
-GST_CHECK_MAIN (message_codec);
+WSS_CHECK_MAIN (message_codec, "core-message-codec",
+                { "general", 0,
+                  WSS_TESTS (test_encode_audio_chunk_exact_fields, test_capture_timestamp_optional,
+                             test_round_trip_audio, test_controls, test_refusals,
+                             test_audio_size_limit, test_error_codes_are_distinct, test_stream_id,
+                             test_invalid_session_id) });

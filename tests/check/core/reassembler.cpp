@@ -1,6 +1,9 @@
 /* Unit tests of wssac::Reassembler: chunk order restored on the receiver. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
+#include "enum-name.h"
+#include "expect-fields.h"
 #include "reassembler.h"
 
 #include <algorithm>
@@ -17,18 +20,8 @@ using wssac::ReassemblerStats;
 static const char *
 result_name (PushResult r)
 {
-  switch (r)
-    {
-    case PushResult::Accepted:
-      return "Accepted";
-    case PushResult::Duplicate:
-      return "Duplicate";
-    case PushResult::Late:
-      return "Late";
-    case PushResult::OutOfRange:
-      return "OutOfRange";
-    }
-  return "?";
+  return WSS_ENUM_NAME (r, PushResult::Accepted, PushResult::Duplicate, PushResult::Late,
+                        PushResult::OutOfRange);
 }
 
 /* A payload that names its index, so a mix-up shows in the bytes too. */
@@ -51,6 +44,16 @@ check_delivered (const Delivered &d, uint64_t index, bool discont, uint64_t skip
   fail_unless_equals_uint64 (d.skipped_before, skipped_before);
 }
 
+/* The default config with @change applied. */
+template <typename Change>
+static ReassemblerConfig
+configured (Change change)
+{
+  ReassemblerConfig cfg;
+  change (cfg);
+  return cfg;
+}
+
 /* Pushes and checks the result, returning what was delivered by this push. */
 static std::vector<Delivered>
 push_expect (Reassembler &r, uint64_t index, int64_t now_ms, PushResult expected)
@@ -59,6 +62,21 @@ push_expect (Reassembler &r, uint64_t index, int64_t now_ms, PushResult expected
   PushResult res = r.push (index, payload (index), now_ms, out);
   fail_unless_equals_string (result_name (res), result_name (expected));
   return out;
+}
+
+/* @r's stats, next_index and next_deadline_ms against @want
+ * ("name=value ...", expect-fields.h). */
+static void
+expect_stats (const Reassembler &r, const std::string &want)
+{
+  const ReassemblerStats s = r.stats ();
+  wss_check::expect_fields ("reassembler",
+                            { WSS_FIELD (s, delivered), WSS_FIELD (s, duplicates),
+                              WSS_FIELD (s, late), WSS_FIELD (s, out_of_range), WSS_FIELD (s, gaps),
+                              WSS_FIELD (s, missing), WSS_FIELD (s, pending_chunks),
+                              WSS_FIELD (s, pending_bytes), WSS_FIELD (r, next_index ()),
+                              WSS_FIELD (r, next_deadline_ms ()) },
+                            want);
 }
 
 GST_START_TEST (test_in_order)
@@ -73,13 +91,8 @@ GST_START_TEST (test_in_order)
       fail_unless_equals_int64 (r.next_deadline_ms (), -1);
     }
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (r.next_index (), 10);
-  fail_unless_equals_uint64 (s.delivered, 10);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_uint64 (s.gaps, 0);
-  fail_unless_equals_uint64 (s.duplicates, 0);
+  expect_stats (r,
+                "next_index=10 delivered=10 pending_chunks=0 pending_bytes=0 gaps=0 duplicates=0");
 }
 GST_END_TEST;
 
@@ -89,8 +102,7 @@ GST_START_TEST (test_reorder_within_window)
 
   auto out = push_expect (r, 2, 0, PushResult::Accepted);
   fail_unless_equals_int (out.size (), 0);
-  fail_unless_equals_uint64 (r.stats ().pending_chunks, 1);
-  fail_unless_equals_uint64 (r.stats ().pending_bytes, 4);
+  expect_stats (r, "pending_chunks=1 pending_bytes=4");
 
   out = push_expect (r, 0, 10, PushResult::Accepted);
   fail_unless_equals_int (out.size (), 1);
@@ -101,13 +113,8 @@ GST_START_TEST (test_reorder_within_window)
   check_delivered (out[0], 1, false, 0);
   check_delivered (out[1], 2, false, 0);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (r.next_index (), 3);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_uint64 (s.gaps, 0);
-  fail_unless_equals_int64 (r.next_deadline_ms (), -1);
+  expect_stats (
+      r, "next_index=3 delivered=3 pending_chunks=0 pending_bytes=0 gaps=0 next_deadline_ms=-1");
 }
 GST_END_TEST;
 
@@ -124,8 +131,7 @@ GST_START_TEST (test_duplicates)
   push_expect (r, 2, 2, PushResult::Accepted);
   out = push_expect (r, 2, 3, PushResult::Duplicate);
   fail_unless_equals_int (out.size (), 0);
-  fail_unless_equals_uint64 (r.stats ().pending_chunks, 1);
-  fail_unless_equals_uint64 (r.stats ().pending_bytes, 4);
+  expect_stats (r, "pending_chunks=1 pending_bytes=4");
 
   out = push_expect (r, 1, 4, PushResult::Accepted);
   fail_unless_equals_int (out.size (), 2);
@@ -136,19 +142,13 @@ GST_START_TEST (test_duplicates)
   push_expect (r, 2, 5, PushResult::Duplicate);
   push_expect (r, 1, 6, PushResult::Duplicate);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.duplicates, 4);
-  fail_unless_equals_uint64 (s.late, 0);
-  fail_unless_equals_uint64 (s.delivered, 3);
-  fail_unless_equals_uint64 (r.next_index (), 3);
+  expect_stats (r, "duplicates=4 late=0 delivered=3 next_index=3");
 }
 GST_END_TEST;
 
 GST_START_TEST (test_gap_skipped_after_wait)
 {
-  ReassemblerConfig cfg;
-  cfg.max_wait_ms = 1000;
-  Reassembler r (cfg);
+  Reassembler r (configured ([] (ReassemblerConfig &c) { c.max_wait_ms = 1000; }));
   std::vector<Delivered> out;
 
   push_expect (r, 0, 0, PushResult::Accepted);
@@ -183,13 +183,7 @@ GST_START_TEST (test_gap_skipped_after_wait)
   for (uint64_t i = 3; i <= 5; i++)
     push_expect (r, i, 3100, PushResult::Late);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.gaps, 2);
-  fail_unless_equals_uint64 (s.missing, 4);
-  fail_unless_equals_uint64 (s.late, 4);
-  fail_unless_equals_uint64 (s.duplicates, 2);
-  fail_unless_equals_uint64 (s.delivered, 4);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
+  expect_stats (r, "gaps=2 missing=4 late=4 duplicates=2 delivered=4 pending_chunks=0");
 }
 GST_END_TEST;
 
@@ -228,9 +222,7 @@ GST_START_TEST (test_pending_overflow)
   fail_unless_equals_uint64 (r.next_index (), 9);
   fail_unless_equals_uint64 (r.stats ().pending_chunks, 4);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.gaps, 2);
-  fail_unless_equals_uint64 (s.missing, 2);
+  expect_stats (r, "gaps=2 missing=2");
 
   /* And 9 still fills its hole in time. */
   out = push_expect (r, 9, 4, PushResult::Accepted);
@@ -242,21 +234,15 @@ GST_END_TEST;
 
 GST_START_TEST (test_out_of_range)
 {
-  ReassemblerConfig cfg;
-  cfg.max_index_jump = 1000;
-  Reassembler r (cfg);
+  Reassembler r (configured ([] (ReassemblerConfig &c) { c.max_index_jump = 1000; }));
 
   auto out = push_expect (r, 1001, 0, PushResult::OutOfRange);
   fail_unless_equals_int (out.size (), 0);
   out = push_expect (r, G_MAXUINT64, 0, PushResult::OutOfRange);
   fail_unless_equals_int (out.size (), 0);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.out_of_range, 2);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_int64 (r.next_deadline_ms (), -1);
-  fail_unless_equals_uint64 (r.next_index (), 0);
+  expect_stats (r,
+                "out_of_range=2 pending_chunks=0 pending_bytes=0 next_deadline_ms=-1 next_index=0");
 
   /* Exactly max_index_jump ahead is still in range. */
   push_expect (r, 1000, 0, PushResult::Accepted);
@@ -285,8 +271,7 @@ GST_START_TEST (test_flush)
   push_expect (r, 2, 0, PushResult::Accepted);
   push_expect (r, 4, 0, PushResult::Accepted);
   push_expect (r, 7, 0, PushResult::Accepted);
-  fail_unless_equals_uint64 (r.stats ().pending_chunks, 4);
-  fail_unless_equals_uint64 (r.stats ().pending_bytes, 16);
+  expect_stats (r, "pending_chunks=4 pending_bytes=16");
 
   r.flush (out);
   fail_unless_equals_int (out.size (), 4);
@@ -295,14 +280,8 @@ GST_START_TEST (test_flush)
   check_delivered (out[2], 4, true, 1);
   check_delivered (out[3], 7, true, 2);
 
-  ReassemblerStats s = r.stats ();
-  fail_unless_equals_uint64 (s.gaps, 3);
-  fail_unless_equals_uint64 (s.missing, 4);
-  fail_unless_equals_uint64 (s.delivered, 4);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (s.pending_bytes, 0);
-  fail_unless_equals_uint64 (r.next_index (), 8);
-  fail_unless_equals_int64 (r.next_deadline_ms (), -1);
+  expect_stats (r, "gaps=3 missing=4 delivered=4 pending_chunks=0 pending_bytes=0 next_index=8 "
+                   "next_deadline_ms=-1");
 
   /* Nothing left: a second flush is a no-op. */
   out.clear ();
@@ -424,9 +403,7 @@ GST_END_TEST;
  * and an index from an older gap degrades to Duplicate. */
 GST_START_TEST (test_skipped_ranges_bounded)
 {
-  ReassemblerConfig cfg;
-  cfg.max_wait_ms = 0;
-  Reassembler r (cfg);
+  Reassembler r (configured ([] (ReassemblerConfig &c) { c.max_wait_ms = 0; }));
   const uint64_t gaps = Reassembler::kMaxSkippedRanges + 10;
 
   /* Even indices are lost, odd ones arrive. */
@@ -507,37 +484,16 @@ GST_START_TEST (test_random_shuffle)
       fail_unless (all[i].bytes == payload (i, 16));
       fail_unless (!all[i].discont);
     }
-  ReassemblerStats s = r.stats ();
   fail_unless (resent > 0);
-  fail_unless_equals_uint64 (s.duplicates, resent);
-  fail_unless_equals_uint64 (s.delivered, n);
-  fail_unless_equals_uint64 (s.gaps, 0);
-  fail_unless_equals_uint64 (s.missing, 0);
-  fail_unless_equals_uint64 (s.late, 0);
-  fail_unless_equals_uint64 (s.pending_chunks, 0);
-  fail_unless_equals_uint64 (r.next_index (), n);
+  expect_stats (
+      r, std::string ("duplicates=") + std::to_string (resent) + " delivered=" + std::to_string (n)
+             + " gaps=0 missing=0 late=0 pending_chunks=0 next_index=" + std::to_string (n));
 }
 GST_END_TEST;
 
-static Suite *
-reassembler_suite (void)
-{
-  Suite *s = suite_create ("wssac-reassembler");
-  TCase *tc = tcase_create ("general");
-
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_in_order);
-  tcase_add_test (tc, test_reorder_within_window);
-  tcase_add_test (tc, test_duplicates);
-  tcase_add_test (tc, test_gap_skipped_after_wait);
-  tcase_add_test (tc, test_pending_overflow);
-  tcase_add_test (tc, test_out_of_range);
-  tcase_add_test (tc, test_flush);
-  tcase_add_test (tc, test_next_deadline);
-  tcase_add_test (tc, test_first_index);
-  tcase_add_test (tc, test_skipped_ranges_bounded);
-  tcase_add_test (tc, test_random_shuffle);
-  return s;
-}
-
-GST_CHECK_MAIN (reassembler);
+WSS_CHECK_MAIN (reassembler, "wssac-reassembler",
+                { "general", 0,
+                  WSS_TESTS (test_in_order, test_reorder_within_window, test_duplicates,
+                             test_gap_skipped_after_wait, test_pending_overflow, test_out_of_range,
+                             test_flush, test_next_deadline, test_first_index,
+                             test_skipped_ranges_bounded, test_random_shuffle) });

@@ -1,6 +1,7 @@
 /* Unit tests of wssac::redact_uri: credentials in a query never shown. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "redact-uri.h"
 
 #include <string>
@@ -55,16 +56,7 @@ GST_START_TEST (test_secret_names)
 }
 GST_END_TEST;
 
-static Suite *
-redact_uri_suite (void)
-{
-  Suite *s = suite_create ("redact-uri");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_redacts_credentials);
-  tcase_add_test (tc, test_leaves_the_rest_alone);
-  tcase_add_test (tc, test_secret_names);
-  return s;
-}
-
-GST_CHECK_MAIN (redact_uri);
+WSS_CHECK_MAIN (redact_uri, "redact-uri",
+                { "general", 0,
+                  WSS_TESTS (test_redacts_credentials, test_leaves_the_rest_alone,
+                             test_secret_names) });

@@ -2,6 +2,7 @@
  * timeout for the others. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "refusal-policy.h"
 
 using wssac::RefusalPolicy;
@@ -52,16 +53,7 @@ GST_START_TEST (test_timeout_zero_waits_forever)
 }
 GST_END_TEST;
 
-static Suite *
-refusal_policy_suite (void)
-{
-  Suite *s = suite_create ("refusal-policy");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_permanent_refusals_are_fatal_at_once);
-  tcase_add_test (tc, test_transient_refusals_time_out);
-  tcase_add_test (tc, test_timeout_zero_waits_forever);
-  return s;
-}
-
-GST_CHECK_MAIN (refusal_policy);
+WSS_CHECK_MAIN (refusal_policy, "refusal-policy",
+                { "general", 0,
+                  WSS_TESTS (test_permanent_refusals_are_fatal_at_once,
+                             test_transient_refusals_time_out, test_timeout_zero_waits_forever) });

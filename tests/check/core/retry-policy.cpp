@@ -1,6 +1,7 @@
 /* Unit tests of wssac::RetryPolicy: reconnect backoff with jitter. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "retry-policy.h"
 
 #include <optional>
@@ -223,20 +224,7 @@ GST_START_TEST (test_reset)
 }
 GST_END_TEST;
 
-static Suite *
-retry_policy_suite (void)
-{
-  Suite *s = suite_create ("wssac-retry-policy");
-  TCase *tc = tcase_create ("general");
-
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_growth);
-  tcase_add_test (tc, test_cap);
-  tcase_add_test (tc, test_jitter_bounds);
-  tcase_add_test (tc, test_determinism);
-  tcase_add_test (tc, test_max_retries);
-  tcase_add_test (tc, test_reset);
-  return s;
-}
-
-GST_CHECK_MAIN (retry_policy);
+WSS_CHECK_MAIN (retry_policy, "wssac-retry-policy",
+                { "general", 0,
+                  WSS_TESTS (test_growth, test_cap, test_jitter_bounds, test_determinism,
+                             test_max_retries, test_reset) });

@@ -1,6 +1,7 @@
 /* Unit tests for wssac::SendPacer: a token bucket in media time. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "send-pacer.h"
 
 using wssac::SendPacer;
@@ -43,15 +44,5 @@ GST_START_TEST (test_rate_bounds_a_burst)
 }
 GST_END_TEST;
 
-static Suite *
-send_pacer_suite (void)
-{
-  Suite *s = suite_create ("send-pacer");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_unlimited);
-  tcase_add_test (tc, test_rate_bounds_a_burst);
-  return s;
-}
-
-GST_CHECK_MAIN (send_pacer);
+WSS_CHECK_MAIN (send_pacer, "send-pacer",
+                { "general", 0, WSS_TESTS (test_unlimited, test_rate_bounds_a_burst) });

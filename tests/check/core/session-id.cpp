@@ -1,6 +1,7 @@
 /* Unit tests of wssac::session_id_problem: what a sessionId may be. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "session-id.h"
 
 #include <string>
@@ -43,15 +44,5 @@ GST_START_TEST (test_refused)
 }
 GST_END_TEST;
 
-static Suite *
-session_id_suite (void)
-{
-  Suite *s = suite_create ("session-id");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_accepted);
-  tcase_add_test (tc, test_refused);
-  return s;
-}
-
-GST_CHECK_MAIN (session_id);
+WSS_CHECK_MAIN (session_id, "session-id",
+                { "general", 0, WSS_TESTS (test_accepted, test_refused) });

@@ -5,6 +5,7 @@
  * needs GStreamer's plugins (core/chunker has the rest, plugin-free). */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "chunker.h"
 
 #include <string>
@@ -202,17 +203,9 @@ GST_START_TEST (test_webmmux_wrong_rule_falls_back)
 }
 GST_END_TEST;
 
-static Suite *
-chunker_webmmux_suite (void)
-{
-  Suite *s = suite_create ("chunker-webmmux");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_webmmux_boundary_known_20ms_frames);
-  tcase_add_test (tc, test_webmmux_boundary_known_10ms_frames);
-  tcase_add_test (tc, test_webmmux_boundary_known_two_clusters_a_chunk);
-  tcase_add_test (tc, test_webmmux_wrong_rule_falls_back);
-  return s;
-}
-
-GST_CHECK_MAIN (chunker_webmmux);
+WSS_CHECK_MAIN (chunker_webmmux, "chunker-webmmux",
+                { "general", 0,
+                  WSS_TESTS (test_webmmux_boundary_known_20ms_frames,
+                             test_webmmux_boundary_known_10ms_frames,
+                             test_webmmux_boundary_known_two_clusters_a_chunk,
+                             test_webmmux_wrong_rule_falls_back) });

@@ -5,6 +5,8 @@
  * and the previous value stays; a value in nanoseconds is out of range. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
+
 #include <string>
 #include <vector>
 
@@ -180,18 +182,7 @@ GST_START_TEST (test_nanoseconds_out_of_range)
 }
 GST_END_TEST;
 
-static Suite *
-durations_suite (void)
-{
-  Suite *s = suite_create ("durations");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_duration_specs);
-  tcase_add_test (tc, test_sink_durations);
-  tcase_add_test (tc, test_bin_durations);
-  tcase_add_test (tc, test_src_durations);
-  tcase_add_test (tc, test_nanoseconds_out_of_range);
-  return s;
-}
-
-GST_CHECK_MAIN (durations);
+WSS_CHECK_MAIN (durations, "durations",
+                { "general", 0,
+                  WSS_TESTS (test_duration_specs, test_sink_durations, test_bin_durations,
+                             test_src_durations, test_nanoseconds_out_of_range) });

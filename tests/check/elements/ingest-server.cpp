@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "check-suite.h"
 #include "test-util.h"
 
 #include <algorithm>
@@ -647,17 +648,7 @@ GST_START_TEST (test_idle_timeout_and_file_names)
 }
 GST_END_TEST;
 
-static Suite *
-ingest_server_suite (void)
-{
-  Suite *s = suite_create ("wssaudiochunk-ingest");
-  TCase *tc = tcase_create ("general");
-  tcase_set_timeout (tc, 60);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_fifty_concurrent_sessions);
-  tcase_add_test (tc, test_bad_client_does_not_disturb);
-  tcase_add_test (tc, test_idle_timeout_and_file_names);
-  return s;
-}
-
-GST_CHECK_MAIN (ingest_server);
+WSS_CHECK_MAIN (ingest_server, "wssaudiochunk-ingest",
+                { "general", 60,
+                  WSS_TESTS (test_fifty_concurrent_sessions, test_bad_client_does_not_disturb,
+                             test_idle_timeout_and_file_names) });

@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
+#include "check-suite.h"
 #include "message-codec.h"
 #include "receiver.h"
 #include "test-util.h"
@@ -255,12 +256,24 @@ GST_START_TEST (test_origins)
 }
 GST_END_TEST;
 
+/* A receiver with @props and one client connected to it. */
+struct ConnectedClient
+{
+  Receiver rx;
+  WsTestClient client;
+
+  explicit ConnectedClient (const char *props) : rx (props, Receiver::Output::kDiscard)
+  {
+    std::string err;
+    fail_unless (client.connect (rx.url (), err), "%s", err.c_str ());
+  }
+};
+
 GST_START_TEST (test_rate_limit)
 {
-  Receiver rx ("max-messages-per-second=20", Receiver::Output::kDiscard);
-  WsTestClient c;
-  std::string err;
-  fail_unless (c.connect (rx.url (), err));
+  ConnectedClient cc ("max-messages-per-second=20");
+  Receiver &rx = cc.rx;
+  WsTestClient &c = cc.client;
   std::string m = chunk_message (0);
   /* Duplicates: valid messages that cost the receiver work and nothing else. */
   for (int i = 0; i < 600 && !c.wait_closed (0); i++)
@@ -288,10 +301,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_chunk_size_limit)
 {
-  Receiver rx ("max-chunk-size=1000", Receiver::Output::kDiscard);
-  WsTestClient c;
-  std::string err;
-  fail_unless (c.connect (rx.url (), err));
+  ConnectedClient cc ("max-chunk-size=1000");
+  Receiver &rx = cc.rx;
+  WsTestClient &c = cc.client;
   c.send_text (chunk_message (0, 500));
   c.send_text (chunk_message (1, 2000));
   fail_unless (c.wait_for_replies (1, 5000));
@@ -306,27 +318,12 @@ GST_START_TEST (test_chunk_size_limit)
 }
 GST_END_TEST;
 
-static Suite *
-security_suite (void)
-{
-  Suite *s = suite_create ("security");
-  TCase *tls = tcase_create ("tls-and-tokens");
-  tcase_add_unchecked_fixture (tls, make_certificates, remove_certificates);
-  suite_add_tcase (s, tls);
-  tcase_add_test (tls, test_tls_with_test_ca);
-  tcase_add_test (tls, test_tls_untrusted_certificate);
-  tcase_add_test (tls, test_tls_not_strict_warns);
-  tcase_add_test (tls, test_tls_scheme_mixups);
-  tcase_add_test (tls, test_tokens);
-  tcase_add_test (tls, test_token_redacted_in_location);
-  TCase *limits = tcase_create ("limits");
-  suite_add_tcase (s, limits);
-  tcase_add_test (limits, test_connections_per_address);
-  tcase_add_test (limits, test_origins);
-  tcase_add_test (limits, test_rate_limit);
-  tcase_add_test (limits, test_first_message_timeout);
-  tcase_add_test (limits, test_chunk_size_limit);
-  return s;
-}
-
-GST_CHECK_MAIN (security);
+WSS_CHECK_MAIN (security, "security",
+                { "tls-and-tokens", 0,
+                  WSS_TESTS (test_tls_with_test_ca, test_tls_untrusted_certificate,
+                             test_tls_not_strict_warns, test_tls_scheme_mixups, test_tokens,
+                             test_token_redacted_in_location),
+                  make_certificates, remove_certificates },
+                { "limits", 0,
+                  WSS_TESTS (test_connections_per_address, test_origins, test_rate_limit,
+                             test_first_message_timeout, test_chunk_size_limit) });

@@ -8,6 +8,7 @@
 #include <gst/check/gstharness.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "test-util.h"
 #include "ws-test-server.h"
 
@@ -88,15 +89,5 @@ GST_START_TEST (test_chunk_leaves_after_last_frame_webmmux)
 }
 GST_END_TEST;
 
-static Suite *
-sink_early_close_suite (void)
-{
-  Suite *s = suite_create ("sink-early-close");
-  TCase *tc = tcase_create ("general");
-  tcase_set_timeout (tc, 120);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_chunk_leaves_after_last_frame_webmmux);
-  return s;
-}
-
-GST_CHECK_MAIN (sink_early_close);
+WSS_CHECK_MAIN (sink_early_close, "sink-early-close",
+                { "general", 120, WSS_TESTS (test_chunk_leaves_after_last_frame_webmmux) });

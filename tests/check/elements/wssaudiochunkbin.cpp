@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "test-util.h"
 #include "ws-test-server.h"
 
@@ -121,6 +122,25 @@ clusters_of (const std::vector<uint8_t> &chunk)
   return out;
 }
 
+/* gst_parse_launch of the printf-style description; fails the test with the
+ * description and the parser's error when it does not parse. */
+static GstElement *launch (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static GstElement *
+launch (const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  gchar *desc = g_strdup_vprintf (format, args);
+  va_end (args);
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
+  g_clear_error (&err);
+  g_free (desc);
+  return p;
+}
+
 /* 2 s of a sine at @rate Hz and @channels into the bin (through @encoder
  * when not empty), with 250 ms chunks: every chunk is one cluster of 25 Opus
  * frames of 10 ms, cluster timecodes step by exactly 250 ms, and the stream
@@ -131,15 +151,11 @@ check_input (int rate, int channels, const char *encoder = "")
   const int kChunkMs = 250, kFrameMs = 10, kSeconds = 2;
   WsTestServer server;
   server.start ();
-  gchar *desc = g_strdup_printf (
-      "audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
-      "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin location=%s "
-      "session-id=raw sink::sync=false",
-      kSeconds * 100, rate / 100, rate, channels, encoder, server.url ().c_str ());
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch (desc, &err);
-  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
-  g_free (desc);
+  GstElement *p
+      = launch ("audiotestsrc num-buffers=%d samplesperbuffer=%d wave=sine freq=440 "
+                "! audio/x-raw,rate=%d,channels=%d %s ! wssaudiochunkbin name=bin "
+                "location=%s session-id=raw sink::sync=false",
+                kSeconds * 100, rate / 100, rate, channels, encoder, server.url ().c_str ());
   BusLog log;
   run_pipeline (p, 60, log);
   gst_object_unref (p);
@@ -273,13 +289,10 @@ GST_START_TEST (test_end_session_signal_forwarded)
 {
   WsTestServer server;
   server.start ();
-  gchar *desc = g_strdup_printf ("audiotestsrc is-live=true samplesperbuffer=480 "
-                                 "! audio/x-raw,rate=48000,channels=2 "
-                                 "! wssaudiochunkbin name=bin location=%s session-id=signals",
-                                 server.url ().c_str ());
-  GstElement *p = gst_parse_launch (desc, NULL);
-  g_free (desc);
-  fail_unless (p != NULL);
+  GstElement *p = launch ("audiotestsrc is-live=true samplesperbuffer=480 "
+                          "! audio/x-raw,rate=48000,channels=2 "
+                          "! wssaudiochunkbin name=bin location=%s session-id=signals",
+                          server.url ().c_str ());
   gst_element_set_state (p, GST_STATE_PLAYING);
   fail_unless (server.wait_for_messages (2, 30000), "no chunks arrived");
   GstElement *bin = gst_bin_get_by_name (GST_BIN (p), "bin");
@@ -309,14 +322,11 @@ GST_START_TEST (test_frame_size_mismatch_warns)
 {
   WsTestServer server;
   server.start ();
-  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=50 samplesperbuffer=160 "
-                                 "! audio/x-raw,rate=16000,channels=1 "
-                                 "! wssaudiochunkbin location=%s session-id=frames frame-size=20 "
-                                 "sink::sync=false",
-                                 server.url ().c_str ());
-  GstElement *p = gst_parse_launch (desc, NULL);
-  g_free (desc);
-  fail_unless (p != NULL);
+  GstElement *p = launch ("audiotestsrc num-buffers=50 samplesperbuffer=160 "
+                          "! audio/x-raw,rate=16000,channels=1 "
+                          "! wssaudiochunkbin location=%s session-id=frames frame-size=20 "
+                          "sink::sync=false",
+                          server.url ().c_str ());
   BusLog log;
   run_pipeline (p, 60, log);
   gst_object_unref (p);
@@ -335,23 +345,9 @@ GST_START_TEST (test_opus_input)
 }
 GST_END_TEST;
 
-static Suite *
-wssaudiochunkbin_suite (void)
-{
-  Suite *s = suite_create ("wssaudiochunkbin");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_8000_mono);
-  tcase_add_test (tc, test_8000_stereo);
-  tcase_add_test (tc, test_44100_mono);
-  tcase_add_test (tc, test_44100_stereo);
-  tcase_add_test (tc, test_48000_mono);
-  tcase_add_test (tc, test_48000_stereo);
-  tcase_add_test (tc, test_opus_input);
-  tcase_add_test (tc, test_properties_proxied);
-  tcase_add_test (tc, test_end_session_signal_forwarded);
-  tcase_add_test (tc, test_frame_size_mismatch_warns);
-  return s;
-}
-
-GST_CHECK_MAIN (wssaudiochunkbin);
+WSS_CHECK_MAIN (wssaudiochunkbin, "wssaudiochunkbin",
+                { "general", 0,
+                  WSS_TESTS (test_8000_mono, test_8000_stereo, test_44100_mono, test_44100_stereo,
+                             test_48000_mono, test_48000_stereo, test_opus_input,
+                             test_properties_proxied, test_end_session_signal_forwarded,
+                             test_frame_size_mismatch_warns) });

@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "test-util.h"
 #include "ws-test-server.h"
 
@@ -127,6 +128,17 @@ cluster_timecode (const std::vector<uint8_t> &chunk)
   return tc;
 }
 
+/* Runs @p (30 s at most; unreffed) into @log: it must reach EOS and close
+ * its connection to @server. */
+static void
+run_to_eos_and_close (GstElement *p, WsTestServer &server, BusLog &log)
+{
+  run_pipeline (p, 30, log);
+  gst_object_unref (p);
+  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
+  fail_unless (server.wait_for_closed (5000), "the connection was not closed");
+}
+
 GST_START_TEST (test_seed_messages_decode_to_input_duration)
 {
   WsTestServer server;
@@ -134,10 +146,7 @@ GST_START_TEST (test_seed_messages_decode_to_input_duration)
   GstElement *p = speaker_pipeline (150, 250 * GST_MSECOND, server.url (), "test-session",
       "post-messages=true"); /* 3 s */
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
-  fail_unless (server.wait_for_closed (5000));
+  run_to_eos_and_close (p, server, log);
 
   Parsed parsed = parse_messages (server.messages (), "test-session");
   fail_unless (parsed.chunks.size () >= 11, "%zu chunks", parsed.chunks.size ());
@@ -193,10 +202,7 @@ GST_START_TEST (test_sent_messages_off_by_default)
   server.start ();
   GstElement *p = speaker_pipeline (100, 250 * GST_MSECOND, server.url (), "quiet"); /* 2 s */
   BusLog log;
-  run_pipeline (p, 30, log);
-  gst_object_unref (p);
-  fail_unless (log.eos, "no EOS: %s", log.error_message.c_str ());
-  fail_unless (server.wait_for_closed (5000));
+  run_to_eos_and_close (p, server, log);
   Parsed parsed = parse_messages (server.messages (), "quiet");
   fail_unless (parsed.chunks.size () >= 7, "%zu chunks", parsed.chunks.size ());
   fail_unless_equals_int (log.named (wssac::bus::kSent).size (), 0);
@@ -710,31 +716,13 @@ GST_START_TEST (test_unknown_control_action_warns)
 }
 GST_END_TEST;
 
-static Suite *
-wssaudiochunksink_suite (void)
-{
-  Suite *s = suite_create ("wssaudiochunksink");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_seed_messages_decode_to_input_duration);
-  tcase_add_test (tc, test_sent_messages_off_by_default);
-  tcase_add_test (tc, test_cluster_aligned_250ms);
-  tcase_add_test (tc, test_cluster_aligned_1s);
-  tcase_add_test (tc, test_rare_clusters_warn_once);
-  tcase_add_test (tc, test_generated_session_id);
-  tcase_add_test (tc, test_uri_shorthand_streams);
-  tcase_add_test (tc, test_cadence_warning);
-  tcase_add_test (tc, test_session_in_uri);
-  tcase_add_test (tc, test_inspect_is_the_manual);
-  tcase_add_test (tc, test_error_malformed_uri);
-  tcase_add_test (tc, test_error_nothing_listening);
-  tcase_add_test (tc, test_error_upgrade_refused);
-  tcase_add_test (tc, test_error_dns_failure);
-  tcase_add_test (tc, test_extra_headers_and_properties);
-  tcase_add_test (tc, test_unknown_control_action_warns);
-  tcase_add_test (tc, test_start_does_not_wait_for_the_network);
-  tcase_add_test (tc, test_error_http_status_mapping);
-  return s;
-}
-
-GST_CHECK_MAIN (wssaudiochunksink);
+WSS_CHECK_MAIN (
+    wssaudiochunksink, "wssaudiochunksink",
+    { "general", 0,
+      WSS_TESTS (test_seed_messages_decode_to_input_duration, test_sent_messages_off_by_default,
+                 test_cluster_aligned_250ms, test_cluster_aligned_1s, test_rare_clusters_warn_once,
+                 test_generated_session_id, test_uri_shorthand_streams, test_cadence_warning,
+                 test_session_in_uri, test_inspect_is_the_manual, test_error_malformed_uri,
+                 test_error_nothing_listening, test_error_upgrade_refused, test_error_dns_failure,
+                 test_extra_headers_and_properties, test_unknown_control_action_warns,
+                 test_start_does_not_wait_for_the_network, test_error_http_status_mapping) });

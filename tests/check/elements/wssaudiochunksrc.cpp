@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "check-suite.h"
 #include "message-codec.h"
 #include "receiver.h"
 #include "test-util.h"
@@ -277,13 +278,30 @@ GST_START_TEST (test_abusive_client_closed_1008)
 }
 GST_END_TEST;
 
+/* A wssaudiochunksrc that stays up across sessions (eos-on-end-session=false)
+ * into an identity named "id"; stopped and freed at the end of the scope. */
+struct SessionsPipeline
+{
+  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
+                                    "! identity name=id silent=true ! fakesink",
+                                    NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+
+  ~SessionsPipeline ()
+  {
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (src);
+    gst_object_unref (id);
+    gst_object_unref (p);
+  }
+};
+
 GST_START_TEST (test_controls_become_messages_and_events)
 {
   std::vector<std::string> msgs = record_stream ("ctl");
-  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
-                                    "! identity name=id silent=true ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
-  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+  SessionsPipeline pipeline;
+  GstElement *p = pipeline.p, *src = pipeline.src, *id = pipeline.id;
   static std::vector<std::string> seen_events;
   seen_events.clear ();
   GstPad *pad = gst_element_get_static_pad (id, "src");
@@ -339,10 +357,6 @@ GST_START_TEST (test_controls_become_messages_and_events)
   fail_unless (actions == expected);
   fail_unless (seen_events == expected);
   gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (id);
-  gst_object_unref (p);
 }
 GST_END_TEST;
 
@@ -412,10 +426,8 @@ GST_START_TEST (test_one_session_per_element)
 {
   std::vector<std::string> first = record_stream ("one");
   std::vector<std::string> second = record_stream ("two");
-  GstElement *p = gst_parse_launch ("wssaudiochunksrc name=src port=0 eos-on-end-session=false "
-                                    "! identity name=id silent=true ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
-  GstElement *id = gst_bin_get_by_name (GST_BIN (p), "id");
+  SessionsPipeline pipeline;
+  GstElement *p = pipeline.p, *src = pipeline.src;
   static std::atomic<int> stream_starts, caps_events;
   stream_starts = 0;
   caps_events = 0;
@@ -486,30 +498,13 @@ GST_START_TEST (test_one_session_per_element)
   drain (200);
   fail_unless_equals_int (warnings, 1);
   gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (id);
-  gst_object_unref (p);
 }
 GST_END_TEST;
 
-static Suite *
-wssaudiochunksrc_suite (void)
-{
-  Suite *s = suite_create ("wssaudiochunksrc");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_round_trip_pcm);
-  tcase_add_test (tc, test_binary_framing_round_trip);
-  tcase_add_test (tc, test_reorder_duplicate_missing);
-  tcase_add_test (tc, test_bad_input_over_socket);
-  tcase_add_test (tc, test_oversize_frame_closed_1009);
-  tcase_add_test (tc, test_abusive_client_closed_1008);
-  tcase_add_test (tc, test_controls_become_messages_and_events);
-  tcase_add_test (tc, test_one_session_per_element);
-  tcase_add_test (tc, test_phase2_wav);
-  tcase_add_test (tc, test_port_in_use_is_an_error);
-  return s;
-}
-
-GST_CHECK_MAIN (wssaudiochunksrc);
+WSS_CHECK_MAIN (wssaudiochunksrc, "wssaudiochunksrc",
+                { "general", 0,
+                  WSS_TESTS (test_round_trip_pcm, test_binary_framing_round_trip,
+                             test_reorder_duplicate_missing, test_bad_input_over_socket,
+                             test_oversize_frame_closed_1009, test_abusive_client_closed_1008,
+                             test_controls_become_messages_and_events, test_one_session_per_element,
+                             test_phase2_wav, test_port_in_use_is_an_error) });

@@ -5,6 +5,7 @@
  * announced. One meson test per case (GST_CHECKS). */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "fault-rig.h"
 
 GST_START_TEST (test_non_live_upload_waits_for_a_slow_receiver)
@@ -126,19 +127,9 @@ GST_START_TEST (test_pause_past_the_bound_is_counted)
 }
 GST_END_TEST;
 
-static Suite *
-delivery_suite (void)
-{
-  Suite *s = suite_create ("delivery");
-  TCase *tc = tcase_create ("delivery");
-  tcase_set_timeout (tc, 600);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_non_live_upload_waits_for_a_slow_receiver);
-  tcase_add_test (tc, test_refused_wrong_session_exits_non_zero);
-  tcase_add_test (tc, test_refused_session_ended);
-  tcase_add_test (tc, test_session_id_too_long_fails_at_start);
-  tcase_add_test (tc, test_pause_past_the_bound_is_counted);
-  return s;
-}
-
-GST_CHECK_MAIN (delivery);
+WSS_CHECK_MAIN (delivery, "delivery",
+                { "delivery", 600,
+                  WSS_TESTS (test_non_live_upload_waits_for_a_slow_receiver,
+                             test_refused_wrong_session_exits_non_zero, test_refused_session_ended,
+                             test_session_id_too_long_fails_at_start,
+                             test_pause_past_the_bound_is_counted) });

@@ -23,32 +23,44 @@ Outcome::max_copies () const
   return m;
 }
 
+template <typename Server>
+std::unique_ptr<FaultRig>
+FaultRig::around (std::unique_ptr<Server> FaultRig::*slot, std::unique_ptr<Server> server)
+{
+  auto rig = std::make_unique<FaultRig> ();
+  server->start ();
+  (*rig).*slot = std::move (server);
+  return rig;
+}
+
 std::unique_ptr<FaultRig>
 FaultRig::with_ingest (unsigned ack_every, unsigned peer_timeout_s)
 {
-  auto rig = std::make_unique<FaultRig> ();
-  rig->ingest_ = std::make_unique<TestIngest> (ack_every, peer_timeout_s);
-  rig->ingest_->start ();
-  return rig;
+  return around (&FaultRig::ingest_, std::make_unique<TestIngest> (ack_every, peer_timeout_s));
 }
 
 std::unique_ptr<FaultRig>
 FaultRig::without_acks ()
 {
-  auto rig = std::make_unique<FaultRig> ();
-  rig->plain_ = std::make_unique<WsTestServer> ();
-  rig->plain_->start ();
-  return rig;
+  return around (&FaultRig::plain_, std::make_unique<WsTestServer> ());
 }
 
 std::unique_ptr<FaultRig>
 FaultRig::behind_gateway (int64_t hard_age_ms, bool acks)
 {
-  auto rig = std::make_unique<FaultRig> ();
-  rig->gateway_ = std::make_unique<GatewayServer> (hard_age_ms, acks);
-  rig->gateway_->start ();
-  return rig;
+  return around (&FaultRig::gateway_, std::make_unique<GatewayServer> (hard_age_ms, acks));
 }
+
+#define FAULT_RIG_SERVER(type, name)                                                               \
+  type *FaultRig::name () const                                                                    \
+  {                                                                                                \
+    return name##_.get ();                                                                         \
+  }
+FAULT_RIG_SERVER (TestIngest, ingest)
+FAULT_RIG_SERVER (WsTestServer, plain)
+FAULT_RIG_SERVER (GatewayServer, gateway)
+FAULT_RIG_SERVER (FaultProxy, proxy)
+#undef FAULT_RIG_SERVER
 
 FaultProxy &
 FaultRig::add_proxy (int rcvbuf)

@@ -73,26 +73,11 @@ public:
   /* Puts a FaultProxy in front of the receiver (@rcvbuf as FaultProxy). */
   FaultProxy &add_proxy (int rcvbuf = 0);
 
-  TestIngest *
-  ingest ()
-  {
-    return ingest_.get ();
-  }
-  WsTestServer *
-  plain ()
-  {
-    return plain_.get ();
-  }
-  GatewayServer *
-  gateway ()
-  {
-    return gateway_.get ();
-  }
-  FaultProxy *
-  proxy ()
-  {
-    return proxy_.get ();
-  }
+  /* The rig's servers; null when it has none of that kind. */
+  TestIngest *ingest () const;
+  WsTestServer *plain () const;
+  GatewayServer *gateway () const;
+  FaultProxy *proxy () const;
   std::string url () const;
 
   /* Streams @seconds of live audio through the faults; @extra: more sink
@@ -103,6 +88,10 @@ public:
   Outcome run (const std::string &launch, int timeout_s, FaultScript faults = nullptr);
 
 private:
+  /* A rig around @server, started and kept in @slot (the factories above). */
+  template <typename Server>
+  static std::unique_ptr<FaultRig> around (std::unique_ptr<Server> FaultRig::*slot,
+                                           std::unique_ptr<Server> server);
   void collect (Outcome &o);
 
   std::unique_ptr<TestIngest> ingest_;

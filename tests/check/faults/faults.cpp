@@ -12,6 +12,7 @@
  * docs/reliability.md. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "fault-rig.h"
 
 /* The sink's default max-attempts. */
@@ -20,6 +21,19 @@ static const unsigned kMaxAttempts = 8;
 static const double kChunkSeconds = 0.26;
 
 /* ---- our receiver (acks) ---- */
+
+/* At least @reconnects reconnects and every chunk arrived once
+ * (check_complete); then the report line. */
+static void
+check_complete_after_reconnects (Outcome &o, guint64 reconnects, const char *fault,
+                                 const char *outage, double expected_seconds)
+{
+  fail_unless (o.reconnects >= reconnects,
+               "%" G_GUINT64_FORMAT " reconnects, expected %" G_GUINT64_FORMAT " or more",
+               o.reconnects, reconnects);
+  check_complete (o);
+  check_and_report (fault, outage, o, expected_seconds);
+}
 
 GST_START_TEST (test_server_killed_and_restarted)
 {
@@ -35,9 +49,7 @@ GST_START_TEST (test_server_killed_and_restarted)
       }
   });
   fail_unless_equals_int (ingest.incarnations (), 11);
-  fail_unless (o.reconnects >= 10);
-  check_complete (o);
-  check_and_report ("server killed and restarted x10", "0.2 s each", o, 12.0);
+  check_complete_after_reconnects (o, 10, "server killed and restarted x10", "0.2 s each", 12.0);
 }
 GST_END_TEST;
 
@@ -53,9 +65,7 @@ GST_START_TEST (test_gateway_cuts)
         rig->ingest ()->close_all (1001);
       }
   });
-  fail_unless (o.reconnects >= 4);
-  check_complete (o);
-  check_and_report ("close 1001 every 2 s (gateway cut)", "reconnect", o, 10.0);
+  check_complete_after_reconnects (o, 4, "close 1001 every 2 s (gateway cut)", "reconnect", 10.0);
 }
 GST_END_TEST;
 
@@ -86,13 +96,23 @@ check_handovers (const GatewayServer &gw)
     fail_unless_equals_int (code, 1000);
 }
 
-GST_START_TEST (test_connection_age_before_the_gateway_cut)
+/* 10 s with max-connection-age=2000 behind a gateway that cuts at 3 s, its
+ * backend acking or not: every chunk arrives once and every handover is
+ * make-before-break. */
+static Outcome
+stream_with_age_before_the_cut (bool acks)
 {
-  auto rig = FaultRig::behind_gateway (3000, true);
+  auto rig = FaultRig::behind_gateway (3000, acks);
   Outcome o = rig->stream (10, "max-connection-age=2000", nullptr);
   check_complete (o, 0);
   check_handovers (*rig->gateway ());
   g_print ("gateway cuts: %u\n", rig->gateway ()->cuts ());
+  return o;
+}
+
+GST_START_TEST (test_connection_age_before_the_gateway_cut)
+{
+  Outcome o = stream_with_age_before_the_cut (true);
   check_and_report ("max-connection-age=2 s, gateway cut at 3 s", "none", o, 10.0);
 }
 GST_END_TEST;
@@ -101,12 +121,8 @@ GST_START_TEST (test_connection_age_before_the_gateway_cut_no_acks)
 {
   /* The original protocol's backend never acks: the old connection's
    * chunks are confirmed by TCP evidence and the hold time. */
-  auto rig = FaultRig::behind_gateway (3000, false);
-  Outcome o = rig->stream (10, "max-connection-age=2000", nullptr);
-  check_complete (o, 0);
+  Outcome o = stream_with_age_before_the_cut (false);
   fail_unless_equals_uint64 (o.replayed, 0);
-  check_handovers (*rig->gateway ());
-  g_print ("gateway cuts: %u\n", rig->gateway ()->cuts ());
   check_and_report ("max-connection-age=2 s, gateway cut at 3 s", "none", o, 10.0);
 }
 GST_END_TEST;
@@ -175,9 +191,7 @@ GST_START_TEST (test_network_drops)
   auto rig = FaultRig::with_ingest ();
   FaultProxy &proxy = rig->add_proxy ();
   Outcome o = rig->stream (10, "", resets_every_2_s (proxy));
-  fail_unless (o.reconnects >= 4);
-  check_complete (o);
-  check_and_report ("TCP reset every 2 s (no close frame)", "reconnect", o, 10.0);
+  check_complete_after_reconnects (o, 4, "TCP reset every 2 s (no close frame)", "reconnect", 10.0);
 }
 GST_END_TEST;
 
@@ -193,9 +207,7 @@ GST_START_TEST (test_close_codes)
     tl.at (6);
     proxy.cut_all (); /* what the client reports as 1006 */
   });
-  fail_unless (o.reconnects >= 3);
-  check_complete (o);
-  check_and_report ("close 1001, 1011, then 1006", "reconnect", o, 9.0);
+  check_complete_after_reconnects (o, 3, "close 1001, 1011, then 1006", "reconnect", 9.0);
 }
 GST_END_TEST;
 
@@ -261,9 +273,7 @@ GST_START_TEST (test_half_open_connection)
                              tl.at (2);
                              proxy.blackhole_existing ();
                            });
-  fail_unless (o.reconnects >= 1);
-  check_complete (o);
-  check_and_report ("path goes silent (half-open)", "3-4 s detection", o, 14.0);
+  check_complete_after_reconnects (o, 1, "path goes silent (half-open)", "3-4 s detection", 14.0);
 }
 GST_END_TEST;
 
@@ -367,34 +377,15 @@ GST_START_TEST (test_no_acks_blackhole_watchdog)
 }
 GST_END_TEST;
 
-static Suite *
-faults_suite (void)
-{
-  Suite *s = suite_create ("faults");
-  TCase *tc = tcase_create ("faults");
-  tcase_set_timeout (tc, 170);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_server_killed_and_restarted);
-  tcase_add_test (tc, test_gateway_cuts);
-  tcase_add_test (tc, test_connection_age_make_before_break);
-  tcase_add_test (tc, test_connection_age_before_the_gateway_cut);
-  tcase_add_test (tc, test_connection_age_before_the_gateway_cut_no_acks);
-  tcase_add_test (tc, test_connection_age_next_refused_for_a_while);
-  tcase_add_test (tc, test_connection_age_old_dies_first);
-  tcase_add_test (tc, test_network_drops);
-  tcase_add_test (tc, test_close_codes);
-  tcase_add_test (tc, test_upgrade_refused_for_a_while);
-  tcase_add_test (tc, test_stalled_reads);
-  tcase_add_test (tc, test_backlog_overflow_is_counted);
-  tcase_add_test (tc, test_half_open_connection);
-  tcase_add_test (tc, test_no_acks_abort_every_5);
-  tcase_add_test (tc, test_no_acks_abort_every_15);
-  tcase_add_test (tc, test_no_acks_abort_every_40);
-  tcase_add_test (tc, test_no_acks_read_stall);
-  tcase_add_test (tc, test_no_acks_network_drops);
-  tcase_add_test (tc, test_no_acks_blackhole);
-  tcase_add_test (tc, test_no_acks_blackhole_watchdog);
-  return s;
-}
-
-GST_CHECK_MAIN (faults);
+WSS_CHECK_MAIN (
+    faults, "faults",
+    { "faults", 170,
+      WSS_TESTS (test_server_killed_and_restarted, test_gateway_cuts,
+                 test_connection_age_make_before_break, test_connection_age_before_the_gateway_cut,
+                 test_connection_age_before_the_gateway_cut_no_acks,
+                 test_connection_age_next_refused_for_a_while, test_connection_age_old_dies_first,
+                 test_network_drops, test_close_codes, test_upgrade_refused_for_a_while,
+                 test_stalled_reads, test_backlog_overflow_is_counted, test_half_open_connection,
+                 test_no_acks_abort_every_5, test_no_acks_abort_every_15,
+                 test_no_acks_abort_every_40, test_no_acks_read_stall, test_no_acks_network_drops,
+                 test_no_acks_blackhole, test_no_acks_blackhole_watchdog) });

@@ -1,4 +1,5 @@
 #include "gateway-server.h"
+#include "locked-getter.h"
 
 #include "message-codec.h"
 #include "ws-test-server.h"
@@ -32,40 +33,34 @@ GatewayServer::~GatewayServer ()
 void
 GatewayServer::start ()
 {
-  thread_ = std::make_unique<wssac::ContextThread> ();
-  std::string thread_error;
-  if (!thread_->start ("gateway-server", thread_error))
-    g_error ("%s", thread_error.c_str ());
-  thread_->invoke ([this] {
-    server_ = soup_server_new (nullptr, nullptr);
-    soup_server_add_early_handler (server_, "/ws", (SoupServerCallback)on_early, this, nullptr);
-    soup_server_add_websocket_handler (server_, "/ws", nullptr, nullptr,
-                                       (SoupServerWebsocketCallback)on_websocket, this, nullptr);
-    port_ = listen_on_loopback (server_, "gateway server");
-  });
+  port_ = start_soup_server (thread_, server_, "gateway-server", "gateway server", "/ws",
+                             G_CALLBACK (on_websocket), this, [this] {
+                               soup_server_add_early_handler (
+                                   server_, "/ws", (SoupServerCallback)on_early, this, nullptr);
+                             });
 }
 
 void
 GatewayServer::stop ()
 {
-  if (!thread_)
-    return;
-  thread_->invoke ([this] {
-    for (auto &c : open_)
-      {
-        g_signal_handlers_disconnect_by_data (c->ws, c.get ());
-        if (c->age)
-          {
-            g_source_destroy (c->age);
-            g_source_unref (c->age);
-          }
-        g_object_unref (c->ws);
-      }
-    open_.clear ();
-    soup_server_disconnect (server_);
-    g_clear_object (&server_);
-  });
-  thread_.reset ();
+  stop_soup_server (thread_, server_, [this] { close_connections (); });
+}
+
+/* On the server's thread. */
+void
+GatewayServer::close_connections ()
+{
+  for (auto &c : open_)
+    {
+      g_signal_handlers_disconnect_by_data (c->ws, c.get ());
+      if (c->age)
+        {
+          g_source_destroy (c->age);
+          g_source_unref (c->age);
+        }
+      g_object_unref (c->ws);
+    }
+  open_.clear ();
 }
 
 std::string
@@ -193,19 +188,9 @@ GatewayServer::on_closed (SoupWebsocketConnection *ws, gpointer data)
   self->cond_.notify_all ();
 }
 
-std::vector<std::string>
-GatewayServer::messages () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return messages_;
-}
+WSS_LOCKED_GETTER (GatewayServer, messages, messages_, std::vector<std::string>)
 
-std::vector<GatewayEvent>
-GatewayServer::events () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return events_;
-}
+WSS_LOCKED_GETTER (GatewayServer, events, events_, std::vector<GatewayEvent>)
 
 bool
 GatewayServer::wait_for_closed (int64_t timeout_ms) const
@@ -241,12 +226,7 @@ GatewayServer::overlapping_closes () const
   return codes;
 }
 
-unsigned
-GatewayServer::refused () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return refused_;
-}
+WSS_LOCKED_GETTER (GatewayServer, refused, refused_, unsigned)
 
 unsigned
 GatewayServer::cuts () const

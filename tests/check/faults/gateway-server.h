@@ -82,12 +82,17 @@ public:
   unsigned refused () const;
 
 private:
+  /* The server thread's callbacks, in the order they run for a connection:
+   * the upgrade request (may refuse it), the upgrade, its messages, its age
+   * limit, its close. */
+  static void on_early (SoupServer *, void *msg, const char *path, GHashTable *, gpointer data);
   static void on_websocket (SoupServer *, void *msg, const char *path,
                             SoupWebsocketConnection *conn, gpointer data);
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data);
-  static void on_closed (SoupWebsocketConnection *, gpointer data);
   static gboolean on_age (gpointer data);
-  static void on_early (SoupServer *, void *msg, const char *path, GHashTable *, gpointer data);
+  static void on_closed (SoupWebsocketConnection *, gpointer data);
+
+  void close_connections ();
 
   struct Conn;
 

@@ -1,4 +1,5 @@
 #include "test-ingest.h"
+#include "locked-getter.h"
 
 #include <chrono>
 
@@ -63,26 +64,11 @@ TestIngest::close_all (unsigned short code)
 {
   thread_->invoke ([this, code] { server_->close_all (code); });
 }
-std::map<uint64_t, std::vector<uint8_t>>
-TestIngest::chunks () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return chunks_;
-}
+WSS_LOCKED_GETTER (TestIngest, chunks, chunks_, std::map<uint64_t, std::vector<uint8_t>>)
 
-size_t
-TestIngest::deliveries () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return deliveries_;
-}
+WSS_LOCKED_GETTER (TestIngest, deliveries, deliveries_, size_t)
 
-size_t
-TestIngest::session_ends () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return ends_;
-}
+WSS_LOCKED_GETTER (TestIngest, session_ends, ends_, size_t)
 
 bool
 TestIngest::wait_for_end (int64_t timeout_ms) const

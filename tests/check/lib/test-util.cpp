@@ -24,6 +24,43 @@ BusLog::named (const char *name) const
   return out;
 }
 
+/* What an error or a warning message carries. */
+struct Problem
+{
+  std::string message;
+  std::string debug;
+  GQuark domain = 0;
+  int code = 0;
+  GstStructure *details = nullptr; /* a copy, or null; the caller's */
+};
+
+static Problem
+parse_problem (GstMessage *msg)
+{
+  GError *err = nullptr;
+  gchar *dbg = nullptr;
+  const GstStructure *details = nullptr;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    {
+      gst_message_parse_error (msg, &err, &dbg);
+      gst_message_parse_error_details (msg, &details);
+    }
+  else
+    {
+      gst_message_parse_warning (msg, &err, &dbg);
+      gst_message_parse_warning_details (msg, &details);
+    }
+  Problem p;
+  p.message = err ? err->message : "";
+  p.debug = dbg ? dbg : "";
+  p.domain = err ? err->domain : 0;
+  p.code = err ? err->code : 0;
+  p.details = details ? gst_structure_copy (details) : nullptr;
+  g_clear_error (&err);
+  g_free (dbg);
+  return p;
+}
+
 void
 run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log)
 {
@@ -50,36 +87,27 @@ run_pipeline (GstElement *pipeline, int timeout_s, BusLog &log)
           break;
         case GST_MESSAGE_ERROR:
           {
-            GError *err = nullptr;
-            gchar *dbg = nullptr;
-            gst_message_parse_error (msg, &err, &dbg);
+            Problem p = parse_problem (msg);
             log.error = true;
-            log.error_message = err ? err->message : "";
-            log.error_debug = dbg ? dbg : "";
-            log.error_domain = err ? err->domain : 0;
-            log.error_code = err ? err->code : 0;
-            const GstStructure *details = nullptr;
-            gst_message_parse_error_details (msg, &details);
-            if (details && !log.error_details)
-              log.error_details = gst_structure_copy (details);
-            g_clear_error (&err);
-            g_free (dbg);
+            log.error_message = p.message;
+            log.error_debug = p.debug;
+            log.error_domain = p.domain;
+            log.error_code = p.code;
+            /* The first error's details are kept. */
+            if (!log.error_details)
+              log.error_details = p.details;
+            else if (p.details)
+              gst_structure_free (p.details);
             done = true;
             break;
           }
         case GST_MESSAGE_WARNING:
           {
-            GError *err = nullptr;
-            gchar *dbg = nullptr;
-            gst_message_parse_warning (msg, &err, &dbg);
-            log.warnings.push_back (err ? err->message : "");
-            log.warning_debugs.push_back (dbg ? dbg : "");
-            g_free (dbg);
-            g_clear_error (&err);
-            const GstStructure *details = nullptr;
-            gst_message_parse_warning_details (msg, &details);
-            if (details)
-              log.warning_details.push_back (gst_structure_copy (details));
+            Problem p = parse_problem (msg);
+            log.warnings.push_back (p.message);
+            log.warning_debugs.push_back (p.debug);
+            if (p.details)
+              log.warning_details.push_back (p.details);
             break;
           }
         case GST_MESSAGE_ELEMENT:

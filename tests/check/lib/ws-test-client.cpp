@@ -1,4 +1,5 @@
 #include "ws-test-client.h"
+#include "locked-getter.h"
 
 #include <libsoup/soup.h>
 
@@ -112,12 +113,7 @@ WsTestClient::close (unsigned short code)
   });
 }
 
-std::vector<std::string>
-WsTestClient::replies () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return replies_;
-}
+WSS_LOCKED_GETTER (WsTestClient, replies, replies_, std::vector<std::string>)
 
 bool
 WsTestClient::wait_for_replies (size_t n, int64_t timeout_ms) const
@@ -133,9 +129,4 @@ WsTestClient::wait_closed (int64_t timeout_ms) const
   return cond_.wait_for (g, std::chrono::milliseconds (timeout_ms), [&] { return closed_; });
 }
 
-unsigned
-WsTestClient::close_code () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return close_code_;
-}
+WSS_LOCKED_GETTER (WsTestClient, close_code, close_code_, unsigned)

@@ -1,4 +1,5 @@
 #include "ws-test-server.h"
+#include "locked-getter.h"
 
 #include <libsoup/soup.h>
 
@@ -37,38 +38,59 @@ listen_on_loopback (SoupServer *server, const char *who)
   return port;
 }
 
+unsigned
+start_soup_server (std::unique_ptr<wssac::ContextThread> &thread, SoupServer *&server,
+                   const char *thread_name, const char *who, const char *path,
+                   GCallback on_websocket, void *data, const std::function<void ()> &add_handlers)
+{
+  thread = std::make_unique<wssac::ContextThread> ();
+  std::string thread_error;
+  if (!thread->start (thread_name, thread_error))
+    g_error ("%s", thread_error.c_str ());
+  unsigned port = 0;
+  thread->invoke ([&] {
+    server = soup_server_new (nullptr, nullptr);
+    add_handlers ();
+    soup_server_add_websocket_handler (server, path, nullptr, nullptr,
+                                       (SoupServerWebsocketCallback)on_websocket, data, nullptr);
+    port = listen_on_loopback (server, who);
+  });
+  return port;
+}
+
+void
+stop_soup_server (std::unique_ptr<wssac::ContextThread> &thread, SoupServer *&server,
+                  const std::function<void ()> &close_connections)
+{
+  if (!thread)
+    return;
+  thread->invoke ([&] {
+    close_connections ();
+    soup_server_disconnect (server);
+    g_clear_object (&server);
+  });
+  thread.reset ();
+}
+
 void
 WsTestServer::start (const std::string &path)
 {
-  thread_ = std::make_unique<wssac::ContextThread> ();
-  std::string thread_error;
-  if (!thread_->start ("test-server", thread_error))
-    g_error ("%s", thread_error.c_str ());
-  thread_->invoke ([this, path] {
-    server_ = soup_server_new (nullptr, nullptr);
-    soup_server_add_handler (server_, nullptr, not_found, this, nullptr);
-    soup_server_add_websocket_handler (server_, path.c_str (), nullptr, nullptr,
-                                       (SoupServerWebsocketCallback)on_websocket, this, nullptr);
-    port_ = listen_on_loopback (server_, "test server");
-  });
+  port_ = start_soup_server (
+      thread_, server_, "test-server", "test server", path.c_str (), G_CALLBACK (on_websocket),
+      this, [this] { soup_server_add_handler (server_, nullptr, not_found, this, nullptr); });
 }
 
 void
 WsTestServer::stop ()
 {
-  if (!thread_)
-    return;
-  thread_->invoke ([this] {
+  stop_soup_server (thread_, server_, [this] {
     for (auto *c : open_)
       {
         g_signal_handlers_disconnect_by_data (c, this);
         g_object_unref (c);
       }
     open_.clear ();
-    soup_server_disconnect (server_);
-    g_clear_object (&server_);
   });
-  thread_.reset ();
 }
 
 std::string
@@ -177,12 +199,7 @@ WsTestServer::set_abort_every (unsigned n, std::function<void ()> on_abort)
   on_abort_ = std::move (on_abort);
 }
 
-unsigned
-WsTestServer::aborts () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return aborts_;
-}
+WSS_LOCKED_GETTER (WsTestServer, aborts, aborts_, unsigned)
 
 void
 WsTestServer::on_closed (SoupWebsocketConnection *conn, gpointer data)
@@ -209,33 +226,13 @@ WsTestServer::on_closed (SoupWebsocketConnection *conn, gpointer data)
   self->cond_.notify_all ();
 }
 
-std::vector<std::string>
-WsTestServer::messages () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return messages_;
-}
+WSS_LOCKED_GETTER (WsTestServer, messages, messages_, std::vector<std::string>)
 
-size_t
-WsTestServer::message_count () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return messages_.size ();
-}
+WSS_LOCKED_GETTER (WsTestServer, message_count, messages_.size (), size_t)
 
-unsigned
-WsTestServer::connections () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return connections_;
-}
+WSS_LOCKED_GETTER (WsTestServer, connections, connections_, unsigned)
 
-std::vector<unsigned>
-WsTestServer::close_codes () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return close_codes_;
-}
+WSS_LOCKED_GETTER (WsTestServer, close_codes, close_codes_, std::vector<unsigned>)
 
 bool
 WsTestServer::wait_for_messages (size_t n, int64_t timeout_ms) const
@@ -290,9 +287,4 @@ WsTestServer::send_all (const std::string &text)
   });
 }
 
-std::vector<std::string>
-WsTestServer::request_uris () const
-{
-  std::lock_guard<std::mutex> g (lock_);
-  return request_uris_;
-}
+WSS_LOCKED_GETTER (WsTestServer, request_uris, request_uris_, std::vector<std::string>)

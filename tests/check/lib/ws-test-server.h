@@ -6,7 +6,7 @@
 
 #include "context-thread.h"
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -22,6 +22,20 @@ typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
 /* Makes @server listen on 127.0.0.1 at a free port and returns the port;
  * g_error naming @who if it cannot. Call on the server's context. */
 unsigned listen_on_loopback (SoupServer *server, const char *who);
+
+/* The test servers' libsoup server on a thread of its own: starts @thread
+ * (named @thread_name), then on it creates @server, runs @add_handlers (the
+ * handlers that come before the WebSocket one), adds @on_websocket (a
+ * SoupServerWebsocketCallback, called with @data) at @path and listens as
+ * listen_on_loopback (@who). Returns the port; g_error when it cannot. */
+unsigned start_soup_server (std::unique_ptr<wssac::ContextThread> &thread, SoupServer *&server,
+                            const char *thread_name, const char *who, const char *path,
+                            GCallback on_websocket, void *data,
+                            const std::function<void ()> &add_handlers);
+/* Undoes start_soup_server: on the thread, @close_connections and then the
+ * server; then the thread. Nothing when it is not running. */
+void stop_soup_server (std::unique_ptr<wssac::ContextThread> &thread, SoupServer *&server,
+                       const std::function<void ()> &close_connections);
 
 class WsTestServer
 {

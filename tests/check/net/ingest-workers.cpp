@@ -11,6 +11,7 @@
 
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "connection-gate.h"
 #include "context-thread.h"
 #include "ingest-server.h"
@@ -355,17 +356,7 @@ GST_START_TEST (test_one_worker)
 }
 GST_END_TEST;
 
-static Suite *
-ingest_workers_suite (void)
-{
-  Suite *s = suite_create ("ingest-workers");
-  TCase *tc = tcase_create ("workers");
-  tcase_set_timeout (tc, 120);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_listen_socket_backlog_and_reuseport);
-  tcase_add_test (tc, test_reconnect_onto_other_worker);
-  tcase_add_test (tc, test_one_worker);
-  return s;
-}
-
-GST_CHECK_MAIN (ingest_workers);
+WSS_CHECK_MAIN (ingest_workers, "ingest-workers",
+                { "workers", 120,
+                  WSS_TESTS (test_listen_socket_backlog_and_reuseport,
+                             test_reconnect_onto_other_worker, test_one_worker) });

@@ -2,6 +2,7 @@
  * what we wrote, and the peer's acknowledgements catch up with it. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "tcp-evidence.h"
 
 /* A connected TCP pair on 127.0.0.1: our side (client_side) and the peer's. */
@@ -119,21 +120,11 @@ GST_START_TEST (test_send_queue_bound_holds)
                wssac::send_queue_bound (full, ours, ours + more, 0), later.queued);
   fail_unless_equals_uint64 (wssac::tcp_stream_position (later), ours + more);
   /* Bytes handed to a writer that did not pass them on yet count too. */
-  fail_unless_equals_uint64 (wssac::send_queue_bound (later, ours + more + 100, ours + more + 100, 0),
-                             later.queued + 100);
-
+  fail_unless_equals_uint64 (
+      wssac::send_queue_bound (later, ours + more + 100, ours + more + 100, 0), later.queued + 100);
 }
 GST_END_TEST;
 
-static Suite *
-tcp_evidence_suite (void)
-{
-  Suite *s = suite_create ("tcp-evidence");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_bytes_acked_follow_writes);
-  tcase_add_test (tc, test_send_queue_bound_holds);
-  return s;
-}
-
-GST_CHECK_MAIN (tcp_evidence);
+WSS_CHECK_MAIN (tcp_evidence, "tcp-evidence",
+                { "general", 0,
+                  WSS_TESTS (test_bytes_acked_follow_writes, test_send_queue_bound_holds) });

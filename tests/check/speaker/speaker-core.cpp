@@ -2,6 +2,7 @@
  * errors, the status line and summary, option checks, device picking. */
 #include <gst/check/gstcheck.h>
 
+#include "check-suite.h"
 #include "devices.h"
 #include "friendly-error.h"
 #include "level-meter.h"
@@ -84,18 +85,26 @@ GST_START_TEST (test_level_meter_release)
 }
 GST_END_TEST;
 
+/* An error of @origin (GError @domain, @code) while playing talk.wav. */
+static ErrorInfo
+error_of (ErrorOrigin origin, GQuark domain, int code)
+{
+  ErrorInfo e;
+  e.origin = origin;
+  e.domain = domain;
+  e.code = code;
+  e.file = "talk.wav";
+  return e;
+}
+
 static std::string
 friendly (ErrorOrigin origin, GQuark domain, int code, const std::string &message,
           const std::string &debug = "", const std::string &url = "ws://127.0.0.1:1/ws")
 {
-  ErrorInfo e;
-  e.url = url;
-  e.origin = origin;
-  e.domain = domain;
-  e.code = code;
+  ErrorInfo e = error_of (origin, domain, code);
   e.message = message;
   e.debug = debug;
-  e.file = "talk.wav";
+  e.url = url;
   return friendly_error (e);
 }
 
@@ -368,22 +377,8 @@ GST_START_TEST (test_pick_device)
 }
 GST_END_TEST;
 
-static Suite *
-speaker_core_suite (void)
-{
-  Suite *s = suite_create ("speaker-core");
-  TCase *tc = tcase_create ("core");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_level_scale);
-  tcase_add_test (tc, test_level_meter_release);
-  tcase_add_test (tc, test_friendly_errors);
-  tcase_add_test (tc, test_redact);
-  tcase_add_test (tc, test_status_line);
-  tcase_add_test (tc, test_summary);
-  tcase_add_test (tc, test_options);
-  tcase_add_test (tc, test_display_url);
-  tcase_add_test (tc, test_pick_device);
-  return s;
-}
-
-GST_CHECK_MAIN (speaker_core);
+WSS_CHECK_MAIN (speaker_core, "speaker-core",
+                { "core", 0,
+                  WSS_TESTS (test_level_scale, test_level_meter_release, test_friendly_errors,
+                             test_redact, test_status_line, test_summary, test_options,
+                             test_display_url, test_pick_device) });
