@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "batched-poll.h"
+#include "check-suite.h"
 
 #include <glib-unix.h>
 #include <unistd.h>
@@ -79,15 +80,6 @@ GST_START_TEST (test_window_never_delays_a_timer)
 }
 GST_END_TEST;
 
-static Suite *
-batched_poll_suite (void)
-{
-  Suite *s = suite_create ("batched-poll");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_descriptors_and_timers_served);
-  tcase_add_test (tc, test_window_never_delays_a_timer);
-  return s;
-}
-
-GST_CHECK_MAIN (batched_poll);
+WSS_CHECK_MAIN (batched_poll, "batched-poll",
+                { "general", 0,
+                  WSS_TESTS (test_descriptors_and_timers_served, test_window_never_delays_a_timer) });
