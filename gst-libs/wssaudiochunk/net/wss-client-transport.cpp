@@ -51,17 +51,13 @@ WssClientTransport::Impl::thread_setup ()
 void
 WssClientTransport::Impl::thread_teardown ()
 {
-  destroy_source (&timer);
+  destroy_source (&retry_timer);
   destroy_source (&watchdog);
   destroy_source (&resume);
   destroy_source (&ticker);
   destroy_source (&pending_source);
   drop_handover ();
-  if (cancellable)
-    g_cancellable_cancel (cancellable);
-  /* Let a cancelled connect callback run before the session goes. */
-  while (connecting_msg)
-    g_main_context_iteration (context, TRUE);
+  current.abandon (context);
   drop_connection ();
   g_clear_object (&session);
   g_clear_object (&tls_database);
@@ -327,7 +323,6 @@ WssClientTransport::stop ()
   p->thread->stop ([p] { p->thread_teardown (); });
   p->thread.reset ();
   p->context = nullptr;
-  g_clear_object (&p->cancellable);
 
   std::vector<DropEpisode> due;
   {
