@@ -1,4 +1,5 @@
 #include "connection-gate.h"
+#include "debug-category.h"
 
 #include <gst/gst.h>
 
@@ -162,13 +163,7 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
                        const GateConfig &config, std::string &error,
                        std::shared_ptr<PendingCounts> shared)
 {
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      GST_DEBUG_CATEGORY_INIT (wss_gate_debug, "wssaudiochunkgate", 0,
-                               "wssaudiochunk receiver accept gate");
-      g_once_init_leave (&once, 1);
-    }
+  init_debug_category (wss_gate_debug, "wssaudiochunkgate", "wssaudiochunk receiver accept gate");
   config_ = config;
   if (config_.tls_certificate)
     g_object_ref (config_.tls_certificate);

@@ -1,4 +1,5 @@
 #include "ingest-server-worker.h"
+#include "debug-category.h"
 
 #include <gst/gst.h>
 
@@ -88,13 +89,7 @@ IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared
                             WorkerEvents &events)
     : index_ (index), shared_ref_ (std::move (shared)), shared_ (*shared_ref_), events_ (events)
 {
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      GST_DEBUG_CATEGORY_INIT (wss_worker_debug, "wssaudiochunkingest", 0,
-                               "wssaudiochunk WebSocket receiver");
-      g_once_init_leave (&once, 1);
-    }
+  init_debug_category (wss_worker_debug, "wssaudiochunkingest", "wssaudiochunk WebSocket receiver");
 }
 
 IngestWorker::~IngestWorker ()

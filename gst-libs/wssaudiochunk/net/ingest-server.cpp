@@ -1,4 +1,5 @@
 #include "ingest-server.h"
+#include "debug-category.h"
 
 #include "context-thread.h"
 #include "ingest-server-worker.h"
@@ -229,10 +230,7 @@ struct IngestServer::Impl : WorkerEvents
 
 IngestServer::IngestServer () : impl_ (new Impl ())
 {
-  static std::once_flag once;
-  std::call_once (once, [] {
-    GST_DEBUG_CATEGORY_INIT (wss_ingest_debug, "wssaudiochunkingest", 0, "wssaudiochunk WebSocket receiver");
-  });
+  init_debug_category (wss_ingest_debug, "wssaudiochunkingest", "wssaudiochunk WebSocket receiver");
 }
 
 IngestServer::~IngestServer ()

@@ -3,6 +3,7 @@
  * WssClientTransport::Impl is in client-connection.cpp, client-sending.cpp
  * and client-handover.cpp (wss-client-transport-private.h). */
 #include "wss-client-transport-private.h"
+#include "debug-category.h"
 
 #include "context-thread.h"
 #include "transport-config.h"
@@ -145,11 +146,8 @@ WssClientTransport::Impl::wake_locked ()
 WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
 {
   impl_->log_object = log_object;
-  static std::once_flag once;
-  std::call_once (once, [] {
-    GST_DEBUG_CATEGORY_INIT (wss_transport_debug, "wssaudiochunktransport", 0,
-                             "wssaudiochunk WebSocket client transport");
-  });
+  init_debug_category (wss_transport_debug, "wssaudiochunktransport",
+                       "wssaudiochunk WebSocket client transport");
 }
 
 WssClientTransport::~WssClientTransport ()
