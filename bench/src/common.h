@@ -84,26 +84,67 @@ struct RecBuf
   std::vector<uint8_t> data;
 };
 
+/* Both record files start with an 8-byte magic and a u32 count; each
+ * byte string in them is a u32 size and the bytes. */
+inline FILE *
+create_record_file (const std::string &path, const char *magic, size_t count)
+{
+  FILE *f = fopen (path.c_str (), "wb");
+  if (!f)
+    return nullptr;
+  fwrite (magic, 1, 8, f);
+  uint32_t n = static_cast<uint32_t> (count);
+  fwrite (&n, 4, 1, f);
+  return f;
+}
+
+/* nullptr when @path cannot be opened or is not a @magic file. */
+inline FILE *
+open_record_file (const std::string &path, const char *magic, uint32_t &count)
+{
+  FILE *f = fopen (path.c_str (), "rb");
+  if (!f)
+    return nullptr;
+  char found[8];
+  if (fread (found, 1, 8, f) == 8 && memcmp (found, magic, 8) == 0 && fread (&count, 4, 1, f) == 1)
+    return f;
+  fclose (f);
+  return nullptr;
+}
+
+inline void
+write_bytes (FILE *f, const std::vector<uint8_t> &bytes)
+{
+  uint32_t size = static_cast<uint32_t> (bytes.size ());
+  fwrite (&size, 4, 1, f);
+  fwrite (bytes.data (), 1, size, f);
+}
+
+inline bool
+read_bytes (FILE *f, std::vector<uint8_t> &bytes)
+{
+  uint32_t size;
+  if (fread (&size, 4, 1, f) != 1)
+    return false;
+  bytes.resize (size);
+  return fread (bytes.data (), 1, size, f) == size;
+}
+
 /* Record file: "WSACBUF1", u32 count, then per buffer u8 flags (1 header,
  * 2 delta), i64 pts, i64 duration, u32 size, bytes. */
 inline bool
 write_buffers (const std::string &path, const std::vector<RecBuf> &bufs)
 {
-  FILE *f = fopen (path.c_str (), "wb");
+  FILE *f = create_record_file (path, "WSACBUF1", bufs.size ());
   if (!f)
     return false;
-  fwrite ("WSACBUF1", 1, 8, f);
-  uint32_t n = static_cast<uint32_t> (bufs.size ());
-  fwrite (&n, 4, 1, f);
   for (const auto &b : bufs)
     {
       uint8_t flags = (b.header ? 1 : 0) | (b.delta ? 2 : 0);
-      uint32_t size = static_cast<uint32_t> (b.data.size ());
       fwrite (&flags, 1, 1, f);
       fwrite (&b.pts, 8, 1, f);
       fwrite (&b.duration, 8, 1, f);
-      fwrite (&size, 4, 1, f);
-      fwrite (b.data.data (), 1, size, f);
+      write_bytes (f, b.data);
     }
   return fclose (f) == 0;
 }
@@ -111,25 +152,21 @@ write_buffers (const std::string &path, const std::vector<RecBuf> &bufs)
 inline bool
 read_buffers (const std::string &path, std::vector<RecBuf> &bufs)
 {
-  FILE *f = fopen (path.c_str (), "rb");
+  uint32_t n = 0;
+  FILE *f = open_record_file (path, "WSACBUF1", n);
   if (!f)
     return false;
-  char magic[8];
-  uint32_t n = 0;
-  bool ok = fread (magic, 1, 8, f) == 8 && memcmp (magic, "WSACBUF1", 8) == 0 && fread (&n, 4, 1, f) == 1;
+  bool ok = true;
   for (uint32_t i = 0; ok && i < n; i++)
     {
       RecBuf b;
       uint8_t flags;
-      uint32_t size;
       ok = fread (&flags, 1, 1, f) == 1 && fread (&b.pts, 8, 1, f) == 1 && fread (&b.duration, 8, 1, f) == 1
-           && fread (&size, 4, 1, f) == 1;
+           && read_bytes (f, b.data);
       if (!ok)
         break;
       b.header = flags & 1;
       b.delta = flags & 2;
-      b.data.resize (size);
-      ok = fread (b.data.data (), 1, size, f) == size;
       bufs.push_back (std::move (b));
     }
   fclose (f);
@@ -140,38 +177,28 @@ read_buffers (const std::string &path, std::vector<RecBuf> &bufs)
 inline bool
 write_chunks (const std::string &path, const std::vector<std::vector<uint8_t>> &chunks)
 {
-  FILE *f = fopen (path.c_str (), "wb");
+  FILE *f = create_record_file (path, "WSACCHK1", chunks.size ());
   if (!f)
     return false;
-  fwrite ("WSACCHK1", 1, 8, f);
-  uint32_t n = static_cast<uint32_t> (chunks.size ());
-  fwrite (&n, 4, 1, f);
   for (const auto &c : chunks)
-    {
-      uint32_t size = static_cast<uint32_t> (c.size ());
-      fwrite (&size, 4, 1, f);
-      fwrite (c.data (), 1, size, f);
-    }
+    write_bytes (f, c);
   return fclose (f) == 0;
 }
 
 inline bool
 read_chunks (const std::string &path, std::vector<std::vector<uint8_t>> &chunks)
 {
-  FILE *f = fopen (path.c_str (), "rb");
+  uint32_t n = 0;
+  FILE *f = open_record_file (path, "WSACCHK1", n);
   if (!f)
     return false;
-  char magic[8];
-  uint32_t n = 0;
-  bool ok = fread (magic, 1, 8, f) == 8 && memcmp (magic, "WSACCHK1", 8) == 0 && fread (&n, 4, 1, f) == 1;
+  bool ok = true;
   for (uint32_t i = 0; ok && i < n; i++)
     {
-      uint32_t size;
-      ok = fread (&size, 4, 1, f) == 1;
+      std::vector<uint8_t> c;
+      ok = read_bytes (f, c);
       if (!ok)
         break;
-      std::vector<uint8_t> c (size);
-      ok = fread (c.data (), 1, size, f) == size;
       chunks.push_back (std::move (c));
     }
   fclose (f);
