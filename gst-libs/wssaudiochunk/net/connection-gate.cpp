@@ -57,7 +57,7 @@ address_of (GSocketAddress *addr, bool with_port)
 }
 
 bool
-PendingCounts::try_add (const std::string &address, unsigned max_per_address, unsigned max_total,
+AddressCounts::try_add (const std::string &address, unsigned max_per_address, unsigned max_total,
                         bool &by_address)
 {
   std::lock_guard<std::mutex> g (lock_);
@@ -72,7 +72,7 @@ PendingCounts::try_add (const std::string &address, unsigned max_per_address, un
 }
 
 void
-PendingCounts::remove (const std::string &address)
+AddressCounts::remove (const std::string &address)
 {
   std::lock_guard<std::mutex> g (lock_);
   auto it = by_address_.find (address);
@@ -83,7 +83,7 @@ PendingCounts::remove (const std::string &address)
 }
 
 unsigned
-PendingCounts::from (const std::string &address) const
+AddressCounts::from (const std::string &address) const
 {
   std::lock_guard<std::mutex> g (lock_);
   auto it = by_address_.find (address);
@@ -91,7 +91,7 @@ PendingCounts::from (const std::string &address) const
 }
 
 size_t
-PendingCounts::total () const
+AddressCounts::total () const
 {
   std::lock_guard<std::mutex> g (lock_);
   return total_;
@@ -161,7 +161,7 @@ ConnectionGate::fd_limit ()
 bool
 ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *listener,
                        const GateConfig &config, std::string &error,
-                       std::shared_ptr<PendingCounts> shared)
+                       std::shared_ptr<AddressCounts> shared)
 {
   init_debug_category (wss_gate_debug, "wssaudiochunkgate", "wssaudiochunk receiver accept gate");
   config_ = config;
@@ -172,7 +172,7 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
   listener_ = G_SOCKET (g_object_ref (listener));
   g_socket_set_blocking (listener_, FALSE);
   fd_limit_ = fd_limit ();
-  counts_ = shared ? std::move (shared) : std::make_shared<PendingCounts> ();
+  counts_ = shared ? std::move (shared) : std::make_shared<AddressCounts> ();
   stats_ = GateStats ();
   arm_accept ();
   sweep_source_ = g_timeout_source_new (kSweepMs);

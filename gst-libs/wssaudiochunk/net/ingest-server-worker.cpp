@@ -44,35 +44,11 @@ void
 release_slot (gpointer p)
 {
   auto *slot = static_cast<AddressSlot *> (p);
-  slot->shared->release_address (slot->address);
+  slot->shared->open.remove (slot->address);
   delete slot;
 }
 constexpr char kSlotKey[] = "wssac-address-slot";
 } // namespace
-
-bool
-WorkerShared::reserve_address (const std::string &address)
-{
-  std::lock_guard<std::mutex> g (lock_);
-  unsigned &n = per_address_[address];
-  if (n >= config.max_connections_per_address)
-    {
-      if (n == 0)
-        per_address_.erase (address);
-      return false;
-    }
-  n++;
-  return true;
-}
-
-void
-WorkerShared::release_address (const std::string &address)
-{
-  std::lock_guard<std::mutex> g (lock_);
-  auto it = per_address_.find (address);
-  if (it != per_address_.end () && --it->second == 0)
-    per_address_.erase (it);
-}
 
 struct IngestWorker::ConnData
 {
@@ -165,7 +141,8 @@ IngestWorker::on_early (SoupServer *, SoupServerMessage *msg, const char *, GHas
   if (config.max_connections_per_address > 0)
     {
       const std::string address = client_address (msg, false);
-      if (!self->shared_.reserve_address (address))
+      bool by_address;
+      if (!self->shared_.open.try_add (address, config.max_connections_per_address, 0, by_address))
         {
           self->shared_.address_refused++;
           soup_server_message_set_status (msg, 429, "Too Many Connections");
@@ -240,7 +217,7 @@ IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
   g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) {
     auto *d = static_cast<ConnData *> (p);
     if (!d->address.empty ())
-      d->shared->release_address (d->address);
+      d->shared->open.remove (d->address);
     delete d;
   });
   g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);
