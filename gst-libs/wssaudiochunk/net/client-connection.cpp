@@ -163,17 +163,7 @@ WssClientTransport::Impl::schedule_retry (const std::string &why)
                    *delay);
   set_state (ConnectionState::Reconnecting, why);
   destroy_source (&retry_timer);
-  retry_timer = attach_timeout (*delay, on_retry_timer);
-}
-
-gboolean
-WssClientTransport::Impl::on_retry_timer (gpointer data)
-{
-  auto *self = static_cast<Impl *> (data);
-  g_source_unref (self->retry_timer);
-  self->retry_timer = nullptr;
-  self->connect ();
-  return G_SOURCE_REMOVE;
+  retry_timer = attach_timeout (*delay, fire_once<Impl, &Impl::retry_timer, &Impl::connect>);
 }
 
 void

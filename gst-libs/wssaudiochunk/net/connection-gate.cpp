@@ -1,5 +1,6 @@
 #include "connection-gate.h"
 #include "debug-category.h"
+#include "sources.h"
 
 #include <gst/gst.h>
 
@@ -29,16 +30,6 @@ int64_t
 now_ms ()
 {
   return g_get_monotonic_time () / 1000;
-}
-
-void
-destroy_source (GSource *&source)
-{
-  if (!source)
-    return;
-  g_source_destroy (source);
-  g_source_unref (source);
-  source = nullptr;
 }
 } // namespace
 
@@ -185,9 +176,9 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
 void
 ConnectionGate::stop ()
 {
-  destroy_source (accept_source_);
-  destroy_source (resume_source_);
-  destroy_source (sweep_source_);
+  destroy_source (&accept_source_);
+  destroy_source (&resume_source_);
+  destroy_source (&sweep_source_);
   for (auto &kv : pending_)
     {
       counts_->remove (kv.second.address);
@@ -218,7 +209,7 @@ ConnectionGate::arm_accept ()
 void
 ConnectionGate::pause_accepting ()
 {
-  destroy_source (accept_source_);
+  destroy_source (&accept_source_);
   backoff_ms_ = backoff_ms_ == 0 ? 50 : std::min (backoff_ms_ * 2, kMaxBackoffMs);
   if (!paused_logged_)
     {
@@ -231,19 +222,9 @@ ConnectionGate::pause_accepting ()
                   "): accepting paused, retrying every %u ms at most\n",
                   (guint64)fd_limit_, kMaxBackoffMs);
     }
-  resume_source_ = g_timeout_source_new (backoff_ms_);
-  g_source_set_callback (resume_source_, on_resume, this, nullptr);
-  g_source_attach (resume_source_, context_);
-}
-
-gboolean
-ConnectionGate::on_resume (gpointer data)
-{
-  auto *self = static_cast<ConnectionGate *> (data);
-  g_source_unref (self->resume_source_);
-  self->resume_source_ = nullptr;
-  self->arm_accept ();
-  return G_SOURCE_REMOVE;
+  resume_source_ = attach_timeout (
+      context_, backoff_ms_,
+      fire_once<ConnectionGate, &ConnectionGate::resume_source_, &ConnectionGate::arm_accept>, this);
 }
 
 void

@@ -124,7 +124,6 @@ private:
   };
   void forget (std::map<GSocket *, Pending>::iterator it);
   static gboolean on_incoming (GSocket *socket, GIOCondition condition, gpointer data);
-  static gboolean on_resume (gpointer data);
   static gboolean on_sweep (gpointer data);
   void arm_accept ();
   void pause_accepting ();

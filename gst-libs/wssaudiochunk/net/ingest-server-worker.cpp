@@ -1,5 +1,6 @@
 #include "ingest-server-worker.h"
 #include "debug-category.h"
+#include "sources.h"
 
 #include <gst/gst.h>
 
@@ -310,12 +311,7 @@ IngestWorker::stop ()
 {
   if (!server_)
     return;
-  if (watchdog_)
-    {
-      g_source_destroy (watchdog_);
-      g_source_unref (watchdog_);
-      watchdog_ = nullptr;
-    }
+  destroy_source (&watchdog_);
   /* What the session side answered last (acks of the final chunks) goes
    * out before the connections close. */
   outbox_.flush ();

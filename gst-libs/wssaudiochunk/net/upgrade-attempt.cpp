@@ -1,14 +1,14 @@
 /* wssaudiochunk: one WebSocket upgrade under way (upgrade-attempt.h). */
 #include "upgrade-attempt.h"
 
-#include <algorithm>
+#include "sources.h"
 
 namespace wssac
 {
 
 UpgradeAttempt::~UpgradeAttempt ()
 {
-  stop_timer ();
+  destroy_source (&timer);
   g_clear_object (&cancellable);
 }
 
@@ -20,24 +20,20 @@ UpgradeAttempt::start (SoupSession *session, SoupMessage *request, GMainContext 
   cancellable = g_cancellable_new ();
   msg = request;
   timed_out = false;
-  stop_timer ();
-  timer = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (timeout_ms, 0)));
-  g_source_set_callback (timer, on_timeout, this, nullptr);
-  g_source_attach (timer, context);
+  destroy_source (&timer);
+  timer = attach_timeout (context, timeout_ms, fire_once<UpgradeAttempt, &UpgradeAttempt::timer,
+                                                         &UpgradeAttempt::time_out>,
+                          this);
   soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
                                         cancellable, done, data);
 }
 
-gboolean
-UpgradeAttempt::on_timeout (gpointer data)
+void
+UpgradeAttempt::time_out ()
 {
-  auto *self = static_cast<UpgradeAttempt *> (data);
-  g_source_unref (self->timer);
-  self->timer = nullptr;
-  self->timed_out = true;
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  return G_SOURCE_REMOVE;
+  timed_out = true;
+  if (cancellable)
+    g_cancellable_cancel (cancellable);
 }
 
 SoupWebsocketConnection *
@@ -47,7 +43,7 @@ UpgradeAttempt::finish (GObject *session, GAsyncResult *res, GError **error, Sou
       = soup_session_websocket_connect_finish (SOUP_SESSION (session), res, error);
   *request = msg;
   msg = nullptr;
-  stop_timer ();
+  destroy_source (&timer);
   return c;
 }
 
@@ -60,7 +56,7 @@ UpgradeAttempt::cancelled (const GError *error) const
 void
 UpgradeAttempt::cancel ()
 {
-  stop_timer ();
+  destroy_source (&timer);
   if (cancellable)
     g_cancellable_cancel (cancellable);
 }
@@ -72,17 +68,6 @@ UpgradeAttempt::abandon (GMainContext *context)
   while (under_way ())
     g_main_context_iteration (context, TRUE);
   g_clear_object (&cancellable);
-}
-
-void
-UpgradeAttempt::stop_timer ()
-{
-  if (timer)
-    {
-      g_source_destroy (timer);
-      g_source_unref (timer);
-      timer = nullptr;
-    }
 }
 
 } // namespace wssac

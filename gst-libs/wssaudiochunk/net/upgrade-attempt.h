@@ -46,8 +46,7 @@ struct UpgradeAttempt
   void abandon (GMainContext *context);
 
 private:
-  static gboolean on_timeout (gpointer data);
-  void stop_timer ();
+  void time_out ();
 };
 
 } // namespace wssac

@@ -15,6 +15,7 @@
 #include "connection-handover.h"
 #include "delivery-tracker.h"
 #include "latency-stats.h"
+#include "sources.h"
 #include "upgrade-attempt.h"
 #include "wss-client-transport.h"
 
@@ -118,7 +119,6 @@ struct WssClientTransport::Impl
   void set_state (ConnectionState s, const std::string &detail = std::string ());
   void thread_setup ();
   void thread_teardown ();
-  static void destroy_source (GSource **source);
   GSource *attach_timeout (int64_t delay_ms, GSourceFunc func);
   void announce (const std::vector<DropEpisode> &due);
   static gboolean on_wake_dispatch (GSource *source, GSourceFunc, gpointer);
@@ -144,7 +144,6 @@ struct WssClientTransport::Impl
                 const std::string &fix = "the connection was lost and could not be re-established; "
                                          "raise max-retries (-1 = forever) to keep trying");
   void schedule_retry (const std::string &why);
-  static gboolean on_retry_timer (gpointer data);
   /* @c is upgraded and takes over sending (@handover: from a connection
    * that now retires, not after a failure). */
   void on_connected (SoupWebsocketConnection *c, bool handover = false);
@@ -159,7 +158,6 @@ struct WssClientTransport::Impl
   bool open () const;
 
   /* ---- client-sending.cpp ---- */
-  static gboolean on_resume (gpointer data);
   void flush ();
   void send (Outgoing item);
   static void on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data);

@@ -64,24 +64,10 @@ WssClientTransport::Impl::thread_teardown ()
   g_clear_object (&tls_database);
 }
 
-void
-WssClientTransport::Impl::destroy_source (GSource **source)
-{
-  if (*source)
-    {
-      g_source_destroy (*source);
-      g_source_unref (*source);
-      *source = nullptr;
-    }
-}
-
 GSource *
 WssClientTransport::Impl::attach_timeout (int64_t delay_ms, GSourceFunc func)
 {
-  GSource *s = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (delay_ms, 0)));
-  g_source_set_callback (s, func, this, nullptr);
-  g_source_attach (s, context);
-  return s;
+  return wssac::attach_timeout (context, delay_ms, func, this);
 }
 
 void
@@ -127,11 +113,7 @@ WssClientTransport::Impl::destroy_wake_source ()
     s = wake_source;
     wake_source = nullptr;
   }
-  if (s)
-    {
-      g_source_destroy (s);
-      g_source_unref (s);
-    }
+  destroy_source (&s);
 }
 
 void
