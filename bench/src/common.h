@@ -84,32 +84,45 @@ struct RecBuf
   std::vector<uint8_t> data;
 };
 
-/* Both record files start with an 8-byte magic and a u32 count; each
- * byte string in them is a u32 size and the bytes. */
-inline FILE *
-create_record_file (const std::string &path, const char *magic, size_t count)
+/* Both record files are an 8-byte magic, a u32 count and the records; a
+ * byte string in a record is a u32 size and the bytes. */
+template <typename T, typename WriteOne>
+bool
+write_records (const std::string &path, const char *magic, const std::vector<T> &records,
+               WriteOne write_one)
 {
   FILE *f = fopen (path.c_str (), "wb");
   if (!f)
-    return nullptr;
+    return false;
   fwrite (magic, 1, 8, f);
-  uint32_t n = static_cast<uint32_t> (count);
+  uint32_t n = static_cast<uint32_t> (records.size ());
   fwrite (&n, 4, 1, f);
-  return f;
+  for (const auto &r : records)
+    write_one (f, r);
+  return fclose (f) == 0;
 }
 
-/* nullptr when @path cannot be opened or is not a @magic file. */
-inline FILE *
-open_record_file (const std::string &path, const char *magic, uint32_t &count)
+/* False when @path cannot be read, is not a @magic file or ends inside a
+ * record (the records before it are in @records). */
+template <typename T, typename ReadOne>
+bool
+read_records (const std::string &path, const char *magic, std::vector<T> &records, ReadOne read_one)
 {
   FILE *f = fopen (path.c_str (), "rb");
   if (!f)
-    return nullptr;
+    return false;
   char found[8];
-  if (fread (found, 1, 8, f) == 8 && memcmp (found, magic, 8) == 0 && fread (&count, 4, 1, f) == 1)
-    return f;
+  uint32_t n = 0;
+  bool ok = fread (found, 1, 8, f) == 8 && memcmp (found, magic, 8) == 0 && fread (&n, 4, 1, f) == 1;
+  for (uint32_t i = 0; ok && i < n; i++)
+    {
+      T r;
+      ok = read_one (f, r);
+      if (ok)
+        records.push_back (std::move (r));
+    }
   fclose (f);
-  return nullptr;
+  return ok;
 }
 
 inline void
@@ -135,74 +148,39 @@ read_bytes (FILE *f, std::vector<uint8_t> &bytes)
 inline bool
 write_buffers (const std::string &path, const std::vector<RecBuf> &bufs)
 {
-  FILE *f = create_record_file (path, "WSACBUF1", bufs.size ());
-  if (!f)
-    return false;
-  for (const auto &b : bufs)
-    {
-      uint8_t flags = (b.header ? 1 : 0) | (b.delta ? 2 : 0);
-      fwrite (&flags, 1, 1, f);
-      fwrite (&b.pts, 8, 1, f);
-      fwrite (&b.duration, 8, 1, f);
-      write_bytes (f, b.data);
-    }
-  return fclose (f) == 0;
+  return write_records (path, "WSACBUF1", bufs, [] (FILE *f, const RecBuf &b) {
+    uint8_t flags = (b.header ? 1 : 0) | (b.delta ? 2 : 0);
+    fwrite (&flags, 1, 1, f);
+    fwrite (&b.pts, 8, 1, f);
+    fwrite (&b.duration, 8, 1, f);
+    write_bytes (f, b.data);
+  });
 }
 
 inline bool
 read_buffers (const std::string &path, std::vector<RecBuf> &bufs)
 {
-  uint32_t n = 0;
-  FILE *f = open_record_file (path, "WSACBUF1", n);
-  if (!f)
-    return false;
-  bool ok = true;
-  for (uint32_t i = 0; ok && i < n; i++)
-    {
-      RecBuf b;
-      uint8_t flags;
-      ok = fread (&flags, 1, 1, f) == 1 && fread (&b.pts, 8, 1, f) == 1 && fread (&b.duration, 8, 1, f) == 1
-           && read_bytes (f, b.data);
-      if (!ok)
-        break;
-      b.header = flags & 1;
-      b.delta = flags & 2;
-      bufs.push_back (std::move (b));
-    }
-  fclose (f);
-  return ok;
+  return read_records (path, "WSACBUF1", bufs, [] (FILE *f, RecBuf &b) {
+    uint8_t flags = 0;
+    bool ok = fread (&flags, 1, 1, f) == 1 && fread (&b.pts, 8, 1, f) == 1
+              && fread (&b.duration, 8, 1, f) == 1 && read_bytes (f, b.data);
+    b.header = flags & 1;
+    b.delta = flags & 2;
+    return ok;
+  });
 }
 
 /* Chunk file: "WSACCHK1", u32 count, then per chunk u32 size, bytes. */
 inline bool
 write_chunks (const std::string &path, const std::vector<std::vector<uint8_t>> &chunks)
 {
-  FILE *f = create_record_file (path, "WSACCHK1", chunks.size ());
-  if (!f)
-    return false;
-  for (const auto &c : chunks)
-    write_bytes (f, c);
-  return fclose (f) == 0;
+  return write_records (path, "WSACCHK1", chunks, write_bytes);
 }
 
 inline bool
 read_chunks (const std::string &path, std::vector<std::vector<uint8_t>> &chunks)
 {
-  uint32_t n = 0;
-  FILE *f = open_record_file (path, "WSACCHK1", n);
-  if (!f)
-    return false;
-  bool ok = true;
-  for (uint32_t i = 0; ok && i < n; i++)
-    {
-      std::vector<uint8_t> c;
-      ok = read_bytes (f, c);
-      if (!ok)
-        break;
-      chunks.push_back (std::move (c));
-    }
-  fclose (f);
-  return ok;
+  return read_records (path, "WSACCHK1", chunks, read_bytes);
 }
 
 template <typename T>
