@@ -113,7 +113,8 @@ read_records (const std::string &path, const char *magic, std::vector<T> &record
     return false;
   char found[8];
   uint32_t n = 0;
-  bool ok = fread (found, 1, 8, f) == 8 && memcmp (found, magic, 8) == 0 && fread (&n, 4, 1, f) == 1;
+  bool ok
+      = fread (found, 1, 8, f) == 8 && memcmp (found, magic, 8) == 0 && fread (&n, 4, 1, f) == 1;
   for (uint32_t i = 0; ok && i < n; i++)
     {
       T r;

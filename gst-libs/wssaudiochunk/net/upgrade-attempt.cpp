@@ -21,9 +21,9 @@ UpgradeAttempt::start (SoupSession *session, SoupMessage *request, GMainContext 
   msg = request;
   timed_out = false;
   destroy_source (&timer);
-  timer = attach_timeout (context, timeout_ms, fire_once<UpgradeAttempt, &UpgradeAttempt::timer,
-                                                         &UpgradeAttempt::time_out>,
-                          this);
+  timer = attach_timeout (
+      context, timeout_ms,
+      fire_once<UpgradeAttempt, &UpgradeAttempt::timer, &UpgradeAttempt::time_out>, this);
   soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
                                         cancellable, done, data);
 }
