@@ -1175,6 +1175,14 @@ def figures(res):
     os.makedirs(IMG, exist_ok=True)
     made = {}
 
+    def save(fig, part, file_name):
+        """Writes @fig to docs/img/@file_name for @part's section of the report."""
+        fig.tight_layout()
+        path = os.path.join(IMG, file_name)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        made[part] = path
+
     if "sink" in res:
         s = res["sink"]
         names = ["full", "chunker", "queue", "base64", "encode", "direct"]
@@ -1194,11 +1202,7 @@ def figures(res):
         ax[1].set_ylabel("thousand instructions per chunk (callgrind)")
         ax[1].tick_params(axis="x", labelsize=7)
         fig.suptitle("Sink cost per 250 ms chunk (real webmmux buffers of speech)")
-        fig.tight_layout()
-        p = os.path.join(IMG, "perf-sink-cost.png")
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        made["sink"] = p
+        save(fig, "sink", "perf-sink-cost.png")
 
     if "latency" in res:
         L = res["latency"]
@@ -1216,11 +1220,7 @@ def figures(res):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         ax.set_title("Added latency per chunk, %g min of real-time speech" % L["minutes"])
-        fig.tight_layout()
-        p = os.path.join(IMG, "perf-latency.png")
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        made["latency"] = p
+        save(fig, "latency", "perf-latency.png")
 
     if "scale" in res:
         runs = [r for r in res["scale"]["runs"] if "failed" not in r]
@@ -1251,11 +1251,7 @@ def figures(res):
             a.grid(alpha=0.3)
             a.legend(fontsize=8)
         fig.suptitle("Receivers on one core (taskset -c 0), load from core 1")
-        fig.tight_layout()
-        p = os.path.join(IMG, "perf-receiver-scale.png")
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        made["scale"] = p
+        save(fig, "scale", "perf-receiver-scale.png")
 
     if "shard" in res:
         from report import shard_rows  # bench/report.py
@@ -1277,11 +1273,7 @@ def figures(res):
         ax[1].set_ylabel("MiB")
         ax[1].tick_params(axis="x", labelsize=7)
         fig.suptitle("A whole speaker, %g min of the same speech file in real time" % m)
-        fig.tight_layout()
-        p = os.path.join(IMG, "perf-speaker.png")
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        made["speaker"] = p
+        save(fig, "speaker", "perf-speaker.png")
 
     if "wire" in res:
         W = res["wire"]["per_second"]
@@ -1298,11 +1290,7 @@ def figures(res):
         ax.tick_params(axis="x", labelsize=7)
         ax.set_title("Bytes on the wire (WebSocket frames) per second of speech, 16 kbps Opus; "
                      "binary options computed, not implemented", fontsize=9)
-        fig.tight_layout()
-        p = os.path.join(IMG, "perf-wire.png")
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        made["wire"] = p
+        save(fig, "wire", "perf-wire.png")
 
     if "pipeline" in res:
         P = res["pipeline"]
@@ -1315,11 +1303,7 @@ def figures(res):
                color=["#8c8c8c", "#4c72b0", "#55a868"])
         ax.set_ylabel("CPU seconds per minute of audio")
         ax.set_title("audiotestsrc ! opusenc ! webmmux ! SINK, sync=false (%d runs each)" % P["repeats"], fontsize=9)
-        fig.tight_layout()
-        p = os.path.join(IMG, "perf-pipeline.png")
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        made["pipeline"] = p
+        save(fig, "pipeline", "perf-pipeline.png")
     return made
 
 

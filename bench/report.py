@@ -34,6 +34,11 @@ def img(made, key, alt):
 def write_performance_md(path, res, made, meta, rows):
     o = []
     w = o.append
+
+    def heading(title, part, alt):
+        """A numbered section's title and @part's figure."""
+        w("\n## %s\n\n" % title)
+        w(img(made, part, alt))
     w("# Performance\n\n")
     w("Benchmarks of wssaudiochunk against what users would pick instead: a browser running the browser speaker app's client "
       "as the speaker, and a Node `ws` or Python `websockets` server as the receiver. Everything here is "
@@ -71,8 +76,7 @@ def write_performance_md(path, res, made, meta, rows):
     s = res.get("sink")
     if s:
         V = s["variants"]
-        w("\n## 1. Sink cost per chunk\n\n")
-        w(img(made, "sink", "sink cost per chunk"))
+        heading("1. Sink cost per chunk", "sink", "sink cost per chunk")
         w("`sinkbench` replays the buffers that `opusenc bitrate=16000 ! webmmux streamable=true "
           "min-cluster-duration=250000000` produced from a 32 s speech file (espeak-ng, 48 kHz, resampled to "
           "16 kHz mono): a 15-16 byte cluster header, then a 6-7 byte SimpleBlock header and a 20 ms Opus frame, "
@@ -124,8 +128,7 @@ def write_performance_md(path, res, made, meta, rows):
     # ------------------------------------------------------------ pipeline
     P = res.get("pipeline")
     if P:
-        w("\n## 2. The sink's share of a speaker pipeline\n\n")
-        w(img(made, "pipeline", "pipeline CPU"))
+        heading("2. The sink's share of a speaker pipeline", "pipeline", "pipeline CPU")
         w("The same pipeline with `fakesink` and with `wssaudiochunksink` (to our receiver on 127.0.0.1), "
           "%g minutes of audio as fast as possible (`sync=false`), %d runs of each, interleaved:\n\n" % (
               P["minutes"], P["repeats"]))
@@ -169,8 +172,7 @@ def write_performance_md(path, res, made, meta, rows):
     L = res.get("latency")
     if L:
         S = L["summary"]
-        w("\n## 3. Added latency\n\n")
-        w(img(made, "latency", "latency CDF"))
+        heading("3. Added latency", "latency", "latency CDF")
         w("%g minutes of speech in real time: the WAV is cut into 20 ms buffers and paced by `identity "
           "sync=true`, as a microphone would deliver it, then `opusenc ! webmmux ! wssaudiochunksink "
           "sync=false` sends to our receiver on 127.0.0.1. `bench/out/build/bench/speaker` runs that pipeline "
@@ -222,8 +224,7 @@ def write_performance_md(path, res, made, meta, rows):
     if SC:
         runs = [r for r in SC["runs"] if "failed" not in r]
         vv = SC.get("versions", {})
-        w("\n## 4. Receiver scale on one core\n\n")
-        w(img(made, "scale", "receiver scale"))
+        heading("4. Receiver scale on one core", "scale", "receiver scale")
         w("N simulated speakers, each on its own WebSocket connection, send one `audioChunk` every 250 ms "
           "with their own `sessionId` and `chunkIndex` 0, 1, 2, ... The messages carry the real chunks of the "
           "speech file (chunk 0 with the stream header), with the same fields in the same order as "
@@ -274,8 +275,7 @@ def write_performance_md(path, res, made, meta, rows):
     if SP:
         g, c = SP["gst"], SP["chromium"]
         m = SP["minutes"]
-        w("\n## 5. A whole speaker: gst-launch vs Chromium running the browser speaker app's client\n\n")
-        w(img(made, "speaker", "speaker CPU and memory"))
+        heading("5. A whole speaker: gst-launch vs Chromium running the browser speaker app's client", "speaker", "speaker CPU and memory")
         w("Both speakers send the same speech file (48 kHz mono WAV, looped to %g min) in real time to a "
           "receiver on 127.0.0.1.\n\n"
           "- **gst-launch**: `%s`. CPU and peak RSS from `wait4()`.\n"
@@ -304,8 +304,7 @@ def write_performance_md(path, res, made, meta, rows):
     W = res.get("wire")
     if W:
         p = W["per_second"]
-        w("\n## 6. Bytes on the wire per second of audio\n\n")
-        w(img(made, "wire", "bytes on the wire"))
+        heading("6. Bytes on the wire per second of audio", "wire", "bytes on the wire")
         w("**The binary framing mode is not implemented.** Neither the sink nor the receivers have it; the "
           "binary rows below are computed from the measured chunk sizes of the speech file (`%s`: %d chunks, "
           "%s s), with WebSocket client framing (2-byte header, +2 bytes length from 126 bytes on, 4-byte "

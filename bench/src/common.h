@@ -84,98 +84,104 @@ struct RecBuf
   std::vector<uint8_t> data;
 };
 
+/* Both record files are an 8-byte magic, a u32 count and the records; a
+ * byte string in a record is a u32 size and the bytes. */
+template <typename T, typename WriteOne>
+bool
+write_records (const std::string &path, const char *magic, const std::vector<T> &records,
+               WriteOne write_one)
+{
+  FILE *f = fopen (path.c_str (), "wb");
+  if (!f)
+    return false;
+  fwrite (magic, 1, 8, f);
+  uint32_t n = static_cast<uint32_t> (records.size ());
+  fwrite (&n, 4, 1, f);
+  for (const auto &r : records)
+    write_one (f, r);
+  return fclose (f) == 0;
+}
+
+/* False when @path cannot be read, is not a @magic file or ends inside a
+ * record (the records before it are in @records). */
+template <typename T, typename ReadOne>
+bool
+read_records (const std::string &path, const char *magic, std::vector<T> &records, ReadOne read_one)
+{
+  FILE *f = fopen (path.c_str (), "rb");
+  if (!f)
+    return false;
+  char found[8];
+  uint32_t n = 0;
+  bool ok
+      = fread (found, 1, 8, f) == 8 && memcmp (found, magic, 8) == 0 && fread (&n, 4, 1, f) == 1;
+  for (uint32_t i = 0; ok && i < n; i++)
+    {
+      T r;
+      ok = read_one (f, r);
+      if (ok)
+        records.push_back (std::move (r));
+    }
+  fclose (f);
+  return ok;
+}
+
+inline void
+write_bytes (FILE *f, const std::vector<uint8_t> &bytes)
+{
+  uint32_t size = static_cast<uint32_t> (bytes.size ());
+  fwrite (&size, 4, 1, f);
+  fwrite (bytes.data (), 1, size, f);
+}
+
+inline bool
+read_bytes (FILE *f, std::vector<uint8_t> &bytes)
+{
+  uint32_t size;
+  if (fread (&size, 4, 1, f) != 1)
+    return false;
+  bytes.resize (size);
+  return fread (bytes.data (), 1, size, f) == size;
+}
+
 /* Record file: "WSACBUF1", u32 count, then per buffer u8 flags (1 header,
  * 2 delta), i64 pts, i64 duration, u32 size, bytes. */
 inline bool
 write_buffers (const std::string &path, const std::vector<RecBuf> &bufs)
 {
-  FILE *f = fopen (path.c_str (), "wb");
-  if (!f)
-    return false;
-  fwrite ("WSACBUF1", 1, 8, f);
-  uint32_t n = static_cast<uint32_t> (bufs.size ());
-  fwrite (&n, 4, 1, f);
-  for (const auto &b : bufs)
-    {
-      uint8_t flags = (b.header ? 1 : 0) | (b.delta ? 2 : 0);
-      uint32_t size = static_cast<uint32_t> (b.data.size ());
-      fwrite (&flags, 1, 1, f);
-      fwrite (&b.pts, 8, 1, f);
-      fwrite (&b.duration, 8, 1, f);
-      fwrite (&size, 4, 1, f);
-      fwrite (b.data.data (), 1, size, f);
-    }
-  return fclose (f) == 0;
+  return write_records (path, "WSACBUF1", bufs, [] (FILE *f, const RecBuf &b) {
+    uint8_t flags = (b.header ? 1 : 0) | (b.delta ? 2 : 0);
+    fwrite (&flags, 1, 1, f);
+    fwrite (&b.pts, 8, 1, f);
+    fwrite (&b.duration, 8, 1, f);
+    write_bytes (f, b.data);
+  });
 }
 
 inline bool
 read_buffers (const std::string &path, std::vector<RecBuf> &bufs)
 {
-  FILE *f = fopen (path.c_str (), "rb");
-  if (!f)
-    return false;
-  char magic[8];
-  uint32_t n = 0;
-  bool ok = fread (magic, 1, 8, f) == 8 && memcmp (magic, "WSACBUF1", 8) == 0 && fread (&n, 4, 1, f) == 1;
-  for (uint32_t i = 0; ok && i < n; i++)
-    {
-      RecBuf b;
-      uint8_t flags;
-      uint32_t size;
-      ok = fread (&flags, 1, 1, f) == 1 && fread (&b.pts, 8, 1, f) == 1 && fread (&b.duration, 8, 1, f) == 1
-           && fread (&size, 4, 1, f) == 1;
-      if (!ok)
-        break;
-      b.header = flags & 1;
-      b.delta = flags & 2;
-      b.data.resize (size);
-      ok = fread (b.data.data (), 1, size, f) == size;
-      bufs.push_back (std::move (b));
-    }
-  fclose (f);
-  return ok;
+  return read_records (path, "WSACBUF1", bufs, [] (FILE *f, RecBuf &b) {
+    uint8_t flags = 0;
+    bool ok = fread (&flags, 1, 1, f) == 1 && fread (&b.pts, 8, 1, f) == 1
+              && fread (&b.duration, 8, 1, f) == 1 && read_bytes (f, b.data);
+    b.header = flags & 1;
+    b.delta = flags & 2;
+    return ok;
+  });
 }
 
 /* Chunk file: "WSACCHK1", u32 count, then per chunk u32 size, bytes. */
 inline bool
 write_chunks (const std::string &path, const std::vector<std::vector<uint8_t>> &chunks)
 {
-  FILE *f = fopen (path.c_str (), "wb");
-  if (!f)
-    return false;
-  fwrite ("WSACCHK1", 1, 8, f);
-  uint32_t n = static_cast<uint32_t> (chunks.size ());
-  fwrite (&n, 4, 1, f);
-  for (const auto &c : chunks)
-    {
-      uint32_t size = static_cast<uint32_t> (c.size ());
-      fwrite (&size, 4, 1, f);
-      fwrite (c.data (), 1, size, f);
-    }
-  return fclose (f) == 0;
+  return write_records (path, "WSACCHK1", chunks, write_bytes);
 }
 
 inline bool
 read_chunks (const std::string &path, std::vector<std::vector<uint8_t>> &chunks)
 {
-  FILE *f = fopen (path.c_str (), "rb");
-  if (!f)
-    return false;
-  char magic[8];
-  uint32_t n = 0;
-  bool ok = fread (magic, 1, 8, f) == 8 && memcmp (magic, "WSACCHK1", 8) == 0 && fread (&n, 4, 1, f) == 1;
-  for (uint32_t i = 0; ok && i < n; i++)
-    {
-      uint32_t size;
-      ok = fread (&size, 4, 1, f) == 1;
-      if (!ok)
-        break;
-      std::vector<uint8_t> c (size);
-      ok = fread (c.data (), 1, size, f) == size;
-      chunks.push_back (std::move (c));
-    }
-  fclose (f);
-  return ok;
+  return read_records (path, "WSACCHK1", chunks, read_bytes);
 }
 
 template <typename T>

@@ -43,6 +43,7 @@
 #include "chunker.h"
 #include "ingest-core.h"
 #include "message-codec.h"
+#include "muxer-buffer.h"
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -68,6 +69,15 @@ sink_max_bytes (size_t session_len)
   /* gst_wss_audio_chunk_sink_start(): max-message-size 32768. */
   int64_t room = 32768 - 1024 - 6 * static_cast<int64_t> (session_len) - 4096 * 4 / 3;
   return static_cast<size_t> (room) * 3 / 4;
+}
+
+/* A recorded buffer as the Chunker sees it; @pts_shift moves a set PTS
+ * (the media is looped). */
+wssac::MuxerBuffer
+muxer_buffer (const RecBuf &b, int64_t pts_shift = 0)
+{
+  return { b.data.data (), b.data.size (), b.pts >= 0 ? b.pts + pts_shift : b.pts,
+           b.duration, b.header, b.delta };
 }
 
 /* ---------------- capture ---------------- */
@@ -155,15 +165,8 @@ do_capture (const Args &args)
   int64_t opus_acc = 0;
   for (const auto &b : cap.bufs)
     {
-      wssac::MuxerBuffer mb;
-      mb.data = b.data.data ();
-      mb.size = b.data.size ();
-      mb.pts = b.pts;
-      mb.duration = b.duration;
-      mb.header = b.header;
-      mb.delta = b.delta;
       size_t before = chunks.size ();
-      chunker.push (mb, chunks);
+      chunker.push (muxer_buffer (b), chunks);
       if (chunks.size () > before)
         {
           opus_in_chunk.push_back (opus_acc);
@@ -396,8 +399,7 @@ run_sink (const Fixture &fx, const std::string &v, int n, bool callgrind)
       std::vector<wssac::Chunk> out;
       for (const auto &b : fx.bufs)
         {
-          wssac::MuxerBuffer mb{ b.data.data (), b.data.size (), b.pts, b.duration, b.header, b.delta };
-          c.push (mb, out);
+          c.push (muxer_buffer (b), out);
         }
       for (auto &ch : out)
         chunk_bytes.push_back (ch.bytes);
@@ -441,17 +443,7 @@ run_sink (const Fixture &fx, const std::string &v, int n, bool callgrind)
                   std::lock_guard<std::mutex> g (m.stream_lock);
                   GstMapInfo map;
                   gst_buffer_map (buffer, &map, GST_MAP_READ);
-                  wssac::MuxerBuffer mb;
-                  mb.data = map.data;
-                  mb.size = map.size;
-                  mb.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_PTS (buffer)) + shift
-                                                            : wssac::kNoTime;
-                  mb.duration = GST_BUFFER_DURATION_IS_VALID (buffer)
-                                    ? static_cast<int64_t> (GST_BUFFER_DURATION (buffer))
-                                    : wssac::kNoTime;
-                  mb.header = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER);
-                  mb.delta = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-                  m.chunker.push (mb, m.done);
+                  m.chunker.push (wssac::muxer_buffer (buffer, map, shift), m.done);
                   gst_buffer_unmap (buffer, &map);
                   for (auto &c : m.done)
                     {
@@ -478,10 +470,7 @@ run_sink (const Fixture &fx, const std::string &v, int n, bool callgrind)
                 }
               else
                 {
-                  const RecBuf &b = fx.bufs[i];
-                  wssac::MuxerBuffer mb{ b.data.data (), b.data.size (), b.pts >= 0 ? b.pts + shift : b.pts,
-                                         b.duration, b.header, b.delta };
-                  m.chunker.push (mb, m.done);
+                  m.chunker.push (muxer_buffer (fx.bufs[i], shift), m.done);
                   for (auto &c : m.done)
                     {
                       sink_bytes += c.bytes.size ();

@@ -24,6 +24,7 @@
 #include "common.h"
 
 #include "chunker.h"
+#include "muxer-buffer.h"
 
 #include <gst/gst.h>
 
@@ -55,13 +56,7 @@ on_buffer (GstPad *, GstPadProbeInfo *info, gpointer data)
   GstMapInfo map;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return GST_PAD_PROBE_OK;
-  wssac::MuxerBuffer mb;
-  mb.data = map.data;
-  mb.size = map.size;
-  mb.pts = GST_BUFFER_PTS_IS_VALID (buf) ? static_cast<int64_t> (GST_BUFFER_PTS (buf)) : wssac::kNoTime;
-  mb.duration = GST_BUFFER_DURATION_IS_VALID (buf) ? static_cast<int64_t> (GST_BUFFER_DURATION (buf)) : wssac::kNoTime;
-  mb.header = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER);
-  mb.delta = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  const wssac::MuxerBuffer mb = wssac::muxer_buffer (buf, map);
   std::lock_guard<std::mutex> g (st->lock);
   st->buffers++;
   uint64_t early = st->shadow.early_closes ();

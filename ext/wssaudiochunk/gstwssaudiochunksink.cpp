@@ -136,6 +136,7 @@
 #include "sink-properties.h"
 
 #include "bus-messages.h"
+#include "muxer-buffer.h"
 #include "session-id.h"
 #include "transport-config.h"
 
@@ -574,17 +575,8 @@ gst_wss_audio_chunk_sink_render (GstBaseSink *sink, GstBuffer *buffer)
         GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map a buffer"), (NULL));
         return GST_FLOW_ERROR;
       }
-    MuxerBuffer mb;
-    mb.data = map.data;
-    mb.size = map.size;
-    mb.pts = GST_BUFFER_PTS_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_PTS (buffer)) : kNoTime;
-    mb.duration = GST_BUFFER_DURATION_IS_VALID (buffer) ? static_cast<int64_t> (GST_BUFFER_DURATION (buffer))
-                                                        : kNoTime;
-    mb.header = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER);
-    mb.delta = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-
     std::vector<Chunk> done;
-    st.chunker->push (mb, done);
+    st.chunker->push (muxer_buffer (buffer, map), done);
     gst_buffer_unmap (buffer, &map);
     for (auto &c : done)
       {

@@ -24,14 +24,20 @@ Console::width () const
 }
 
 void
-Console::clear_status ()
+Console::end_status_line (const char *ending)
 {
   if (tty_ && status_drawn_)
     {
-      fputs ("\r\033[K", stdout);
+      fputs (ending, stdout);
       fflush (stdout);
-      status_drawn_ = false;
     }
+  status_drawn_ = false;
+}
+
+void
+Console::clear_status ()
+{
+  end_status_line ("\r\033[K");
 }
 
 void
@@ -94,12 +100,7 @@ Console::block (const std::string &text)
 void
 Console::finish_status ()
 {
-  if (tty_ && status_drawn_)
-    {
-      fputs ("\n", stdout);
-      fflush (stdout);
-    }
-  status_drawn_ = false;
+  end_status_line ("\n");
   status_.clear ();
 }
 

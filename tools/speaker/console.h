@@ -36,6 +36,9 @@ public:
   void finish_status ();
 
 private:
+  /* Ends a drawn status line with @ending ("\r\033[K" erases it, "\n"
+   * keeps it); it counts as not drawn afterwards. */
+  void end_status_line (const char *ending);
   void clear_status ();
   void redraw_status ();
 

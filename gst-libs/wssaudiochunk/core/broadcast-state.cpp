@@ -85,30 +85,6 @@ BroadcastState::set_flag (bool &flag, bool on, Action action, int64_t now_ms)
 }
 
 BroadcastEffects
-BroadcastState::pause (int64_t now_ms)
-{
-  return set_flag (paused_, true, Action::PauseBroadcast, now_ms);
-}
-
-BroadcastEffects
-BroadcastState::resume (int64_t now_ms)
-{
-  return set_flag (paused_, false, Action::ResumeBroadcast, now_ms);
-}
-
-BroadcastEffects
-BroadcastState::mute (int64_t now_ms)
-{
-  return set_flag (muted_, true, Action::MuteBroadcast, now_ms);
-}
-
-BroadcastEffects
-BroadcastState::unmute (int64_t now_ms)
-{
-  return set_flag (muted_, false, Action::UnmuteBroadcast, now_ms);
-}
-
-BroadcastEffects
 BroadcastState::end (const std::string &reason, int64_t now_ms)
 {
   BroadcastEffects fx;

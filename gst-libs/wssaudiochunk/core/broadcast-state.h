@@ -44,10 +44,10 @@ public:
 
   void set_max_pause_time (int64_t ns) { max_pause_time_ = ns; }
 
-  BroadcastEffects pause (int64_t now_ms);
-  BroadcastEffects resume (int64_t now_ms);
-  BroadcastEffects mute (int64_t now_ms);
-  BroadcastEffects unmute (int64_t now_ms);
+  BroadcastEffects pause (int64_t now_ms) { return set_flag (paused_, true, Action::PauseBroadcast, now_ms); }
+  BroadcastEffects resume (int64_t now_ms) { return set_flag (paused_, false, Action::ResumeBroadcast, now_ms); }
+  BroadcastEffects mute (int64_t now_ms) { return set_flag (muted_, true, Action::MuteBroadcast, now_ms); }
+  BroadcastEffects unmute (int64_t now_ms) { return set_flag (muted_, false, Action::UnmuteBroadcast, now_ms); }
   BroadcastEffects end (const std::string &reason, int64_t now_ms);
 
   /* A completed chunk: sent now, or held while paused. After end, dropped

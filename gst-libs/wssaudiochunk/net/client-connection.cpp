@@ -49,26 +49,15 @@ WssClientTransport::Impl::connect ()
   got_network_event = false;
   g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), this);
 
-  g_clear_object (&cancellable);
-  cancellable = g_cancellable_new ();
-  connect_timed_out = false;
-  connecting_msg = msg;
-  destroy_source (&timer);
-  timer
-      = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_connect_timeout);
-  soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
-                                        cancellable, on_connect_done, this);
+  start_upgrade (current, msg, on_connect_done);
 }
 
-gboolean
-WssClientTransport::Impl::on_connect_timeout (gpointer data)
+void
+WssClientTransport::Impl::start_upgrade (UpgradeAttempt &attempt, SoupMessage *msg,
+                                         GAsyncReadyCallback done)
 {
-  auto *self = static_cast<Impl *> (data);
-  self->connect_timed_out = true;
-  g_cancellable_cancel (self->cancellable);
-  g_source_unref (self->timer);
-  self->timer = nullptr;
-  return G_SOURCE_REMOVE;
+  attempt.start (session, msg, context, static_cast<int64_t> (config.connect_timeout_s) * 1000,
+                 done, this);
 }
 
 void
@@ -76,16 +65,12 @@ WssClientTransport::Impl::on_connect_done (GObject *source, GAsyncResult *res, g
 {
   auto *self = static_cast<Impl *> (data);
   GError *error = nullptr;
-  SoupWebsocketConnection *conn
-      = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
-  SoupMessage *msg = self->connecting_msg;
-  self->connecting_msg = nullptr;
-  destroy_source (&self->timer);
+  SoupMessage *msg;
+  SoupWebsocketConnection *conn = self->current.finish (source, res, &error, &msg);
 
   if (!conn)
     {
-      bool cancelled
-          = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->connect_timed_out;
+      bool cancelled = self->current.cancelled (error);
       ConnectError e = self->classify (error, msg);
       g_clear_error (&error);
       g_object_unref (msg);
@@ -119,7 +104,7 @@ WssClientTransport::Impl::classify (const GError *error, SoupMessage *msg) const
   ConnectAttempt a;
   a.shown_uri = shown_uri;
   a.wss = g_str_has_prefix (connect_uri.c_str (), "wss:");
-  a.timed_out = connect_timed_out;
+  a.timed_out = current.timed_out;
   a.connect_timeout_s = config.connect_timeout_s;
   a.tls_handshaking = got_network_event && last_network_event == G_SOCKET_CLIENT_TLS_HANDSHAKING;
   a.tcp_connected = tcp_connected ();
@@ -177,18 +162,8 @@ WssClientTransport::Impl::schedule_retry (const std::string &why)
   GST_INFO_OBJECT (log_object, "reconnecting to %s in %" G_GINT64_FORMAT " ms", shown_uri.c_str (),
                    *delay);
   set_state (ConnectionState::Reconnecting, why);
-  destroy_source (&timer);
-  timer = attach_timeout (*delay, on_retry_timer);
-}
-
-gboolean
-WssClientTransport::Impl::on_retry_timer (gpointer data)
-{
-  auto *self = static_cast<Impl *> (data);
-  g_source_unref (self->timer);
-  self->timer = nullptr;
-  self->connect ();
-  return G_SOURCE_REMOVE;
+  destroy_source (&retry_timer);
+  retry_timer = attach_timeout (*delay, fire_once<Impl, &Impl::retry_timer, &Impl::connect>);
 }
 
 void
@@ -244,8 +219,8 @@ WssClientTransport::Impl::drop_connection ()
     return;
   /* A next connection under way would become the reconnect: whoever drops
    * this one decides what comes next. */
-  if (handover.current_lost () && next_cancellable)
-    g_cancellable_cancel (next_cancellable);
+  if (handover.current_lost ())
+    next.cancel ();
   connection_ended (false);
   g_signal_handlers_disconnect_by_data (conn, this);
   if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
@@ -360,8 +335,8 @@ WssClientTransport::Impl::on_closed (SoupWebsocketConnection *c, gpointer data)
   if (drained)
     {
       /* Everything is delivered: a next connection is not wanted any more. */
-      if (next_under_way && self->next_cancellable)
-        g_cancellable_cancel (self->next_cancellable);
+      if (next_under_way)
+        self->next.cancel ();
       self->set_state (ConnectionState::Closed);
       return;
     }

@@ -35,7 +35,7 @@ WssClientTransport::Impl::maybe_open_next ()
     std::lock_guard<std::mutex> g (lock);
     draining_now = draining;
   }
-  if (!open () || next_msg || !handover.should_open_next (mono_ms (), draining_now))
+  if (!open () || next.under_way () || !handover.should_open_next (mono_ms (), draining_now))
     return;
   SoupMessage *msg = upgrade_message ();
   if (!msg)
@@ -45,27 +45,7 @@ WssClientTransport::Impl::maybe_open_next ()
     }
   GST_INFO_OBJECT (log_object, "%s: connection %" G_GINT64_FORMAT " s old, opening the next one",
                    shown_uri.c_str (), (mono_ms () - connected_ms) / 1000);
-  g_clear_object (&next_cancellable);
-  next_cancellable = g_cancellable_new ();
-  next_msg = msg;
-  next_timed_out = false;
-  destroy_source (&next_timer);
-  next_timer
-      = attach_timeout (static_cast<int64_t> (config.connect_timeout_s) * 1000, on_next_timeout);
-  soup_session_websocket_connect_async (session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
-                                        next_cancellable, on_next_connect_done, this);
-}
-
-gboolean
-WssClientTransport::Impl::on_next_timeout (gpointer data)
-{
-  auto *self = static_cast<Impl *> (data);
-  g_source_unref (self->next_timer);
-  self->next_timer = nullptr;
-  self->next_timed_out = true;
-  if (self->next_cancellable)
-    g_cancellable_cancel (self->next_cancellable);
-  return G_SOURCE_REMOVE;
+  start_upgrade (next, msg, on_next_connect_done);
 }
 
 void
@@ -73,11 +53,9 @@ WssClientTransport::Impl::on_next_connect_done (GObject *source, GAsyncResult *r
 {
   auto *self = static_cast<Impl *> (data);
   GError *error = nullptr;
-  SoupWebsocketConnection *c
-      = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &error);
-  const bool timed_out = self->next_timed_out;
-  destroy_source (&self->next_timer);
-  g_clear_object (&self->next_msg);
+  SoupMessage *msg;
+  SoupWebsocketConnection *c = self->next.finish (source, res, &error, &msg);
+  g_object_unref (msg);
   if (c)
     {
       if (self->handover.next_opened (mono_ms ()))
@@ -88,7 +66,7 @@ WssClientTransport::Impl::on_next_connect_done (GObject *source, GAsyncResult *r
     }
   /* Cancelled by a teardown or by dropping the current connection: whoever
    * did that decides what comes next. */
-  const bool cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out;
+  const bool cancelled = self->next.cancelled (error);
   std::string why = error ? error->message : "unknown error";
   g_clear_error (&error);
   const int64_t delay = self->handover.next_failed (mono_ms ());
@@ -193,13 +171,7 @@ WssClientTransport::Impl::retired_closed (SoupWebsocketConnection *c)
 void
 WssClientTransport::Impl::drop_handover ()
 {
-  destroy_source (&next_timer);
-  if (next_cancellable)
-    g_cancellable_cancel (next_cancellable);
-  /* Let the cancelled attempt's callback run before the session goes. */
-  while (next_msg)
-    g_main_context_iteration (context, TRUE);
-  g_clear_object (&next_cancellable);
+  next.abandon (context);
   if (!retired)
     return;
   g_signal_handlers_disconnect_by_data (retired, this);

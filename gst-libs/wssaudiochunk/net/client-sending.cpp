@@ -12,16 +12,6 @@
 namespace wssac
 {
 
-gboolean
-WssClientTransport::Impl::on_resume (gpointer data)
-{
-  auto *self = static_cast<Impl *> (data);
-  g_source_unref (self->resume);
-  self->resume = nullptr;
-  self->flush ();
-  return G_SOURCE_REMOVE;
-}
-
 void
 WssClientTransport::Impl::flush ()
 {
@@ -32,7 +22,7 @@ WssClientTransport::Impl::flush ()
         {
           /* The peer is not reading: keep the rest in our bounded
            * backlog and look again shortly. */
-          resume = attach_timeout (20, on_resume);
+          resume = attach_timeout (20, fire_once<Impl, &Impl::resume, &Impl::flush>);
           return;
         }
       Outgoing item;
@@ -42,7 +32,7 @@ WssClientTransport::Impl::flush ()
         if (!delivery.next (backlog, mono_ms (), item, wait))
           {
             if (wait > 0)
-              resume = attach_timeout (wait, on_resume);
+              resume = attach_timeout (wait, fire_once<Impl, &Impl::resume, &Impl::flush>);
             break; /* else a confirmation (or new audio) flushes again */
           }
       }

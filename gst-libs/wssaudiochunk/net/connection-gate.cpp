@@ -1,4 +1,6 @@
 #include "connection-gate.h"
+#include "debug-category.h"
+#include "sources.h"
 
 #include <gst/gst.h>
 
@@ -29,16 +31,6 @@ now_ms ()
 {
   return g_get_monotonic_time () / 1000;
 }
-
-void
-destroy_source (GSource *&source)
-{
-  if (!source)
-    return;
-  g_source_destroy (source);
-  g_source_unref (source);
-  source = nullptr;
-}
 } // namespace
 
 std::string
@@ -56,7 +48,7 @@ address_of (GSocketAddress *addr, bool with_port)
 }
 
 bool
-PendingCounts::try_add (const std::string &address, unsigned max_per_address, unsigned max_total,
+AddressCounts::try_add (const std::string &address, unsigned max_per_address, unsigned max_total,
                         bool &by_address)
 {
   std::lock_guard<std::mutex> g (lock_);
@@ -71,7 +63,7 @@ PendingCounts::try_add (const std::string &address, unsigned max_per_address, un
 }
 
 void
-PendingCounts::remove (const std::string &address)
+AddressCounts::remove (const std::string &address)
 {
   std::lock_guard<std::mutex> g (lock_);
   auto it = by_address_.find (address);
@@ -82,7 +74,7 @@ PendingCounts::remove (const std::string &address)
 }
 
 unsigned
-PendingCounts::from (const std::string &address) const
+AddressCounts::from (const std::string &address) const
 {
   std::lock_guard<std::mutex> g (lock_);
   auto it = by_address_.find (address);
@@ -90,7 +82,7 @@ PendingCounts::from (const std::string &address) const
 }
 
 size_t
-PendingCounts::total () const
+AddressCounts::total () const
 {
   std::lock_guard<std::mutex> g (lock_);
   return total_;
@@ -160,15 +152,9 @@ ConnectionGate::fd_limit ()
 bool
 ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *listener,
                        const GateConfig &config, std::string &error,
-                       std::shared_ptr<PendingCounts> shared)
+                       std::shared_ptr<AddressCounts> shared)
 {
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      GST_DEBUG_CATEGORY_INIT (wss_gate_debug, "wssaudiochunkgate", 0,
-                               "wssaudiochunk receiver accept gate");
-      g_once_init_leave (&once, 1);
-    }
+  init_debug_category (wss_gate_debug, "wssaudiochunkgate", "wssaudiochunk receiver accept gate");
   config_ = config;
   if (config_.tls_certificate)
     g_object_ref (config_.tls_certificate);
@@ -177,7 +163,7 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
   listener_ = G_SOCKET (g_object_ref (listener));
   g_socket_set_blocking (listener_, FALSE);
   fd_limit_ = fd_limit ();
-  counts_ = shared ? std::move (shared) : std::make_shared<PendingCounts> ();
+  counts_ = shared ? std::move (shared) : std::make_shared<AddressCounts> ();
   stats_ = GateStats ();
   std::string why;
   readiness_ = SocketReadiness::create (context_, why);
@@ -194,9 +180,9 @@ ConnectionGate::start (GMainContext *context, SoupServer *server, GSocket *liste
 void
 ConnectionGate::stop ()
 {
-  destroy_source (accept_source_);
-  destroy_source (resume_source_);
-  destroy_source (sweep_source_);
+  destroy_source (&accept_source_);
+  destroy_source (&resume_source_);
+  destroy_source (&sweep_source_);
   readiness_.reset ();
   for (auto &kv : pending_)
     {
@@ -228,7 +214,7 @@ ConnectionGate::arm_accept ()
 void
 ConnectionGate::pause_accepting ()
 {
-  destroy_source (accept_source_);
+  destroy_source (&accept_source_);
   backoff_ms_ = backoff_ms_ == 0 ? 50 : std::min (backoff_ms_ * 2, kMaxBackoffMs);
   if (!paused_logged_)
     {
@@ -241,19 +227,9 @@ ConnectionGate::pause_accepting ()
                   "): accepting paused, retrying every %u ms at most\n",
                   (guint64)fd_limit_, kMaxBackoffMs);
     }
-  resume_source_ = g_timeout_source_new (backoff_ms_);
-  g_source_set_callback (resume_source_, on_resume, this, nullptr);
-  g_source_attach (resume_source_, context_);
-}
-
-gboolean
-ConnectionGate::on_resume (gpointer data)
-{
-  auto *self = static_cast<ConnectionGate *> (data);
-  g_source_unref (self->resume_source_);
-  self->resume_source_ = nullptr;
-  self->arm_accept ();
-  return G_SOURCE_REMOVE;
+  resume_source_ = attach_timeout (
+      context_, backoff_ms_,
+      fire_once<ConnectionGate, &ConnectionGate::resume_source_, &ConnectionGate::arm_accept>, this);
 }
 
 void

@@ -51,9 +51,10 @@ struct GateConfig
   GTlsCertificate *tls_certificate = nullptr;
 };
 
-/* The pending caps count over every gate of a process: a sharded receiver
- * runs one gate per worker thread, and the caps are the process's. */
-class PendingCounts
+/* Connections counted per client address and in all, under a lock: shared
+ * by every gate (pending upgrades) or worker (open connections) of a
+ * process, since a sharded receiver's caps are the process's. */
+class AddressCounts
 {
 public:
   /* Counts one more from @address unless a cap would be exceeded; false
@@ -95,7 +96,7 @@ public:
    * port (else the gate has its own). */
   bool start (GMainContext *context, SoupServer *server, GSocket *listener,
               const GateConfig &config, std::string &error,
-              std::shared_ptr<PendingCounts> shared = nullptr);
+              std::shared_ptr<AddressCounts> shared = nullptr);
   void stop ();
   /* The WebSocket handler calls this with the upgraded request's remote
    * address: the connection no longer counts as pending. */
@@ -123,7 +124,6 @@ private:
   };
   void forget (std::map<GSocket *, Pending>::iterator it);
   static gboolean on_incoming (GSocket *socket, GIOCondition condition, gpointer data);
-  static gboolean on_resume (gpointer data);
   static gboolean on_sweep (gpointer data);
   void arm_accept ();
   void pause_accepting ();
@@ -142,7 +142,7 @@ private:
   uint64_t fd_limit_ = 0;
   std::map<GSocket *, Pending> pending_;             /* holds a reference on each socket */
   std::map<std::string, GSocket *> pending_by_peer_; /* "ip:port" */
-  std::shared_ptr<PendingCounts> counts_;
+  std::shared_ptr<AddressCounts> counts_;
   GateStats stats_;
   std::shared_ptr<FrameGuardStats> frame_stats_ = std::make_shared<FrameGuardStats> ();
   /* The worker's epoll set for its plain TCP sockets (socket-readiness.h);

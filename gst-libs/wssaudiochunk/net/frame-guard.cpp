@@ -1,4 +1,5 @@
 #include "frame-guard.h"
+#include "debug-category.h"
 
 #include <gst/gst.h>
 
@@ -191,13 +192,7 @@ frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
                         std::shared_ptr<FrameGuardStats> stats,
                         std::shared_ptr<SocketReadiness> readiness)
 {
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      GST_DEBUG_CATEGORY_INIT (wss_guard_debug, "wssaudiochunkguard", 0,
-                               "wssaudiochunk receiver frame guard");
-      g_once_init_leave (&once, 1);
-    }
+  init_debug_category (wss_guard_debug, "wssaudiochunkguard", "wssaudiochunk receiver frame guard");
   auto *in = WSSAC_GUARD_INPUT (g_object_new (WSSAC_TYPE_GUARD_INPUT, nullptr));
   in->base = G_IO_STREAM (g_object_ref (base));
   in->base_in = g_io_stream_get_input_stream (base);

@@ -1,4 +1,6 @@
 #include "ingest-server-worker.h"
+#include "debug-category.h"
+#include "sources.h"
 
 #include <gst/gst.h>
 
@@ -43,35 +45,11 @@ void
 release_slot (gpointer p)
 {
   auto *slot = static_cast<AddressSlot *> (p);
-  slot->shared->release_address (slot->address);
+  slot->shared->open.remove (slot->address);
   delete slot;
 }
 constexpr char kSlotKey[] = "wssac-address-slot";
 } // namespace
-
-bool
-WorkerShared::reserve_address (const std::string &address)
-{
-  std::lock_guard<std::mutex> g (lock_);
-  unsigned &n = per_address_[address];
-  if (n >= config.max_connections_per_address)
-    {
-      if (n == 0)
-        per_address_.erase (address);
-      return false;
-    }
-  n++;
-  return true;
-}
-
-void
-WorkerShared::release_address (const std::string &address)
-{
-  std::lock_guard<std::mutex> g (lock_);
-  auto it = per_address_.find (address);
-  if (it != per_address_.end () && --it->second == 0)
-    per_address_.erase (it);
-}
 
 struct IngestWorker::ConnData
 {
@@ -88,13 +66,7 @@ IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared
                             WorkerEvents &events)
     : index_ (index), shared_ref_ (std::move (shared)), shared_ (*shared_ref_), events_ (events)
 {
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      GST_DEBUG_CATEGORY_INIT (wss_worker_debug, "wssaudiochunkingest", 0,
-                               "wssaudiochunk WebSocket receiver");
-      g_once_init_leave (&once, 1);
-    }
+  init_debug_category (wss_worker_debug, "wssaudiochunkingest", "wssaudiochunk WebSocket receiver");
 }
 
 IngestWorker::~IngestWorker ()
@@ -170,7 +142,8 @@ IngestWorker::on_early (SoupServer *, SoupServerMessage *msg, const char *, GHas
   if (config.max_connections_per_address > 0)
     {
       const std::string address = client_address (msg, false);
-      if (!self->shared_.reserve_address (address))
+      bool by_address;
+      if (!self->shared_.open.try_add (address, config.max_connections_per_address, 0, by_address))
         {
           self->shared_.address_refused++;
           soup_server_message_set_status (msg, 429, "Too Many Connections");
@@ -245,7 +218,7 @@ IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
   g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) {
     auto *d = static_cast<ConnData *> (p);
     if (!d->address.empty ())
-      d->shared->release_address (d->address);
+      d->shared->open.remove (d->address);
     delete d;
   });
   g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);
@@ -338,12 +311,7 @@ IngestWorker::stop ()
 {
   if (!server_)
     return;
-  if (watchdog_)
-    {
-      g_source_destroy (watchdog_);
-      g_source_unref (watchdog_);
-      watchdog_ = nullptr;
-    }
+  destroy_source (&watchdog_);
   /* What the session side answered last (acks of the final chunks) goes
    * out before the connections close. */
   outbox_.flush ();

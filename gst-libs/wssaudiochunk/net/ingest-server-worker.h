@@ -122,18 +122,13 @@ struct WorkerShared
   IngestServerConfig config; /* fixed once the workers start */
   IngestConfig core_config;  /* what IngestCore::decode needs */
   std::atomic<ConnectionId> next_id{ 1 };
-  std::shared_ptr<PendingCounts> pending = std::make_shared<PendingCounts> ();
+  std::shared_ptr<AddressCounts> pending = std::make_shared<AddressCounts> ();
   std::atomic<uint64_t> auth_refused{ 0 }, origin_refused{ 0 }, address_refused{ 0 };
   std::atomic<uint64_t> closed_silent{ 0 }, closed_no_message{ 0 };
 
   /* Open connections per client address: reserved when a request's
    * headers pass, so that two workers cannot both admit the last one. */
-  bool reserve_address (const std::string &address);
-  void release_address (const std::string &address);
-
-private:
-  std::mutex lock_;
-  std::map<std::string, unsigned> per_address_;
+  AddressCounts open;
 };
 
 /* What a worker's connections do, called on the worker's thread. */

@@ -1,4 +1,6 @@
 #include "ingest-server.h"
+#include "debug-category.h"
+#include "sources.h"
 
 #include "batched-poll.h"
 
@@ -180,30 +182,19 @@ struct IngestServer::Impl : WorkerEvents
   arm_deadline ()
   {
     int64_t d = core->next_deadline_ms ();
-    if (deadline)
-      {
-        g_source_destroy (deadline);
-        g_source_unref (deadline);
-        deadline = nullptr;
-      }
+    destroy_source (&deadline);
     if (d < 0)
       return;
     int64_t wait = d - now_ms ();
-    deadline = g_timeout_source_new (static_cast<guint> (wait < 0 ? 0 : wait));
-    g_source_set_callback (deadline, on_deadline, this, nullptr);
-    g_source_attach (deadline, context);
+    deadline = attach_timeout (context, wait, fire_once<Impl, &Impl::deadline, &Impl::deadline_passed>, this);
   }
 
-  static gboolean
-  on_deadline (gpointer data)
+  void
+  deadline_passed ()
   {
-    auto *self = static_cast<Impl *> (data);
-    g_source_unref (self->deadline);
-    self->deadline = nullptr;
     IngestOutput out;
-    self->core->tick (now_ms (), out);
-    self->apply (out);
-    return G_SOURCE_REMOVE;
+    core->tick (now_ms (), out);
+    apply (out);
   }
 
   /* Runs @fn on @i's thread (here when it has none) and waits for it. */
@@ -234,10 +225,7 @@ struct IngestServer::Impl : WorkerEvents
 
 IngestServer::IngestServer () : impl_ (new Impl ())
 {
-  static std::once_flag once;
-  std::call_once (once, [] {
-    GST_DEBUG_CATEGORY_INIT (wss_ingest_debug, "wssaudiochunkingest", 0, "wssaudiochunk WebSocket receiver");
-  });
+  init_debug_category (wss_ingest_debug, "wssaudiochunkingest", "wssaudiochunk WebSocket receiver");
 }
 
 IngestServer::~IngestServer ()
@@ -358,12 +346,7 @@ IngestServer::stop ()
   Impl *p = impl_;
   if (p->workers.empty ())
     return;
-  if (p->deadline)
-    {
-      g_source_destroy (p->deadline);
-      g_source_unref (p->deadline);
-      p->deadline = nullptr;
-    }
+  destroy_source (&p->deadline);
   p->stop_workers ();
   p->inbox.detach ();
   p->worker_of.clear ();

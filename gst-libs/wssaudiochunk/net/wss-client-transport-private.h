@@ -15,6 +15,8 @@
 #include "connection-handover.h"
 #include "delivery-tracker.h"
 #include "latency-stats.h"
+#include "sources.h"
+#include "upgrade-attempt.h"
 #include "wss-client-transport.h"
 
 #include <gst/gst.h>
@@ -60,9 +62,8 @@ struct WssClientTransport::Impl
   GMainContext *context = nullptr; /* the thread's, while it runs */
   SoupSession *session = nullptr;
   SoupWebsocketConnection *conn = nullptr; /* the one sending */
-  SoupMessage *connecting_msg = nullptr;
-  GCancellable *cancellable = nullptr;
-  GSource *timer = nullptr;    /* connect timeout or retry delay */
+  UpgradeAttempt current;      /* connect or reconnect */
+  GSource *retry_timer = nullptr;
   GSource *watchdog = nullptr; /* dead-peer check, once a second */
   GSource *resume = nullptr;   /* retry a flush paused by backpressure or pacing */
   GSource *ticker = nullptr;   /* TCP evidence, loss episodes, connection age */
@@ -76,7 +77,6 @@ struct WssClientTransport::Impl
       = PendingAction::None; /* decided by a server reply */
   std::string pending_detail;
   std::string pending_fix;
-  bool connect_timed_out = false;
   /* How far the attempt got (SoupMessage::network-event): tells a TLS
    * handshake nobody answers from a server that is not there. */
   GSocketClientEvent last_network_event = G_SOCKET_CLIENT_RESOLVING;
@@ -91,10 +91,7 @@ struct WssClientTransport::Impl
 
   /* Make-before-break (client-handover.cpp). */
   ConnectionHandover handover;
-  SoupMessage *next_msg = nullptr; /* the next connection's upgrade, under way */
-  GCancellable *next_cancellable = nullptr;
-  GSource *next_timer = nullptr; /* its connect timeout */
-  bool next_timed_out = false;
+  UpgradeAttempt next; /* the next connection's upgrade */
   SoupWebsocketConnection *retired = nullptr; /* the old one, confirming */
   int64_t retired_ms = 0;                     /* when it stopped taking chunks */
   bool retired_closing = false;               /* we closed it (or gave up on it) */
@@ -122,7 +119,6 @@ struct WssClientTransport::Impl
   void set_state (ConnectionState s, const std::string &detail = std::string ());
   void thread_setup ();
   void thread_teardown ();
-  static void destroy_source (GSource **source);
   GSource *attach_timeout (int64_t delay_ms, GSourceFunc func);
   void announce (const std::vector<DropEpisode> &due);
   static gboolean on_wake_dispatch (GSource *source, GSourceFunc, gpointer);
@@ -136,7 +132,8 @@ struct WssClientTransport::Impl
    * when the URI cannot be parsed. */
   SoupMessage *upgrade_message ();
   void connect ();
-  static gboolean on_connect_timeout (gpointer data);
+  /* Sends @msg (owned from here on) for @attempt, with the connect timeout. */
+  void start_upgrade (UpgradeAttempt &attempt, SoupMessage *msg, GAsyncReadyCallback done);
   static void on_connect_done (GObject *source, GAsyncResult *res, gpointer data);
   static void on_network_event (SoupMessage *, GSocketClientEvent event, GIOStream *,
                                 gpointer data);
@@ -147,7 +144,6 @@ struct WssClientTransport::Impl
                 const std::string &fix = "the connection was lost and could not be re-established; "
                                          "raise max-retries (-1 = forever) to keep trying");
   void schedule_retry (const std::string &why);
-  static gboolean on_retry_timer (gpointer data);
   /* @c is upgraded and takes over sending (@handover: from a connection
    * that now retires, not after a failure). */
   void on_connected (SoupWebsocketConnection *c, bool handover = false);
@@ -162,7 +158,6 @@ struct WssClientTransport::Impl
   bool open () const;
 
   /* ---- client-sending.cpp ---- */
-  static gboolean on_resume (gpointer data);
   void flush ();
   void send (Outgoing item);
   static void on_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data);
@@ -173,7 +168,6 @@ struct WssClientTransport::Impl
   /* At max-connection-age: opens the next connection (called every tick). */
   void maybe_open_next ();
   static void on_next_connect_done (GObject *source, GAsyncResult *res, gpointer data);
-  static gboolean on_next_timeout (gpointer data);
   /* Sending moves to @c; the current connection retires. */
   void take_over (SoupWebsocketConnection *c);
   /* TCP evidence for the retiring connection; closes it with 1000 once

@@ -3,6 +3,7 @@
  * WssClientTransport::Impl is in client-connection.cpp, client-sending.cpp
  * and client-handover.cpp (wss-client-transport-private.h). */
 #include "wss-client-transport-private.h"
+#include "debug-category.h"
 
 #include "context-thread.h"
 #include "transport-config.h"
@@ -51,40 +52,22 @@ WssClientTransport::Impl::thread_setup ()
 void
 WssClientTransport::Impl::thread_teardown ()
 {
-  destroy_source (&timer);
+  destroy_source (&retry_timer);
   destroy_source (&watchdog);
   destroy_source (&resume);
   destroy_source (&ticker);
   destroy_source (&pending_source);
   drop_handover ();
-  if (cancellable)
-    g_cancellable_cancel (cancellable);
-  /* Let a cancelled connect callback run before the session goes. */
-  while (connecting_msg)
-    g_main_context_iteration (context, TRUE);
+  current.abandon (context);
   drop_connection ();
   g_clear_object (&session);
   g_clear_object (&tls_database);
 }
 
-void
-WssClientTransport::Impl::destroy_source (GSource **source)
-{
-  if (*source)
-    {
-      g_source_destroy (*source);
-      g_source_unref (*source);
-      *source = nullptr;
-    }
-}
-
 GSource *
 WssClientTransport::Impl::attach_timeout (int64_t delay_ms, GSourceFunc func)
 {
-  GSource *s = g_timeout_source_new (static_cast<guint> (std::max<int64_t> (delay_ms, 0)));
-  g_source_set_callback (s, func, this, nullptr);
-  g_source_attach (s, context);
-  return s;
+  return wssac::attach_timeout (context, delay_ms, func, this);
 }
 
 void
@@ -130,11 +113,7 @@ WssClientTransport::Impl::destroy_wake_source ()
     s = wake_source;
     wake_source = nullptr;
   }
-  if (s)
-    {
-      g_source_destroy (s);
-      g_source_unref (s);
-    }
+  destroy_source (&s);
 }
 
 void
@@ -149,11 +128,8 @@ WssClientTransport::Impl::wake_locked ()
 WssClientTransport::WssClientTransport (GstObject *log_object) : impl_ (std::make_unique<Impl> ())
 {
   impl_->log_object = log_object;
-  static std::once_flag once;
-  std::call_once (once, [] {
-    GST_DEBUG_CATEGORY_INIT (wss_transport_debug, "wssaudiochunktransport", 0,
-                             "wssaudiochunk WebSocket client transport");
-  });
+  init_debug_category (wss_transport_debug, "wssaudiochunktransport",
+                       "wssaudiochunk WebSocket client transport");
 }
 
 WssClientTransport::~WssClientTransport ()
@@ -327,7 +303,6 @@ WssClientTransport::stop ()
   p->thread->stop ([p] { p->thread_teardown (); });
   p->thread.reset ();
   p->context = nullptr;
-  g_clear_object (&p->cancellable);
 
   std::vector<DropEpisode> due;
   {
