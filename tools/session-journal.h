@@ -13,6 +13,8 @@
  * claimed atomically by creating <stem>.chunks with O_EXCL. */
 #pragma once
 
+#include "non-copyable.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,13 +35,11 @@ struct JournalRecord
 /* ".webm" for webm-opus, ".ogg" for ogg-opus, ".bin" for anything else. */
 const char *journal_extension (const std::string &format);
 
-class SessionJournal
+class SessionJournal : private wssac::NonCopyable
 {
 public:
   SessionJournal () = default;
   ~SessionJournal ();
-  SessionJournal (const SessionJournal &) = delete;
-  SessionJournal &operator= (const SessionJournal &) = delete;
 
   /* Claims a stem from @base (see above) and creates both files. @sync:
    * fdatasync both files after every record. */

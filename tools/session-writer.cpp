@@ -264,23 +264,22 @@ write_summary_file (const std::string &path, const SummaryFields &f,
   using namespace wssac::json;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  auto num = [&] (const char *name, uint64_t value) { add_int (b, name, static_cast<gint64> (value)); };
   add_string (b, "sessionId", f.session_id);
   add_string (b, "part", f.part);
   add_string (b, "format", f.format);
   add_string_or_null (b, "wav", f.wav_name);
-  num ("chunks", stats.chunks);
-  num ("bytes", stats.bytes);
-  num ("delivered", stats.delivered);
-  num ("duplicates", stats.duplicates);
-  num ("late", stats.late);
-  num ("gaps", stats.gaps);
-  num ("missing", stats.missing);
-  num ("rejected", stats.rejected);
-  num ("controls", stats.controls);
-  num ("takeovers", stats.takeovers);
-  num ("staleStreamChunks", stats.stale_stream);
-  num ("refusedOtherToken", stats.refused_other_principal);
+  /* The session's counts, as docs/protocol.md names them. */
+  const std::pair<const char *, uint64_t> counts[] = {
+    { "chunks", stats.chunks },       { "bytes", stats.bytes },
+    { "delivered", stats.delivered }, { "duplicates", stats.duplicates },
+    { "late", stats.late },           { "gaps", stats.gaps },
+    { "missing", stats.missing },     { "rejected", stats.rejected },
+    { "controls", stats.controls },   { "takeovers", stats.takeovers },
+    { "staleStreamChunks", stats.stale_stream },
+    { "refusedOtherToken", stats.refused_other_principal },
+  };
+  for (const auto &c : counts)
+    add_int (b, c.first, static_cast<gint64> (c.second));
   add_index_or_null (b, "firstChunkIndex", f.first_index);
   add_index_or_null (b, "lastChunkIndex", f.last_index);
   json_builder_set_member_name (b, "streams");

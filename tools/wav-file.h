@@ -2,6 +2,8 @@
  * repairing) the RIFF/WAVE header wavenc wrote. */
 #pragma once
 
+#include "non-copyable.h"
+
 #include <cstdint>
 #include <string>
 #include <cstddef>
@@ -38,13 +40,11 @@ bool complete_wav_sizes (const std::string &path, bool &repaired, std::string &e
  * the start (0 samples), and its RIFF/data sizes are brought up to date at
  * most every update_ms and at close, so a crash leaves a playable file that
  * lacks at most the last update_ms (complete_wav_sizes() recovers those). */
-class WavWriter
+class WavWriter : private wssac::NonCopyable
 {
 public:
   WavWriter () = default;
   ~WavWriter ();
-  WavWriter (const WavWriter &) = delete;
-  WavWriter &operator= (const WavWriter &) = delete;
 
   /* Creates @path (never overwrites). */
   bool open (const std::string &path, std::string &error);

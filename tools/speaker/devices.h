@@ -2,6 +2,8 @@
  * Audio/Source) and picking one by index or name. */
 #pragma once
 
+#include "non-copyable.h"
+
 #include <gst/gst.h>
 
 #include <string>
@@ -35,13 +37,11 @@ int pick_device (const std::vector<DeviceEntry> &devices, const std::string &spe
 std::string format_device_list (const std::vector<DeviceEntry> &devices);
 
 /* The system's audio input devices, in the monitor's order. */
-class DeviceList
+class DeviceList : private wssac::NonCopyable
 {
 public:
   DeviceList () = default;
   ~DeviceList ();
-  DeviceList (const DeviceList &) = delete;
-  DeviceList &operator= (const DeviceList &) = delete;
 
   /* Probes once (GstDeviceMonitor started and stopped). */
   void probe ();

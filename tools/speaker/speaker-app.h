@@ -4,6 +4,8 @@
  * status timer are all sources of that loop. */
 #pragma once
 
+#include "non-copyable.h"
+
 #include "console.h"
 #include "devices.h"
 #include "friendly-error.h"
@@ -21,13 +23,11 @@ namespace wssac_speaker
 
 class RawTerminal;
 
-class SpeakerApp
+class SpeakerApp : private wssac::NonCopyable
 {
 public:
   explicit SpeakerApp (SpeakerOptions options);
   ~SpeakerApp ();
-  SpeakerApp (const SpeakerApp &) = delete;
-  SpeakerApp &operator= (const SpeakerApp &) = delete;
 
   /* Runs what the options ask for; returns the exit status. */
   int run ();

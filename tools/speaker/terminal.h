@@ -7,19 +7,19 @@
  * restores the terminal on its way out. */
 #pragma once
 
+#include "non-copyable.h"
+
 #include <termios.h>
 
 namespace wssac_speaker
 {
 
-class RawTerminal
+class RawTerminal : private wssac::NonCopyable
 {
 public:
   /* Does nothing unless @fd is a terminal. */
   explicit RawTerminal (int fd);
   ~RawTerminal ();
-  RawTerminal (const RawTerminal &) = delete;
-  RawTerminal &operator= (const RawTerminal &) = delete;
 
   bool
   active () const

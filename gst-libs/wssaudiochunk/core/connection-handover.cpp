@@ -1,4 +1,5 @@
 #include "connection-handover.h"
+#include "enum-names.h"
 
 namespace wssac
 {
@@ -6,18 +7,9 @@ namespace wssac
 const char *
 handover_phase_name (HandoverPhase phase)
 {
-  switch (phase)
-    {
-    case HandoverPhase::Steady:
-      return "steady";
-    case HandoverPhase::Opening:
-      return "opening";
-    case HandoverPhase::Backoff:
-      return "backoff";
-    case HandoverPhase::Retiring:
-      return "retiring";
-    }
-  return "unknown";
+  static const char *const names[] = { "steady", "opening", "backoff", "retiring" };
+  WSSAC_NAMES_COVER (names, HandoverPhase::Retiring);
+  return enum_value_name (phase, names);
 }
 
 static RetryConfig

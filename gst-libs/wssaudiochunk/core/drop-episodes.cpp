@@ -1,4 +1,5 @@
 #include "drop-episodes.h"
+#include "enum-names.h"
 
 namespace wssac
 {
@@ -6,22 +7,10 @@ namespace wssac
 const char *
 drop_reason_name (DropReason reason)
 {
-  switch (reason)
-    {
-    case DropReason::Backlog:
-      return "backlog";
-    case DropReason::Paused:
-      return "paused";
-    case DropReason::Oversize:
-      return "oversize";
-    case DropReason::GivenUp:
-      return "given-up";
-    case DropReason::Refused:
-      return "refused";
-    case DropReason::Unconfirmed:
-      return "unconfirmed";
-    }
-  return "unknown";
+  static const char *const names[]
+      = { "backlog", "paused", "oversize", "given-up", "refused", "unconfirmed" };
+  WSSAC_NAMES_COVER (names, DropReason::Unconfirmed);
+  return enum_value_name (reason, names);
 }
 
 static void

@@ -19,6 +19,8 @@
  * closes its socket. */
 #pragma once
 
+#include "non-copyable.h"
+
 #include "frame-guard.h"
 
 #include <gio/gio.h>
@@ -83,13 +85,11 @@ struct GateStats
   uint64_t closed_ping_flood = 0; /* pings over the rate: 1008 */
 };
 
-class ConnectionGate
+class ConnectionGate : private wssac::NonCopyable
 {
 public:
   ConnectionGate () = default;
   ~ConnectionGate ();
-  ConnectionGate (const ConnectionGate &) = delete;
-  ConnectionGate &operator= (const ConnectionGate &) = delete;
 
   /* @listener: bound and listening; the gate takes a reference.
    * @shared: the process's pending counts when several gates serve one

@@ -1,6 +1,7 @@
 /* The transport's free functions: state and error names, the upgrade
  * request's headers, the location check (wss-client-transport.h). */
 #include "wss-client-transport.h"
+#include "enum-names.h"
 
 #include "transport-config.h"
 
@@ -12,24 +13,10 @@ namespace wssac
 const char *
 connection_state_name (ConnectionState state)
 {
-  switch (state)
-    {
-    case ConnectionState::Disconnected:
-      return "disconnected";
-    case ConnectionState::Connecting:
-      return "connecting";
-    case ConnectionState::Connected:
-      return "connected";
-    case ConnectionState::Reconnecting:
-      return "reconnecting";
-    case ConnectionState::Closing:
-      return "closing";
-    case ConnectionState::Closed:
-      return "closed";
-    case ConnectionState::Failed:
-      return "failed";
-    }
-  return "unknown";
+  static const char *const names[] = { "disconnected", "connecting", "connected", "reconnecting",
+                                       "closing",      "closed",     "failed" };
+  WSSAC_NAMES_COVER (names, ConnectionState::Failed);
+  return enum_value_name (state, names);
 }
 
 namespace
@@ -74,26 +61,11 @@ collect_header (GQuark field, const GValue *value, gpointer data)
 const char *
 connect_error_kind_name (ConnectErrorKind kind)
 {
-  switch (kind)
-    {
-    case ConnectErrorKind::InvalidUri:
-      return "invalid-uri";
-    case ConnectErrorKind::Timeout:
-      return "timeout";
-    case ConnectErrorKind::HttpStatus:
-      return "http-status";
-    case ConnectErrorKind::TlsCertificate:
-      return "tls-certificate";
-    case ConnectErrorKind::TlsNotSpoken:
-      return "tls-not-spoken";
-    case ConnectErrorKind::TlsExpected:
-      return "tls-expected";
-    case ConnectErrorKind::Tls:
-      return "tls";
-    case ConnectErrorKind::Network:
-      return "network";
-    }
-  return "unknown";
+  static const char *const names[]
+      = { "invalid-uri",    "timeout",      "http-status", "tls-certificate",
+          "tls-not-spoken", "tls-expected", "tls",         "network" };
+  WSSAC_NAMES_COVER (names, ConnectErrorKind::Network);
+  return enum_value_name (kind, names);
 }
 
 HeaderList

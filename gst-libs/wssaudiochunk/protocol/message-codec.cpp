@@ -1,4 +1,5 @@
 #include "message-codec.h"
+#include "enum-names.h"
 
 #include "audio-chunk-parser.h"
 #include "audio-chunk-writer.h"
@@ -116,8 +117,9 @@ json_guard (const char *text, size_t length, GuardFindings *findings = nullptr)
   if (p == end)
     return fail (DecodeError::NotJson, "not valid JSON: empty message");
   if (*p != '{')
-    return fail (*p == '[' || *p == '"' || *p == '-' || g_ascii_isdigit (*p) ? DecodeError::NotObject
-                                                                              : DecodeError::NotJson,
+    return fail (*p == '[' || *p == '"' || *p == '-' || g_ascii_isdigit (*p)
+                     ? DecodeError::NotObject
+                     : DecodeError::NotJson,
                  "the message must be a JSON object");
   int depth = 0;
   bool in_string = false;
@@ -144,7 +146,8 @@ json_guard (const char *text, size_t length, GuardFindings *findings = nullptr)
                 continue;
               int u = hex4 (p + 1, end);
               if (u < 0)
-                return fail (DecodeError::NotJson, "not valid JSON: a \\u escape without 4 hex digits");
+                return fail (DecodeError::NotJson,
+                             "not valid JSON: a \\u escape without 4 hex digits");
               if (u == 0 && findings && !findings->nul)
                 {
                   findings->nul = true;
@@ -153,13 +156,14 @@ json_guard (const char *text, size_t length, GuardFindings *findings = nullptr)
                 }
               p += 4;
               if (u >= 0xDC00 && u <= 0xDFFF)
-                return fail (DecodeError::NotJson, "not valid JSON: a \\u escape of a lone low surrogate");
+                return fail (DecodeError::NotJson,
+                             "not valid JSON: a \\u escape of a lone low surrogate");
               if (u >= 0xD800 && u <= 0xDBFF)
                 {
                   int low = (end - p > 2 && p[1] == '\\' && p[2] == 'u') ? hex4 (p + 3, end) : -1;
                   if (low < 0xDC00 || low > 0xDFFF)
-                    return fail (DecodeError::NotJson,
-                                 "not valid JSON: a \\u escape of a high surrogate without its low surrogate");
+                    return fail (DecodeError::NotJson, "not valid JSON: a \\u escape of a high "
+                                                       "surrogate without its low surrogate");
                   p += 6;
                 }
             }
@@ -212,7 +216,8 @@ get_int (JsonObject *obj, const char *name, int64_t &out, DecodeResult &err, boo
         {
           double d = json_node_get_double (node);
           /* Range first: casting an out-of-range double is undefined. */
-          if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == static_cast<double> (static_cast<int64_t> (d)))
+          if (d >= -9007199254740992.0 && d <= 9007199254740992.0
+              && d == static_cast<double> (static_cast<int64_t> (d)))
             {
               out = static_cast<int64_t> (d);
               return true;
@@ -240,7 +245,8 @@ get_string (JsonObject *obj, const char *name, std::string &out, DecodeResult &e
        * refuse it, or it would reach replies, logs and file names. */
       if (!g_utf8_validate (value, -1, nullptr))
         {
-          err = fail (DecodeError::BadValue, std::string ("field \"") + name + "\" is not valid UTF-8");
+          err = fail (DecodeError::BadValue,
+                      std::string ("field \"") + name + "\" is not valid UTF-8");
           return false;
         }
       out = value;
@@ -255,41 +261,23 @@ get_string (JsonObject *obj, const char *name, std::string &out, DecodeResult &e
 const char *
 decode_error_code (DecodeError error)
 {
-  switch (error)
-    {
-    case DecodeError::None:
-      return "ok";
-    case DecodeError::NotJson:
-      return "not-json";
-    case DecodeError::NotObject:
-      return "not-object";
-    case DecodeError::MissingField:
-      return "missing-field";
-    case DecodeError::WrongType:
-      return "wrong-type";
-    case DecodeError::BadBase64:
-      return "bad-base64";
-    case DecodeError::UnknownAction:
-      return "unknown-action";
-    case DecodeError::BadValue:
-      return "bad-value";
-    case DecodeError::SizeMismatch:
-      return "size-mismatch";
-    case DecodeError::InvalidSessionId:
-      return "invalid-session-id";
-    }
-  return "unknown";
+  static const char *const names[]
+      = { "ok",         "not-json",       "not-object", "missing-field", "wrong-type",
+          "bad-base64", "unknown-action", "bad-value",  "size-mismatch", "invalid-session-id" };
+  WSSAC_NAMES_COVER (names, DecodeError::InvalidSessionId);
+  return enum_value_name (error, names);
 }
 
 std::string
 stream_id_problem (const std::string &id)
 {
   if (id.size () != kStreamIdLength)
-    return "field \"streamId\" must be " + std::to_string (kStreamIdLength) + " lowercase hex digits, not "
-           + std::to_string (id.size ()) + " characters";
+    return "field \"streamId\" must be " + std::to_string (kStreamIdLength)
+           + " lowercase hex digits, not " + std::to_string (id.size ()) + " characters";
   for (char c : id)
     if (!g_ascii_isdigit (c) && !(c >= 'a' && c <= 'f'))
-      return "field \"streamId\" must be " + std::to_string (kStreamIdLength) + " lowercase hex digits (0-9, a-f)";
+      return "field \"streamId\" must be " + std::to_string (kStreamIdLength)
+             + " lowercase hex digits (0-9, a-f)";
   return std::string ();
 }
 
@@ -445,8 +433,8 @@ struct BinaryPayload
   size_t size;
 };
 
-DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload *payload,
-                           const GuardFindings &findings);
+DecodeResult decode_object (JsonObject *obj, const DecodeLimits &limits,
+                            const BinaryPayload *payload, const GuardFindings &findings);
 } // namespace
 
 DecodeResult
@@ -477,14 +465,16 @@ decode_binary_message (const uint8_t *data, size_t length, const DecodeLimits &l
     return fail (DecodeError::NotObject, "binary message without the WSAC framing");
   size_t header_len = (static_cast<size_t> (data[4]) << 8) | data[5];
   if (6 + header_len > length)
-    return fail (DecodeError::BadValue, "binary framing: header length past the end of the message");
+    return fail (DecodeError::BadValue,
+                 "binary framing: header length past the end of the message");
   GuardFindings findings;
-  DecodeResult guard = json_guard (reinterpret_cast<const char *> (data + 6), header_len, &findings);
+  DecodeResult guard
+      = json_guard (reinterpret_cast<const char *> (data + 6), header_len, &findings);
   if (!guard.ok ())
     return fail (guard.error, "binary framing: " + guard.detail);
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, reinterpret_cast<const char *> (data + 6), static_cast<gssize> (header_len),
-                                   nullptr))
+  if (!json_parser_load_from_data (parser, reinterpret_cast<const char *> (data + 6),
+                                   static_cast<gssize> (header_len), nullptr))
     return fail (DecodeError::NotJson, "binary framing: the header is not valid JSON");
   JsonNode *root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
@@ -537,7 +527,8 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
   if (!get_string (obj, "sessionId", m.session_id, r, need_session) && !r.ok ())
     return r;
   if (findings.nul && findings.nul_member == "sessionId")
-    return fail (DecodeError::InvalidSessionId, "the session id contains a NUL character; use printable characters only");
+    return fail (DecodeError::InvalidSessionId,
+                 "the session id contains a NUL character; use printable characters only");
   if (need_session && m.session_id.empty ())
     return fail (DecodeError::BadValue, "field \"sessionId\" is empty");
   /* An empty sessionId on a control means "this connection's session". */
@@ -575,7 +566,8 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
   if (payload)
     {
       if (json_object_has_member (obj, "audioData"))
-        return fail (DecodeError::BadValue, "binary framing: the audio is the payload, not audioData");
+        return fail (DecodeError::BadValue,
+                     "binary framing: the audio is the payload, not audioData");
     }
   else if (!get_string (obj, "audioData", data, r, true))
     return r;
@@ -593,8 +585,10 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
     return r;
   if (!header.empty () && !payload)
     {
-      if (header.size () / 4 * 3 > limits.max_audio_bytes + 2 || !valid_base64 (header.data (), header.size ()))
-        return fail (DecodeError::BadBase64, "field \"streamHeader\" is not valid base64 of a sane size");
+      if (header.size () / 4 * 3 > limits.max_audio_bytes + 2
+          || !valid_base64 (header.data (), header.size ()))
+        return fail (DecodeError::BadBase64,
+                     "field \"streamHeader\" is not valid base64 of a sane size");
       gsize hlen = 0;
       guchar *h = g_base64_decode (header.c_str (), &hlen);
       m.stream_header.assign (h, h + hlen);
@@ -602,7 +596,8 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
     }
 
   if (index < 0 || static_cast<uint64_t> (index) > limits.max_chunk_index)
-    return fail (DecodeError::BadValue, "field \"chunkIndex\" out of range: " + std::to_string (index));
+    return fail (DecodeError::BadValue,
+                 "field \"chunkIndex\" out of range: " + std::to_string (index));
   m.chunk_index = static_cast<uint64_t> (index);
   if (payload)
     {
@@ -612,11 +607,14 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
       if (header_size < 0 || static_cast<uint64_t> (header_size) >= payload->size)
         return fail (DecodeError::BadValue, "binary framing: streamHeaderSize leaves no audio");
       if (payload->size - header_size > limits.max_audio_bytes)
-        return fail (DecodeError::BadValue, "audio larger than " + std::to_string (limits.max_audio_bytes) + " bytes");
+        return fail (DecodeError::BadValue,
+                     "audio larger than " + std::to_string (limits.max_audio_bytes) + " bytes");
       m.stream_header.assign (payload->data, payload->data + header_size);
       m.audio.assign (payload->data + header_size, payload->data + payload->size);
-      if (have_size && (original_size < 0 || static_cast<uint64_t> (original_size) != m.audio.size ()))
-        return fail (DecodeError::SizeMismatch, "originalSize " + std::to_string (original_size) + " but the payload holds "
+      if (have_size
+          && (original_size < 0 || static_cast<uint64_t> (original_size) != m.audio.size ()))
+        return fail (DecodeError::SizeMismatch, "originalSize " + std::to_string (original_size)
+                                                    + " but the payload holds "
                                                     + std::to_string (m.audio.size ()) + " bytes");
       m.original_size = m.audio.size ();
       return r;
@@ -624,8 +622,8 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
   if (data.empty ())
     return fail (DecodeError::BadValue, "field \"audioData\" is empty");
   if (data.size () / 4 * 3 > limits.max_audio_bytes + 2)
-    return fail (DecodeError::BadValue, "audioData larger than " + std::to_string (limits.max_audio_bytes)
-                                            + " bytes");
+    return fail (DecodeError::BadValue,
+                 "audioData larger than " + std::to_string (limits.max_audio_bytes) + " bytes");
   if (!valid_base64 (data.data (), data.size ()))
     return fail (DecodeError::BadBase64, "field \"audioData\" is not valid base64");
   gsize out_len = 0;
