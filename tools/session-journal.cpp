@@ -102,63 +102,41 @@ SessionJournal::append (const uint8_t *bytes, size_t size, size_t header_size, u
       error = "the journal is not open";
       return false;
     }
-  if (!broken_.empty ())
-    {
-      error = broken_; /* the file's length is not known any more */
-      return false;
-    }
   if (header_size > size)
     header_size = size;
-  pending_data_.append (reinterpret_cast<const char *> (bytes), size);
+  if (!write_all (data_fd_, bytes, size, error))
+    return false;
+  if (sync_ && fdatasync (data_fd_) != 0)
+    {
+      error = std::string ("cannot sync the journal: ") + g_strerror (errno);
+      return false;
+    }
   const char *sid = stream_id.empty () ? "-" : stream_id.c_str ();
+  std::string lines;
   char line[160];
   if (header_size > 0)
     {
       g_snprintf (line, sizeof (line), "H %" PRIu64 " %zu %s\n", offset_, header_size, sid);
-      pending_index_ += line;
+      lines += line;
     }
   g_snprintf (line, sizeof (line), "C %" PRIu64 " %" PRIu64 " %zu %s\n", chunk_index,
               offset_ + header_size, size - header_size, sid);
-  pending_index_ += line;
-  offset_ += size;
-  return true;
-}
-
-bool
-SessionJournal::flush (std::string &error)
-{
-  if (!unflushed ())
-    return true;
-  if (data_fd_ < 0)
+  lines += line;
+  /* One write: the index is appended line-atomically. */
+  if (!write_all (index_fd_, lines.data (), lines.size (), error))
+    return false;
+  if (sync_ && fdatasync (index_fd_) != 0)
     {
-      error = "the journal is not open";
+      error = std::string ("cannot sync the index: ") + g_strerror (errno);
       return false;
     }
-  /* The bytes before the lines that point at them: a crash between the two
-   * leaves bytes no line claims, which recovery ignores. */
-  const bool ok = write_all (data_fd_, pending_data_.data (), pending_data_.size (), error)
-                  && (!sync_ || fdatasync (data_fd_) == 0 || sync_error ("journal", error))
-                  && write_all (index_fd_, pending_index_.data (), pending_index_.size (), error)
-                  && (!sync_ || fdatasync (index_fd_) == 0 || sync_error ("index", error));
-  pending_data_.clear ();
-  pending_index_.clear ();
-  if (!ok)
-    broken_ = error;
-  return ok;
-}
-
-bool
-SessionJournal::sync_error (const char *what, std::string &error)
-{
-  error = std::string ("cannot sync the ") + what + ": " + g_strerror (errno);
-  return false;
+  offset_ += size;
+  return true;
 }
 
 void
 SessionJournal::close ()
 {
-  std::string ignored; /* callers that care flushed first */
-  flush (ignored);
   for (int *fd : { &data_fd_, &index_fd_ })
     if (*fd >= 0)
       {

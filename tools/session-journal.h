@@ -45,27 +45,10 @@ public:
    * fdatasync both files after every record. */
   bool open (const std::string &dir, const std::string &base, const std::string &format, bool sync,
              std::string &error);
-  /* Adds @size bytes whose first @header_size are a stream header, and
-   * their index lines, to what flush() writes. */
+  /* Writes @size bytes whose first @header_size are a stream header, then
+   * their index lines; returns once write() returned for all of it. */
   bool append (const uint8_t *bytes, size_t size, size_t header_size, uint64_t chunk_index,
                const std::string &stream_id, std::string &error);
-  /* Writes what was appended since the last flush: the bytes, then the
-   * index lines (one write() each; with sync, fdatasync both). The program
-   * flushes before it sends the acks that stand for the chunks: a record
-   * costs two system calls per ack instead of per chunk, and a crash can
-   * only lose chunks no ack covered, which their sender still holds. */
-  bool flush (std::string &error);
-  bool
-  unflushed () const
-  {
-    return !pending_data_.empty () || !pending_index_.empty ();
-  }
-  size_t
-  unflushed_bytes () const
-  {
-    return pending_data_.size ();
-  }
-  /* Flushes (errors are the caller's to ask for first) and closes. */
   void close ();
 
   const std::string &
@@ -91,13 +74,10 @@ public:
 
 private:
   bool write_all (int fd, const void *data, size_t size, std::string &error);
-  static bool sync_error (const char *what, std::string &error);
   int data_fd_ = -1;
   int index_fd_ = -1;
   bool sync_ = false;
-  uint64_t offset_ = 0; /* of the data file with what is pending */
-  std::string pending_data_, pending_index_;
-  std::string broken_; /* a failed flush: nothing more is appended */
+  uint64_t offset_ = 0;
   std::string stem_, data_path_, index_path_;
 };
 

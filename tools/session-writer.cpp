@@ -96,18 +96,6 @@ SessionWriter::push (const wssac::IngestEvent &ev)
   return true;
 }
 
-bool
-SessionWriter::flush ()
-{
-  std::string err;
-  const size_t bytes = journal_.unflushed_bytes ();
-  if (journal_.flush (err))
-    return true;
-  set_error (err);
-  dropped_bytes_ += bytes;
-  return false;
-}
-
 void
 SessionWriter::decode (const wssac::IngestEvent &ev)
 {
@@ -188,7 +176,6 @@ SessionWriter::close_files ()
           wav_created_ = false;
         }
     }
-  flush ();
   journal_.close ();
 }
 

@@ -84,14 +84,6 @@ public:
   /* One delivered chunk (IngestEvent Audio). false: it is not on disk, and
    * must not be acknowledged. */
   bool push (const wssac::IngestEvent &ev);
-  /* Writes the chunks pushed since the last flush to the journal (before
-   * their ack leaves); false, with the error recorded, if it could not. */
-  bool flush ();
-  bool
-  unflushed () const
-  {
-    return journal_.unflushed ();
-  }
   void control (wssac::Action action, int64_t timestamp_ms);
   /* Periodic: brings the WAV header up to date. */
   void tick (int64_t now_ms);

@@ -148,7 +148,6 @@ private:
   void end_writer (const std::string &session_id, const std::string &reason);
   void on_writer_done (wssac_ingest::SessionWriter &w);
   void tick_writers ();
-  void commit (int64_t pushed_before_ms = G_MAXINT64);
   void check_idle ();
   void on_signal (int signum);
   void maybe_quit ();
@@ -176,14 +175,6 @@ private:
   int64_t last_trim_ms_ = 0;
   bool trim_pending_ = false;
   std::vector<guint> signal_sources_;
-  /* Sessions with chunks pushed but not yet in their journal, with the
-   * time of the first of them. */
-  struct Unflushed
-  {
-    std::string session_id;
-    int64_t since_ms;
-  };
-  std::vector<Unflushed> unflushed_;
 };
 
 void
@@ -200,36 +191,10 @@ IngestApp::progress (const char *fmt, ...) const
   g_free (text);
 }
 
-/* Before acks leave (IngestServer's commit handler): the journals get what
- * their sessions received, one write per file. The tick also writes what
- * waited over a second (a speaker gone between two acks), so a crash loses
- * no more than that of audio no ack covered. */
-void
-IngestApp::commit (int64_t pushed_before_ms)
-{
-  size_t kept = 0;
-  for (size_t i = 0; i < unflushed_.size (); i++)
-    {
-      Unflushed &u = unflushed_[i];
-      if (u.since_ms >= pushed_before_ms)
-        {
-          if (kept != i) /* a string moved onto itself comes out empty */
-            unflushed_[kept] = std::move (u);
-          kept++;
-          continue;
-        }
-      auto it = writers_.find (u.session_id);
-      if (it != writers_.end () && !it->second->flush ())
-        server_.withhold_acks (u.session_id);
-    }
-  unflushed_.resize (kept);
-}
-
 void
 IngestApp::tick_writers ()
 {
   const int64_t now_ms = g_get_monotonic_time () / 1000;
-  commit (now_ms - 1000);
   for (auto &kv : writers_)
     kv.second->tick (now_ms);
   /* Give ended sessions' memory back to the system (glibc keeps freed heap
@@ -279,13 +244,8 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       if (ev.new_stream)
         progress ("session %s: a new run of the session (stream %s) continues the recording",
                   printable (ev.session_id).c_str (), ev.stream_id.empty () ? "-" : ev.stream_id.c_str ());
-      {
-        const bool was_unflushed = it->second->unflushed ();
-        if (!it->second->push (ev))
-          server_.withhold_acks (ev.session_id);
-        else if (!was_unflushed)
-          unflushed_.push_back ({ ev.session_id, g_get_monotonic_time () / 1000 });
-      }
+      if (!it->second->push (ev))
+        server_.withhold_acks (ev.session_id);
       break;
     case IngestEventKind::Control:
       if (it == writers_.end ())
@@ -502,7 +462,6 @@ IngestApp::run ()
     }
 
   loop_ = g_main_loop_new (g_main_context_default (), FALSE);
-  server_.set_commit_handler ([this] { commit (); });
   std::string error;
   if (!server_.start (g_main_context_default (), config,
                       [this] (wssac::IngestEvent &&ev) { on_event (std::move (ev)); }, error))

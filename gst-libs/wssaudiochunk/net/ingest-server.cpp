@@ -26,7 +26,6 @@ struct IngestServer::Impl : WorkerEvents
 {
   IngestServerConfig config;
   EventHandler on_event;
-  std::function<void ()> on_commit;
   GMainContext *context = nullptr;
   GSource *deadline = nullptr;
   unsigned port = 0;
@@ -147,8 +146,6 @@ struct IngestServer::Impl : WorkerEvents
         if (on_event)
           on_event (std::move (e));
       }
-    if (on_commit && !out.replies.empty ())
-      on_commit ();
     for (auto &r : out.replies)
       {
         if (!r.ack_session.empty () && withheld.count (r.ack_session))
@@ -232,12 +229,6 @@ IngestServer::~IngestServer ()
 {
   stop ();
   delete impl_;
-}
-
-void
-IngestServer::set_commit_handler (std::function<void ()> commit)
-{
-  impl_->on_commit = std::move (commit);
 }
 
 bool

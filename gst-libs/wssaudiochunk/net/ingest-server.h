@@ -114,11 +114,6 @@ public:
   /* Call on the thread that runs @context (or with it as thread default). */
   bool start (GMainContext *context, const IngestServerConfig &config, EventHandler on_event,
               std::string &error);
-  /* Called after the events of a batch and before the replies (acks) that
-   * stand for them: the handler makes the events' audio as durable as an
-   * ack promises (the ingest program writes its journals here). Call before
-   * start(). */
-  void set_commit_handler (std::function<void ()> commit);
   /* Closes every connection (1001 going away) and stops listening. */
   void stop ();
   /* Closes every connection with @code, keeps listening (maintenance,
