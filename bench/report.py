@@ -597,60 +597,55 @@ SHARD_TITLE = "## 7. The whole receiver program: workers, connect bursts"
 
 # What the runs and the profiles taken beside them (by hand, 2026-12-02) showed.
 SHARD_FINDINGS = """
-**Result.** The targets of issue 14 for the whole program are not met; what limits it is now the
-session side, not libsoup's per-connection cost:
+**Result.** At 2,000 speakers one worker keeps up with zero loss and acks within the target (p99 under
+20 ms), and 5,000 speakers arriving at 500 per second all connect, with a connect p99 well under 500 ms
+with one or two workers. Messages per CPU-second stay about level with Node `ws` (0.8-0.9x over this
+session's runs), not 2x. Two workers are not faster than one on this 2-core machine, where the load
+generator has one of the cores. What changed, each measured side by side in one run:
 
-- **Workers.** With `--workers 2` each worker thread reads, parses, validates and base64-decodes its
-  connections' messages (`IngestCore::decode`, no lock) and hands them in batches to the main thread,
-  which runs `IngestCore` (the speaker rule, reordering, acks) and the session writers. That main
-  thread is one thread for every session: it appends every chunk to its journal (two `write()` calls:
-  the data and the index line), creates three files per new session, and finds the session in two
-  `std::map<std::string, ...>` per message (`IngestCore::sessions_`, the program's `writers_`). A
-  `perf record -t MAIN` of a separate 2,000-speaker run (`--workers 2`, not pinned) had `pvm_irq_enable` (this VM's cost of
-  each system call) 18 %, the two map lookups 7.2 % and 4.8 %, `write()` and ext4's write path about
-  20 %, `IngestCore::on_decoded` 4.7 %. When that thread falls behind (a connect burst makes it create
-  thousands of files at once), the queue from the workers grows and acks, which the main thread makes,
-  come late or not at all within the window, although every message is journaled in the end (loss 0
-  at 2,000 speakers). With one worker the same work throttles the reading of the sockets instead, so
-  acks keep flowing, seconds late.
-- **Hash maps (this run).** The session and connection lookups (`IngestCore::sessions_`,
-  `connections_`, the program's `writers_`, the server's `worker_of`) are `std::unordered_map` since
-  commit c13895b (the run above is that code, described as `fd4759a-dirty`). Against the run before it
-  (16:14, same command, also with other helpers' builds and tests on the 2 cores): ours-1 17,857 ->
-  19,093 messages per CPU-second (0.79x -> 0.87x of Node, whose own figure moved 22,653 -> 21,845);
-  ours-2 20,006 -> 17,726, so 2 workers are still no faster than 1 (0.93x); ours-2 acks now arrive in
-  the window but 8.5 s late (p50), ours-1 ack p99 1,217 -> 1,915 ms. The gain of the lookups alone is
-  within this machine's run-to-run noise: the journal writes and each new session's file creation on
-  the main thread are what bound the program, as below. ours-1 lost 360 of 133,983 in this run
-  (chunks still unread in its sockets at SIGTERM, its acks being about 2 s behind), 0 in the run
-  before.
-  In the bursts of this run ours-2 connected all 5,000 (p99 39 s), Node 4,978 (p99 40 s), ours-1
-  4,120; the next bullet's figures are of the run before (Node 2,436 there).
-- **Connect bursts.** 5,000 speakers at 500/s did not all connect within 60 s with one or two
-  workers. The listen backlog is `SOMAXCONN` (4,096) on every socket (`ss -ltn` shows it; the
-  net/ingest-workers test checks it through `TCP_INFO`) and the gate accepts 64 per wake-up, so the
-  accept queue is not the limit any more; what is slow is each new session's first message: its files
-  are created on the main thread while that thread also journals every running session. By hand,
-  the same burst with each speaker sending one message per 5 s instead of 4 per second
-  (`loadgen ... --speakers 5000 --rate 0.2 --connect-rate 500 --concurrency 5000`, `--workers 2`,
-  tests of other helpers running) connected all 5,000 in 12.4 s, connect p50 882 ms, p99 2,957 ms:
-  still over 500 ms, but every speaker in, so the message load on the main thread is what keeps the
-  burst from completing. The same
-  load generator and pacing also left Node `ws` at 2,436 of 5,000 in this run, so on this loaded
-  machine (one load-generator thread on a core shared with other builds) the burst figures measure the
-  load generator too: repeat them on an idle machine before reading more into them. The losses of the
-  burst rows are messages in flight when the load generator reset its connections and, for `ours-2`,
-  messages the workers had decoded but the main thread had not taken when SIGTERM came; since this run
-  `finish_all()` takes those first, so a shutdown records them.
-- **What to change next** (not done here): append to the journal on the worker that decoded the chunk,
-  under a per-session lock (the session's reassembler and journal), so that only one session's
-  appends are serialized and the main thread keeps the registry (session id to owner) and the
-  process-wide limits; create a session's files on the worker too. The
-  per-message cost on the workers (libsoup, GLib's main loop) is no longer what bounds the program at
-  these loads: at 2,000 speakers the workers used well under a core each.
-- Node `ws` does not write to disk in its receiver (`bench/node/receiver.js` keeps the bytes in memory),
-  so "messages per CPU-second" compares our whole program with journaling against a receiver without
-  it; section 4's `ingestbench` is the like-for-like comparison of the receive path.
+- **One epoll set per worker** (`net/socket-readiness`). libsoup 3.2 removes its input source from the
+  main context and attaches a new one around every read of a WebSocket. GLib keeps a context's poll
+  records in one list sorted by descriptor, so each message cost two walks of a list as long as the
+  worker has connections. `perf record` of one worker at 2,000 speakers put 33 % of the receiver's CPU
+  in those walks (`g_main_context_add_poll_unlocked` and the removal during dispatch). Now each plain
+  TCP socket is added to the worker's epoll set once, edge-triggered, and the context polls only the
+  epoll descriptor. The sources libsoup creates read a flag that an edge sets and a read that would
+  block clears. TLS streams poll as before, because decrypted data can wait where the socket does not
+  see it. Interleaved runs of one worker at 2,000 speakers, before and after:
+  - messages per CPU-second: 8,947 and 9,397 before, 15,629 and 15,864 after (1.7x);
+  - ack p99: 63 and 57 ms before, 8.6 and 6.4 ms after.
+- **Batched wake-ups** (`net/batched-poll`, `--batch-wait-us`, default 1000). Each worker's loop waits up
+  to 1 ms before it polls, so that one iteration serves the messages of that millisecond. GLib's
+  per-iteration cost (`g_main_context_prepare` and `_check` walk every source) is then shared by many
+  messages. In the table, `ours-1-unbatched` is the same program with `--batch-wait-us 0`: 1.5-1.8x
+  fewer messages per CPU-second in every run of this session.
+- **Connect bursts.** The two changes above made the burst complete: 5,000 of 5,000 connected at
+  500/s, connect p99 299 ms with one worker and 20 ms with two. The previous version connected 4,120
+  (one worker) and 5,000 (two workers), with a connect p99 of 39-55 s. Node `ws` connected 4,222 in
+  this run. The burst rows' "lost" is the backlog the program had not read when the bench stopped it.
+  At 5,000 speakers the offered 20,000 messages a second take a whole core (CPU 93-100 %), so the
+  program falls behind. The load generator does not replay, as a sink would.
+- **Tried and reverted: the journal written at ack points.** Writing each session's journal when an
+  ack is due, rather than per chunk, cut journal `write()` calls from 2 to 0.44 per message. Two
+  interleaved pairs of runs showed no change in messages per CPU-second (15,653 and 14,324 before,
+  14,923 and 15,647 after), RSS per 1,000 sessions grew 8.9 -> 14.3 MiB, and audio was held in memory
+  unwritten. The deploy suite's kill -9 test caught a bug in the first version.
+- **The same work on both sides.** Node's receiver (`bench/node/receiver.js --journal-dir`) now appends
+  each delivered chunk and an index line to the session's journal files with synchronous writes before
+  its ack, as ours does. Before this session it kept the bytes in memory, so the old ratios compared
+  our journaling program with a receiver that wrote nothing to disk.
+- **Where the time goes now** (perf, one worker, 2,000 speakers, after both changes): system calls take
+  about 42 % (`recvfrom` about one per message, the journal's two `write()` calls, `sendto` for one ack
+  in four). Most of the rest is spread thin: GLib's per-source prepare and check, libsoup's
+  per-message source set-up and signal emission, `memmove`. No single function is over 3 %. What is
+  left to reach 2x Node is libsoup's per-message work, and that would need a WebSocket data path of our
+  own for the server side (epoll, one read per socket per wake-up, frames parsed in place). It was not
+  built here. The RFC 6455 conformance tests would have to pass on it.
+- **Two workers.** With `--workers 2` the main thread runs every session (reassembly, journal, acks)
+  for both workers, and the hand-over costs each message a cross-thread queue. On 2 cores shared with
+  the load generator, `ours-2` does fewer messages per CPU-second than `ours-1` and its acks lag. The
+  next step is to journal on the worker that decoded the chunk, under a per-session lock. It was not
+  done here.
 """
 
 
@@ -710,7 +705,7 @@ def shard_section(res):
       "the load generator sent in its measuring window; loss is what it sent minus the chunks the program's "
       "final table counts (Node: its own count).\n\n" % (
           S.get("started", "?"), S.get("git", "?"), S.get("loadavg", "?")))
-    w("Command: `bench/run.sh --only shard` (about 7 minutes).\n\n")
+    w("Command: `bench/run.sh --only shard` (about 3 minutes).\n\n")
     w("| Receiver | Cores given | Speakers | Connected | Msgs per CPU-s | CPU (of one core) | Ack latency p50 / p99 (ms) "
       "| RSS / descriptors per 1,000 sessions | Lost / sent |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
     for r in S.get("throughput", []):
