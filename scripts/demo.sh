@@ -36,10 +36,11 @@ else
   source="filesrc location=$out/speech.wav ! wavparse"
 fi
 
-# -m prints the sink's bus messages: one per chunk sent, and the final count.
+# -m prints the sink's bus messages; post-messages=true adds one per chunk
+# sent (off by default: a message per chunk costs CPU), which the count below reads.
 gst-launch-1.0 -m $source ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 \
   ! opusenc bitrate=16000 ! webmmux streamable=true min-cluster-duration=250000000 \
-  ! wssaudiochunksink location="$url" session-id="$session" end-session-on-eos=true \
+  ! wssaudiochunksink location="$url" session-id="$session" end-session-on-eos=true post-messages=true \
   > "$out/speaker.log" 2>&1 || { echo "demo: the speaker pipeline failed:"; tail -20 "$out/speaker.log"; exit 1; }
 
 sent=$(grep -c 'wss-audio-chunk-sent' "$out/speaker.log" || true)
@@ -55,4 +56,7 @@ summary="$out/recordings/$session.json"
 [ -f "$summary" ] || { echo "demo: no summary was written:"; cat "$out/ingest.log"; exit 1; }
 echo "demo: received:"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("\n".join(f"  {k}: {v}" for k,v in d.items() if k!="controlEvents"))' "$summary"
+delivered=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("delivered", 0))' "$summary")
+[ "$delivered" -gt 0 ] || { echo "demo: the receiver recorded no audio"; exit 1; }
+[ "$delivered" -eq "$sent" ] || echo "demo: warning: $sent chunks sent, $delivered delivered"
 echo "demo: WAV (16 kHz mono S16LE): $(realpath "$out/recordings/$session.wav")"
