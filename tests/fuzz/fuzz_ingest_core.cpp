@@ -41,6 +41,7 @@
  * Seeds: tests/fuzz/corpus/fuzz_ingest_core (gen-corpus.cpp, record-corpus.py). */
 #include "fuzz-util.h"
 
+#include "enum-names.h"
 #include "ingest-core.h"
 #include "message-codec.h"
 
@@ -69,7 +70,8 @@ trace_output (const IngestOutput &out)
 {
   if (!kTrace)
     return;
-  static const char *kinds[] = { "started", "audio", "control", "ended" };
+  static const char *const kinds[] = { "started", "audio", "control", "ended", "refused" };
+  WSSAC_NAMES_COVER (kinds, IngestEventKind::Refused);
   for (const IngestEvent &ev : out.events)
     std::fprintf (stderr, "    event %s %s index=%" PRIu64 " discont=%d skipped=%" PRIu64 " bytes=%zu %s\n",
                   kinds[static_cast<int> (ev.kind)], ev.session_id.c_str (), ev.chunk_index, ev.discont,
@@ -318,8 +320,11 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
           FUZZ_CHECK (!s.have_ack || rep.chunk_index >= s.last_ack, "session %s: ack went back from %" PRIu64
                       " to %" PRIu64, sid.c_str (), s.last_ack, rep.chunk_index);
           if (s.have_last)
-            FUZZ_CHECK (rep.chunk_index <= s.last, "session %s: ack %" PRIu64 " past the last delivery %" PRIu64,
-                        sid.c_str (), rep.chunk_index, s.last);
+            FUZZ_CHECK (rep.chunk_index <= s.last, "session %s: ack %" PRIu64 " past the last delivery %" PRIu64 " (%s)",
+                        sid.c_str (), rep.chunk_index, s.last, r.text.c_str ());
+          else
+            FUZZ_CHECK (false, "session %s: ack %" PRIu64 " before any delivery of its run (%s)", sid.c_str (),
+                        rep.chunk_index, r.text.c_str ());
           s.have_ack = true;
           s.last_ack = rep.chunk_index;
         }

@@ -140,7 +140,10 @@ IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &ou
 void
 IngestCore::ack (Session &s, IngestOutput &out)
 {
-  if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.next_index () == 0)
+  /* An ack stands for stored chunks: a run that has delivered none (a late
+   * chunk below a run's first index) has nothing to ack, whatever index it
+   * expects next. */
+  if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.stats ().delivered == 0)
     return;
   s.since_ack = 0;
   out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1, s.stream_id),
