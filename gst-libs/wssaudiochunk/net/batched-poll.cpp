@@ -23,7 +23,8 @@ batched_poll (GPollFD *fds, guint nfds, gint timeout_ms)
       g_usleep (static_cast<gulong> (wait));
       if (timeout_ms > 0)
         {
-          const gint64 left_us = static_cast<gint64> (timeout_ms) * 1000 - (g_get_monotonic_time () - start);
+          const gint64 left_us
+              = static_cast<gint64> (timeout_ms) * 1000 - (g_get_monotonic_time () - start);
           timeout_ms = left_us <= 0 ? 0 : static_cast<gint> ((left_us + 999) / 1000);
         }
     }

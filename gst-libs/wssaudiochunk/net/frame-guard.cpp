@@ -20,6 +20,12 @@ struct GuardState
   std::shared_ptr<wssac::SocketReadiness> readiness;
   std::shared_ptr<wssac::ReadyCell> cell;
 
+  /* Readiness comes from the epoll set, not from the socket's own source. */
+  bool
+  watched () const
+  {
+    return cell && cell->registered;
+  }
   void
   unwatch ()
   {
@@ -109,7 +115,7 @@ static gboolean
 guard_is_readable (GPollableInputStream *stream)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
-  if (self->state->cell && self->state->cell->registered)
+  if (self->state->watched ())
     return self->state->cell->readable;
   return g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->base_in));
 }
@@ -119,7 +125,7 @@ guard_create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   auto *self = WSSAC_GUARD_INPUT (stream);
   GSource *base
-      = self->state->cell && self->state->cell->registered
+      = self->state->watched ()
             ? wssac::SocketReadiness::source_new (self->state->cell)
             : g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->base_in), nullptr);
   GSource *source = g_pollable_source_new_full (G_OBJECT (stream), base, cancellable);

@@ -1,4 +1,5 @@
 #include "socket-readiness.h"
+#include "sources.h"
 
 #include <glib-object.h>
 
@@ -66,8 +67,8 @@ cell_closure_callback (gpointer data)
   return keep;
 }
 
-GSourceFuncs cell_funcs = { cell_prepare, cell_check, cell_dispatch, cell_finalize,
-                            cell_closure_callback, nullptr };
+GSourceFuncs cell_funcs
+    = { cell_prepare, cell_check, cell_dispatch, cell_finalize, cell_closure_callback, nullptr };
 } // namespace
 
 std::shared_ptr<SocketReadiness>
@@ -82,9 +83,12 @@ SocketReadiness::create (GMainContext *context, std::string &error)
     }
   /* GLib dispatches a source whose descriptor polled ready, whatever its
    * check said: the work is done by then. */
-  static GSourceFuncs drain_funcs
-      = { nullptr, check, [] (GSource *, GSourceFunc, gpointer) -> gboolean { return G_SOURCE_CONTINUE; },
-          nullptr, nullptr, nullptr };
+  static GSourceFuncs drain_funcs = { nullptr,
+                                      check,
+                                      [] (GSource *, GSourceFunc, gpointer) -> gboolean { return G_SOURCE_CONTINUE; },
+                                      nullptr,
+                                      nullptr,
+                                      nullptr };
   auto *src = reinterpret_cast<DrainSource *> (g_source_new (&drain_funcs, sizeof (DrainSource)));
   src->owner = self.get ();
   self->source_ = &src->base;
@@ -96,11 +100,7 @@ SocketReadiness::create (GMainContext *context, std::string &error)
 
 SocketReadiness::~SocketReadiness ()
 {
-  if (source_)
-    {
-      g_source_destroy (source_);
-      g_source_unref (source_);
-    }
+  destroy_source (&source_);
   if (epoll_fd_ >= 0)
     close (epoll_fd_);
 }
