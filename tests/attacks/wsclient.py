@@ -63,6 +63,9 @@ def close_payload(code, reason=b""):
 
 # What the server sent: fin and rsv bits, opcode, whether it was masked.
 Frame = collections.namedtuple("Frame", "fin rsv opcode masked payload")
+# The server's frames before its close frame, that close frame (or None), the
+# frames after it, and whether the server ended the TCP connection.
+Closing = collections.namedtuple("Closing", "before close after ended")
 
 
 class WS:
@@ -108,29 +111,22 @@ class WS:
         except (OSError, EOFError):
             return None
     def until_close(self, timeout=5):
-        """Reads the server's frames until its close frame, then until it
-        ends the TCP connection. Returns (the frames before the close frame,
-        the close frame or None, whether the TCP connection ended within
-        @timeout)."""
-        frames, closing, ended = [], None, False
+        """Reads the server's frames until it ends the TCP connection (or
+        @timeout passes): a Closing."""
+        c = Closing([], None, [], False)
         self.sock.settimeout(timeout)
         try:
-            while closing is None:
+            while True:
                 f = self.recv_frame()
-                if f.opcode == 8:
-                    closing = f
+                if c.close is None and f.opcode == 8:
+                    c = c._replace(close=f)
                 else:
-                    frames.append(f)
-            while self.sock.recv(65536):
-                pass
-            ended = True
-        except EOFError:
-            ended = True
-        except ConnectionResetError:
-            ended = True
+                    (c.before if c.close is None else c.after).append(f)
+        except (EOFError, ConnectionResetError):
+            c = c._replace(ended=True)
         except OSError:
             pass
-        return frames, closing, ended
+        return c
     def close(self, wait=False):
         """Sends a close frame; with @wait, reads until the server closed
         its side of the TCP connection."""
