@@ -33,6 +33,12 @@ def shown(frames):
     return [(f.opcode, f.payload[:100]) for f in frames]
 
 
+def check_unmasked(frames):
+    """§5.1: a server must not mask the frames it sends."""
+    masked = [f for f in frames if f and f.masked]
+    check(not masked, f"masked frames from the server: {shown(masked)}")
+
+
 def code_of(close):
     """The status code of a close frame; None for no frame or no code."""
     return int.from_bytes(close.payload[:2], "big") if close and len(close.payload) >= 2 else None
@@ -51,9 +57,9 @@ def first_chunk(stream, session, pad_to=0):
     return msg + b" " * max(0, pad_to - len(msg))
 
 
-def final_ack(ws, session, last_index=0, errors_ok=False, timeout=5):
-    """Ends @session and reads until its final ack, which must name
-    @last_index: the message(s) sent before were processed. A close frame,
+def final_ack(ws, session, errors_ok=False, timeout=5):
+    """Ends @session and reads until its final ack, which must name chunk 0:
+    the chunk sent before was processed. A close frame,
     the end of the connection or (unless @errors_ok) an error reply fails.
     Returns the frames received up to the ack."""
     ws.send_text(json.dumps({"action": "endSession", "sessionId": session}))
@@ -65,13 +71,14 @@ def final_ack(ws, session, last_index=0, errors_ok=False, timeout=5):
         except (OSError, EOFError) as e:
             fail(f"{session}: no final ack ({e!r}); frames received: {shown(seen)}")
         f = seen[-1]
+        check_unmasked([f])
         check(f.opcode != CLOSE, f"{session}: closed ({code_of(f)}) before the ack; frames: {shown(seen)}")
         if f.opcode != TEXT:
             continue
         reply = json.loads(f.payload)
         check(errors_ok or reply.get("action") != "error", f"{session}: error reply {reply}")
         if reply.get("action") == "ack":
-            check(reply.get("chunkIndex") == last_index, f"{session}: ack {reply}, expected chunk {last_index}")
+            check(reply.get("chunkIndex") == 0, f"{session}: ack {reply}, expected chunk 0")
             return seen
 
 
@@ -86,6 +93,7 @@ def closed_with(ing, data, code, timeout=3):
     c = ws.until_close(timeout)
     print(f"  close frame {code_of(c.close)} {c.close.payload[2:] if c.close else b''!r}, TCP ended {c.ended}, "
           f"frames before {shown(c.before)}, after {shown(c.after)}")
+    check_unmasked(c.before + [c.close] + c.after)
     check(c.close is not None, f"no close frame (TCP ended: {c.ended}; frames: {shown(c.before)})")
     check(code_of(c.close) == code, f"close code {code_of(c.close)}, expected {code}")
     check(c.ended, f"the server did not end the TCP connection within {timeout} s after its close frame")
@@ -98,8 +106,8 @@ def closed_with(ing, data, code, timeout=3):
 def known_key_accepted(ing, stream):
     """§4.2.2 (the §1.3 example): Sec-WebSocket-Accept for the RFC's key."""
     ws = upgraded(ing, key=wsclient.RFC_KEY)
-    headers = dict(l.split(":", 1) for l in ws.head.split("\r\n")[1:] if ":" in l)
-    accept = {k.strip().lower(): v.strip() for k, v in headers.items()}.get("sec-websocket-accept")
+    headers = (l.split(":", 1) for l in ws.head.split("\r\n")[1:] if ":" in l)
+    accept = {k.strip().lower(): v.strip() for k, v in headers}.get("sec-websocket-accept")
     check(accept == wsclient.RFC_ACCEPT, f"Sec-WebSocket-Accept {accept!r}, expected {wsclient.RFC_ACCEPT}: {ws.head}")
 
 
@@ -264,6 +272,7 @@ def ping_answered(ing, stream, payload):
     ws.send_frame(PING, payload)
     ws.sock.settimeout(5)
     f = ws.recv_frame()
+    check_unmasked([f])
     check((f.opcode, f.payload) == (PONG, payload), f"got {shown([f])} for a ping of {len(payload)} bytes")
 
 
@@ -350,7 +359,7 @@ def run_group(cases, name, tmp, stream):
             print("ok")
         except SystemExit:  # check () printed why
             failed.append(label)
-        except (OSError, EOFError, ValueError) as e:
+        except Exception as e:  # e.g. EOFError, socket.timeout, websockets' ConnectionClosed
             print(f"FAIL: {e!r}")
             failed.append(label)
         check(ing.proc.poll() is None, f"the server died ({ing.proc.returncode}) after \"{label}\": "
