@@ -605,11 +605,11 @@ def case_rerun_ended_session(tmp, stream):
     check(ing.stop() == 0, "exit status")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        print("usage: attacks.py " + "|".join(sorted(CASES)))
+def run_case(cases, script):
+    """The command line of a case file: SCRIPT CASE runs cases[CASE] with a
+    fresh temporary folder and a real WebM stream."""
+    if len(sys.argv) != 2 or sys.argv[1] not in cases:
+        print(f"usage: {script} " + "|".join(sorted(cases)))
         sys.exit(2)
     if not INGEST:
         fail("WSSAC_INGEST is not set")
@@ -617,5 +617,9 @@ if __name__ == "__main__":
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
     with tempfile.TemporaryDirectory(prefix="wssac-attack-") as tmp:
         stream = webm_stream(tmp)
-        CASES[sys.argv[1]](tmp, stream)
+        cases[sys.argv[1]](tmp, stream)
     print("PASS")
+
+
+if __name__ == "__main__":
+    run_case({name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}, "attacks.py")
