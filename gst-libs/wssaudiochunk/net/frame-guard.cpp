@@ -220,4 +220,19 @@ frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &config,
   return out;
 }
 
+bool
+frame_guard_watched_socket (GIOStream *guard_stream, WatchedSocket &out)
+{
+  GInputStream *in = g_io_stream_get_input_stream (guard_stream);
+  if (!WSSAC_IS_GUARD_INPUT (in))
+    return false;
+  GuardState &state = *WSSAC_GUARD_INPUT (in)->state;
+  if (!state.watched ())
+    return false;
+  out.fd = state.cell->fd;
+  out.cell = state.cell;
+  out.readiness = state.readiness;
+  return true;
+}
+
 } // namespace wssac

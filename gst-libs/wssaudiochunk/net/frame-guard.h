@@ -39,4 +39,16 @@ GIOStream *frame_guard_stream_new (GIOStream *base, const FrameGuardConfig &conf
                                    std::shared_ptr<FrameGuardStats> stats,
                                    std::shared_ptr<SocketReadiness> readiness = nullptr);
 
+/* A guard stream's plain TCP socket, when the worker's epoll set watches
+ * it: what our own WebSocket code (ws-server-connection.h) needs to read
+ * and write the socket itself after the upgrade. False for TLS, for a
+ * socket epoll refused, and for any other stream. */
+struct WatchedSocket
+{
+  int fd = -1;
+  std::shared_ptr<ReadyCell> cell;
+  std::shared_ptr<SocketReadiness> readiness;
+};
+bool frame_guard_watched_socket (GIOStream *guard_stream, WatchedSocket &out);
+
 } // namespace wssac

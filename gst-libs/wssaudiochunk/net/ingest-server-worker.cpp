@@ -1,6 +1,8 @@
 #include "ingest-server-worker.h"
 #include "debug-category.h"
+#include "soup-server-connection.h"
 #include "sources.h"
+#include "ws-server-connection.h"
 
 #include <gst/gst.h>
 
@@ -51,17 +53,6 @@ release_slot (gpointer p)
 constexpr char kSlotKey[] = "wssac-address-slot";
 } // namespace
 
-struct IngestWorker::ConnData
-{
-  IngestWorker *worker; /* valid while the connection is in conns_ */
-  std::shared_ptr<WorkerShared> shared;
-  ConnectionId id;
-  int64_t last_rx_ms;
-  int64_t connected_ms;
-  bool spoke;
-  std::string address; /* holds a per-address slot when not empty */
-};
-
 IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared,
                             WorkerEvents &events)
     : index_ (index), shared_ref_ (std::move (shared)), shared_ (*shared_ref_), events_ (events)
@@ -72,6 +63,7 @@ IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared
 IngestWorker::~IngestWorker ()
 {
   outbox_.detach ();
+  destroy_source (&retire_source_);
 }
 
 /* The index of the presented token, -1 if none matches. */
@@ -162,36 +154,52 @@ IngestWorker::on_watchdog (gpointer data)
   int64_t now = now_ms ();
   int64_t limit = static_cast<int64_t> (config.peer_timeout_s) * 1000;
   int64_t first = static_cast<int64_t> (config.first_message_timeout_s) * 1000;
-  std::vector<SoupWebsocketConnection *> dead, mute;
+  std::vector<ServerConnection *> dead, mute;
   for (auto &kv : self->conns_)
     {
-      auto *cd = static_cast<ConnData *> (g_object_get_data (G_OBJECT (kv.second), "wssac-conn"));
-      if (!cd)
-        continue;
-      if (limit > 0 && now - cd->last_rx_ms > limit)
-        dead.push_back (kv.second);
-      else if (first > 0 && !cd->spoke && now - cd->connected_ms > first
-               && soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
-        mute.push_back (kv.second);
+      ServerConnection &c = *kv.second;
+      if (limit > 0 && now - c.last_rx_ms > limit)
+        dead.push_back (&c);
+      else if (first > 0 && !c.spoke && now - c.connected_ms > first && c.is_open ())
+        mute.push_back (&c);
+      else
+        c.tick (now);
     }
   for (auto *c : dead)
     {
       GST_INFO ("closing a connection silent for over %u s", config.peer_timeout_s);
       self->shared_.closed_silent++;
-      g_io_stream_close (soup_websocket_connection_get_io_stream (c), nullptr, nullptr);
+      c->drop ();
     }
   for (auto *c : mute)
     {
       self->shared_.closed_no_message++;
-      soup_websocket_connection_close (c, 1008, "no message");
+      c->close (1008, "no message");
     }
   return G_SOURCE_CONTINUE;
 }
 
 void
-IngestWorker::on_pong (SoupWebsocketConnection *, GBytes *, gpointer data)
+IngestWorker::adopt (SoupServerMessage *msg, std::unique_ptr<ServerConnection> conn)
 {
-  static_cast<ConnData *> (data)->last_rx_ms = now_ms ();
+  gate_.upgraded (soup_server_message_get_remote_address (msg));
+  connections_++;
+  if (auto *slot = static_cast<AddressSlot *> (g_object_steal_data (G_OBJECT (msg), kSlotKey)))
+    {
+      /* The connection's now: given back when it is destroyed. */
+      conn->release = [shared = slot->shared, address = slot->address] () {
+        shared->open.remove (address);
+      };
+      delete slot;
+    }
+  const ConnectionId id = conn->id;
+  conns_[id] = std::move (conn);
+  const std::string peer = client_address (msg, true);
+  GST_DEBUG ("connection %" G_GUINT64_FORMAT " from %s on worker %u", (guint64)id, peer.c_str (),
+             index_);
+  const char *principal
+      = static_cast<const char *> (g_object_get_data (G_OBJECT (msg), "wssac-principal"));
+  events_.connected (index_, id, peer, principal ? principal : "");
 }
 
 void
@@ -200,65 +208,79 @@ IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
 {
   auto *self = static_cast<IngestWorker *> (data);
   const IngestServerConfig &config = self->shared_.config;
-  self->gate_.upgraded (soup_server_message_get_remote_address (msg));
-  ConnectionId id = self->shared_.next_id++;
-  self->connections_++;
-  g_object_ref (conn);
-  soup_websocket_connection_set_max_incoming_payload_size (conn, 4 * config.max_message_size);
-  self->conns_[id] = conn;
-  auto *cd
-      = new ConnData{ self, self->shared_ref_, id, now_ms (), now_ms (), false, std::string () };
-  if (auto *slot = static_cast<AddressSlot *> (g_object_steal_data (G_OBJECT (msg), kSlotKey)))
+  self->adopt (msg, std::make_unique<SoupServerConnection> (
+                        self->as_owner (), self->shared_.next_id++, now_ms (), conn,
+                        config.keepalive_interval_s, 4 * config.max_message_size));
+}
+
+void
+IngestWorker::on_request (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
+                          gpointer data)
+{
+  /* No extensions offered; a bad handshake gets its 400 from libsoup. */
+  if (soup_websocket_server_process_handshake (msg, nullptr, nullptr, nullptr, nullptr))
+    g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_upgrade_written), data);
+}
+
+void
+IngestWorker::on_upgrade_written (SoupServerMessage *msg, gpointer data)
+{
+  auto *self = static_cast<IngestWorker *> (data);
+  const IngestServerConfig &config = self->shared_.config;
+  g_signal_handlers_disconnect_by_func (msg, (gpointer)on_upgrade_written, data);
+  g_object_ref (msg);
+  GIOStream *stream = soup_server_message_steal_connection (msg);
+  /* libsoup's stream wraps the gate's (frame-guard.h), which knows the
+   * socket when it is plain TCP in the worker's epoll set. */
+  WatchedSocket socket;
+  GIOStream *guard = nullptr;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), "base-iostream"))
+    g_object_get (stream, "base-iostream", &guard, nullptr);
+  if (guard)
     {
-      cd->address = slot->address; /* the connection's now: released when it closes */
-      delete slot;
+      frame_guard_watched_socket (guard, socket);
+      g_object_unref (guard);
     }
-  soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
-  g_signal_connect (conn, "pong", G_CALLBACK (on_pong), cd);
-  g_object_set_data_full (G_OBJECT (conn), "wssac-conn", cd, [] (gpointer p) {
-    auto *d = static_cast<ConnData *> (p);
-    if (!d->address.empty ())
-      d->shared->open.remove (d->address);
-    delete d;
-  });
-  g_signal_connect (conn, "message", G_CALLBACK (on_message), cd);
-  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), cd);
-
-  const std::string peer = client_address (msg, true);
-  GST_DEBUG ("connection %" G_GUINT64_FORMAT " from %s on worker %u", (guint64)id, peer.c_str (),
-             self->index_);
-  const char *principal
-      = static_cast<const char *> (g_object_get_data (G_OBJECT (msg), "wssac-principal"));
-  self->events_.connected (self->index_, id, peer, principal ? principal : "");
+  WsServerConnectionConfig cc;
+  cc.reader.max_message_bytes = config.max_message_size;
+  cc.reader.pings_per_second = config.max_pings_per_second;
+  cc.keepalive_interval_s = config.keepalive_interval_s;
+  auto conn = std::make_unique<WsServerConnection> (self->as_owner (), self->shared_.next_id++, now_ms (), cc,
+                                                    self->context_, stream, std::move (socket));
+  WsServerConnection *started = conn.get ();
+  self->adopt (msg, std::move (conn));
+  started->start ();
+  g_object_unref (msg);
 }
 
 void
-IngestWorker::on_message (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
+IngestWorker::connection_message (ServerConnection &c, bool binary, const char *data, size_t size)
 {
-  auto *cd = static_cast<ConnData *> (data);
-  IngestWorker *self = cd->worker;
-  cd->last_rx_ms = now_ms ();
-  cd->spoke = true;
-  gsize size = 0;
-  const char *bytes = static_cast<const char *> (g_bytes_get_data (message, &size));
-  self->events_.message (self->index_, cd->id,
-                         IngestCore::decode (self->shared_.core_config,
-                                             type != SOUP_WEBSOCKET_DATA_TEXT, bytes ? bytes : "",
-                                             size));
+  events_.message (index_, c.id, IngestCore::decode (shared_.core_config, binary, data, size));
 }
 
 void
-IngestWorker::on_closed (SoupWebsocketConnection *conn, gpointer data)
+IngestWorker::connection_closed (ServerConnection &c)
 {
-  auto *cd = static_cast<ConnData *> (data);
-  IngestWorker *self = cd->worker;
-  ConnectionId id = cd->id;
-  GST_DEBUG ("connection %" G_GUINT64_FORMAT " closed (%u)", (guint64)id,
-             soup_websocket_connection_get_close_code (conn));
-  self->conns_.erase (id);
-  g_signal_handlers_disconnect_by_data (conn, cd);
-  g_object_unref (conn); /* frees cd and its address slot */
-  self->events_.closed (self->index_, id);
+  const ConnectionId id = c.id;
+  GST_DEBUG ("connection %" G_GUINT64_FORMAT " closed (%u)", (guint64)id, c.close_code ());
+  auto it = conns_.find (id);
+  if (it != conns_.end ())
+    {
+      retired_.push_back (std::move (it->second));
+      conns_.erase (it);
+      if (!retire_source_)
+        retire_source_ = attach_timeout (
+            context_, 0, fire_once<IngestWorker, &IngestWorker::retire_source_, &IngestWorker::destroy_retired>,
+            this);
+    }
+  events_.closed (index_, id);
+}
+
+void
+IngestWorker::destroy_retired ()
+{
+  retired_.clear ();
 }
 
 bool
@@ -271,8 +293,11 @@ IngestWorker::start (GMainContext *context, GSocket *listener, GTlsCertificate *
   if (!config.permessage_deflate)
     soup_server_remove_websocket_extension (server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   soup_server_add_early_handler (server_, config.path.c_str (), on_early, this, nullptr);
-  soup_server_add_websocket_handler (server_, config.path.c_str (), nullptr, nullptr,
-                                     (SoupServerWebsocketCallback)on_websocket, this, nullptr);
+  if (config.permessage_deflate)
+    soup_server_add_websocket_handler (server_, config.path.c_str (), nullptr, nullptr,
+                                       (SoupServerWebsocketCallback)on_websocket, this, nullptr);
+  else
+    soup_server_add_handler (server_, config.path.c_str (), on_request, this, nullptr);
   GateConfig gc;
   gc.header_timeout_ms = config.header_timeout_ms;
   gc.max_pending_total = config.max_pending_total;
@@ -316,22 +341,11 @@ IngestWorker::stop ()
    * out before the connections close. */
   outbox_.flush ();
   outbox_.detach ();
-  auto conns = conns_;
-  for (auto &kv : conns)
-    {
-      g_signal_handlers_disconnect_matched (kv.second, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                            (gpointer)on_message, nullptr);
-      if (soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (kv.second, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-                                         "server stopping");
-    }
-  for (auto &kv : conns)
-    {
-      g_signal_handlers_disconnect_matched (kv.second, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                            (gpointer)on_closed, nullptr);
-      g_object_unref (kv.second);
-    }
+  for (auto &kv : conns_)
+    kv.second->stop (SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
   conns_.clear ();
+  destroy_source (&retire_source_);
+  retired_.clear ();
   gate_.stop ();
   soup_server_disconnect (server_);
   g_clear_object (&server_);
@@ -339,31 +353,28 @@ IngestWorker::stop ()
   context_ = nullptr;
 }
 
-SoupWebsocketConnection *
+ServerConnection *
 IngestWorker::open_connection (ConnectionId id) const
 {
   auto it = conns_.find (id);
-  if (it == conns_.end ()
-      || soup_websocket_connection_get_state (it->second) != SOUP_WEBSOCKET_STATE_OPEN)
-    return nullptr;
-  return it->second;
+  return it != conns_.end () && it->second->is_open () ? it->second.get () : nullptr;
 }
 
 void
 IngestWorker::send (ConnectionId id, const std::string &text)
 {
-  if (SoupWebsocketConnection *c = open_connection (id))
-    soup_websocket_connection_send_text (c, text.c_str ());
+  if (ServerConnection *c = open_connection (id))
+    c->send_text (text);
 }
 
 void
 IngestWorker::close (ConnectionId id, unsigned short code, const std::string &reason)
 {
-  if (SoupWebsocketConnection *c = open_connection (id))
+  if (ServerConnection *c = open_connection (id))
     {
       GST_INFO ("closing connection %" G_GUINT64_FORMAT ": %u %s", (guint64)id, code,
                 reason.c_str ());
-      soup_websocket_connection_close (c, code, reason.c_str ());
+      c->close (code, reason);
     }
 }
 
@@ -383,8 +394,7 @@ void
 IngestWorker::close_all (unsigned short code, const char *reason)
 {
   for (auto &kv : conns_)
-    if (soup_websocket_connection_get_state (kv.second) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (kv.second, code, reason);
+    kv.second->close (code, reason);
 }
 
 GateStats

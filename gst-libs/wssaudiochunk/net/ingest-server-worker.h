@@ -11,6 +11,7 @@
 #include "connection-gate.h"
 #include "ingest-core.h"
 #include "ingest-server.h"
+#include "server-connection.h"
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
@@ -144,13 +145,13 @@ public:
   virtual void closed (unsigned worker, ConnectionId id) = 0;
 };
 
-class IngestWorker
+class IngestWorker : private ServerConnection::Owner
 {
 public:
   /* @shared outlives the worker where needed: connections and requests
    * libsoup finalizes after stop() still give back their address slot. */
   IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared, WorkerEvents &events);
-  ~IngestWorker ();
+  ~IngestWorker () override;
   IngestWorker (const IngestWorker &) = delete;
   IngestWorker &operator= (const IngestWorker &) = delete;
 
@@ -178,7 +179,6 @@ public:
   }
 
 private:
-  struct ConnData;
   struct Outgoing
   {
     ConnectionId id;
@@ -188,14 +188,28 @@ private:
   };
   static void on_early (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
                         gpointer data);
+  /* libsoup's WebSocket (permessage-deflate offered). */
   static void on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
                             SoupWebsocketConnection *conn, gpointer data);
-  static void on_message (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data);
-  static void on_closed (SoupWebsocketConnection *conn, gpointer data);
-  static void on_pong (SoupWebsocketConnection *, GBytes *, gpointer data);
+  /* Ours: the handshake is answered here, the connection taken from
+   * libsoup once the 101 is written. */
+  static void on_request (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
+                          gpointer data);
+  static void on_upgrade_written (SoupServerMessage *msg, gpointer data);
   static gboolean on_watchdog (gpointer data);
   int token_index (SoupServerMessage *msg) const;
-  SoupWebsocketConnection *open_connection (ConnectionId id) const;
+  ServerConnection *open_connection (ConnectionId id) const;
+  /* The bookkeeping of a new connection, whoever serves it. */
+  void adopt (SoupServerMessage *msg, std::unique_ptr<ServerConnection> conn);
+  ServerConnection::Owner &
+  as_owner ()
+  {
+    return *this;
+  }
+  /* ServerConnection::Owner */
+  void connection_message (ServerConnection &c, bool binary, const char *data,
+                           size_t size) override;
+  void connection_closed (ServerConnection &c) override;
 
   unsigned index_;
   std::shared_ptr<WorkerShared> shared_ref_;
@@ -205,7 +219,11 @@ private:
   SoupServer *server_ = nullptr;
   ConnectionGate gate_;
   GSource *watchdog_ = nullptr;
-  std::map<ConnectionId, SoupWebsocketConnection *> conns_;
+  std::map<ConnectionId, std::unique_ptr<ServerConnection>> conns_;
+  /* Closed connections, destroyed from the loop (not inside their call). */
+  std::vector<std::unique_ptr<ServerConnection>> retired_;
+  GSource *retire_source_ = nullptr;
+  void destroy_retired ();
   Mailbox<Outgoing> outbox_;
   std::atomic<uint64_t> connections_{ 0 };
 };

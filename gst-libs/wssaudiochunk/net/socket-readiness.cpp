@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,9 +15,9 @@ namespace wssac
 
 namespace
 {
-/* The epoll set's source: it never dispatches; its check (which GLib runs
- * after every poll, before the checks of the sources attached later) marks
- * the sockets that have data. */
+/* The epoll set's source: its check (which GLib runs after every poll,
+ * before the checks of the sources attached later) marks the sockets that
+ * have data; it dispatches only to hand edges to listeners. */
 struct DrainSource
 {
   GSource base;
@@ -81,14 +82,7 @@ SocketReadiness::create (GMainContext *context, std::string &error)
       error = std::string ("epoll_create1: ") + g_strerror (errno);
       return nullptr;
     }
-  /* GLib dispatches a source whose descriptor polled ready, whatever its
-   * check said: the work is done by then. */
-  static GSourceFuncs drain_funcs = { nullptr,
-                                      check,
-                                      [] (GSource *, GSourceFunc, gpointer) -> gboolean { return G_SOURCE_CONTINUE; },
-                                      nullptr,
-                                      nullptr,
-                                      nullptr };
+  static GSourceFuncs drain_funcs = { nullptr, check, dispatch, nullptr, nullptr, nullptr };
   auto *src = reinterpret_cast<DrainSource *> (g_source_new (&drain_funcs, sizeof (DrainSource)));
   src->owner = self.get ();
   self->source_ = &src->base;
@@ -111,7 +105,36 @@ SocketReadiness::check (GSource *source)
   auto *self = reinterpret_cast<DrainSource *> (source)->owner;
   if (g_source_query_unix_fd (source, self->tag_) & G_IO_IN)
     self->drain ();
-  return FALSE;
+  return !self->ready_.empty ();
+}
+
+/* GLib also dispatches a source whose descriptor polled ready, whatever its
+ * check said: then there may be nothing to hand over. */
+gboolean
+SocketReadiness::dispatch (GSource *source, GSourceFunc, gpointer)
+{
+  auto *self = reinterpret_cast<DrainSource *> (source)->owner;
+  g_source_set_ready_time (source, -1);
+  self->handing_.swap (self->ready_);
+  for (size_t i = 0; i < self->handing_.size (); i++)
+    if (ReadyCell *cell = self->handing_[i]) /* nullptr: removed meanwhile */
+      {
+        cell->queued = false;
+        if (cell->listener)
+          cell->listener->socket_ready ();
+      }
+  self->handing_.clear ();
+  return G_SOURCE_CONTINUE;
+}
+
+void
+SocketReadiness::queue (ReadyCell &cell)
+{
+  if (cell.listener && !cell.queued)
+    {
+      cell.queued = true;
+      ready_.push_back (&cell);
+    }
 }
 
 void
@@ -123,7 +146,19 @@ SocketReadiness::drain ()
     {
       n = epoll_wait (epoll_fd_, events, G_N_ELEMENTS (events), 0);
       for (int i = 0; i < n; i++)
-        static_cast<ReadyCell *> (events[i].data.ptr)->readable = true;
+        {
+          auto *cell = static_cast<ReadyCell *> (events[i].data.ptr);
+          const uint32_t e = events[i].events;
+          /* Hang-ups and errors make it readable and writable, so that
+           * the read or write reports them. */
+          if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            cell->readable = true;
+          if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+            cell->writable = true;
+          if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            cell->hung_up = true;
+          queue (*cell);
+        }
     }
   while (n == static_cast<int> (G_N_ELEMENTS (events)));
 }
@@ -133,10 +168,11 @@ SocketReadiness::add (const std::shared_ptr<ReadyCell> &cell)
 {
   epoll_event ev;
   memset (&ev, 0, sizeof ev);
-  /* Edge-triggered: a socket libsoup does not read now (a closing
-   * connection) cannot keep the loop awake. Hang-ups and errors make it
-   * readable, so that the read reports them. */
-  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  /* Edge-triggered: a socket nobody reads now (a closing connection)
+   * cannot keep the loop awake. EPOLLOUT costs no extra wake-up (edges
+   * report every condition at once) and tells a listener with unsent
+   * bytes when to go on. */
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = cell.get ();
   if (epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, cell->fd, &ev) != 0)
     return false;
@@ -150,7 +186,27 @@ SocketReadiness::remove (ReadyCell &cell)
   if (!cell.registered)
     return;
   cell.registered = false;
+  cell.listener = nullptr;
   epoll_ctl (epoll_fd_, EPOLL_CTL_DEL, cell.fd, nullptr);
+  if (cell.queued)
+    {
+      cell.queued = false;
+      for (auto *list : { &ready_, &handing_ })
+        std::replace (list->begin (), list->end (), &cell, static_cast<ReadyCell *> (nullptr));
+      ready_.erase (std::remove (ready_.begin (), ready_.end (), nullptr), ready_.end ());
+    }
+}
+
+void
+SocketReadiness::listen (ReadyCell &cell, ReadyListener *listener)
+{
+  cell.listener = listener;
+  if (listener && cell.registered)
+    {
+      cell.readable = cell.writable = true; /* edges before now went to the flag */
+      queue (cell);
+      g_source_set_ready_time (source_, 0); /* dispatch without waiting for an edge */
+    }
 }
 
 GSource *
