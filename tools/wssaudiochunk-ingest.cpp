@@ -8,7 +8,9 @@
  * default GMainContext, the session writers (journal, decoding), the idle
  * check and the signal handlers. --workers N threads (default: one per
  * online CPU) serve the connections: each its own GMainContext, libsoup
- * server and SO_REUSEPORT socket, reading and decoding messages and handing
+ * server for the upgrade, WebSocket frame code of ours after it
+ * (ws-server-connection.h) and SO_REUSEPORT socket, reading and decoding
+ * messages and handing
  * them to the main thread in batches (ingest-server.h). With --workers 1
  * the connections are served on the main thread too. */
 #include "file-names.h"

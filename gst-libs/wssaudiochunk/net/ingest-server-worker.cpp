@@ -322,12 +322,11 @@ IngestWorker::start (GMainContext *context, GSocket *listener, GTlsCertificate *
       else
         send (o.id, o.text);
   });
-  if (config.peer_timeout_s > 0 || config.first_message_timeout_s > 0)
-    {
-      watchdog_ = g_timeout_source_new_seconds (1);
-      g_source_set_callback (watchdog_, on_watchdog, this, nullptr);
-      g_source_attach (watchdog_, context_);
-    }
+  /* Always: besides the timeouts it sends our connections' keepalive pings
+   * and ends their close handshakes. */
+  watchdog_ = g_timeout_source_new_seconds (1);
+  g_source_set_callback (watchdog_, on_watchdog, this, nullptr);
+  g_source_attach (watchdog_, context_);
   return true;
 }
 

@@ -32,9 +32,11 @@ struct IngestServerConfig
   std::string address = "127.0.0.1";
   unsigned port = 0; /* 0: any free port; read it back with port() */
   std::string path = "/ws";
-  /* Largest message accepted (API Gateway's limit is 128 KB): a bigger one
-   * gets an error reply and a 1009 close. libsoup itself drops, without a
-   * close frame, anything over four times this, before buffering it. */
+  /* Largest message accepted, fragments added up (API Gateway's limit is
+   * 128 KB): a bigger one is refused from its frame header, before it is
+   * buffered, with a 1009 close. (With permessage_deflate, libsoup's
+   * connections: an error reply and 1009 up to four times this, beyond it
+   * a drop without a close frame.) */
   size_t max_message_size = 128 * 1024;
   /* Pings to every speaker; one that answers nothing (no pong, no message)
    * for peer_timeout_s is closed, so a dead speaker does not keep its
@@ -74,8 +76,7 @@ struct IngestServerConfig
    * them, not the inflated message. */
   bool permessage_deflate = false;
   /* Pings a client may send per second (bursts of 20); more: close 1008.
-   * libsoup answers pings itself, so they are counted before it. 0: no
-   * limit. */
+   * 0: no limit. */
   double max_pings_per_second = 5;
   /* Worker threads serving connections (see above); 1: the connections
    * are served on the caller's context, no thread. */
