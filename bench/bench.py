@@ -1069,9 +1069,13 @@ def part_shard(res, args):
                        "--speakers N --warmup %s --duration %s --drain 4 [--connect-rate 500 --concurrency N]" % (
                            args.scale_warmup, args.scale_duration),
          "throughput": [], "connect": []}
-    # ours-1-unbatched: the same program polling at once (--batch-wait-us 0),
-    # to show what batching wake-ups buys
-    plan = [("ours-1", "ours", 1, "0", ()), ("ours-1-unbatched", "ours", 1, "0", ("--batch-wait-us", "0")),
+    # ours-1-libsoup: the same program with libsoup's WebSocket data path
+    # (--permessage-deflate keeps the connections with libsoup; the load
+    # generator does not ask for compression, so nothing is compressed), to
+    # show what our own data path buys. ours-1-unbatched: polling at once
+    # (--batch-wait-us 0), to show what batching wake-ups buys.
+    plan = [("ours-1", "ours", 1, "0", ()), ("ours-1-libsoup", "ours", 1, "0", ("--permessage-deflate",)),
+            ("ours-1-unbatched", "ours", 1, "0", ("--batch-wait-us", "0")),
             ("ours-2", "ours", 2, "0,1", ()), ("node", "node", 1, "0", ())]
     for label, kind, workers, cpus, extra in plan:
         try:

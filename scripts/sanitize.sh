@@ -3,7 +3,9 @@
 # build-asan/ (gcc, warnings as errors) and runs the test suites whose
 # programs are all ours, so all instrumented:
 #   core      the plain C++ core and the wire format/receiver logic
-#   net       the sink's TCP evidence on a real loopback socket
+#   net       the sink's TCP evidence on a real loopback socket, the
+#             receiver's workers and its own WebSocket data path
+#   rfc6455   our wssaudiochunk-ingest program against raw WebSocket frames
 #   elements  wssaudiochunksink/src and the ingest server, with our test
 #             servers/clients and our wssaudiochunk-ingest program
 #   faults    fault injection through our fault proxy (less the cases in
@@ -84,6 +86,8 @@ run_suite() {
 
 run_suite core 1 "$@"
 run_suite net 0 "$@"
+# The receiver program under ASan against raw frames (our WebSocket data path).
+run_suite rfc6455 0 "$@"
 # The element tests scan the registry in-process on their first run (see
 # GST_REGISTRY_FORK above). With a cold registry, wssaudiochunkbin's
 # frame-size case was seen to find its pipeline without a bus (GStreamer
