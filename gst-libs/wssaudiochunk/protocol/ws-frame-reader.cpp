@@ -124,7 +124,7 @@ ws_unmask (uint8_t *p, size_t n, const uint8_t mask[4], uint64_t phase)
 WsFrameReader::WsFrameReader (const WsReaderConfig &config) : config_ (config) {}
 
 bool
-WsFrameReader::fail (unsigned short code, std::string reason)
+WsFrameReader::refuse (unsigned short code, std::string reason)
 {
   error_ = code;
   error_reason_ = std::move (reason);
@@ -179,13 +179,13 @@ WsFrameReader::check_frame (const Frame &f, int64_t now_us)
     case kBinary:
       {
         if (f.opcode == kContinuation && !fragmented_)
-          return fail (1002, "continuation frame without a message");
+          return refuse (1002, "continuation frame without a message");
         if (f.opcode != kContinuation && fragmented_)
-          return fail (1002, "new message inside a fragmented message");
+          return refuse (1002, "new message inside a fragmented message");
         const uint64_t so_far = f.opcode == kContinuation ? message_.size () : 0;
         if (config_.max_message_bytes > 0 && f.length > config_.max_message_bytes - so_far)
-          return fail (1009,
-                       "message over " + std::to_string (config_.max_message_bytes) + " bytes");
+          return refuse (1009,
+                         "message over " + std::to_string (config_.max_message_bytes) + " bytes");
         if (f.opcode != kContinuation)
           message_binary_ = f.opcode == kBinary;
         fragmented_ = !f.fin;
@@ -193,11 +193,11 @@ WsFrameReader::check_frame (const Frame &f, int64_t now_us)
       }
     case kClose:
       if (f.length == 1)
-        return fail (1002, "close frame with a 1-byte body");
+        return refuse (1002, "close frame with a 1-byte body");
       return true;
     case kPing:
       if (!take_ping_token (now_us))
-        return fail (1008, "ping flood");
+        return refuse (1008, "ping flood");
       return true;
     default:
       return true;
@@ -213,19 +213,19 @@ WsFrameReader::parse_header (const uint8_t *h, size_t avail, Frame &f, int64_t n
    * verdict however the reads cut the header. */
   const uint8_t opcode = h[0] & 0x0f;
   if (h[0] & 0x70)
-    return fail (1002, "reserved bits set"), -1;
+    return refuse (1002, "reserved bits set"), -1;
   if ((opcode > kBinary && opcode < kClose) || opcode > kPong)
-    return fail (1002, "reserved opcode " + std::to_string (opcode)), -1;
+    return refuse (1002, "reserved opcode " + std::to_string (opcode)), -1;
   const bool fin = (h[0] & 0x80) != 0;
   if (opcode >= kClose && !fin)
-    return fail (1002, "fragmented control frame"), -1;
+    return refuse (1002, "fragmented control frame"), -1;
   if (avail < 2)
     return 0;
   if (!(h[1] & 0x80))
-    return fail (1002, "unmasked frame"), -1;
+    return refuse (1002, "unmasked frame"), -1;
   const uint8_t l7 = h[1] & 0x7f;
   if (opcode >= kClose && l7 > 125)
-    return fail (1002, "control frame over 125 bytes"), -1;
+    return refuse (1002, "control frame over 125 bytes"), -1;
   const size_t hl = header_length (h[1]);
   if (avail < hl)
     return 0;
@@ -235,7 +235,7 @@ WsFrameReader::parse_header (const uint8_t *h, size_t avail, Frame &f, int64_t n
   else if (l7 == 127)
     {
       if (h[2] & 0x80)
-        return fail (1002, "64-bit length with its top bit set"), -1;
+        return refuse (1002, "64-bit length with its top bit set"), -1;
       length = 0;
       for (int k = 0; k < 8; k++)
         length = length << 8 | h[2 + k];
@@ -253,7 +253,7 @@ bool
 WsFrameReader::deliver (bool binary, const uint8_t *p, size_t n, WsFrameHandler &handler)
 {
   if (!binary && !ws_valid_utf8 (p, n))
-    return fail (1007, "text message not UTF-8");
+    return refuse (1007, "text message not UTF-8");
   if (!handler.on_message (binary, p, n))
     {
       finish ();
@@ -277,9 +277,9 @@ WsFrameReader::control_frame (uint8_t opcode, const uint8_t *p, size_t n, WsFram
         {
           code = static_cast<unsigned short> (p[0] << 8 | p[1]);
           if (!valid_close_code (code))
-            return fail (1002, "invalid close code " + std::to_string (code));
+            return refuse (1002, "invalid close code " + std::to_string (code));
           if (!ws_valid_utf8 (p + 2, n - 2))
-            return fail (1007, "close reason not UTF-8");
+            return refuse (1007, "close reason not UTF-8");
         }
       const std::string reason (reinterpret_cast<const char *> (p) + (n >= 2 ? 2 : 0),
                                 n >= 2 ? n - 2 : 0);
