@@ -175,11 +175,7 @@ run (const std::string &stream, size_t piece = 0, const WsReaderConfig &config =
         }
       r.code = code;
     }
-  r.events = h.events;
-  r.reason = reader.error_reason ();
-  r.finished = reader.finished ();
-  r.buffered = reader.buffered ();
-  return r;
+  return Run{ h.events, r.code, reader.error_reason (), reader.finished (), reader.buffered () };
 }
 
 /* @stream in one read, in 1-byte and in 3-byte reads: each must give
