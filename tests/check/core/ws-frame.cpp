@@ -8,8 +8,37 @@
 #include "ws-frame-writer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
+
+/* Every allocation of this program is counted: the reader's common path
+ * must make none. */
+static std::atomic<size_t> g_allocations{ 0 };
+
+void *
+operator new (size_t n)
+{
+  g_allocations++;
+  if (void *p = std::malloc (n ? n : 1))
+    return p;
+  throw std::bad_alloc ();
+}
+
+/* not inlined: GCC would see free () of what operator new returned */
+__attribute__ ((noinline)) void
+operator delete (void *p) noexcept
+{
+  std::free (p);
+}
+
+__attribute__ ((noinline)) void
+operator delete (void *p, size_t) noexcept
+{
+  std::free (p);
+}
 
 using wssac::WsFrameHandler;
 using wssac::WsFrameReader;
@@ -548,6 +577,66 @@ GST_START_TEST (test_nothing_after_finished)
 }
 GST_END_TEST;
 
+/* Counts messages without allocating. */
+class MessageCounter : public WsFrameHandler
+{
+public:
+  size_t messages = 0;
+  bool
+  on_message (bool, const uint8_t *, size_t) override
+  {
+    messages++;
+    return true;
+  }
+  bool
+  on_ping (const uint8_t *, size_t) override
+  {
+    return true;
+  }
+  bool
+  on_pong (const uint8_t *, size_t) override
+  {
+    return true;
+  }
+  bool
+  on_close (unsigned short, const std::string &) override
+  {
+    return true;
+  }
+};
+
+/* A 1 KB text frame per read allocates nothing; cut in two reads, only the
+ * first message does (the buffer is kept). */
+GST_START_TEST (test_no_allocation)
+{
+  std::string json = "{\"action\":\"audioChunk\",\"audio\":\"";
+  json += std::string (1024 - json.size () - 2, 'A') + "\"}";
+  const std::string f = text (json);
+  std::vector<uint8_t> bytes (f.size ());
+  WsFrameReader reader (WsReaderConfig{});
+  MessageCounter h;
+  const size_t before = g_allocations;
+  for (int i = 0; i < 100; i++)
+    {
+      std::copy (f.begin (), f.end (), bytes.begin ());
+      fail_unless_equals_int (reader.feed (bytes.data (), bytes.size (), h, i), 0);
+    }
+  fail_unless_equals_int (h.messages, 100);
+  fail_unless_equals_int (g_allocations - before, 0);
+  size_t after_first = 0;
+  for (int i = 0; i < 100; i++)
+    {
+      std::copy (f.begin (), f.end (), bytes.begin ());
+      fail_unless_equals_int (reader.feed (bytes.data (), 500, h, i), 0);
+      fail_unless_equals_int (reader.feed (bytes.data () + 500, bytes.size () - 500, h, i), 0);
+      if (i == 0)
+        after_first = g_allocations;
+    }
+  fail_unless_equals_int (h.messages, 200);
+  fail_unless_equals_int (g_allocations - after_first, 0);
+}
+GST_END_TEST;
+
 /* ---- the writer ---- */
 
 static std::string
@@ -636,5 +725,6 @@ WSS_CHECK_MAIN (ws_frame, "ws-frame",
                   WSS_TESTS (test_protocol_errors, test_reserved_opcodes, test_close_codes,
                              test_utf8, test_empty_messages, test_fragments_with_control_frames,
                              test_any_reads_same_calls, test_lengths, test_in_place_and_tail,
-                             test_message_limit, test_ping_flood, test_nothing_after_finished) },
+                             test_message_limit, test_ping_flood, test_nothing_after_finished,
+                             test_no_allocation) },
                 { "writer", 0, WSS_TESTS (test_writer_lengths, test_writer_close) });
