@@ -34,6 +34,26 @@ header_length (uint8_t second)
   return 2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) + 4;
 }
 
+/* RFC 3629's table of multi-byte sequences: the second byte's range
+ * depends on the first (no overlong forms, surrogates or code points over
+ * U+10FFFF); the others are 80..BF. */
+struct Utf8Lead
+{
+  uint8_t first, last; /* lead bytes */
+  uint8_t follow;      /* bytes after the lead */
+  uint8_t second_lo, second_hi;
+};
+const Utf8Lead kUtf8Leads[] = {
+  { 0xc2, 0xdf, 1, 0x80, 0xbf }, /* U+0080..U+07FF */
+  { 0xe0, 0xe0, 2, 0xa0, 0xbf }, /* U+0800..U+0FFF */
+  { 0xe1, 0xec, 2, 0x80, 0xbf }, /* U+1000..U+CFFF */
+  { 0xed, 0xed, 2, 0x80, 0x9f }, /* U+D000..U+D7FF: not the surrogates */
+  { 0xee, 0xef, 2, 0x80, 0xbf }, /* U+E000..U+FFFF */
+  { 0xf0, 0xf0, 3, 0x90, 0xbf }, /* U+10000..U+3FFFF */
+  { 0xf1, 0xf3, 3, 0x80, 0xbf }, /* U+40000..U+FFFFF */
+  { 0xf4, 0xf4, 3, 0x80, 0x8f }, /* U+100000..U+10FFFF */
+};
+
 bool
 valid_close_code (unsigned code)
 {
@@ -66,31 +86,14 @@ ws_valid_utf8 (const uint8_t *p, size_t n)
           i++;
           continue;
         }
-      /* RFC 3629's table: no overlong forms, surrogates or code points
-       * over U+10FFFF; the second byte's range depends on the first. */
-      size_t follow;
-      uint8_t lo = 0x80, hi = 0xbf;
-      if (c >= 0xc2 && c <= 0xdf)
-        follow = 1;
-      else if (c >= 0xe0 && c <= 0xef)
-        {
-          follow = 2;
-          if (c == 0xe0)
-            lo = 0xa0;
-          else if (c == 0xed)
-            hi = 0x9f;
-        }
-      else if (c >= 0xf0 && c <= 0xf4)
-        {
-          follow = 3;
-          if (c == 0xf0)
-            lo = 0x90;
-          else if (c == 0xf4)
-            hi = 0x8f;
-        }
-      else
+      const Utf8Lead *lead = nullptr;
+      for (const Utf8Lead &l : kUtf8Leads)
+        if (c >= l.first && c <= l.last)
+          lead = &l;
+      if (!lead)
         return false;
-      if (n - i - 1 < follow || p[i + 1] < lo || p[i + 1] > hi)
+      const size_t follow = lead->follow;
+      if (n - i - 1 < follow || p[i + 1] < lead->second_lo || p[i + 1] > lead->second_hi)
         return false;
       for (size_t k = 2; k <= follow; k++)
         if ((p[i + k] & 0xc0) != 0x80)
