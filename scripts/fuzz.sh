@@ -18,7 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_audio_chunk_differential fuzz_frame_watch)
+TARGETS_ALL=(fuzz_message_codec fuzz_ingest_core fuzz_chunker_reassembler fuzz_audio_chunk_differential fuzz_frame_watch fuzz_ws_frame_reader)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=build-fuzz
 

@@ -8,6 +8,7 @@
 
 #include "ingest-core.h"
 #include "message-codec.h"
+#include "ws-client-frame.h"
 
 #include <cstdio>
 #include <string>
@@ -442,6 +443,103 @@ chunker_reassembler ()
   }
 }
 
+/* ---- fuzz_ws_frame_reader: settings, cut list, then a stream or a script ---- */
+
+std::vector<uint8_t>
+ws_frame (uint8_t b0, const std::string &payload, uint32_t mask = 0x1f2e3d4c)
+{
+  std::vector<uint8_t> out;
+  fuzz::ws_client_frame (out, b0, reinterpret_cast<const uint8_t *> (payload.data ()),
+                         payload.size (), mask);
+  return out;
+}
+
+std::string
+ws_close_body (uint16_t code, const std::string &reason)
+{
+  return std::string{ static_cast<char> (code >> 8), static_cast<char> (code) } + reason;
+}
+
+/* Cut reads of 1, 7 and 201 bytes in turn. */
+void
+ws_cuts (fuzz::Writer &w)
+{
+  w.u8 (2), w.u8 (0), w.u8 (6), w.u8 (200);
+}
+
+/* A round-trip item: op byte, length, payload, mask, fragment cuts. */
+void
+ws_item (fuzz::Writer &w, uint8_t op, const std::string &payload, std::vector<uint16_t> cuts = {})
+{
+  w.u8 (op), w.u16 (static_cast<uint16_t> (payload.size ())), w.str (payload), w.u32 (0x0badf00d);
+  for (uint16_t c : cuts)
+    w.u16 (c);
+}
+
+void
+ws_frames ()
+{
+  const std::string t = "fuzz_ws_frame_reader";
+  /* settings: bits 0-1 limit (2: 1000 bytes), bit 2 ping limit, bits 4-7 stop */
+  auto stream = [&] (const std::string &name, uint8_t settings,
+                     const std::vector<std::vector<uint8_t>> &frames) {
+    fuzz::Writer w;
+    w.u8 (settings);
+    ws_cuts (w);
+    for (const auto &f : frames)
+      w.bytes (f.data (), f.size ());
+    write (t, "stream-" + name, w);
+  };
+  const std::string json = "{\"action\":\"endSession\",\"sessionId\":\"s1\"}";
+  stream ("valid", 2,
+          { ws_frame (0x81, json), ws_frame (0x01, "Hel"), ws_frame (0x89, "p"),
+            ws_frame (0x80, "lo \xc3\xa9"), ws_frame (0x82, std::string (300, 'b')),
+            ws_frame (0x8a, ""), ws_frame (0x88, ws_close_body (1000, "bye")) });
+  stream ("unmasked", 2, { ws_frame (0x81, json), { 0x81, 0x02, 'h', 'i' } });
+  stream ("rsv1", 2, { ws_frame (0xc1, json) });
+  stream ("close-1005-in-body", 2, { ws_frame (0x88, ws_close_body (1005, "")) });
+  stream ("text-not-utf8", 2, { ws_frame (0x81, "ok \xed\xa0\x80") });
+  stream ("over-limit", 1,
+          { ws_frame (0x82, std::string (64, 'b')), ws_frame (0x82, std::string (65, 'b')) });
+  std::vector<std::vector<uint8_t>> pings (6, ws_frame (0x89, "ping"));
+  stream ("ping-flood", 2 | 4, pings);
+  stream ("handler-stops", 2 | (2 << 4),
+          { ws_frame (0x81, "1"), ws_frame (0x81, "2"), ws_frame (0x81, "3") });
+
+  {
+    fuzz::Writer w;
+    w.u8 (8 | 2); /* round trip, 1000-byte limit */
+    ws_cuts (w);
+    ws_item (w, 0x80, json); /* text, made valid */
+    ws_item (w, 1 | (3 << 3) | 0x40, std::string (900, 'a'),
+             { 10, 500, 899 }); /* 4 fragments, pings between */
+    ws_item (w, 2, "ping");
+    ws_item (w, 3, "pong");
+    ws_item (w, 0x80 | 4 | (1 << 3), "caf\xc3\xa9 au lait",
+             { 4 });                      /* 64-bit lengths, é cut in two */
+    w.u8 (0xff), w.u8 (0), w.str ("bye"); /* close 1000 */
+    write (t, "roundtrip-mixed", w);
+  }
+  {
+    fuzz::Writer w;
+    w.u8 (8 | 1 | 4); /* round trip, 64-byte limit, ping limit */
+    ws_cuts (w);
+    ws_item (w, 0x80, std::string (64, 't'));
+    ws_item (w, 1 | (1 << 3), std::string (65, 'b'), { 30 });
+    write (t, "roundtrip-limit", w);
+  }
+  {
+    fuzz::Writer w;
+    w.u8 (8 | 2 | 4); /* round trip, ping limit (burst 3): the 4th ping is a flood */
+    ws_cuts (w);
+    ws_item (w, 2, "1");
+    ws_item (w, 1 | (2 << 3) | 0x40, std::string (50, 'b'), { 10, 20 });
+    ws_item (w, 2, "4");
+    ws_item (w, 0x80, "never");
+    write (t, "roundtrip-ping-flood", w);
+  }
+}
+
 } // namespace
 
 int
@@ -457,5 +555,6 @@ main (int argc, char **argv)
   codec ();
   ingest ();
   chunker_reassembler ();
+  ws_frames ();
   return 0;
 }

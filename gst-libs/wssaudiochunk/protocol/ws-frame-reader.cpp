@@ -34,6 +34,26 @@ header_length (uint8_t second)
   return 2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) + 4;
 }
 
+/* RFC 3629's table of multi-byte sequences: the second byte's range
+ * depends on the first (no overlong forms, surrogates or code points over
+ * U+10FFFF); the others are 80..BF. */
+struct Utf8Lead
+{
+  uint8_t first, last; /* lead bytes */
+  uint8_t follow;      /* bytes after the lead */
+  uint8_t second_lo, second_hi;
+};
+const Utf8Lead kUtf8Leads[] = {
+  { 0xc2, 0xdf, 1, 0x80, 0xbf }, /* U+0080..U+07FF */
+  { 0xe0, 0xe0, 2, 0xa0, 0xbf }, /* U+0800..U+0FFF */
+  { 0xe1, 0xec, 2, 0x80, 0xbf }, /* U+1000..U+CFFF */
+  { 0xed, 0xed, 2, 0x80, 0x9f }, /* U+D000..U+D7FF: not the surrogates */
+  { 0xee, 0xef, 2, 0x80, 0xbf }, /* U+E000..U+FFFF */
+  { 0xf0, 0xf0, 3, 0x90, 0xbf }, /* U+10000..U+3FFFF */
+  { 0xf1, 0xf3, 3, 0x80, 0xbf }, /* U+40000..U+FFFFF */
+  { 0xf4, 0xf4, 3, 0x80, 0x8f }, /* U+100000..U+10FFFF */
+};
+
 bool
 valid_close_code (unsigned code)
 {
@@ -66,31 +86,14 @@ ws_valid_utf8 (const uint8_t *p, size_t n)
           i++;
           continue;
         }
-      /* RFC 3629's table: no overlong forms, surrogates or code points
-       * over U+10FFFF; the second byte's range depends on the first. */
-      size_t follow;
-      uint8_t lo = 0x80, hi = 0xbf;
-      if (c >= 0xc2 && c <= 0xdf)
-        follow = 1;
-      else if (c >= 0xe0 && c <= 0xef)
-        {
-          follow = 2;
-          if (c == 0xe0)
-            lo = 0xa0;
-          else if (c == 0xed)
-            hi = 0x9f;
-        }
-      else if (c >= 0xf0 && c <= 0xf4)
-        {
-          follow = 3;
-          if (c == 0xf0)
-            lo = 0x90;
-          else if (c == 0xf4)
-            hi = 0x8f;
-        }
-      else
+      const Utf8Lead *lead = nullptr;
+      for (const Utf8Lead &l : kUtf8Leads)
+        if (c >= l.first && c <= l.last)
+          lead = &l;
+      if (!lead)
         return false;
-      if (n - i - 1 < follow || p[i + 1] < lo || p[i + 1] > hi)
+      const size_t follow = lead->follow;
+      if (n - i - 1 < follow || p[i + 1] < lead->second_lo || p[i + 1] > lead->second_hi)
         return false;
       for (size_t k = 2; k <= follow; k++)
         if ((p[i + k] & 0xc0) != 0x80)
@@ -124,7 +127,7 @@ ws_unmask (uint8_t *p, size_t n, const uint8_t mask[4], uint64_t phase)
 WsFrameReader::WsFrameReader (const WsReaderConfig &config) : config_ (config) {}
 
 bool
-WsFrameReader::fail (unsigned short code, std::string reason)
+WsFrameReader::refuse (unsigned short code, std::string reason)
 {
   error_ = code;
   error_reason_ = std::move (reason);
@@ -179,13 +182,13 @@ WsFrameReader::check_frame (const Frame &f, int64_t now_us)
     case kBinary:
       {
         if (f.opcode == kContinuation && !fragmented_)
-          return fail (1002, "continuation frame without a message");
+          return refuse (1002, "continuation frame without a message");
         if (f.opcode != kContinuation && fragmented_)
-          return fail (1002, "new message inside a fragmented message");
+          return refuse (1002, "new message inside a fragmented message");
         const uint64_t so_far = f.opcode == kContinuation ? message_.size () : 0;
         if (config_.max_message_bytes > 0 && f.length > config_.max_message_bytes - so_far)
-          return fail (1009,
-                       "message over " + std::to_string (config_.max_message_bytes) + " bytes");
+          return refuse (1009,
+                         "message over " + std::to_string (config_.max_message_bytes) + " bytes");
         if (f.opcode != kContinuation)
           message_binary_ = f.opcode == kBinary;
         fragmented_ = !f.fin;
@@ -193,11 +196,11 @@ WsFrameReader::check_frame (const Frame &f, int64_t now_us)
       }
     case kClose:
       if (f.length == 1)
-        return fail (1002, "close frame with a 1-byte body");
+        return refuse (1002, "close frame with a 1-byte body");
       return true;
     case kPing:
       if (!take_ping_token (now_us))
-        return fail (1008, "ping flood");
+        return refuse (1008, "ping flood");
       return true;
     default:
       return true;
@@ -213,19 +216,19 @@ WsFrameReader::parse_header (const uint8_t *h, size_t avail, Frame &f, int64_t n
    * verdict however the reads cut the header. */
   const uint8_t opcode = h[0] & 0x0f;
   if (h[0] & 0x70)
-    return fail (1002, "reserved bits set"), -1;
+    return refuse (1002, "reserved bits set"), -1;
   if ((opcode > kBinary && opcode < kClose) || opcode > kPong)
-    return fail (1002, "reserved opcode " + std::to_string (opcode)), -1;
+    return refuse (1002, "reserved opcode " + std::to_string (opcode)), -1;
   const bool fin = (h[0] & 0x80) != 0;
   if (opcode >= kClose && !fin)
-    return fail (1002, "fragmented control frame"), -1;
+    return refuse (1002, "fragmented control frame"), -1;
   if (avail < 2)
     return 0;
   if (!(h[1] & 0x80))
-    return fail (1002, "unmasked frame"), -1;
+    return refuse (1002, "unmasked frame"), -1;
   const uint8_t l7 = h[1] & 0x7f;
   if (opcode >= kClose && l7 > 125)
-    return fail (1002, "control frame over 125 bytes"), -1;
+    return refuse (1002, "control frame over 125 bytes"), -1;
   const size_t hl = header_length (h[1]);
   if (avail < hl)
     return 0;
@@ -235,7 +238,7 @@ WsFrameReader::parse_header (const uint8_t *h, size_t avail, Frame &f, int64_t n
   else if (l7 == 127)
     {
       if (h[2] & 0x80)
-        return fail (1002, "64-bit length with its top bit set"), -1;
+        return refuse (1002, "64-bit length with its top bit set"), -1;
       length = 0;
       for (int k = 0; k < 8; k++)
         length = length << 8 | h[2 + k];
@@ -253,7 +256,7 @@ bool
 WsFrameReader::deliver (bool binary, const uint8_t *p, size_t n, WsFrameHandler &handler)
 {
   if (!binary && !ws_valid_utf8 (p, n))
-    return fail (1007, "text message not UTF-8");
+    return refuse (1007, "text message not UTF-8");
   if (!handler.on_message (binary, p, n))
     {
       finish ();
@@ -277,9 +280,9 @@ WsFrameReader::control_frame (uint8_t opcode, const uint8_t *p, size_t n, WsFram
         {
           code = static_cast<unsigned short> (p[0] << 8 | p[1]);
           if (!valid_close_code (code))
-            return fail (1002, "invalid close code " + std::to_string (code));
+            return refuse (1002, "invalid close code " + std::to_string (code));
           if (!ws_valid_utf8 (p + 2, n - 2))
-            return fail (1007, "close reason not UTF-8");
+            return refuse (1007, "close reason not UTF-8");
         }
       const std::string reason (reinterpret_cast<const char *> (p) + (n >= 2 ? 2 : 0),
                                 n >= 2 ? n - 2 : 0);

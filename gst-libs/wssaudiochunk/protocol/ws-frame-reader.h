@@ -87,7 +87,7 @@ private:
   };
 
   /* The header at @h (@avail bytes there): its length, 0 when more bytes
-   * are needed, or -1 after fail (). */
+   * are needed, or -1 after refuse (). */
   int parse_header (const uint8_t *h, size_t avail, Frame &frame, int64_t now_us);
   bool check_frame (const Frame &frame, int64_t now_us);
   bool take_ping_token (int64_t now_us);
@@ -97,7 +97,7 @@ private:
   bool deliver (bool binary, const uint8_t *p, size_t n, WsFrameHandler &handler);
   /* Payload bytes of a frame cut by the end of a read. */
   void stream_payload (uint8_t *p, size_t n);
-  bool fail (unsigned short code, std::string reason);
+  bool refuse (unsigned short code, std::string reason);
   void finish ();
   void clear_message ();
 
