@@ -39,10 +39,15 @@ def webm_stream(tmp, seconds=3.0):
     """A real WebM/Opus stream (speech-like tone) from GStreamer."""
     path = os.path.join(tmp, "speech.webm")
     buffers = int(seconds * 50)
+    # Only GStreamer's own elements: without our plugin's path, so that an
+    # ASan build of it (scripts/sanitize.sh) is not loaded into this
+    # uninstrumented gst-launch-1.0.
+    env = {k: v for k, v in os.environ.items() if k != "GST_PLUGIN_PATH_1_0"}
+    env["GST_REGISTRY"] = os.path.join(tmp, "registry-fixture.bin")
     subprocess.run(["gst-launch-1.0", "-q", "audiotestsrc", f"num-buffers={buffers}", "samplesperbuffer=320",
                     "!", "audio/x-raw,rate=16000,channels=1", "!", "opusenc", "bitrate=16000",
                     "!", "webmmux", "streamable=true", "!", "filesink", f"location={path}"], check=True,
-                   timeout=60)
+                   timeout=60, env=env)
     with open(path, "rb") as f:
         return f.read()
 
