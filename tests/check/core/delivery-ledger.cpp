@@ -381,6 +381,27 @@ GST_START_TEST (test_unknown_offset_is_never_tcp_confirmed)
 }
 GST_END_TEST;
 
+/* TCP evidence steps: the peer acknowledged @bytes by @now_ms (RTT 1 ms);
+ * each confirms exactly @confirmed chunks. */
+struct TcpStep
+{
+  uint64_t bytes;
+  int64_t now_ms;
+  size_t confirmed;
+};
+
+static void
+expect_tcp_steps (DeliveryLedger &l, std::initializer_list<TcpStep> steps)
+{
+  for (const TcpStep &t : steps)
+    {
+      size_t got = l.tcp_progress (t.bytes, 1, t.now_ms);
+      fail_unless (got == t.confirmed,
+                   "%" G_GUINT64_FORMAT " bytes at %" G_GINT64_FORMAT " ms confirmed %zu, not %zu",
+                   t.bytes, t.now_ms, got, t.confirmed);
+    }
+}
+
 /* An end learnt after the write (the sink samples TCP once for several
  * chunks): the chunk waits for it, then confirms as any; the end of a
  * chunk no longer on the connection is not set. */
@@ -390,16 +411,14 @@ GST_START_TEST (test_end_learnt_later)
   l.connection_opened ();
   l.written (chunk (0), 0);
   l.written (chunk (1), 0);
-  fail_unless_equals_int (l.tcp_progress (1000, 1, 0), 0);
+  expect_tcp_steps (l, { { 1000, 0, 0 } }); /* ends unknown: nothing */
   l.set_end (0, 100);
   l.set_end (1, 250);
-  /* Bytes up to 200: chunk 0 is covered, chunk 1 not. */
-  fail_unless_equals_int (l.tcp_progress (200, 1, 1000), 0);
-  fail_unless_equals_int (l.tcp_progress (200, 1, 1500), 1);
+  /* Bytes up to 200: chunk 0 is covered (held 500 ms), chunk 1 not. */
+  expect_tcp_steps (l, { { 200, 1000, 0 }, { 200, 1500, 1 } });
   fail_unless (!l.state (0).has_value ());
   fail_unless (l.state (1) == ChunkState::Written);
-  fail_unless_equals_int (l.tcp_progress (250, 1, 1600), 0);
-  fail_unless_equals_int (l.tcp_progress (250, 1, 2100), 1);
+  expect_tcp_steps (l, { { 250, 1600, 0 }, { 250, 2100, 1 } });
   fail_unless (l.all_confirmed ());
   /* Gone (confirmed): setting its end brings nothing back. */
   l.set_end (1, 300);
