@@ -48,6 +48,12 @@ submit_chunk (GstWssAudioChunkSink *self, Chunk &&chunk, Pending &pending)
   item.media_duration = chunk.duration > 0 ? chunk.duration : 0;
   item.created_ms = now_ms ();
   item.audio = std::move (chunk.bytes);
+  const int64_t now_us = g_get_monotonic_time ();
+  /* Unknown liveness counts as live: such a chunk never waits. */
+  item.may_wait
+      = chunk_may_wait (st.upstream_live != 0, gst_base_sink_get_sync (GST_BASE_SINK (self)),
+                        st.last_chunk_us > 0 ? now_us - st.last_chunk_us : -1, item.media_duration);
+  st.last_chunk_us = now_us;
   GST_LOG_OBJECT (self, "chunk %" G_GUINT64_FORMAT ": %zu bytes, %" GST_TIME_FORMAT,
                   item.chunk_index, item.audio.size (), GST_TIME_ARGS (item.media_duration));
   submit (self, st.broadcast.chunk (std::move (item)), pending);

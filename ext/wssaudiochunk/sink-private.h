@@ -157,6 +157,7 @@ struct State
   bool stream_stopped = false;
   bool header_passed = false; /* the transport has the stream header */
   int upstream_live = -1;     /* -1: not asked yet */
+  int64_t last_chunk_us = 0;  /* monotonic, when the last chunk was submitted */
 };
 
 } // namespace wssac::sink

@@ -59,6 +59,14 @@ DeliveryLedger::written (Outgoing item, uint64_t end_offset)
 }
 
 void
+DeliveryLedger::set_end (uint64_t index, uint64_t end_offset)
+{
+  auto it = written_.find (index);
+  if (it != written_.end ())
+    it->second.end_offset = end_offset;
+}
+
+void
 DeliveryLedger::confirm (Entries &from, Entries::iterator it, bool by_ack)
 {
   counters_.confirmed++;

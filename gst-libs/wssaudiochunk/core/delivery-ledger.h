@@ -121,6 +121,9 @@ public:
    * @end_offset in the connection's TCP byte stream (0: unknown, no TCP
    * evidence for it). Counts one attempt. */
   void written (Outgoing item, uint64_t end_offset);
+  /* Chunk @index, written on the current connection with its end unknown,
+   * ends at @end_offset (learnt from a later TCP sample). */
+  void set_end (uint64_t index, uint64_t end_offset);
 
   /* The receiver acknowledged every chunk up to @index. From now on only
    * acks confirm. Returns how many chunks it confirmed. */
@@ -234,8 +237,8 @@ private:
   DropRange ended (Entries &entries, bool clean);
 
   LedgerConfig config_;
-  std::map<uint64_t, Entry> written_; /* on the current connection */
-  std::map<uint64_t, Entry> replay_;  /* waiting for the next connection */
+  std::map<uint64_t, Entry> written_;  /* on the current connection */
+  std::map<uint64_t, Entry> replay_;   /* waiting for the next connection */
   std::map<uint64_t, Entry> retiring_; /* on the connection being replaced */
   size_t window_;
   uint64_t connection_ = 0;
@@ -247,6 +250,5 @@ private:
   uint64_t highest_ack_ = 0;
   LedgerCounters counters_;
 };
-
 
 } // namespace wssac

@@ -34,8 +34,23 @@ struct Outgoing
   int64_t created_ms = 0;
   /* Monotonic time (us) when queued: what send latency is measured from. */
   int64_t queued_us = 0;
+  /* A chunk of a stream read faster than real time (a file, not live, not
+   * synced to the clock): it may wait for the next few chunks, the
+   * transport's tick (100 ms) at most, so that one wake-up sends them all. */
+  bool may_wait = false;
   bool replay = false; /* sent before, on a connection that died */
   int attempts = 0;    /* times written to a socket so far */
 };
+
+/* Outgoing::may_wait for a chunk submitted @since_previous_us after the
+ * previous one (< 0: the first): only from a non-live upstream into a sink
+ * not synced to the clock, read faster than twice real time. A live or
+ * paced stream's chunk leaves at once. */
+inline bool
+chunk_may_wait (bool upstream_live, bool sync, int64_t since_previous_us, int64_t duration_ns)
+{
+  return !upstream_live && !sync && since_previous_us >= 0
+         && since_previous_us * 2000 < duration_ns;
+}
 
 } // namespace wssac

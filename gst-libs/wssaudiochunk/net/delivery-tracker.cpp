@@ -43,6 +43,15 @@ DeliveryTracker::take_sample (TcpSample &s)
   last_ = s;
   framed_at_last_ = framed_;
   have_last_ = true;
+  /* Nothing of ours was written after the chunks waiting for their end:
+   * only libsoup's own frames can lie beyond them, which counts them later
+   * than they are, never earlier. */
+  for (const auto &u : unsettled_)
+    ledger_.set_end (
+        u.first, config_.tls
+                     ? tcp_stream_position (s)
+                     : std::max (frame_end_from_sample (s, u.second, base_ + framed_), u.second));
+  unsettled_.clear ();
   return true;
 }
 
@@ -60,9 +69,11 @@ DeliveryTracker::opened (SoupWebsocketConnection *conn)
   conn_ = conn;
   framed_ = 0;
   have_last_ = false;
+  unsettled_.clear ();
   /* Found once: walking the stream stack costs GObject property lookups. */
   socket_ = socket_of_stream (soup_websocket_connection_get_io_stream (conn));
   tcp_harden (socket_, config_.tcp_user_timeout_ms, config_.tcp_keepalive_s);
+  send_buffer_ = 0; /* asked for when needed */
   TcpSample s;
   have_tcp_ = take_sample (s);
   base_ = have_tcp_ ? tcp_stream_position (s) : 0;
@@ -82,19 +93,34 @@ void
 DeliveryTracker::wrote_chunk (Outgoing item, size_t payload, int64_t now_ms)
 {
   framed_ += frame_size (payload);
-  uint64_t end = 0;
-  if (have_tcp_)
-    {
-      /* Frames counted from the upgrade miss libsoup's pings and pongs; the
-       * kernel's position misses what libsoup still buffers: each is a
-       * lower bound of the chunk's end, take the larger. TLS record sizes
-       * are unknown here: only the kernel's position then. */
-      end = kernel_position ();
-      if (!config_.tls)
-        end = std::max (end, base_ + framed_);
-    }
+  const uint64_t index = item.chunk_index;
   pacer_.sent (item.media_duration, now_ms);
-  ledger_.written (std::move (item), end);
+  ledger_.written (std::move (item), 0);
+  if (!have_tcp_)
+    return;
+  /* Frames counted from the upgrade miss libsoup's pings and pongs; the
+   * kernel's position misses what libsoup still buffers: each is a lower
+   * bound of the chunk's end, take the larger (take_sample ()). TLS record
+   * sizes are unknown here: only the kernel's position right after the
+   * write then. */
+  unsettled_.emplace_back (index, base_ + framed_);
+  if (config_.tls || !kernel_takes_writes ())
+    kernel_position ();
+}
+
+bool
+DeliveryTracker::kernel_takes_writes ()
+{
+  if (!have_last_)
+    return false;
+  /* Half the send buffer leaves room for the kernel's own accounting of
+   * each segment. The kernel grows the buffer as the connection goes:
+   * asked again only when the bound passes half of what it was. */
+  const uint64_t bound
+      = send_queue_bound (last_, base_ + framed_at_last_, base_ + framed_, kControlSlack);
+  if (bound > send_buffer_ / 2)
+    send_buffer_ = tcp_send_buffer (socket_);
+  return bound <= send_buffer_ / 2;
 }
 
 void

@@ -79,6 +79,7 @@ public:
     conn_ = nullptr;
     socket_ = nullptr;
     have_last_ = false;
+    unsettled_.clear (); /* their ends stay unknown: no TCP evidence */
   }
 
   /* 0 when the next chunk may be written now; > 0: ask again in that many
@@ -86,7 +87,10 @@ public:
   int64_t next_chunk_delay_ms (int64_t now_ms);
 
   /* A message of @payload bytes was handed to libsoup; for a chunk, the
-   * ledger takes it over. */
+   * ledger takes it over. Where the kernel surely took the write whole, the
+   * chunk's end in the TCP stream is learnt from the next sample (taken
+   * when evidence or the send queue is looked at) instead of one per
+   * chunk. */
   void wrote_chunk (Outgoing item, size_t payload, int64_t now_ms);
   void wrote_control (size_t payload);
 
@@ -152,6 +156,9 @@ public:
 private:
   static uint64_t frame_size (size_t payload);
   bool take_sample (TcpSample &s);
+  /* The kernel surely took the last write whole: what may be queued is
+   * well under its send buffer. */
+  bool kernel_takes_writes ();
   uint64_t kernel_position ();
 
   DeliveryConfig config_;
@@ -162,9 +169,13 @@ private:
   TcpSample last_;                          /* the last sample of socket_ */
   uint64_t framed_at_last_ = 0;             /* framed_ when it was taken */
   bool have_last_ = false;
-  uint64_t base_ = 0;                       /* stream position after the upgrade */
-  uint64_t framed_ = 0;                     /* frame bytes written since */
+  uint64_t base_ = 0;   /* stream position after the upgrade */
+  uint64_t framed_ = 0; /* frame bytes written since */
   bool have_tcp_ = false;
+  uint64_t send_buffer_ = 0; /* socket_'s SO_SNDBUF when last asked */
+  /* Chunks whose end awaits the next sample: (index, base_ + framed_ after
+   * its frame), in write order. */
+  std::vector<std::pair<uint64_t, uint64_t>> unsettled_;
   DropEpisodes episodes_;
   RefusalPolicy refusals_;
   std::string last_refusal_;

@@ -63,6 +63,24 @@ tcp_sample (GSocket *socket, TcpSample &out)
 #endif
 }
 
+uint64_t
+tcp_send_buffer (GSocket *socket)
+{
+#ifdef __linux__
+  GError *err = NULL;
+  gint size = 0;
+  if (!socket || !g_socket_get_option (socket, SOL_SOCKET, SO_SNDBUF, &size, &err))
+    {
+      g_clear_error (&err);
+      return 0;
+    }
+  return size > 0 ? static_cast<uint64_t> (size) : 0;
+#else
+  (void)socket;
+  return 0;
+#endif
+}
+
 void
 tcp_harden (GSocket *socket, unsigned user_timeout_ms, unsigned keepalive_s)
 {

@@ -53,6 +53,22 @@ send_queue_bound (const TcpSample &s, uint64_t ours_then, uint64_t ours_now, uin
   return s.queued + buffered_then + written_since + slack;
 }
 
+/* Where a frame ends in the TCP stream, from a sample @s taken later: the
+ * frame ended at our stream position @ours_end, and @ours_now was ours when
+ * @s was taken. What the writer sent on its own meanwhile (pings, pongs)
+ * counts as if before the frame: never below the frame's true end while the
+ * writer buffers nothing, never beyond what the kernel holds (so the peer's
+ * acknowledgements reach it). Plain TCP only, as send_queue_bound (). */
+inline uint64_t
+frame_end_from_sample (const TcpSample &s, uint64_t ours_end, uint64_t ours_now)
+{
+  const uint64_t in_kernel = tcp_stream_position (s);
+  return ours_end + (in_kernel > ours_now ? in_kernel - ours_now : 0);
+}
+
+/* The socket's send buffer (SO_SNDBUF), or 0 where unknown. */
+uint64_t tcp_send_buffer (GSocket *socket);
+
 /* Dead-path detection by the kernel: written data unacknowledged for
  * @user_timeout_ms fails the connection (TCP_USER_TIMEOUT), and an idle
  * connection is probed every @keepalive_s (TCP keepalive). */

@@ -106,6 +106,7 @@ struct WssClientTransport::Impl
   LatencyStats latencies; /* queue to socket, us */
   bool draining = false;
   bool interrupted = false;
+  size_t waiting_chunks = 0; /* queued with may_wait since the last wake-up */
   /* Flushes the backlog on the transport thread (create_wake_source ()):
    * pointer under @lock, so that stop () cannot free it under a wake. */
   GSource *wake_source = nullptr;

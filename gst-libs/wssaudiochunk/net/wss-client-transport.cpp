@@ -181,11 +181,17 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   return true;
 }
 
+namespace
+{
+constexpr size_t kChunksPerWake = 4;
+} // namespace
+
 std::vector<DropEpisode>
 WssClientTransport::enqueue (Outgoing item)
 {
   std::vector<DropEpisode> due;
   item.queued_us = g_get_monotonic_time ();
+  const bool may_wait = item.may_wait;
   {
     std::lock_guard<std::mutex> g (impl_->lock);
     if (item.kind == OutgoingKind::AudioChunk)
@@ -193,6 +199,11 @@ WssClientTransport::enqueue (Outgoing item)
     DropRange dropped = impl_->backlog.push (std::move (item));
     if (dropped.count > 0)
       due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
+    /* A file's chunks go four to a wake-up; the tick, an ack or the end of
+     * the stream flushes what waits. */
+    if (may_wait && ++impl_->waiting_chunks < kChunksPerWake)
+      return due;
+    impl_->waiting_chunks = 0;
     impl_->wake_locked ();
   }
   return due;

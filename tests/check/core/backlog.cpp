@@ -160,9 +160,37 @@ GST_START_TEST (test_acknowledged_replays_removed)
 }
 GST_END_TEST;
 
-WSS_CHECK_MAIN (
-    backlog, "core-backlog",
-    { "general", 0,
-      WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest, test_byte_bound_and_drop_newest,
-                 test_controls_never_dropped_and_keep_order, test_single_oversize_chunk_kept,
-                 test_push_front_restores, test_acknowledged_replays_removed) });
+/* Which chunks may wait for the next few (Outgoing::may_wait): only a
+ * non-live, unsynced stream read faster than twice real time. */
+GST_START_TEST (test_chunk_may_wait)
+{
+  const int64_t quarter_s = 250 * GST_MSECOND;
+  struct Case
+  {
+    bool live, sync;
+    int64_t since_previous_us;
+    bool expected;
+  } cases[] = {
+    { false, false, 1000, true },    /* a file, 1 ms after the previous chunk */
+    { false, false, 124999, true },  /* just under half the chunk's duration */
+    { false, false, 125000, false }, /* half: as good as real time */
+    { false, false, 250000, false }, /* paced in real time (identity sync=true) */
+    { false, false, -1, false },     /* the first chunk */
+    { true, false, 1000, false },    /* live: leaves at once */
+    { false, true, 1000, false },    /* synced to the clock: paced */
+  };
+  for (const Case &c : cases)
+    fail_unless (wssac::chunk_may_wait (c.live, c.sync, c.since_previous_us, quarter_s)
+                     == c.expected,
+                 "live %d sync %d after %" G_GINT64_FORMAT " us: may_wait should be %d", c.live,
+                 c.sync, c.since_previous_us, c.expected);
+}
+GST_END_TEST;
+
+WSS_CHECK_MAIN (backlog, "core-backlog",
+                { "general", 0,
+                  WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest,
+                             test_byte_bound_and_drop_newest,
+                             test_controls_never_dropped_and_keep_order,
+                             test_single_oversize_chunk_kept, test_push_front_restores,
+                             test_acknowledged_replays_removed, test_chunk_may_wait) });

@@ -381,6 +381,52 @@ GST_START_TEST (test_unknown_offset_is_never_tcp_confirmed)
 }
 GST_END_TEST;
 
+/* TCP evidence steps: the peer acknowledged @bytes by @now_ms (RTT 1 ms);
+ * each confirms exactly @confirmed chunks. */
+struct TcpStep
+{
+  uint64_t bytes;
+  int64_t now_ms;
+  size_t confirmed;
+};
+
+static void
+expect_tcp_steps (DeliveryLedger &l, std::initializer_list<TcpStep> steps)
+{
+  for (const TcpStep &t : steps)
+    {
+      size_t got = l.tcp_progress (t.bytes, 1, t.now_ms);
+      fail_unless (got == t.confirmed,
+                   "%" G_GUINT64_FORMAT " bytes at %" G_GINT64_FORMAT " ms confirmed %zu, not %zu",
+                   t.bytes, t.now_ms, got, t.confirmed);
+    }
+}
+
+/* An end learnt after the write (the sink samples TCP once for several
+ * chunks): the chunk waits for it, then confirms as any; the end of a
+ * chunk no longer on the connection is not set. */
+GST_START_TEST (test_end_learnt_later)
+{
+  DeliveryLedger l;
+  l.connection_opened ();
+  l.written (chunk (0), 0);
+  l.written (chunk (1), 0);
+  expect_tcp_steps (l, { { 1000, 0, 0 } }); /* ends unknown: nothing */
+  l.set_end (0, 100);
+  l.set_end (1, 250);
+  /* Bytes up to 200: chunk 0 is covered (held 500 ms), chunk 1 not. */
+  expect_tcp_steps (l, { { 200, 1000, 0 }, { 200, 1500, 1 } });
+  fail_unless (!l.state (0).has_value ());
+  fail_unless (l.state (1) == ChunkState::Written);
+  expect_tcp_steps (l, { { 250, 1600, 0 }, { 250, 2100, 1 } });
+  fail_unless (l.all_confirmed ());
+  /* Gone (confirmed): setting its end brings nothing back. */
+  l.set_end (1, 300);
+  fail_unless (!l.state (1).has_value ());
+  fail_unless_equals_int (l.in_flight (), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_full_window_with_a_receiver_that_acks_rarely)
 {
   /* The window shrank to 1; the receiver acks every 4 chunks: without TCP
@@ -476,6 +522,6 @@ WSS_CHECK_MAIN (
           test_forward_progress_when_every_connection_dies_early, test_give_up_after_max_attempts,
           test_refusal, test_full_window_with_a_receiver_that_acks_rarely,
           test_liveness_after_tcp_evidence, test_take_unconfirmed_counts_everything,
-          test_unknown_offset_is_never_tcp_confirmed, test_retiring_connection_keeps_its_chunks,
-          test_retiring_connection_dies_and_is_replayed,
+          test_unknown_offset_is_never_tcp_confirmed, test_end_learnt_later,
+          test_retiring_connection_keeps_its_chunks, test_retiring_connection_dies_and_is_replayed,
           test_retiring_and_current_both_unconfirmed_at_the_end) });

@@ -89,5 +89,52 @@ GST_START_TEST (test_chunk_leaves_after_last_frame_webmmux)
 }
 GST_END_TEST;
 
+/* A file read faster than real time (non-live appsrc, sync=false): its
+ * chunks may go several to a wake-up of the transport, but none waits for
+ * more audio or the end of the stream: with the stream stopped (no EOS)
+ * every chunk reaches the server within the transport's tick. */
+GST_START_TEST (test_file_chunks_leave_without_more_audio)
+{
+  WsTestServer server;
+  server.start ();
+  std::string desc = "appsrc name=src is-live=false format=time caps=" + std::string (kRawCaps)
+                     + " ! opusenc bitrate=16000 frame-size=20 ! webmmux streamable=true "
+                       "min-cluster-duration=250000000 ! wssaudiochunksink location="
+                     + server.url () + " session-id=file sync=false";
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc.c_str (), &err);
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "");
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+                          GST_STATE_CHANGE_ASYNC);
+  const int per_chunk = 13, chunks = 7;
+  int pushed = 0;
+  auto push_chunks = [&] (int n) {
+    for (int i = 0; i < n * per_chunk; i++)
+      {
+        GstFlowReturn ret;
+        g_signal_emit_by_name (src, "push-buffer", tone (pushed++, 20), &ret);
+        fail_unless_equals_int (ret, GST_FLOW_OK);
+      }
+  };
+  /* The first chunk also waits for the connection. */
+  push_chunks (1);
+  fail_unless (server.wait_for_messages (1, 30000), "chunk 0 not sent");
+  /* The rest at once, then nothing more. */
+  push_chunks (chunks - 1);
+  fail_unless (server.wait_for_messages ((size_t)chunks, 2000), "%zu of %d chunks sent",
+               server.messages ().size (), chunks);
+  std::vector<std::string> msgs = server.messages ();
+  fail_unless_equals_int (msgs.size (), (size_t)chunks);
+  for (int c = 0; c < chunks; c++)
+    fail_unless_equals_int (chunk_index (msgs[c]), (uint64_t)c);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (sink_early_close, "sink-early-close",
-                { "general", 120, WSS_TESTS (test_chunk_leaves_after_last_frame_webmmux) });
+                { "general", 120,
+                  WSS_TESTS (test_chunk_leaves_after_last_frame_webmmux,
+                             test_file_chunks_leave_without_more_audio) });

@@ -19,8 +19,8 @@ struct LoopbackPair
     GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
     GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
     GSocketAddress *effective = NULL;
-    fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                                NULL, &effective, &err),
+    fail_unless (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, &effective, &err),
                  "%s", err ? err->message : "");
     guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
     g_object_unref (effective);
@@ -68,7 +68,6 @@ GST_START_TEST (test_bytes_acked_follow_writes)
     }
   fail_unless_equals_uint64 (after.bytes_acked, wssac::tcp_stream_position (before) + 3000);
   fail_unless_equals_uint64 (after.queued, 0);
-
 }
 GST_END_TEST;
 
@@ -125,6 +124,48 @@ GST_START_TEST (test_send_queue_bound_holds)
 }
 GST_END_TEST;
 
+/* A frame's end learnt from a later sample: the writer's own bytes after
+ * it (a pong) push it later, never earlier than the true end, and never past
+ * what the kernel holds. */
+GST_START_TEST (test_frame_end_from_later_sample)
+{
+  LoopbackPair pair;
+  GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (pair.client_side));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (pair.client_side));
+  wssac::TcpSample start;
+  fail_unless (wssac::tcp_sample (sock, start));
+  const uint64_t base = wssac::tcp_stream_position (start);
+  char data[1000];
+  memset (data, 'x', sizeof data);
+  gsize written = 0;
+  /* 40 bytes of the writer's own before our first frame, 30 after it. */
+  fail_unless (g_output_stream_write_all (out, data, 40, &written, NULL, NULL));
+  fail_unless (g_output_stream_write_all (out, data, 1000, &written, NULL, NULL));
+  const uint64_t first_true_end = base + 1040, first_ours = base + 1000;
+  fail_unless (g_output_stream_write_all (out, data, 30, &written, NULL, NULL));
+  fail_unless (g_output_stream_write_all (out, data, 500, &written, NULL, NULL));
+  const uint64_t second_true_end = base + 1570, ours_now = base + 1500;
+  wssac::TcpSample later;
+  fail_unless (wssac::tcp_sample (sock, later));
+  fail_unless_equals_uint64 (wssac::tcp_stream_position (later), second_true_end);
+
+  uint64_t first_end = wssac::frame_end_from_sample (later, first_ours, ours_now);
+  fail_unless (first_end >= first_true_end && first_end <= wssac::tcp_stream_position (later),
+               "first frame: %" G_GUINT64_FORMAT " not in [%" G_GUINT64_FORMAT
+               ", %" G_GUINT64_FORMAT "]",
+               first_end, first_true_end, wssac::tcp_stream_position (later));
+  fail_unless_equals_uint64 (first_end, base + 1070);
+  fail_unless_equals_uint64 (wssac::frame_end_from_sample (later, ours_now, ours_now),
+                             second_true_end);
+  /* A sample that lags what we handed over (the writer still buffers)
+   * adds nothing. */
+  fail_unless_equals_uint64 (wssac::frame_end_from_sample (later, ours_now, ours_now + 100),
+                             ours_now);
+  fail_unless (wssac::tcp_send_buffer (sock) > 0);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (tcp_evidence, "tcp-evidence",
                 { "general", 0,
-                  WSS_TESTS (test_bytes_acked_follow_writes, test_send_queue_bound_holds) });
+                  WSS_TESTS (test_bytes_acked_follow_writes, test_send_queue_bound_holds,
+                             test_frame_end_from_later_sample) });
