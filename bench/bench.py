@@ -368,8 +368,9 @@ def part_pipeline(res, args):
     cmds = {}
     try:
         for rep in range(args.pipeline_repeats):
-            for k, sink in sinks.items():
-                desc = src + " ! " + sink.replace("SID", "pipe-%d-%d-%d" % (os.getpid(), rep, len(runs[k])))
+            for variant, (k, sink) in enumerate(sinks.items()):
+                # One session per run: a session id that ended is refused (session-ended).
+                desc = src + " ! " + sink.replace("SID", "pipe-%d-%d-%d" % (os.getpid(), rep, variant))
                 argv = ["gst-launch-1.0", "-q"] + desc.split()
                 cmds[k] = "gst-launch-1.0 -q " + src + " ! " + sink.replace("SID", "pipe").replace(
                     ":%d/" % port, ":PORT/")
