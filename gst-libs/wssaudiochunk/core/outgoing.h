@@ -53,4 +53,20 @@ chunk_may_wait (bool upstream_live, bool sync, int64_t since_previous_us, int64_
          && since_previous_us * 2000 < duration_ns;
 }
 
+/* How many chunks that may wait gather before they wake the transport:
+ * each wake-up costs the sending thread a poll and the queuing one an
+ * eventfd write, and acks that arrive meanwhile are read together (4 per
+ * wake-up: 32.5 us of CPU per chunk from outside, 16: 24.9, 64: 21.0). */
+constexpr size_t kChunksPerWake = 64;
+
+/* Whether queuing a chunk wakes the transport now, with @waiting chunks
+ * gathered since its last wake-up (this one included). Never put off
+ * while the backlog has no room: render () is about to wait for room, and
+ * only the transport's flush makes it (else it would wait for the tick). */
+inline bool
+wake_transport_now (bool may_wait, size_t waiting, bool backlog_has_room)
+{
+  return !may_wait || waiting >= kChunksPerWake || !backlog_has_room;
+}
+
 } // namespace wssac

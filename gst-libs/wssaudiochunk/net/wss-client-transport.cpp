@@ -181,11 +181,6 @@ WssClientTransport::start (const TransportConfig &config, TransportCallbacks cal
   return true;
 }
 
-namespace
-{
-constexpr size_t kChunksPerWake = 4;
-} // namespace
-
 std::vector<DropEpisode>
 WssClientTransport::enqueue (Outgoing item)
 {
@@ -199,9 +194,10 @@ WssClientTransport::enqueue (Outgoing item)
     DropRange dropped = impl_->backlog.push (std::move (item));
     if (dropped.count > 0)
       due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
-    /* A file's chunks go four to a wake-up; the tick, an ack or the end of
-     * the stream flushes what waits. */
-    if (may_wait && ++impl_->waiting_chunks < kChunksPerWake)
+    /* A file's chunks go several to a wake-up; the tick, an ack or the end
+     * of the stream flushes what waits. */
+    if (!wake_transport_now (may_wait, ++impl_->waiting_chunks,
+                             DeliveryTracker::has_room (impl_->backlog)))
       return due;
     impl_->waiting_chunks = 0;
     impl_->wake_locked ();

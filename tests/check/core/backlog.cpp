@@ -187,10 +187,38 @@ GST_START_TEST (test_chunk_may_wait)
 }
 GST_END_TEST;
 
+/* When a queued chunk wakes the transport: at once unless it may wait;
+ * then once enough have gathered, or as soon as the backlog is full. */
+GST_START_TEST (test_wake_transport_now)
+{
+  const size_t batch = wssac::kChunksPerWake;
+  struct Case
+  {
+    bool may_wait;
+    size_t waiting;
+    bool has_room;
+    bool expected;
+  } cases[] = {
+    { false, 1, true, true },         /* live or paced: leaves at once */
+    { true, 1, true, false },         /* a file's first of a batch */
+    { true, batch - 1, true, false }, /* one short of a batch */
+    { true, batch, true, true },      /* a whole batch */
+    { true, 1, false, true },         /* backlog full: render () will wait */
+    { false, batch, false, true },
+  };
+  fail_unless (batch > 1);
+  for (const Case &c : cases)
+    fail_unless (wssac::wake_transport_now (c.may_wait, c.waiting, c.has_room) == c.expected,
+                 "may_wait %d, %zu waiting, room %d: wake should be %d", c.may_wait, c.waiting,
+                 c.has_room, c.expected);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (backlog, "core-backlog",
                 { "general", 0,
                   WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest,
                              test_byte_bound_and_drop_newest,
                              test_controls_never_dropped_and_keep_order,
                              test_single_oversize_chunk_kept, test_push_front_restores,
-                             test_acknowledged_replays_removed, test_chunk_may_wait) });
+                             test_acknowledged_replays_removed, test_chunk_may_wait,
+                             test_wake_transport_now) });
