@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace wssac
 {
@@ -229,6 +230,29 @@ decode_reply_fast (const char *text, size_t length, Reply &out)
   out.has_index = has_index;
   out.chunk_index = has_index ? static_cast<uint64_t> (index) : 0;
   return true;
+}
+
+std::string
+reply_difference (const Reply &a, const Reply &b)
+{
+  auto kind = [] (const Reply &r) {
+    return r.kind == Reply::Ack ? "ack" : r.kind == Reply::Error ? "error" : "other";
+  };
+  auto index = [] (const Reply &r) {
+    return r.has_index ? std::to_string (r.chunk_index)
+                       : "none (" + std::to_string (r.chunk_index) + ")";
+  };
+  if (a.kind != b.kind)
+    return std::string ("kind ") + kind (a) + " vs " + kind (b);
+  if (a.has_index != b.has_index || a.chunk_index != b.chunk_index)
+    return "chunkIndex " + index (a) + " vs " + index (b);
+  const std::pair<const char *, std::string Reply::*> strings[] = {
+    { "streamId", &Reply::stream_id }, { "code", &Reply::code }, { "message", &Reply::message }
+  };
+  for (const auto &[name, field] : strings)
+    if (a.*field != b.*field)
+      return std::string (name) + " \"" + a.*field + "\" vs \"" + b.*field + "\"";
+  return std::string ();
 }
 
 Reply

@@ -14,6 +14,7 @@
 #include "message-codec.h"
 
 #include <cstddef>
+#include <string>
 
 namespace wssac
 {
@@ -26,5 +27,10 @@ bool decode_reply_fast (const char *text, size_t length, Reply &out);
  * fast path must match, and its fallback. decode_reply () tries
  * decode_reply_fast () first. */
 Reply decode_reply_json_glib (const char *text, size_t length);
+
+/* The first field in which @a and @b differ, with both values ("kind ack
+ * vs other"), or "" when they are the same: what the differential tests
+ * print. */
+std::string reply_difference (const Reply &a, const Reply &b);
 
 } // namespace wssac

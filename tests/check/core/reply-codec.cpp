@@ -67,29 +67,12 @@ other (int64_t index = -1)
   return with_index (Reply::Other, index);
 }
 
-const char *
-kind_name (Reply::Kind k)
-{
-  return k == Reply::Ack ? "ack" : k == Reply::Error ? "error" : "other";
-}
-
-/* @what ("fast", "decode_reply", "expected") against @ref, field by field. */
+/* @what ("fast vs json-glib", ...): @got against @ref, every field. */
 void
 assert_same_reply (const Reply &got, const Reply &ref, const char *what, const std::string &text)
 {
-  const char *t = text.c_str ();
-  fail_unless (got.kind == ref.kind, "%s: kind %s vs %s: %s", what, kind_name (got.kind),
-               kind_name (ref.kind), t);
-  fail_unless (got.has_index == ref.has_index, "%s: has_index %d vs %d: %s", what, got.has_index,
-               ref.has_index, t);
-  fail_unless (got.chunk_index == ref.chunk_index, "%s: chunkIndex %llu vs %llu: %s", what,
-               (unsigned long long)got.chunk_index, (unsigned long long)ref.chunk_index, t);
-  fail_unless (got.stream_id == ref.stream_id, "%s: streamId \"%s\" vs \"%s\": %s", what,
-               got.stream_id.c_str (), ref.stream_id.c_str (), t);
-  fail_unless (got.code == ref.code, "%s: code \"%s\" vs \"%s\": %s", what, got.code.c_str (),
-               ref.code.c_str (), t);
-  fail_unless (got.message == ref.message, "%s: message \"%s\" vs \"%s\": %s", what,
-               got.message.c_str (), ref.message.c_str (), t);
+  std::string difference = reply_difference (got, ref);
+  fail_unless (difference.empty (), "%s: %s: %s", what, difference.c_str (), text.c_str ());
 }
 
 /* json-glib answers @c's expectation, the fast path takes it or not as
