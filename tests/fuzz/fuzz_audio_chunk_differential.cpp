@@ -1,5 +1,6 @@
-/* libFuzzer target: the audioChunk fast paths against json-glib
- * (gst-libs/wssaudiochunk/protocol/audio-chunk-{parser,writer}.cpp).
+/* libFuzzer target: the fast paths of the flat messages against json-glib
+ * (gst-libs/wssaudiochunk/protocol/audio-chunk-{parser,writer}.cpp and
+ * reply-parser.cpp).
  *
  * Decode: the input is one text frame. decode_audio_chunk_fast () and the
  * json-glib decoder both read it, under the default limits and under tight
@@ -13,15 +14,22 @@
  * and streamId, every optional field on or off) must come out of
  * write_audio_chunk () byte for byte as from the json-glib encoder.
  *
+ * Reply: the same text through decode_reply_fast () and
+ * decode_reply_json_glib (): whenever the fast path takes it, every field
+ * of the Reply must be the same; decode_reply () must always answer as
+ * json-glib does.
+ *
  * Any difference aborts. Seeds: tests/fuzz/corpus/fuzz_message_codec (the
  * real and generated messages) and tests/fuzz/corpus/fuzz_audio_chunk_differential
- * (the edge cases of the scanner); dictionary: tests/fuzz/json.dict. */
+ * (the edge cases of the scanner, edge-reply-* those of the replies);
+ * dictionary: tests/fuzz/json.dict. */
 #include "fuzz-message.h"
 #include "fuzz-util.h"
 
 #include "audio-chunk-parser.h"
 #include "audio-chunk-writer.h"
 #include "message-codec.h"
+#include "reply-parser.h"
 
 #include <cstring>
 #include <string>
@@ -90,6 +98,23 @@ check_decode (const std::string &input, const DecodeLimits &limits)
     }
 }
 
+void
+check_same_reply (const Reply &got, const Reply &ref, const char *what, const std::string &input)
+{
+  std::string difference = reply_difference (got, ref);
+  FUZZ_CHECK (difference.empty (), "%s: %s: %s", what, difference.c_str (), input.c_str ());
+}
+
+void
+check_reply (const std::string &input)
+{
+  Reply ref = decode_reply_json_glib (input.data (), input.size ());
+  Reply fast;
+  if (decode_reply_fast (input.data (), input.size (), fast))
+    check_same_reply (fast, ref, "fast path", input);
+  check_same_reply (decode_reply (input.data (), input.size ()), ref, "decode_reply", input);
+}
+
 uint64_t
 u64 (fuzz::Reader &r)
 {
@@ -134,6 +159,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   tight.max_chunk_index = 1000;
   tight.max_audio_bytes = 64;
   check_decode (input, tight);
+  check_reply (input);
   check_encode (data, size);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "audio-chunk-parser.h"
 
+#include "json-scan.h"
 #include "session-id.h"
 
 #include <cstdint>
@@ -8,6 +9,8 @@
 
 namespace wssac
 {
+
+using namespace json_scan;
 
 namespace
 {
@@ -34,90 +37,11 @@ enum Kind
   kInteger,
 };
 
-struct MemberName
-{
-  std::string_view name;
-  Kind kind;
-};
-
-constexpr MemberName kMembers[kMemberCount] = {
-  { "action", kString },        { "sessionId", kString },
-  { "audioData", kBase64 },     { "timestamp", kInteger },
-  { "format", kString },        { "chunkIndex", kInteger },
-  { "originalSize", kInteger }, { "captureTimestamp", kInteger },
-  { "streamHeader", kBase64 },  { "streamId", kString },
-};
-
-int
-member_of (std::string_view key)
-{
-  for (int i = 0; i < kMemberCount; i++)
-    if (kMembers[i].name == key)
-      return i;
-  return -1;
-}
-
-/* The JSON whitespace; json-glib skips these four too. */
-inline bool
-is_ws (char c)
-{
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-inline const char *
-skip_ws (const char *p, const char *end)
-{
-  while (p < end && is_ws (*p))
-    p++;
-  return p;
-}
-
-/* A string of printable ASCII without escapes: what both senders write for
- * every field. Anything else (escapes, UTF-8, control characters) is for
- * json-glib, which knows its own quirks. @p is after the opening quote;
- * answers the closing quote, or nullptr. */
-inline const char *
-plain_string_end (const char *p, const char *end)
-{
-  for (; p < end; p++)
-    {
-      unsigned char c = static_cast<unsigned char> (*p);
-      if (c == '"')
-        return p;
-      if (c < 0x20 || c > 0x7e || c == '\\')
-        return nullptr;
-    }
-  return nullptr;
-}
-
-/* -?(0|[1-9][0-9]*), at most 18 digits (exact in int64 for both parsers).
- * A fraction or exponent fails at the caller (the next character is not ','
- * or '}'); "-0" and leading zeros are left to json-glib. */
-inline const char *
-parse_int (const char *p, const char *end, int64_t &out)
-{
-  bool negative = false;
-  if (p < end && *p == '-')
-    {
-      negative = true;
-      p++;
-      if (p == end || *p == '0')
-        return nullptr;
-    }
-  const char *start = p;
-  int64_t v = 0;
-  while (p < end && *p >= '0' && *p <= '9')
-    {
-      if (p - start == 18)
-        return nullptr;
-      v = v * 10 + (*p++ - '0');
-    }
-  size_t digits = static_cast<size_t> (p - start);
-  if (digits == 0 || (digits > 1 && *start == '0'))
-    return nullptr;
-  out = negative ? -v : v;
-  return p;
-}
+constexpr std::string_view kMemberNames[kMemberCount]
+    = { "action",     "sessionId",    "audioData",        "timestamp",    "format",
+        "chunkIndex", "originalSize", "captureTimestamp", "streamHeader", "streamId" };
+constexpr Kind kMemberKinds[kMemberCount] = { kString,  kString,  kBase64,  kInteger, kString,
+                                              kInteger, kInteger, kInteger, kBase64,  kString };
 
 /* Per position in a group of 4 characters, each character's bits already
  * shifted into place; kBad for anything outside the alphabet, so that one
@@ -192,59 +116,34 @@ is_stream_id (std::string_view s)
 bool
 decode_audio_chunk_fast (const char *text, size_t length, const DecodeLimits &limits, Message &m)
 {
-  const char *p = text, *end = text + length;
+  const char *end = text + length;
   std::string_view str[kMemberCount];
   int64_t num[kMemberCount] = {};
   unsigned seen = 0;
 
-  p = skip_ws (p, end);
-  if (p == end || *p++ != '{')
-    return false;
-  for (;;)
-    {
-      p = skip_ws (p, end);
-      if (p == end || *p++ != '"')
-        return false;
-      const char *key_end = plain_string_end (p, end);
-      if (!key_end)
-        return false;
-      int id = member_of (std::string_view (p, static_cast<size_t> (key_end - p)));
-      /* Other members and repeated ones: json-glib decides. */
-      if (id < 0 || (seen & (1u << id)))
-        return false;
-      seen |= 1u << id;
-      p = skip_ws (key_end + 1, end);
-      if (p == end || *p++ != ':')
-        return false;
-      p = skip_ws (p, end);
-      if (kMembers[id].kind != kInteger)
-        {
-          if (p == end || *p++ != '"')
-            return false;
-          /* Base64 values (nearly all the bytes): the first quote ends them
-           * unless an escape precedes it, and decode_base64 () refuses any
-           * backslash, so the plain check is left to it. */
-          const char *value_end
-              = kMembers[id].kind == kBase64
-                    ? static_cast<const char *> (memchr (p, '"', static_cast<size_t> (end - p)))
-                    : plain_string_end (p, end);
-          if (!value_end)
-            return false;
-          str[id] = std::string_view (p, static_cast<size_t> (value_end - p));
-          p = value_end + 1;
-        }
-      else if (!(p = parse_int (p, end, num[id])))
-        return false;
-      p = skip_ws (p, end);
-      if (p == end)
-        return false;
-      char c = *p++;
-      if (c == '}')
-        break;
-      if (c != ',')
-        return false;
-    }
-  if (skip_ws (p, end) != end)
+  auto read_member = [&] (std::string_view key, const char *p) -> const char * {
+    int id = member_index (kMemberNames, key);
+    /* Other members and repeated ones: json-glib decides. */
+    if (id < 0 || (seen & (1u << id)))
+      return nullptr;
+    seen |= 1u << id;
+    if (kMemberKinds[id] == kInteger)
+      return parse_int (p, end, num[id]);
+    if (p == end || *p++ != '"')
+      return nullptr;
+    /* Base64 values (nearly all the bytes): the first quote ends them
+     * unless an escape precedes it, and decode_base64 () refuses any
+     * backslash, so the plain check is left to it. */
+    const char *value_end
+        = kMemberKinds[id] == kBase64
+              ? static_cast<const char *> (memchr (p, '"', static_cast<size_t> (end - p)))
+              : plain_string_end (p, end);
+    if (!value_end)
+      return nullptr;
+    str[id] = std::string_view (p, static_cast<size_t> (value_end - p));
+    return value_end + 1;
+  };
+  if (!scan_flat_object (text, end, read_member))
     return false;
 
   /* The rules of decode_object () in message-codec.cpp, for the accepted

@@ -4,6 +4,7 @@
 #include "audio-chunk-parser.h"
 #include "audio-chunk-writer.h"
 #include "json-members.h"
+#include "reply-parser.h"
 
 #include "session-id.h"
 
@@ -389,7 +390,7 @@ encode_error (const char *code, const std::string &message, int64_t chunk_index)
 }
 
 Reply
-decode_reply (const char *text, size_t length)
+decode_reply_json_glib (const char *text, size_t length)
 {
   Reply reply;
   if (!json_guard (text, length).ok ())
