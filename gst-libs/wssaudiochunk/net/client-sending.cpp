@@ -5,6 +5,7 @@
  * evidence, loss announcements, pings, connection age). */
 #include "wss-client-transport-private.h"
 
+#include "tcp-evidence.h"
 #include "transport-config.h"
 
 #define GST_CAT_DEFAULT wss_transport_debug
@@ -12,10 +13,44 @@
 namespace wssac
 {
 
+namespace
+{
+/* TCP_CORK for the rest of a flush, whichever way it ends. */
+class CorkGuard
+{
+public:
+  CorkGuard () = default;
+  CorkGuard (const CorkGuard &) = delete;
+  CorkGuard &operator= (const CorkGuard &) = delete;
+  ~CorkGuard ()
+  {
+    if (!socket_)
+      return;
+    tcp_cork (socket_, false);
+    g_object_unref (socket_);
+  }
+  void engage (GSocket *socket)
+  {
+    if (socket_ || !socket)
+      return;
+    socket_ = G_SOCKET (g_object_ref (socket));
+    tcp_cork (socket_, true);
+  }
+
+private:
+  GSocket *socket_ = nullptr;
+};
+} // namespace
+
 void
 WssClientTransport::Impl::flush ()
 {
   destroy_source (&resume);
+  /* Several messages in a row (a backlog, a file's batch) leave in full
+   * segments: the peer's kernel and the loopback path see one write
+   * instead of one per message. */
+  CorkGuard cork;
+  int sent = 0;
   while (open ())
     {
       if (delivery.kernel_full (config.max_in_flight))
@@ -37,6 +72,8 @@ WssClientTransport::Impl::flush ()
           }
       }
       cond.notify_all (); /* room in the backlog: wait_for_room () */
+      if (++sent == 2)
+        cork.engage (delivery.socket ());
       send (std::move (item));
     }
   bool close_now;

@@ -166,6 +166,11 @@ private:
   SendPacer pacer_;
   SoupWebsocketConnection *conn_ = nullptr; /* borrowed, while open */
   GSocket *socket_ = nullptr;               /* conn_'s, found once per connection */
+
+public:
+  GSocket *socket () const { return socket_; }
+
+private:
   TcpSample last_;                          /* the last sample of socket_ */
   uint64_t framed_at_last_ = 0;             /* framed_ when it was taken */
   bool have_last_ = false;

@@ -82,6 +82,20 @@ tcp_send_buffer (GSocket *socket)
 }
 
 void
+tcp_cork (GSocket *socket, bool on)
+{
+#ifdef __linux__
+  if (!socket)
+    return;
+  int value = on ? 1 : 0;
+  setsockopt (g_socket_get_fd (socket), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+#else
+  (void)socket;
+  (void)on;
+#endif
+}
+
+void
 tcp_harden (GSocket *socket, unsigned user_timeout_ms, unsigned keepalive_s)
 {
   if (!socket)

@@ -69,6 +69,10 @@ frame_end_from_sample (const TcpSample &s, uint64_t ours_end, uint64_t ours_now)
 /* The socket's send buffer (SO_SNDBUF), or 0 where unknown. */
 uint64_t tcp_send_buffer (GSocket *socket);
 
+/* Holds back partial segments while several messages are written in a row
+ * (TCP_CORK) and sends what is held when turned off. */
+void tcp_cork (GSocket *socket, bool on);
+
 /* Dead-path detection by the kernel: written data unacknowledged for
  * @user_timeout_ms fails the connection (TCP_USER_TIMEOUT), and an idle
  * connection is probed every @keepalive_s (TCP keepalive). */

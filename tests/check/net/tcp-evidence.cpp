@@ -5,6 +5,12 @@
 #include "check-suite.h"
 #include "tcp-evidence.h"
 
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
+
 /* A connected TCP pair on 127.0.0.1: our side (client_side) and the peer's. */
 struct LoopbackPair
 {
@@ -165,7 +171,55 @@ GST_START_TEST (test_frame_end_from_later_sample)
 }
 GST_END_TEST;
 
+#ifdef __linux__
+static int
+cork_option (GSocket *sock)
+{
+  int value = -1;
+  socklen_t len = sizeof value;
+  fail_unless (getsockopt (g_socket_get_fd (sock), IPPROTO_TCP, TCP_CORK, &value, &len) == 0);
+  return value;
+}
+#endif
+
+/* A flush that writes several messages corks the socket (tcp_cork ()):
+ * what it writes meanwhile counts in the stream position at once (the
+ * delivery evidence stays right), and all of it reaches the peer. */
+GST_START_TEST (test_corked_writes_counted_and_released)
+{
+  LoopbackPair pair;
+  GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (pair.client_side));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (pair.client_side));
+  wssac::TcpSample start;
+  fail_unless (wssac::tcp_sample (sock, start));
+  const uint64_t base = wssac::tcp_stream_position (start);
+  wssac::tcp_cork (sock, true);
+#ifdef __linux__
+  fail_unless_equals_int (cork_option (sock), 1);
+#endif
+  char data[300];
+  memset (data, 'c', sizeof data);
+  gsize written = 0;
+  fail_unless (g_output_stream_write_all (out, data, 100, &written, NULL, NULL));
+  fail_unless (g_output_stream_write_all (out, data + 100, 200, &written, NULL, NULL));
+  wssac::TcpSample corked;
+  fail_unless (wssac::tcp_sample (sock, corked));
+  fail_unless_equals_uint64 (wssac::tcp_stream_position (corked), base + 300);
+  wssac::tcp_cork (sock, false);
+#ifdef __linux__
+  fail_unless_equals_int (cork_option (sock), 0);
+#endif
+  char got[300];
+  gsize read = 0;
+  fail_unless (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (pair.server_side)),
+                                        got, sizeof got, &read, NULL, NULL));
+  fail_unless_equals_int (read, sizeof got);
+  fail_unless (memcmp (got, data, sizeof got) == 0);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (tcp_evidence, "tcp-evidence",
                 { "general", 0,
                   WSS_TESTS (test_bytes_acked_follow_writes, test_send_queue_bound_holds,
-                             test_frame_end_from_later_sample) });
+                             test_frame_end_from_later_sample,
+                             test_corked_writes_counted_and_released) });
