@@ -400,25 +400,32 @@ def sinkcpu_section(res):
 # What the sink's per-chunk cost from outside was made of, and what was
 # changed (measured by hand beside the runs, 2026-12-02 and -03).
 SINKCPU_FINDINGS = """
-The target is 20 µs. What the sink adds per chunk, counted exactly with `strace -f -c` over the same
-pipeline on 20 minutes of WebM (4,616 chunks), minus the same pipeline into `fakesink`, and how it came
-down (CPU figures: added µs per chunk from the medians of interleaved runs, user / system):
+The target is 20 µs. What the sink adds per chunk, counted exactly (`strace -f -c` or `perf stat -e
+raw_syscalls:sys_enter,context-switches`) over the same pipeline minus the same pipeline into
+`fakesink`, and how it came down; CPU figures are added µs per chunk from the medians of interleaved
+runs (user / system) at the load average given:
 
 | Version | System calls added per chunk | Thread switches added per chunk | CPU added per chunk |
 | --- | --- | --- | --- |
 | JSON by json-glib, a bus message per chunk, an idle `GSource` per hand-off, a TCP sample after every chunk | 13.4 | - | 74 µs (43 / 40), load 7 |
 | + audioChunk writer, `wss-audio-chunk-sent` only with `post-messages=true`, one wake-up source armed with `g_source_set_ready_time()` | 9.1 | - | 57 µs (29 / 23), load 7 |
-| + a chunk's TCP end learnt from the next sample (no `TCP_INFO`/`SIOCOUTQ` pair after every write while the send queue is known to be small) | 8.7 (perf) | 1.30 | 51.4 µs (30.5 / 21.5), load 0.6 |
-| + a file read faster than real time wakes the transport every 4th chunk | 4.8 (perf), 4.77 (strace) | 0.74 | 35.8 µs (20.6 / 15.6), load 0.6 |
+| + a chunk's TCP end learnt from the next sample (no `TCP_INFO`/`SIOCOUTQ` pair after every write while the send queue is known to be small) | 8.7 | 1.30 | 51.4 µs (30.5 / 21.5), load 0.6 |
+| + a file read faster than real time wakes the transport every 4th chunk | 4.8 | 0.74 | 35.8 µs (20.6 / 15.6), load 0.6 |
+| + every 64th chunk (or the 100 ms tick, an ack, a full backlog, EOS) | - | - | 21.0 µs (15.4 / 6.6) against 32.5 with 4 and 24.9 with 16, load 1 |
+| + acks parsed by a strict reply parser (`protocol/reply-parser.cpp`: 2,070 instructions per ack instead of json-glib's 40,170; json-glib stays as its fallback and its reference in the differential fuzzer) | - | - | 20.3 µs (16.3 / 4.9) in one bench run |
+| + a flush that writes several messages corks the socket (`TCP_CORK`) until it ends | 1.7 | 0.10 | 18.5 µs (14.0 / 5.1) against 20.2 (14.9 / 7.3) without, 9 interleaved repeats each, load 1.3 |
 
-What is left per chunk: the frame's `sendto` (on loopback the sender's system time includes the
-receiver's side of TCP), a share of an ack's `recvfrom` (acks come every 4th chunk) and its
-json-glib parse, a quarter of a wake-up (eventfd `write`, `poll`, `read`), and libsoup's own GLib
-wake-ups around its writes. Reaching 20 µs would need the sink's data path off libsoup as well (frames
-written by our `ws-frame-writer` straight to the socket, acks read by our reader), as was done for the
-receiver; that was not done. A chunk of a stream that is not live, not synced to the clock and read
-faster than twice real time may wait up to the transport's 100 ms tick for the next ones; live and
-clock-synced streams are sent at once (section 3).
+An hour of WebM is 13,847 chunks; the table's first four rows were measured on 20 minutes of it. What
+is left per chunk is mostly user time: `soup_websocket_connection_send_text()` (about 21,000
+instructions per message under callgrind: it masks the payload a byte at a time and logs each frame
+through `g_log`), `render()` (27,000 per chunk, 28 buffers) and our encoder (5,700). The 20 µs target
+was met in the runs of 2026-12-03 (bench runs 16.8 and 17.3 µs, interleaved A/B 18.5 µs), with a margin
+smaller than the spread of single runs on this machine (a single run reached 26.9 µs).
+Going further would need the sink's data path off libsoup as well (frames written by our
+`ws-frame-writer`, acks read by our reader), as was done for the receiver; that was not done. A chunk of
+a stream that is not live, not synced to the clock and read faster than twice real time may wait up to
+the transport's 100 ms tick for the next ones; live and clock-synced streams are sent at once
+(section 3).
 """
 
 
