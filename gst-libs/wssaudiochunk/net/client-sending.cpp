@@ -29,7 +29,8 @@ public:
     tcp_cork (socket_, false);
     g_object_unref (socket_);
   }
-  void engage (GSocket *socket)
+  void
+  engage (GSocket *socket)
   {
     if (socket_ || !socket)
       return;

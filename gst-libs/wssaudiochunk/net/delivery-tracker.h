@@ -168,11 +168,15 @@ private:
   GSocket *socket_ = nullptr;               /* conn_'s, found once per connection */
 
 public:
-  GSocket *socket () const { return socket_; }
+  GSocket *
+  socket () const
+  {
+    return socket_;
+  }
 
 private:
-  TcpSample last_;                          /* the last sample of socket_ */
-  uint64_t framed_at_last_ = 0;             /* framed_ when it was taken */
+  TcpSample last_;              /* the last sample of socket_ */
+  uint64_t framed_at_last_ = 0; /* framed_ when it was taken */
   bool have_last_ = false;
   uint64_t base_ = 0;   /* stream position after the upgrade */
   uint64_t framed_ = 0; /* frame bytes written since */

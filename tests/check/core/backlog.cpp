@@ -214,11 +214,10 @@ GST_START_TEST (test_wake_transport_now)
 }
 GST_END_TEST;
 
-WSS_CHECK_MAIN (backlog, "core-backlog",
-                { "general", 0,
-                  WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest,
-                             test_byte_bound_and_drop_newest,
-                             test_controls_never_dropped_and_keep_order,
-                             test_single_oversize_chunk_kept, test_push_front_restores,
-                             test_acknowledged_replays_removed, test_chunk_may_wait,
-                             test_wake_transport_now) });
+WSS_CHECK_MAIN (
+    backlog, "core-backlog",
+    { "general", 0,
+      WSS_TESTS (test_fifo_order, test_time_bound_drops_oldest, test_byte_bound_and_drop_newest,
+                 test_controls_never_dropped_and_keep_order, test_single_oversize_chunk_kept,
+                 test_push_front_restores, test_acknowledged_replays_removed, test_chunk_may_wait,
+                 test_wake_transport_now) });

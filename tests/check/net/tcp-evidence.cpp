@@ -37,6 +37,24 @@ struct LoopbackPair
     server_side = g_socket_listener_accept (listener, NULL, NULL, &err);
     fail_unless (server_side != NULL, "%s", err ? err->message : "");
   }
+  GSocket *
+  socket () const
+  {
+    return wssac::socket_of_stream (G_IO_STREAM (client_side));
+  }
+  GOutputStream *
+  output () const
+  {
+    return g_io_stream_get_output_stream (G_IO_STREAM (client_side));
+  }
+  /* Our side's position in the TCP stream now (tcp_sample ()). */
+  uint64_t
+  stream_position () const
+  {
+    wssac::TcpSample s;
+    fail_unless (wssac::tcp_sample (socket (), s));
+    return wssac::tcp_stream_position (s);
+  }
   ~LoopbackPair ()
   {
     g_clear_object (&server_side);
@@ -136,11 +154,9 @@ GST_END_TEST;
 GST_START_TEST (test_frame_end_from_later_sample)
 {
   LoopbackPair pair;
-  GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (pair.client_side));
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (pair.client_side));
-  wssac::TcpSample start;
-  fail_unless (wssac::tcp_sample (sock, start));
-  const uint64_t base = wssac::tcp_stream_position (start);
+  GSocket *sock = pair.socket ();
+  GOutputStream *out = pair.output ();
+  const uint64_t base = pair.stream_position ();
   char data[1000];
   memset (data, 'x', sizeof data);
   gsize written = 0;
@@ -188,11 +204,9 @@ cork_option (GSocket *sock)
 GST_START_TEST (test_corked_writes_counted_and_released)
 {
   LoopbackPair pair;
-  GSocket *sock = wssac::socket_of_stream (G_IO_STREAM (pair.client_side));
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (pair.client_side));
-  wssac::TcpSample start;
-  fail_unless (wssac::tcp_sample (sock, start));
-  const uint64_t base = wssac::tcp_stream_position (start);
+  GSocket *sock = pair.socket ();
+  GOutputStream *out = pair.output ();
+  const uint64_t base = pair.stream_position ();
   wssac::tcp_cork (sock, true);
 #ifdef __linux__
   fail_unless_equals_int (cork_option (sock), 1);
@@ -211,8 +225,9 @@ GST_START_TEST (test_corked_writes_counted_and_released)
 #endif
   char got[300];
   gsize read = 0;
-  fail_unless (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (pair.server_side)),
-                                        got, sizeof got, &read, NULL, NULL));
+  fail_unless (
+      g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (pair.server_side)), got,
+                               sizeof got, &read, NULL, NULL));
   fail_unless_equals_int (read, sizeof got);
   fail_unless (memcmp (got, data, sizeof got) == 0);
 }
