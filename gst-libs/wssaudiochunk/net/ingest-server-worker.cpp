@@ -187,9 +187,8 @@ IngestWorker::adopt (SoupServerMessage *msg, std::unique_ptr<ServerConnection> c
   if (auto *slot = static_cast<AddressSlot *> (g_object_steal_data (G_OBJECT (msg), kSlotKey)))
     {
       /* The connection's now: given back when it is destroyed. */
-      conn->release = [shared = slot->shared, address = slot->address] () {
-        shared->open.remove (address);
-      };
+      conn->release
+          = [shared = slot->shared, address = slot->address] () { shared->open.remove (address); };
       delete slot;
     }
   const ConnectionId id = conn->id;
@@ -245,8 +244,9 @@ IngestWorker::on_upgrade_written (SoupServerMessage *msg, gpointer data)
   cc.reader.max_message_bytes = config.max_message_size;
   cc.reader.pings_per_second = config.max_pings_per_second;
   cc.keepalive_interval_s = config.keepalive_interval_s;
-  auto conn = std::make_unique<WsServerConnection> (self->as_owner (), self->shared_.next_id++, now_ms (), cc,
-                                                    self->context_, stream, std::move (socket));
+  auto conn
+      = std::make_unique<WsServerConnection> (self->as_owner (), self->shared_.next_id++, now_ms (),
+                                              cc, self->context_, stream, std::move (socket));
   WsServerConnection *started = conn.get ();
   self->adopt (msg, std::move (conn));
   started->start ();
@@ -271,7 +271,8 @@ IngestWorker::connection_closed (ServerConnection &c)
       conns_.erase (it);
       if (!retire_source_)
         retire_source_ = attach_timeout (
-            context_, 0, fire_once<IngestWorker, &IngestWorker::retire_source_, &IngestWorker::destroy_retired>,
+            context_, 0,
+            fire_once<IngestWorker, &IngestWorker::retire_source_, &IngestWorker::destroy_retired>,
             this);
     }
   events_.closed (index_, id);
