@@ -157,7 +157,8 @@ round_trip (const Message &m)
     }
   else
     {
-      std::string text = encode_control (m.action, m.session_id, m.timestamp_ms, m.reason);
+      /* The sink's controls carry the run's streamId too. */
+      std::string text = encode_control (m.action, m.session_id, m.timestamp_ms, m.reason, m.stream_id);
       DecodeResult again = decode_message (text.data (), text.size ());
       FUZZ_CHECK (again.ok (), "re-encoded %s refused (%s: %s): %s", action_name (m.action),
                   decode_error_code (again.error), again.detail.c_str (), text.c_str ());
