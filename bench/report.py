@@ -554,11 +554,12 @@ SHARD_FINDINGS = """
 **Result** (the figures quoted here are from the runs of 2026-12-03; the table above is this run's). At
 2,000 speakers one worker keeps up with zero loss and an ack p99 of a few milliseconds, and 5,000
 speakers arriving at 500 per second all connect with a connect p99 of a few milliseconds (Node `ws`
-in the same run: about 1 s). In messages per CPU-second one worker does 1.9-2.0x Node `ws` at the same
-load: 46,027 vs 24,117 (1.91x) in the full run of 05:48-06:22, 43,988 vs 21,960 (2.00x) and 38,595 vs
-20,606 (1.87x) in interleaved pairs on a busier machine. The 2x target is reached in some runs and
-missed by a few per cent in others: it is not met with a margin. Its RSS per 1,000 sessions is 5 MiB
-against Node's 24 MiB. What changed, each measured side by side:
+in the same runs: 0.1 to 4.5 s). In messages per CPU-second one worker does about 1.9x Node `ws` at the
+same load. Ours is steady (43,620 to 46,027 over four runs), Node's is not (20,482 to 25,193), so the
+ratio spreads: 1.91x (full run, 05:48), 1.73x (07:26, load average 3.7 at the start), 2.22x (07:29),
+1.89x (07:32); 2.00x and 1.87x in interleaved pairs the day before; median 1.90x. The 2x target is
+not met. RSS per 1,000 sessions is 5 MiB against Node's 24 MiB. What changed, each measured side by
+side:
 
 - **Our own WebSocket data path for the server side** (`net/ws-server-connection`). libsoup still
   parses the HTTP upgrade; then the socket is taken from it and each worker reads it directly: one
@@ -570,7 +571,8 @@ against Node's 24 MiB. What changed, each measured side by side:
   and reasons, UTF-8, sizes, slow and half-open peers) passes on it, also under ASan; libsoup's path
   failed one case (a close reason that is not UTF-8 must fail the connection with 1007). libsoup's
   `SoupWebsocketConnection` is still used with `--permessage-deflate` (row `ours-1-libsoup`): in the
-  same run our path does 3.0x its messages per CPU-second (46,027 vs 15,355) and halves its ack p99.
+  same runs our path does 3.0x to 3.6x its messages per CPU-second (46,027 vs 15,355 in the full run)
+  and about halves its ack p99.
 - **One epoll set per worker** (`net/socket-readiness`) and **batched wake-ups** (`net/batched-poll`,
   `--batch-wait-us`, default 1000: each loop waits up to 1 ms before it polls, so one iteration serves
   that millisecond's messages; row `ours-1-unbatched` is `--batch-wait-us 0`). With libsoup's data path
@@ -587,12 +589,14 @@ against Node's 24 MiB. What changed, each measured side by side:
 - **Two workers: not met, and not measurable here.** The whole receiver on 2 cores should do 1.8x its
   one-core throughput. On this 2-core machine the load generator needs one core, so two saturated
   receiver cores cannot be offered; what can be measured is the cost per message, and two workers
-  spend more per message than one (0.78-0.81x the messages per CPU-second: 35,826 vs 46,027 here), so
-  two cores would give at most about 1.6x. The reason is the design: every worker does the socket and
-  frame work, but all sessions (reassembly, journal, acks) live in one `IngestCore` on the main thread,
-  so each message crosses threads twice. Reaching 1.8x needs the sessions on the workers (one
-  `IngestCore` per worker, a connection moved to the worker that owns its `sessionId` after its first
-  message); that was not done.
+  spend more per message than one (0.78x, 0.85x and 0.89x the messages per CPU-second of one worker in
+  the runs above), so two cores would give at most 1.6x to 1.8x. The reason is the design: every
+  worker does the socket and frame work, but all sessions (reassembly, journal, acks) live in one
+  `IngestCore` on the main thread, so each message crosses threads twice, and on this virtual machine
+  every extra sleep and wake-up is dear (`pvm_irq_enable`, the hypervisor's interrupt enabling, is 36 %
+  of the samples of two workers against 16 % of one). Reaching 1.8x needs the sessions on the workers
+  (one `IngestCore` per worker, a connection moved to the worker that owns its `sessionId` after its
+  first message); that was not done.
 """
 
 
