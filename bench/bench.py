@@ -1470,8 +1470,10 @@ def main():
         return
     full_run = set(only) == set(parts)
     meta["last_invocation"] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "parts": only}
+    git = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                         text=True).stdout.strip()
     if full_run:
-        meta.update({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg_start": loadavg()})
+        meta.update({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg_start": loadavg(), "git": git})
     meta.update({
                  "cpu": cpu_model(), "nproc": os.cpu_count(), "argv": " ".join(sys.argv[1:]),
                  "versions": {
@@ -1482,9 +1484,7 @@ def main():
                      "json-glib": subprocess.run(["pkg-config", "--modversion", "json-glib-1.0"],
                                                  capture_output=True, text=True).stdout.strip(),
                      "chromium": subprocess.run(["chromium", "--version"], capture_output=True,
-                                                text=True).stdout.strip() if shutil.which("chromium") else ""},
-                 "git": subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
-                                       text=True).stdout.strip()})
+                                                text=True).stdout.strip() if shutil.which("chromium") else ""}})
     try:
         make_fixture([args.latency_minutes, args.speaker_minutes])
         timings = meta.setdefault("part_seconds", {})
@@ -1492,6 +1492,8 @@ def main():
             if p not in only:
                 continue
             t = time.monotonic()
+            meta.setdefault("part_started", {})[p] = time.strftime("%Y-%m-%d %H:%M:%S")
+            meta.setdefault("part_git", {})[p] = git
             log("== %s" % p)
             globals()["part_" + p](res, args)
             timings[p] = round(time.monotonic() - t, 1)
