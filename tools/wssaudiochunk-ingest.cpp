@@ -8,10 +8,10 @@
  * default GMainContext, the session writers (journal, decoding), the idle
  * check and the signal handlers. --workers N threads (default: one per
  * online CPU) serve the connections: each its own GMainContext, libsoup
- * server for the upgrade, WebSocket frame code of ours after it
+ * server for the upgrade, our WebSocket frame code after it
  * (ws-server-connection.h) and SO_REUSEPORT socket, reading and decoding
- * messages and handing
- * them to the main thread in batches (ingest-server.h). With --workers 1
+ * messages and handing them to the main thread in batches
+ * (ingest-server.h). With --workers 1
  * the connections are served on the main thread too. */
 #include "file-names.h"
 #include "ingest-server.h"

@@ -93,6 +93,13 @@ public:
    * chunk. */
   void wrote_chunk (Outgoing item, size_t payload, int64_t now_ms);
   void wrote_control (size_t payload);
+  /* The open connection's socket (nullptr without one): for socket
+   * options around a batch of writes (tcp_cork ()). */
+  GSocket *
+  socket () const
+  {
+    return socket_;
+  }
 
   /* The next message to write, replays first: true with @out; false when
    * nothing may go now (@wait: > 0 ms of pacing, else wait for a
@@ -166,17 +173,8 @@ private:
   SendPacer pacer_;
   SoupWebsocketConnection *conn_ = nullptr; /* borrowed, while open */
   GSocket *socket_ = nullptr;               /* conn_'s, found once per connection */
-
-public:
-  GSocket *
-  socket () const
-  {
-    return socket_;
-  }
-
-private:
-  TcpSample last_;              /* the last sample of socket_ */
-  uint64_t framed_at_last_ = 0; /* framed_ when it was taken */
+  TcpSample last_;                          /* the last sample of socket_ */
+  uint64_t framed_at_last_ = 0;             /* framed_ when it was taken */
   bool have_last_ = false;
   uint64_t base_ = 0;   /* stream position after the upgrade */
   uint64_t framed_ = 0; /* frame bytes written since */

@@ -194,8 +194,8 @@ WssClientTransport::enqueue (Outgoing item)
     DropRange dropped = impl_->backlog.push (std::move (item));
     if (dropped.count > 0)
       due = impl_->delivery.count_drop (DropReason::Backlog, dropped, mono_ms ());
-    /* A file's chunks go several to a wake-up; the tick, an ack or the end
-     * of the stream flushes what waits. */
+    /* A file's chunks go several to a wake-up (wake_transport_now ()); the
+     * tick, an ack or the end of the stream flushes what waits. */
     if (!wake_transport_now (may_wait, ++impl_->waiting_chunks,
                              DeliveryTracker::has_room (impl_->backlog)))
       return due;

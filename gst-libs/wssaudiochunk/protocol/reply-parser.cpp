@@ -2,6 +2,8 @@
 
 #include "json-scan.h"
 
+#include <glib.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,41 +37,12 @@ hex4 (const char *p)
   int v = 0;
   for (int i = 0; i < 4; i++)
     {
-      char c = p[i];
-      int d = (c >= '0' && c <= '9')   ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                       : -1;
+      const int d = g_ascii_xdigit_value (p[i]);
       if (d < 0)
         return -1;
       v = v * 16 + d;
     }
   return v;
-}
-
-void
-append_utf8 (std::string &out, uint32_t cp)
-{
-  if (cp < 0x80)
-    out.push_back (static_cast<char> (cp));
-  else if (cp < 0x800)
-    {
-      out.push_back (static_cast<char> (0xC0 | (cp >> 6)));
-      out.push_back (static_cast<char> (0x80 | (cp & 0x3F)));
-    }
-  else if (cp < 0x10000)
-    {
-      out.push_back (static_cast<char> (0xE0 | (cp >> 12)));
-      out.push_back (static_cast<char> (0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back (static_cast<char> (0x80 | (cp & 0x3F)));
-    }
-  else
-    {
-      out.push_back (static_cast<char> (0xF0 | (cp >> 18)));
-      out.push_back (static_cast<char> (0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back (static_cast<char> (0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back (static_cast<char> (0x80 | (cp & 0x3F)));
-    }
 }
 
 /* The text of the \u escape(s) at @p (after "\u"), as json-glib decodes it:
@@ -148,7 +121,10 @@ unescape (std::string_view raw, std::string *out)
             if (!(p = unicode_escape (p, end, cp)))
               return false;
             if (out)
-              append_utf8 (*out, cp);
+              {
+                gchar utf8[6];
+                out->append (utf8, static_cast<size_t> (g_unichar_to_utf8 (cp, utf8)));
+              }
             continue;
           }
         default:
