@@ -510,15 +510,6 @@ def speaker_findings(res):
     return "".join(out)
 
 
-def big_connect_note(ours):
-    short = [n for n, r in sorted(ours.items()) if r["open"] < n]
-    if not short:
-        return ""
-    n = short[0]
-    return ("; with %s speakers only %s had connected after 60 s, because the accept queue also waits on a "
-            "main loop busy with the speakers already connected" % (f0(n), f0(ours[n]["open"])))
-
-
 # The problems the first run of this page found (2026-12-02), and what
 # became of each: written by hand, the figures of this run are above.
 PROBLEMS = """The first run of this page (2026-12-02 03:23, `e8ad0c9`) found these; each is now changed, and the
