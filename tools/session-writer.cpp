@@ -21,7 +21,8 @@ SessionWriter::SessionWriter (std::string session_id, std::string output_dir, st
     : session_id_ (std::move (session_id)), output_dir_ (std::move (output_dir)),
       base_ (std::move (base)), options_ (options)
 {
-  context_ = g_main_context_ref_thread_default ();
+  context_ = options_.done_context ? g_main_context_ref (options_.done_context)
+                                   : g_main_context_ref_thread_default ();
 }
 
 SessionWriter::~SessionWriter ()

@@ -7,10 +7,10 @@
  * A later run of the session (a new streamId) gets a fresh decoder, and its
  * audio continues the same WAV. At the end <stem>.json is the summary.
  *
- * Everything runs on the thread of the GMainContext that is the thread
- * default when the writer is created (the program's main loop); the
- * completion callback comes from there, never from inside push() or
- * finish(). A decoding error only ends the WAV: the journal goes on. */
+ * A writer is used by one thread at a time (the program locks it). The
+ * completion callback comes from the options' done_context (the program's
+ * main loop), never from inside push() or finish(). A decoding error only
+ * ends the WAV: the journal goes on. */
 #pragma once
 
 #include "ingest-core.h"
@@ -38,6 +38,9 @@ struct WriterOptions
 {
   bool decode = true; /* --record wav; false: --record webm (journal only) */
   bool sync = false;  /* --fsync: fdatasync the journal after each chunk */
+  /* Where finish()'s completion is called; nullptr: the thread default
+   * context when the writer is created. */
+  GMainContext *done_context = nullptr;
 };
 
 class SessionWriter

@@ -4,15 +4,14 @@
  * SESSION.chunks, SESSION.wav (16 kHz mono S16LE, unless --record webm)
  * and SESSION.json (the session's figures).
  *
- * The main thread runs the sessions: the IngestServer's IngestCore on the
- * default GMainContext, the session writers (journal, decoding), the idle
- * check and the signal handlers. --workers N threads (default: one per
- * online CPU) serve the connections: each its own GMainContext, libsoup
- * server for the upgrade, our WebSocket frame code after it
- * (ws-server-connection.h) and SO_REUSEPORT socket, reading and decoding
- * messages and handing them to the main thread in batches
- * (ingest-server.h). With --workers 1
- * the connections are served on the main thread too. */
+ * --workers N threads (default: one per online CPU) serve the connections
+ * and the sessions: each its own GMainContext, libsoup server for the
+ * upgrade, our WebSocket frame code after it (ws-server-connection.h),
+ * SO_REUSEPORT socket, and the sessions whose id hashes to it
+ * (ingest-server.h). A session's events, hence its writer (journal,
+ * decoding), run on its worker's thread; the main thread runs the idle
+ * check, the periodic WAV header updates, the summaries and the signal
+ * handlers. With --workers 1 everything runs on the main thread. */
 #include "file-names.h"
 #include "ingest-server.h"
 #include "session-recovery.h"
@@ -30,7 +29,9 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <string>
@@ -156,13 +157,29 @@ private:
   void print_table () const;
   void progress (const char *fmt, ...) const G_GNUC_PRINTF (2, 3);
 
+  /* The sessions receiving audio, by id: one table per worker, since a
+   * session's events come from its worker's thread; the main thread takes
+   * the lock for its periodic work. Locks: a table's, then lock_. */
+  struct Table
+  {
+    std::mutex lock;
+    std::unordered_map<std::string, std::unique_ptr<wssac_ingest::SessionWriter>> writers;
+  };
+  Table &
+  table_of (const std::string &session_id)
+  {
+    return *tables_[server_.worker_of_session (session_id)];
+  }
+  void end_writer_locked (Table &t, const std::string &session_id, const std::string &reason);
+
   Options opt_;
   wssac::IngestServer server_;
   GMainLoop *loop_ = nullptr;
-  /* Sessions receiving audio, by id. */
-  std::unordered_map<std::string, std::unique_ptr<wssac_ingest::SessionWriter>> writers_;
+  std::vector<std::unique_ptr<Table>> tables_;
+  std::atomic<size_t> open_writers_{ 0 };
+  std::mutex lock_; /* what follows */
   /* Ended sessions whose pipeline is draining, with their final figures
-   * (taken at SessionEnded). Apart from writers_ so that a session id the
+   * (taken at SessionEnded). Apart from the tables so that a session id the
    * core lets start again never meets its predecessor. */
   struct Finishing
   {
@@ -171,7 +188,7 @@ private:
   };
   std::map<const wssac_ingest::SessionWriter *, Finishing> finishing_;
   std::vector<Row> rows_;
-  bool shutting_down_ = false;
+  std::atomic<bool> shutting_down_{ false };
   guint idle_check_ = 0;
   guint writer_tick_ = 0;
   int64_t last_trim_ms_ = 0;
@@ -197,32 +214,52 @@ void
 IngestApp::tick_writers ()
 {
   const int64_t now_ms = g_get_monotonic_time () / 1000;
-  for (auto &kv : writers_)
-    kv.second->tick (now_ms);
+  for (auto &t : tables_)
+    {
+      std::lock_guard<std::mutex> g (t->lock);
+      for (auto &kv : t->writers)
+        kv.second->tick (now_ms);
+    }
   /* Give ended sessions' memory back to the system (glibc keeps freed heap
    * otherwise), at most once a second. */
-  if (trim_pending_ && now_ms - last_trim_ms_ >= 1000)
-    {
-      trim_pending_ = false;
-      last_trim_ms_ = now_ms;
-      malloc_trim (0);
-    }
+  bool trim;
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    trim = trim_pending_ && now_ms - last_trim_ms_ >= 1000;
+    if (trim)
+      {
+        trim_pending_ = false;
+        last_trim_ms_ = now_ms;
+      }
+  }
+  if (trim)
+    malloc_trim (0);
 }
 
+/* On the thread of the session's worker. */
 void
 IngestApp::on_event (wssac::IngestEvent &&ev)
 {
   using wssac::IngestEventKind;
-  auto it = writers_.find (ev.session_id);
+  if (ev.kind == IngestEventKind::Refused)
+    {
+      g_printerr ("wssaudiochunk-ingest: session \"%s\": a message was refused (%s)\n",
+                  printable (ev.session_id).c_str (), ev.reason.c_str ());
+      return;
+    }
+  Table &t = table_of (ev.session_id);
+  std::lock_guard<std::mutex> g (t.lock);
+  auto it = t.writers.find (ev.session_id);
   switch (ev.kind)
     {
     case IngestEventKind::SessionStarted:
       {
-        if (it != writers_.end ())
+        if (it != t.writers.end ())
           return; /* cannot happen: the core ends a session before it restarts it */
         wssac_ingest::WriterOptions wopt;
         wopt.decode = opt_.record_wav;
         wopt.sync = opt_.fsync;
+        wopt.done_context = g_main_context_default ();
         auto w = std::make_unique<wssac_ingest::SessionWriter> (
             ev.session_id, opt_.output_dir, wssac_ingest::sanitize_session_id (ev.session_id), wopt);
         std::string err;
@@ -234,11 +271,12 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
         else
           progress ("session started: %s (%s) -> %s", printable (ev.session_id).c_str (), ev.format.c_str (),
                     w->journal_path ().c_str ());
-        writers_[ev.session_id] = std::move (w);
+        t.writers[ev.session_id] = std::move (w);
+        open_writers_++;
         break;
       }
     case IngestEventKind::Audio:
-      if (it == writers_.end ())
+      if (it == t.writers.end ())
         return;
       if (ev.discont && ev.skipped_before > 0)
         progress ("session %s: %" G_GUINT64_FORMAT " chunk(s) missing before chunk %" G_GUINT64_FORMAT,
@@ -250,17 +288,15 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
         server_.withhold_acks (ev.session_id);
       break;
     case IngestEventKind::Control:
-      if (it == writers_.end ())
+      if (it == t.writers.end ())
         return;
       progress ("session %s: %s", printable (ev.session_id).c_str (), wssac::action_name (ev.action));
       it->second->control (ev.action, ev.timestamp_ms);
       break;
     case IngestEventKind::SessionEnded:
-      end_writer (ev.session_id, ev.reason);
+      end_writer_locked (t, ev.session_id, ev.reason);
       break;
     case IngestEventKind::Refused:
-      g_printerr ("wssaudiochunk-ingest: session \"%s\": a message was refused (%s)\n",
-                  printable (ev.session_id).c_str (), ev.reason.c_str ());
       break;
     }
 }
@@ -268,15 +304,27 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
 void
 IngestApp::end_writer (const std::string &session_id, const std::string &reason)
 {
-  auto it = writers_.find (session_id);
-  if (it == writers_.end ())
+  Table &t = table_of (session_id);
+  std::lock_guard<std::mutex> g (t.lock);
+  end_writer_locked (t, session_id, reason);
+}
+
+void
+IngestApp::end_writer_locked (Table &t, const std::string &session_id, const std::string &reason)
+{
+  auto it = t.writers.find (session_id);
+  if (it == t.writers.end ())
     return;
   Finishing f;
   f.writer = std::move (it->second);
-  writers_.erase (it);
+  t.writers.erase (it);
+  open_writers_--;
   /* Final now: nothing more is delivered for it. */
-  server_.core ().session_stats (session_id, f.stats);
+  server_.session_stats (session_id, f.stats);
   wssac_ingest::SessionWriter *w = f.writer.get ();
+  /* Held until finish () returned: the completion comes from the main
+   * loop, which takes the lock first. */
+  std::lock_guard<std::mutex> g (lock_);
   finishing_[w] = std::move (f);
   w->finish (reason, [this] (wssac_ingest::SessionWriter &done) { on_writer_done (done); });
 }
@@ -284,6 +332,7 @@ IngestApp::end_writer (const std::string &session_id, const std::string &reason)
 void
 IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
 {
+  std::unique_lock<std::mutex> g (lock_);
   auto fit = finishing_.find (&w);
   if (fit == finishing_.end ())
     return;
@@ -314,6 +363,7 @@ IngestApp::on_writer_done (wssac_ingest::SessionWriter &w)
   rows_.push_back (std::move (row));
   finishing_.erase (fit); /* destroys @w */
   trim_pending_ = true;
+  g.unlock ();
   maybe_quit ();
 }
 
@@ -322,15 +372,19 @@ IngestApp::check_idle ()
 {
   const int64_t now_ms = g_get_monotonic_time () / 1000; /* the IngestServer's clock */
   std::vector<std::string> idle;
-  for (const auto &kv : writers_)
+  for (auto &t : tables_)
     {
-      wssac::SessionStats s;
-      /* A connected speaker may be paused: only abandoned sessions time out. */
-      if (server_.core ().session_stats (kv.first, s) && !s.ended && !s.speaker_connected && s.last_ms >= 0
-          && now_ms - s.last_ms >= static_cast<int64_t> (opt_.idle_timeout_s) * 1000)
-        idle.push_back (kv.first);
+      std::lock_guard<std::mutex> g (t->lock);
+      for (const auto &kv : t->writers)
+        {
+          wssac::SessionStats s;
+          /* A connected speaker may be paused: only abandoned sessions time out. */
+          if (server_.session_stats (kv.first, s) && !s.ended && !s.speaker_connected && s.last_ms >= 0
+              && now_ms - s.last_ms >= static_cast<int64_t> (opt_.idle_timeout_s) * 1000)
+            idle.push_back (kv.first);
+        }
     }
-  std::sort (idle.begin (), idle.end ()); /* writers_ is not ordered */
+  std::sort (idle.begin (), idle.end ()); /* the tables are not ordered */
   for (const auto &id : idle)
     {
       progress ("session %s: no message for %d s, finishing it", printable (id).c_str (), opt_.idle_timeout_s);
@@ -344,22 +398,33 @@ IngestApp::on_signal (int signum)
   if (!shutting_down_)
     {
       shutting_down_ = true;
+      size_t finishing;
+      {
+        std::lock_guard<std::mutex> g (lock_);
+        finishing = finishing_.size ();
+      }
       progress ("%s: finishing %zu session(s)", signum == SIGINT ? "SIGINT" : "SIGTERM",
-                writers_.size () + finishing_.size ());
+                open_writers_.load () + finishing);
       server_.finish_all ("shutdown");
       if (server_.workers () > 1)
         {
           std::string per;
-          for (uint64_t n : server_.server_stats ().worker_connections)
-            per += (per.empty () ? "" : ", ") + std::to_string (n);
+          const wssac::IngestServerStats ss = server_.server_stats ();
+          for (size_t i = 0; i < ss.worker_connections.size (); i++)
+            per += (per.empty () ? "" : ", ") + std::to_string (ss.worker_connections[i]) + " ("
+                   + std::to_string (ss.worker_steered_in[i]) + " handed over)";
           progress ("connections per worker: %s", per.c_str ());
         }
       server_.stop ();
       /* finish_all ended them all; whatever did not end still gets its
        * WAV and summary. */
       std::vector<std::string> left;
-      for (const auto &kv : writers_)
-        left.push_back (kv.first);
+      for (auto &t : tables_)
+        {
+          std::lock_guard<std::mutex> g (t->lock);
+          for (const auto &kv : t->writers)
+            left.push_back (kv.first);
+        }
       std::sort (left.begin (), left.end ());
       for (const auto &id : left)
         end_writer (id, "shutdown");
@@ -367,6 +432,7 @@ IngestApp::on_signal (int signum)
   else
     {
       progress ("%s again: not waiting for the pipelines", signum == SIGINT ? "SIGINT" : "SIGTERM");
+      std::lock_guard<std::mutex> g (lock_);
       for (auto &kv : finishing_)
         kv.second.writer->abort ("interrupted");
     }
@@ -376,7 +442,10 @@ IngestApp::on_signal (int signum)
 void
 IngestApp::maybe_quit ()
 {
-  if (shutting_down_ && writers_.empty () && finishing_.empty ())
+  if (!shutting_down_ || open_writers_ > 0)
+    return;
+  std::lock_guard<std::mutex> g (lock_);
+  if (finishing_.empty ())
     g_main_loop_quit (loop_);
 }
 
@@ -464,6 +533,9 @@ IngestApp::run ()
     }
 
   loop_ = g_main_loop_new (g_main_context_default (), FALSE);
+  const unsigned tables = static_cast<unsigned> (std::max (1, opt_.workers)); /* resolved by main () */
+  for (unsigned i = 0; i < tables; i++)
+    tables_.push_back (std::make_unique<Table> ());
   std::string error;
   if (!server_.start (g_main_context_default (), config,
                       [this] (wssac::IngestEvent &&ev) { on_event (std::move (ev)); }, error))

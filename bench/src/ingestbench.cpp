@@ -67,7 +67,7 @@ struct App
 void
 print_stats (App &app, const char *tag)
 {
-  const auto s = app.server.core ().stats ();
+  const auto s = app.server.stats ();
   printf ("{\"%s\":1,\"mono\":%.3f,\"cpu\":%.4f,\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"msgs\":%llu,\"delivered\":%llu,"
           "\"bytes\":%llu,\"rejected\":%llu,\"open\":%llu,\"connections\":%llu,\"sessions\":%zu,\"discont\":%llu}\n",
           tag, mono_us () / 1e6, cpu_seconds (), rss_kib (), max_rss_kib (), (unsigned long long) s.messages,

@@ -26,6 +26,9 @@
  *                 paced burst, as speakers arriving; 0: as fast as the
  *                 concurrency allows)
  *                [--connect-timeout 60] [--out FILE.json]
+ *                [--no-session-in-uri]  (the upgrade request names no
+ *                 session; by default it asks for /ws?sessionId=<id>, as the
+ *                 sink does)
  */
 #include "common.h"
 
@@ -110,6 +113,7 @@ struct Gen
   sockaddr_in src{};
   bool bind_src = false;
   std::string path = "/ws";
+  bool session_in_uri = true;
   std::string host;
 
   /* counters */
@@ -272,7 +276,10 @@ struct Gen
     uint8_t key[16];
     for (int i = 0; i < 16; i++)
       key[i] = static_cast<uint8_t> (rand32 ());
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    /* As the sink does by default (session-in-uri=query): a load balancer,
+     * or our receiver's workers, can place the connection by it. */
+    const std::string target = session_in_uri ? path + "?sessionId=" + c.sid : path;
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: " + base64 (std::vector<uint8_t> (key, key + 16))
                       + "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: wssaudiochunk-bench-loadgen\r\n\r\n";
     c.st = St::Upgrading;
@@ -416,6 +423,7 @@ main (int argc, char **argv)
   std::string src_ip = args.get ("src-ip");
   std::string tag = args.get ("tag", "r");
   g.path = args.get ("path", "/ws");
+  g.session_in_uri = !args.flag ("no-session-in-uri");
 
   std::vector<std::vector<uint8_t>> chunks;
   if (port <= 0 || !read_chunks (args.get ("chunks"), chunks) || chunks.size () < 2)

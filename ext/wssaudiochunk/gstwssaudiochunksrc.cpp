@@ -487,8 +487,7 @@ make_stats_on_server (GstWssAudioChunkSrc *self)
   GstStructure *st = gst_structure_new_empty (wssac::bus::kSrcStats);
   if (!priv->server)
     return st;
-  const wssac::IngestCore &core = priv->server->core ();
-  wssac::IngestStats is = core.stats ();
+  wssac::IngestStats is = priv->server->stats ();
   gst_structure_set (st,
       "connections", G_TYPE_UINT64, (guint64) is.connections,
       "open-connections", G_TYPE_UINT64, (guint64) is.open_connections,
@@ -506,7 +505,8 @@ make_stats_on_server (GstWssAudioChunkSrc *self)
   for (const auto &kv : is.rejected_by_code)
     gst_structure_set (st, ("rejected-" + kv.first).c_str (), G_TYPE_UINT64, (guint64) kv.second, NULL);
   wssac::SessionStats ss;
-  if (!core.last_session ().empty () && core.session_stats (core.last_session (), ss))
+  const std::string last = priv->server->last_session ();
+  if (!last.empty () && priv->server->session_stats (last, ss))
     gst_structure_set (st,
         "session-id", G_TYPE_STRING, ss.session_id.c_str (),
         "chunks", G_TYPE_UINT64, (guint64) ss.chunks,

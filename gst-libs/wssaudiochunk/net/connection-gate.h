@@ -102,6 +102,12 @@ public:
    * address: the connection no longer counts as pending. */
   void upgraded (GSocketAddress *remote);
   GateStats stats () const;
+  /* The worker's epoll set (nullptr when epoll is not available). */
+  const std::shared_ptr<SocketReadiness> &
+  readiness () const
+  {
+    return readiness_;
+  }
 
   /* The soft RLIMIT_NOFILE now. */
   static uint64_t fd_limit ();

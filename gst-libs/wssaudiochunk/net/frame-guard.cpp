@@ -235,4 +235,31 @@ frame_guard_watched_socket (GIOStream *guard_stream, WatchedSocket &out)
   return true;
 }
 
+void
+frame_guard_release_socket (GIOStream *guard_stream)
+{
+  GInputStream *in = g_io_stream_get_input_stream (guard_stream);
+  if (!WSSAC_IS_GUARD_INPUT (in))
+    return;
+  GuardState &state = *WSSAC_GUARD_INPUT (in)->state;
+  state.unwatch ();
+  state.readiness.reset ();
+}
+
+bool
+frame_guard_watch_socket (GIOStream *guard_stream, std::shared_ptr<SocketReadiness> readiness,
+                          WatchedSocket &out)
+{
+  GInputStream *in = g_io_stream_get_input_stream (guard_stream);
+  if (!WSSAC_IS_GUARD_INPUT (in) || !readiness)
+    return false;
+  GuardState &state = *WSSAC_GUARD_INPUT (in)->state;
+  if (!state.cell || state.cell->registered || !readiness->add (state.cell))
+    return false;
+  /* Data that came while no set watched it is read at once. */
+  state.cell->readable = true;
+  state.readiness = std::move (readiness);
+  return frame_guard_watched_socket (guard_stream, out);
+}
+
 } // namespace wssac

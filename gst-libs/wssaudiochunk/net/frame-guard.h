@@ -51,4 +51,12 @@ struct WatchedSocket
 };
 bool frame_guard_watched_socket (GIOStream *guard_stream, WatchedSocket &out);
 
+/* Moving a connection to another worker's epoll set: released on the first
+ * worker's thread (no more edges there), watched again on the second's.
+ * watch returns false (the stream is then read through GIO) when the
+ * socket was not watched or epoll refused it. */
+void frame_guard_release_socket (GIOStream *guard_stream);
+bool frame_guard_watch_socket (GIOStream *guard_stream, std::shared_ptr<SocketReadiness> readiness,
+                               WatchedSocket &out);
+
 } // namespace wssac

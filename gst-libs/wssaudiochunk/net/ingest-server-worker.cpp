@@ -6,6 +6,8 @@
 
 #include <gst/gst.h>
 
+#include <cstring>
+
 GST_DEBUG_CATEGORY_STATIC (wss_worker_debug);
 #define GST_CAT_DEFAULT wss_worker_debug
 
@@ -63,6 +65,7 @@ IngestWorker::IngestWorker (unsigned index, std::shared_ptr<WorkerShared> shared
 IngestWorker::~IngestWorker ()
 {
   outbox_.detach ();
+  arrivals_.detach ();
   destroy_source (&retire_source_);
 }
 
@@ -180,25 +183,31 @@ IngestWorker::on_watchdog (gpointer data)
 }
 
 void
-IngestWorker::adopt (SoupServerMessage *msg, std::unique_ptr<ServerConnection> conn)
+IngestWorker::upgraded (SoupServerMessage *msg, std::string &peer, std::string &principal,
+                        std::function<void ()> &release)
 {
   gate_.upgraded (soup_server_message_get_remote_address (msg));
-  connections_++;
   if (auto *slot = static_cast<AddressSlot *> (g_object_steal_data (G_OBJECT (msg), kSlotKey)))
     {
       /* The connection's now: given back when it is destroyed. */
-      conn->release
-          = [shared = slot->shared, address = slot->address] () { shared->open.remove (address); };
+      release = [shared = slot->shared, address = slot->address] () { shared->open.remove (address); };
       delete slot;
     }
+  peer = client_address (msg, true);
+  const char *p = static_cast<const char *> (g_object_get_data (G_OBJECT (msg), "wssac-principal"));
+  principal = p ? p : "";
+}
+
+void
+IngestWorker::adopt (std::unique_ptr<ServerConnection> conn, const std::string &peer,
+                     const std::string &principal)
+{
+  connections_++;
   const ConnectionId id = conn->id;
   conns_[id] = std::move (conn);
-  const std::string peer = client_address (msg, true);
   GST_DEBUG ("connection %" G_GUINT64_FORMAT " from %s on worker %u", (guint64)id, peer.c_str (),
              index_);
-  const char *principal
-      = static_cast<const char *> (g_object_get_data (G_OBJECT (msg), "wssac-principal"));
-  events_.connected (index_, id, peer, principal ? principal : "");
+  events_.connected (index_, id, peer, principal);
 }
 
 void
@@ -207,9 +216,14 @@ IngestWorker::on_websocket (SoupServer *, SoupServerMessage *msg, const char *,
 {
   auto *self = static_cast<IngestWorker *> (data);
   const IngestServerConfig &config = self->shared_.config;
-  self->adopt (msg, std::make_unique<SoupServerConnection> (
-                        self->as_owner (), self->shared_.next_id++, now_ms (), conn,
-                        config.keepalive_interval_s, 4 * config.max_message_size));
+  std::string peer, principal;
+  std::function<void ()> release;
+  self->upgraded (msg, peer, principal, release);
+  auto c = std::make_unique<SoupServerConnection> (self->as_owner (), self->shared_.next_id++,
+                                                   now_ms (), conn, config.keepalive_interval_s,
+                                                   4 * config.max_message_size);
+  c->release = std::move (release);
+  self->adopt (std::move (c), peer, principal);
 }
 
 void
@@ -221,14 +235,81 @@ IngestWorker::on_request (SoupServer *, SoupServerMessage *msg, const char *, GH
     g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_upgrade_written), data);
 }
 
+namespace
+{
+/* The session the upgrade request names, as the sink puts it there
+ * (session-uri.h): ?sessionId=<id>, else <path>/<id>. Only a hint for
+ * where to serve the connection: its messages decide. */
+std::string
+session_in_request (SoupServerMessage *msg, const std::string &path)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  std::string id;
+  if (const char *query = g_uri_get_query (uri))
+    if (GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr))
+      {
+        if (const char *v = static_cast<const char *> (g_hash_table_lookup (params, "sessionId")))
+          id = v;
+        g_hash_table_unref (params);
+      }
+  const char *p = g_uri_get_path (uri);
+  if (id.empty () && p && g_str_has_prefix (p, path.c_str ()))
+    {
+      const char *rest = p + path.size ();
+      while (*rest == '/')
+        rest++;
+      if (*rest && !strchr (rest, '/'))
+        if (char *decoded = g_uri_unescape_string (rest, nullptr))
+          {
+            id = decoded;
+            g_free (decoded);
+          }
+    }
+  return id;
+}
+} // namespace
+
 void
 IngestWorker::on_upgrade_written (SoupServerMessage *msg, gpointer data)
 {
   auto *self = static_cast<IngestWorker *> (data);
-  const IngestServerConfig &config = self->shared_.config;
   g_signal_handlers_disconnect_by_func (msg, (gpointer)on_upgrade_written, data);
   g_object_ref (msg);
   GIOStream *stream = soup_server_message_steal_connection (msg);
+  std::string peer, principal;
+  std::function<void ()> release;
+  self->upgraded (msg, peer, principal, release);
+  const unsigned to = self->events_.worker_for_session (
+      self->index_, session_in_request (msg, self->shared_.config.path));
+  g_object_unref (msg);
+  if (to == self->index_)
+    {
+      self->serve (stream, peer, principal, std::move (release), false);
+      return;
+    }
+  /* Its session lives on worker @to: read it there, so that none of its
+   * messages crosses threads. */
+  GIOStream *guard = nullptr;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), "base-iostream"))
+    g_object_get (stream, "base-iostream", &guard, nullptr);
+  if (guard)
+    {
+      frame_guard_release_socket (guard);
+      g_object_unref (guard);
+    }
+  ConnectionHandover h;
+  h.stream = stream;
+  h.peer = std::move (peer);
+  h.principal = std::move (principal);
+  h.release = std::move (release);
+  self->events_.hand_over (to, std::move (h));
+}
+
+void
+IngestWorker::serve (GIOStream *stream, const std::string &peer, const std::string &principal,
+                     std::function<void ()> release, bool steered)
+{
+  const IngestServerConfig &config = shared_.config;
   /* libsoup's stream wraps the gate's (frame-guard.h), which knows the
    * socket when it is plain TCP in the worker's epoll set. */
   WatchedSocket socket;
@@ -237,20 +318,30 @@ IngestWorker::on_upgrade_written (SoupServerMessage *msg, gpointer data)
     g_object_get (stream, "base-iostream", &guard, nullptr);
   if (guard)
     {
-      frame_guard_watched_socket (guard, socket);
+      if (steered)
+        frame_guard_watch_socket (guard, gate_.readiness (), socket);
+      else
+        frame_guard_watched_socket (guard, socket);
       g_object_unref (guard);
     }
   WsServerConnectionConfig cc;
   cc.reader.max_message_bytes = config.max_message_size;
   cc.reader.pings_per_second = config.max_pings_per_second;
   cc.keepalive_interval_s = config.keepalive_interval_s;
-  auto conn
-      = std::make_unique<WsServerConnection> (self->as_owner (), self->shared_.next_id++, now_ms (),
-                                              cc, self->context_, stream, std::move (socket));
+  auto conn = std::make_unique<WsServerConnection> (as_owner (), shared_.next_id++, now_ms (), cc,
+                                                    context_, stream, std::move (socket));
+  conn->release = std::move (release);
+  if (steered)
+    steered_in_++;
   WsServerConnection *started = conn.get ();
-  self->adopt (msg, std::move (conn));
+  adopt (std::move (conn), peer, principal);
   started->start ();
-  g_object_unref (msg);
+}
+
+void
+IngestWorker::post_adopt (ConnectionHandover &&h)
+{
+  arrivals_.post (std::move (h));
 }
 
 void
@@ -316,6 +407,15 @@ IngestWorker::start (GMainContext *context, GSocket *listener, GTlsCertificate *
       context_ = nullptr;
       return false;
     }
+  arrivals_.attach (context_, [this] (std::vector<ConnectionHandover> &batch) {
+    for (auto &h : batch)
+      {
+        GIOStream *stream = h.stream;
+        h.stream = nullptr;
+        serve (stream, h.peer, h.principal, std::move (h.release), true);
+        h.release = nullptr;
+      }
+  });
   outbox_.attach (context_, [this] (std::vector<Outgoing> &batch) {
     for (auto &o : batch)
       if (o.close)
@@ -341,6 +441,7 @@ IngestWorker::stop ()
    * out before the connections close. */
   outbox_.flush ();
   outbox_.detach ();
+  arrivals_.detach ();
   for (auto &kv : conns_)
     kv.second->stop (SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
   conns_.clear ();

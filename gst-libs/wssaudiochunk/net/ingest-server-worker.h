@@ -11,6 +11,7 @@
 #include "connection-gate.h"
 #include "ingest-core.h"
 #include "ingest-server.h"
+#include "mailbox.h"
 #include "server-connection.h"
 
 #include <gio/gio.h>
@@ -27,96 +28,6 @@
 namespace wssac
 {
 
-/* Items posted from any thread to the thread of a GMainContext, handed
- * over in batches: one wake-up for everything posted while the receiving
- * thread was busy. */
-template <typename T> class Mailbox
-{
-public:
-  using Drain = std::function<void (std::vector<T> &)>;
-  ~Mailbox ()
-  {
-    detach ();
-  }
-
-  void
-  attach (GMainContext *context, Drain drain)
-  {
-    static GSourceFuncs funcs = { nullptr, nullptr, dispatch, nullptr, nullptr, nullptr };
-    drain_ = std::move (drain);
-    auto *src = reinterpret_cast<Source *> (g_source_new (&funcs, sizeof (Source)));
-    src->box = this;
-    std::lock_guard<std::mutex> g (lock_);
-    source_ = &src->base;
-    g_source_attach (source_, context);
-  }
-  void
-  detach ()
-  {
-    GSource *src = nullptr;
-    {
-      std::lock_guard<std::mutex> g (lock_);
-      std::swap (src, source_);
-      items_.clear ();
-    }
-    if (src)
-      {
-        g_source_destroy (src);
-        g_source_unref (src);
-      }
-  }
-  /* On the receiving thread: hands over what is queued now. */
-  void
-  flush ()
-  {
-    std::vector<T> batch;
-    {
-      std::lock_guard<std::mutex> g (lock_);
-      batch.swap (items_);
-    }
-    if (!batch.empty ())
-      drain_ (batch);
-  }
-  /* Dropped once detached. */
-  void
-  post (T &&item)
-  {
-    std::lock_guard<std::mutex> g (lock_);
-    if (!source_)
-      return;
-    items_.push_back (std::move (item));
-    if (items_.size () == 1)
-      g_source_set_ready_time (source_, 0); /* thread-safe: wakes the context */
-  }
-
-private:
-  struct Source
-  {
-    GSource base;
-    Mailbox *box;
-  };
-  static gboolean
-  dispatch (GSource *source, GSourceFunc, gpointer)
-  {
-    Mailbox *self = reinterpret_cast<Source *> (source)->box;
-    /* Before taking the items: a post after this wakes us again. */
-    g_source_set_ready_time (source, -1);
-    std::vector<T> batch;
-    {
-      std::lock_guard<std::mutex> g (self->lock_);
-      batch.swap (self->items_);
-    }
-    if (!batch.empty ())
-      self->drain_ (batch);
-    return G_SOURCE_CONTINUE;
-  }
-
-  std::mutex lock_;
-  std::vector<T> items_;
-  GSource *source_ = nullptr;
-  Drain drain_;
-};
-
 /* Process-wide state of a server's workers. */
 struct WorkerShared
 {
@@ -132,6 +43,33 @@ struct WorkerShared
   AddressCounts open;
 };
 
+/* A connection one worker upgraded, for another to serve (its request
+ * named a session the other owns). Dropped undelivered: closed, and its
+ * address slot given back. */
+struct ConnectionHandover
+{
+  GIOStream *stream = nullptr; /* what libsoup gave up after the 101 */
+  std::string peer, principal;
+  std::function<void ()> release; /* gives back the address slot */
+
+  ConnectionHandover () = default;
+  ConnectionHandover (ConnectionHandover &&o) noexcept
+      : stream (o.stream), peer (std::move (o.peer)), principal (std::move (o.principal)),
+        release (std::move (o.release))
+  {
+    o.stream = nullptr;
+    o.release = nullptr;
+  }
+  ConnectionHandover &operator= (ConnectionHandover &&) = delete;
+  ~ConnectionHandover ()
+  {
+    if (stream)
+      g_object_unref (stream);
+    if (release)
+      release ();
+  }
+};
+
 /* What a worker's connections do, called on the worker's thread. */
 class WorkerEvents
 {
@@ -143,6 +81,11 @@ public:
   /* Decoded on the worker (IngestCore::decode): no lock, no session state. */
   virtual void message (unsigned worker, ConnectionId id, IngestCore::Decoded &&input) = 0;
   virtual void closed (unsigned worker, ConnectionId id) = 0;
+  /* At the upgrade: the worker that should serve a connection whose
+   * request named @session_id (empty: none); @worker itself to keep it. */
+  virtual unsigned worker_for_session (unsigned worker, const std::string &session_id) = 0;
+  /* Hands a connection over to worker @to (IngestWorker::post_adopt). */
+  virtual void hand_over (unsigned to, ConnectionHandover &&h) = 0;
 };
 
 class IngestWorker : private ServerConnection::Owner
@@ -168,6 +111,8 @@ public:
   /* From any thread: done on the worker's thread, in order. */
   void post_send (ConnectionId id, std::string text);
   void post_close (ConnectionId id, unsigned short code, std::string reason);
+  /* From any thread: serves a connection another worker upgraded. */
+  void post_adopt (ConnectionHandover &&h);
 
   /* On the worker's thread. */
   GateStats gate_stats () const;
@@ -176,6 +121,12 @@ public:
   connections () const
   {
     return connections_.load ();
+  }
+  /* Of them, handed over by another worker. */
+  uint64_t
+  steered_in () const
+  {
+    return steered_in_.load ();
   }
 
 private:
@@ -199,8 +150,15 @@ private:
   static gboolean on_watchdog (gpointer data);
   int token_index (SoupServerMessage *msg) const;
   ServerConnection *open_connection (ConnectionId id) const;
-  /* The bookkeeping of a new connection, whoever serves it. */
-  void adopt (SoupServerMessage *msg, std::unique_ptr<ServerConnection> conn);
+  /* The bookkeeping of a new connection, whoever serves it: the gate's,
+   * then (on the worker that serves it) the worker's. */
+  void upgraded (SoupServerMessage *msg, std::string &peer, std::string &principal,
+                 std::function<void ()> &release);
+  void adopt (std::unique_ptr<ServerConnection> conn, const std::string &peer,
+              const std::string &principal);
+  /* Ours, on this worker, for @stream (a reference taken over). */
+  void serve (GIOStream *stream, const std::string &peer, const std::string &principal,
+              std::function<void ()> release, bool steered);
   ServerConnection::Owner &
   as_owner ()
   {
@@ -225,7 +183,8 @@ private:
   GSource *retire_source_ = nullptr;
   void destroy_retired ();
   Mailbox<Outgoing> outbox_;
-  std::atomic<uint64_t> connections_{ 0 };
+  Mailbox<ConnectionHandover> arrivals_;
+  std::atomic<uint64_t> connections_{ 0 }, steered_in_{ 0 };
 };
 
 } // namespace wssac

@@ -6,6 +6,7 @@
 
 #include "context-thread.h"
 #include "ingest-server-worker.h"
+#include "ingest-shard.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+#include <algorithm>
 
 GST_DEBUG_CATEGORY_STATIC (wss_ingest_debug);
 #define GST_CAT_DEFAULT wss_ingest_debug
@@ -21,177 +23,130 @@ GST_DEBUG_CATEGORY_STATIC (wss_ingest_debug);
 namespace wssac
 {
 
-/* The sessions' side: the IngestCore, on the caller's context. */
-struct IngestServer::Impl : WorkerEvents
+/* The server's workers and their shards of the sessions. */
+struct IngestServer::Impl : WorkerEvents, ShardLinks
 {
   IngestServerConfig config;
   EventHandler on_event;
   GMainContext *context = nullptr;
-  GSource *deadline = nullptr;
   unsigned port = 0;
-  std::unique_ptr<IngestCore> core;
   std::shared_ptr<WorkerShared> shared;
   std::vector<std::unique_ptr<IngestWorker>> workers;
+  /* shards[i] runs on workers[i]'s thread. */
+  std::vector<std::unique_ptr<IngestShard>> shards;
   /* One per worker when sharded; none when the one worker runs here. */
   std::vector<std::unique_ptr<ContextThread>> threads;
-  std::unordered_map<ConnectionId, unsigned> worker_of; /* open connections */
-  /* Sessions whose audio could not be stored: acks are cumulative, so none
-   * may be sent for them again until they end. */
-  std::unordered_set<std::string> withheld;
 
-  /* What workers hand over when sharded, in the order it happened. */
-  struct Item
+  /* Where each worker's connections send their messages: the shard of the
+   * first session they name (until then, the worker's own). routes[i] is
+   * only touched on worker i's thread. */
+  struct Route
   {
-    enum Kind
-    {
-      Connected,
-      Message,
-      Closed
-    } kind;
-    unsigned worker;
-    ConnectionId id;
-    std::string peer, principal;
-    IngestCore::Decoded input;
-    int64_t ms;
+    unsigned shard;
+    bool named = false;
+    std::string peer, principal; /* until named: for a move to another shard */
   };
-  Mailbox<Item> inbox;
+  std::vector<std::unordered_map<ConnectionId, Route>> routes;
 
   static int64_t now_ms () { return g_get_monotonic_time () / 1000; }
   /* Fixed before any worker starts (the workers read it). */
   bool is_sharded = false;
   bool sharded () const { return is_sharded; }
 
+  unsigned
+  shard_of (const std::string &session_id) const
+  {
+    return shards.size () < 2 ? 0 : std::hash<std::string> () (session_id) % shards.size ();
+  }
+
+  /* WorkerEvents: on worker @w's thread. */
   void
-  connected (unsigned worker, ConnectionId id, const std::string &peer, const std::string &principal) override
+  connected (unsigned w, ConnectionId id, const std::string &peer, const std::string &principal) override
   {
     if (sharded ())
-      inbox.post ({ Item::Connected, worker, id, peer, principal, {}, now_ms () });
-    else
-      on_connected (worker, id, peer, principal);
+      routes[w][id] = Route{ w, false, peer, principal };
+    shards[w]->connected (w, id, peer, principal);
   }
   void
-  message (unsigned worker, ConnectionId id, IngestCore::Decoded &&input) override
+  message (unsigned w, ConnectionId id, IngestCore::Decoded &&input) override
   {
-    if (sharded ())
-      inbox.post ({ Item::Message, worker, id, {}, {}, std::move (input), now_ms () });
-    else
-      on_decoded (id, std::move (input), now_ms ());
-  }
-  void
-  closed (unsigned worker, ConnectionId id) override
-  {
-    if (sharded ())
-      inbox.post ({ Item::Closed, worker, id, {}, {}, {}, now_ms () });
-    else
-      on_closed (id, now_ms ());
-  }
-
-  void
-  drain (std::vector<Item> &batch)
-  {
-    for (auto &it : batch)
-      switch (it.kind)
-        {
-        case Item::Connected:
-          on_connected (it.worker, it.id, it.peer, it.principal);
-          break;
-        case Item::Message:
-          on_decoded (it.id, std::move (it.input), it.ms);
-          break;
-        case Item::Closed:
-          on_closed (it.id, it.ms);
-          break;
-        }
-  }
-
-  void
-  on_connected (unsigned worker, ConnectionId id, const std::string &peer, const std::string &principal)
-  {
-    worker_of[id] = worker;
-    core->on_connect (id, peer, principal);
-  }
-  void
-  on_decoded (ConnectionId id, IngestCore::Decoded &&input, int64_t ms)
-  {
-    IngestOutput out;
-    core->on_decoded (id, std::move (input), ms, out);
-    apply (out);
-  }
-  void
-  on_closed (ConnectionId id, int64_t ms)
-  {
-    IngestOutput out;
-    core->on_disconnect (id, ms, out);
-    worker_of.erase (id);
-    apply (out);
-  }
-
-  IngestWorker *
-  worker_for (ConnectionId id) const
-  {
-    auto it = worker_of.find (id);
-    return it == worker_of.end () ? nullptr : workers[it->second].get ();
-  }
-
-  void
-  apply (IngestOutput &out)
-  {
-    /* Events first: the handler stores the audio (the ingest program's
-     * journal) before the acks that stand for it leave. */
-    std::vector<std::string> ended;
-    for (auto &e : out.events)
+    const int64_t ms = now_ms ();
+    if (!sharded ())
       {
-        if (e.kind == IngestEventKind::SessionEnded)
-          ended.push_back (e.session_id);
-        if (on_event)
-          on_event (std::move (e));
+        shards[0]->message (id, std::move (input), ms);
+        return;
       }
-    for (auto &r : out.replies)
-      {
-        if (!r.ack_session.empty () && withheld.count (r.ack_session))
-          continue;
-        if (r.text.find ("\"code\":\"session-bound\"") != std::string::npos)
-          GST_WARNING ("connection %" G_GUINT64_FORMAT " refused: %s", (guint64)r.connection, r.text.c_str ());
-        if (IngestWorker *w = worker_for (r.connection))
-          {
-            if (sharded ())
-              w->post_send (r.connection, std::move (r.text));
-            else
-              w->send (r.connection, r.text);
-          }
-      }
-    for (const auto &id : ended)
-      withheld.erase (id);
-    for (auto &c : out.closes)
-      if (IngestWorker *w = worker_for (c.connection))
-        {
-          if (sharded ())
-            w->post_close (c.connection, c.code, std::move (c.reason));
-          else
-            w->close (c.connection, c.code, c.reason);
-        }
-    out.clear ();
-    arm_deadline ();
-  }
-
-  /* One timer for the earliest reorder deadline over all sessions. */
-  void
-  arm_deadline ()
-  {
-    int64_t d = core->next_deadline_ms ();
-    destroy_source (&deadline);
-    if (d < 0)
+    auto it = routes[w].find (id);
+    if (it == routes[w].end ())
       return;
-    int64_t wait = d - now_ms ();
-    deadline = attach_timeout (context, wait, fire_once<Impl, &Impl::deadline, &Impl::deadline_passed>, this);
+    Route &r = it->second;
+    if (!r.named && input.decoded && input.result.ok () && !input.result.message.session_id.empty ())
+      {
+        /* The session it names decides, once and for all (the core refuses
+         * any other session on this connection). */
+        r.named = true;
+        const unsigned t = shard_of (input.result.message.session_id);
+        if (t != r.shard)
+          {
+            shards[r.shard]->hand_off (id);
+            r.shard = t;
+            shards[t]->post ({ IngestShard::Item::Connected, w, id, std::move (r.peer),
+                               std::move (r.principal), {}, ms });
+          }
+        r.peer = std::string ();
+        r.principal = std::string ();
+      }
+    if (r.shard == w)
+      shards[w]->message (id, std::move (input), ms);
+    else
+      shards[r.shard]->post ({ IngestShard::Item::Message, w, id, {}, {}, std::move (input), ms });
+  }
+  void
+  closed (unsigned w, ConnectionId id) override
+  {
+    const int64_t ms = now_ms ();
+    if (!sharded ())
+      {
+        shards[0]->closed (id, ms);
+        return;
+      }
+    auto it = routes[w].find (id);
+    if (it == routes[w].end ())
+      return;
+    const unsigned t = it->second.shard;
+    routes[w].erase (it);
+    if (t == w)
+      shards[w]->closed (id, ms);
+    else
+      shards[t]->post ({ IngestShard::Item::Closed, w, id, {}, {}, {}, ms });
+  }
+  unsigned
+  worker_for_session (unsigned w, const std::string &session_id) override
+  {
+    return sharded () && !session_id.empty () ? shard_of (session_id) : w;
+  }
+  void
+  hand_over (unsigned to, ConnectionHandover &&h) override
+  {
+    workers[to]->post_adopt (std::move (h));
   }
 
+  /* ShardLinks: on shard @from's thread, which is worker @from's. */
   void
-  deadline_passed ()
+  send (unsigned from, unsigned w, ConnectionId id, std::string &&text) override
   {
-    IngestOutput out;
-    core->tick (now_ms (), out);
-    apply (out);
+    if (w == from)
+      workers[w]->send (id, text);
+    else
+      workers[w]->post_send (id, std::move (text));
+  }
+  void
+  close (unsigned from, unsigned w, ConnectionId id, unsigned short code, std::string &&reason) override
+  {
+    if (w == from)
+      workers[w]->close (id, code, reason);
+    else
+      workers[w]->post_close (id, code, std::move (reason));
   }
 
   /* Runs @fn on @i's thread (here when it has none) and waits for it. */
@@ -210,13 +165,21 @@ struct IngestServer::Impl : WorkerEvents
     for (size_t i = 0; i < workers.size (); i++)
       {
         IngestWorker *w = workers[i].get ();
-        if (!sharded ())
+        IngestShard *s = i < shards.size () ? shards[i].get () : nullptr;
+        auto teardown = [w, s] {
           w->stop ();
+          if (s)
+            s->detach ();
+        };
+        if (!sharded ())
+          teardown ();
         else if (i < threads.size ())
-          threads[i]->stop ([w] { w->stop (); });
+          threads[i]->stop (teardown);
       }
     threads.clear ();
     workers.clear ();
+    shards.clear ();
+    routes.clear ();
   }
 };
 
@@ -239,16 +202,28 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->config = config;
   if (p->config.workers == 0)
     p->config.workers = 1;
+  const unsigned n = p->config.workers;
+  if (n > 1 && config.core.single_session)
+    {
+      error = "a receiver locked on to a single session runs with one worker";
+      return false;
+    }
   p->on_event = std::move (on_event);
   IngestConfig core_config = config.core;
   core_config.max_message_size = config.max_message_size;
   core_config.bind_session_to_principal = !config.auth_tokens.empty () && config.bind_session_to_token;
-  p->core = std::make_unique<IngestCore> (core_config);
   p->shared = std::make_shared<WorkerShared> ();
   p->shared->config = p->config;
   p->shared->core_config = core_config;
-  p->withheld.clear ();
-  p->worker_of.clear ();
+  /* Each shard holds its share of the sessions (a client address's new
+   * sessions spread over the shards as their ids hash). */
+  IngestConfig shard_config = core_config;
+  shard_config.max_sessions = (core_config.max_sessions + n - 1) / n;
+  shard_config.max_new_sessions_per_second = core_config.max_new_sessions_per_second / n;
+  shard_config.new_session_burst = std::max (1.0, core_config.new_session_burst / n);
+  for (unsigned i = 0; i < n; i++)
+    p->shards.push_back (std::make_unique<IngestShard> (i, shard_config, p->on_event, *p));
+  p->routes.assign (n, {});
 
   GTlsCertificate *tls_cert = nullptr;
   if (!config.tls_cert_file.empty ())
@@ -266,7 +241,6 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
     }
 
   /* Our own sockets: backlog SOMAXCONN, one per worker on the same port. */
-  const unsigned n = p->config.workers;
   std::vector<GSocket *> listeners;
   unsigned port = config.port;
   for (unsigned i = 0; i < n; i++)
@@ -286,8 +260,6 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->port = port;
   p->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
   p->is_sharded = n > 1;
-  if (ok && n > 1)
-    p->inbox.attach (p->context, [p] (std::vector<Impl::Item> &batch) { p->drain (batch); });
   for (unsigned i = 0; ok && i < n; i++)
     {
       p->workers.push_back (std::make_unique<IngestWorker> (i, p->shared, *p));
@@ -297,6 +269,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
         {
           if (config.batch_window_us > 0)
             use_batched_poll (p->context, config.batch_window_us);
+          p->shards[0]->attach (p->context);
           ok = w->start (p->context, sock, tls_cert, error);
           break;
         }
@@ -312,14 +285,17 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
       ContextThread *t = p->threads.back ().get ();
       if (config.batch_window_us > 0)
         use_batched_poll (t->context (), config.batch_window_us);
-      t->invoke ([&] { ok = w->start (t->context (), sock, tls_cert, error); });
+      IngestShard *shard = p->shards[i].get ();
+      t->invoke ([&] {
+        shard->attach (t->context ());
+        ok = w->start (t->context (), sock, tls_cert, error);
+      });
     }
   for (GSocket *s : listeners)
     g_object_unref (s);
   g_clear_object (&tls_cert);
   if (!ok)
     {
-      p->inbox.detach ();
       /* Workers that did not start have nothing to stop. */
       p->stop_workers ();
       g_main_context_unref (p->context);
@@ -337,10 +313,7 @@ IngestServer::stop ()
   Impl *p = impl_;
   if (p->workers.empty ())
     return;
-  destroy_source (&p->deadline);
   p->stop_workers ();
-  p->inbox.detach ();
-  p->worker_of.clear ();
   g_main_context_unref (p->context);
   p->context = nullptr;
 }
@@ -370,27 +343,77 @@ IngestServer::workers () const
 void
 IngestServer::finish_all (const std::string &reason)
 {
-  /* What the workers decoded and handed over is part of the sessions: it
-   * is recorded before they end (shutdown). */
-  if (impl_->sharded ())
-    impl_->inbox.flush ();
-  IngestOutput out;
-  impl_->core->finish_all (reason, out);
-  impl_->apply (out);
+  Impl *p = impl_;
+  for (size_t i = 0; i < p->shards.size (); i++)
+    {
+      IngestShard *s = p->shards[i].get ();
+      /* What other workers posted to it is part of its sessions: recorded
+       * before they end (shutdown). */
+      p->on_worker (i, [&] {
+        s->flush_inbox ();
+        s->finish_all (reason);
+      });
+    }
 }
 
 void
 IngestServer::finish_session (const std::string &session_id, const std::string &reason)
 {
-  IngestOutput out;
-  impl_->core->finish_session (session_id, reason, out);
-  impl_->apply (out);
+  Impl *p = impl_;
+  if (p->shards.empty ())
+    return;
+  const unsigned i = p->shard_of (session_id);
+  IngestShard *s = p->shards[i].get ();
+  p->on_worker (i, [&] { s->finish_session (session_id, reason); });
 }
 
 void
 IngestServer::withhold_acks (const std::string &session_id)
 {
-  impl_->withheld.insert (session_id);
+  Impl *p = impl_;
+  if (p->shards.empty ())
+    return;
+  const unsigned i = p->shard_of (session_id);
+  IngestShard *s = p->shards[i].get ();
+  p->on_worker (i, [&] { s->withhold_acks (session_id); });
+}
+
+unsigned
+IngestServer::worker_of_session (const std::string &session_id) const
+{
+  return impl_->shard_of (session_id);
+}
+
+bool
+IngestServer::session_stats (const std::string &session_id, SessionStats &out) const
+{
+  const Impl *p = impl_;
+  return !p->shards.empty () && p->shards[p->shard_of (session_id)]->session_stats (session_id, out);
+}
+
+IngestStats
+IngestServer::stats () const
+{
+  IngestStats sum;
+  for (const auto &s : impl_->shards)
+    {
+      IngestStats one = s->stats ();
+      sum.connections += one.connections;
+      sum.open_connections += one.open_connections;
+      sum.messages += one.messages;
+      sum.rejected += one.rejected;
+      sum.closed_for_abuse += one.closed_for_abuse;
+      sum.closed_for_rate += one.closed_for_rate;
+      for (const auto &kv : one.rejected_by_code)
+        sum.rejected_by_code[kv.first] += kv.second;
+    }
+  return sum;
+}
+
+std::string
+IngestServer::last_session () const
+{
+  return impl_->shards.empty () ? std::string () : impl_->shards[0]->last_session ();
 }
 
 IngestServerStats
@@ -420,14 +443,9 @@ IngestServer::server_stats () const
       s.gate.closed_too_big += g.closed_too_big;
       s.gate.closed_ping_flood += g.closed_ping_flood;
       s.worker_connections.push_back (w->connections ());
+      s.worker_steered_in.push_back (w->steered_in ());
     }
   return s;
-}
-
-const IngestCore &
-IngestServer::core () const
-{
-  return *impl_->core;
 }
 
 } // namespace wssac

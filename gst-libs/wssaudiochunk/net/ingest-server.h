@@ -1,18 +1,23 @@
-/* wssaudiochunk receiver transport: a libsoup 3 WebSocket server feeding an
- * IngestCore. The IngestCore (the sessions) lives on one GMainContext, the
- * caller's at start(): the source element runs it on a thread of its own,
- * the ingest server program on its main loop. Events come out through a
- * callback on that context.
+/* wssaudiochunk receiver transport: a libsoup 3 WebSocket server feeding
+ * IngestCores (the sessions). Events come out through a callback.
  *
- * With one worker (the default) the connections are served on that same
- * context. With N workers each worker is a thread of its own (its own
- * GMainContext, SoupServer and SO_REUSEPORT listening socket: the kernel
- * spreads new connections over them), which reads, parses, validates and
- * base64-decodes its connections' messages, and hands the decoded messages
- * to the sessions' context in batches; replies and closes go back the same
- * way. A session may thus be spoken for by a connection on any worker (a
- * reconnecting speaker lands where the kernel puts it): its state is only
- * ever touched on the sessions' context, in the order the messages came. */
+ * With one worker (the default) everything runs on the caller's context
+ * at start(): the source element runs it on a thread of its own, the
+ * ingest server program on its main loop, and the event handler is called
+ * there.
+ *
+ * With N workers each worker is a thread of its own (its own GMainContext,
+ * SoupServer and SO_REUSEPORT listening socket: the kernel spreads new
+ * connections over them) and owns the sessions whose id hashes to it (an
+ * IngestCore of its own, ingest-shard.h). A connection whose upgrade
+ * request names its session (?sessionId=<id> or <path>/<id>, what the sink
+ * sends by default) is handed to the owning worker right after the
+ * upgrade, so that its messages are read, decoded, recorded and acked on
+ * one thread; any other connection's messages go to the owner of the first
+ * session they name through a mailbox, its replies back the same way. The
+ * event handler is then called on the workers' threads, concurrently for
+ * sessions of different workers: every event of one session on one thread,
+ * in order. */
 #pragma once
 
 #include "connection-gate.h"
@@ -78,8 +83,9 @@ struct IngestServerConfig
   /* Pings a client may send per second (bursts of 20); more: close 1008.
    * 0: no limit. */
   double max_pings_per_second = 5;
-  /* Worker threads serving connections (see above); 1: the connections
-   * are served on the caller's context, no thread. */
+  /* Worker threads serving connections and sessions (see above); 1: all
+   * on the caller's context, no thread. core.max_sessions and the new
+   * session rate are shared out evenly among the workers. */
   unsigned workers = 1;
   /* Each worker's loop waits up to this long before it polls, so that one
    * wake-up serves the messages of many connections (batched-poll.h): the
@@ -98,8 +104,10 @@ struct IngestServerStats
   uint64_t closed_silent = 0;    /* no pong nor message for peer_timeout_s */
   uint64_t closed_no_message = 0; /* no message within first_message_timeout_s */
   GateStats gate; /* summed over the workers */
-  /* Connections upgraded so far, per worker. */
+  /* Connections upgraded so far, per worker (those handed over included). */
   std::vector<uint64_t> worker_connections;
+  /* Of them, handed over by another worker at the upgrade. */
+  std::vector<uint64_t> worker_steered_in;
 };
 
 class IngestServer
@@ -123,7 +131,8 @@ public:
 
   unsigned port () const;
   unsigned workers () const;
-  /* Ends every session: pending audio is delivered, then SessionEnded. */
+  /* Ends every session: pending audio is delivered, then SessionEnded.
+   * From the thread that called start(), not from the event handler. */
   void finish_all (const std::string &reason);
   void finish_session (const std::string &session_id, const std::string &reason);
 
@@ -132,7 +141,14 @@ public:
    * cumulative): the sender keeps everything for a replay. */
   void withhold_acks (const std::string &session_id);
 
-  const IngestCore &core () const;
+  /* The worker that owns @session_id's state (0 with one worker): the
+   * thread its events come from. */
+  unsigned worker_of_session (const std::string &session_id) const;
+  /* From any thread. */
+  bool session_stats (const std::string &session_id, SessionStats &out) const;
+  IngestStats stats () const; /* summed over the workers */
+  /* IngestCore::last_session () (single_session, which needs one worker). */
+  std::string last_session () const;
   IngestServerStats server_stats () const;
 
 private:

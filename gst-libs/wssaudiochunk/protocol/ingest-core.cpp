@@ -33,6 +33,9 @@ struct IngestCore::Connection
   std::string address; /* peer without the port */
   std::string principal;
   std::string session; /* the one it speaks for, once claimed */
+  /* The first session it named, claimed or not: the only one it may speak
+   * for (a sharded receiver routes the connection by it). */
+  std::string named;
   uint32_t bad = 0;
   bool closing = false;
   double tokens = -1; /* rate limit bucket; -1: not started */
@@ -300,10 +303,12 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       reject (c, nullptr, "no-session", "this connection has not named a session yet", index, out);
       return;
     }
-  if (!c.session.empty () && sid != c.session)
+  if (c.named.empty ())
+    c.named = sid;
+  else if (sid != c.named)
     {
       reject (c, nullptr, "one-session-per-connection",
-              "this connection speaks for session \"" + c.session + "\"", index, out);
+              "this connection speaks for session \"" + c.named + "\"", index, out);
       return;
     }
   auto refused = [&] (const char *code) {
@@ -585,6 +590,17 @@ IngestCore::on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out)
   if (sit != sessions_.end () && sit->second->retiring == id)
     sit->second->retiring = 0;
   connections_.erase (cit);
+  stats_.open_connections--;
+}
+
+void
+IngestCore::hand_off (ConnectionId id)
+{
+  auto cit = connections_.find (id);
+  if (cit == connections_.end () || !cit->second->named.empty ())
+    return;
+  connections_.erase (cit);
+  stats_.connections--;
   stats_.open_connections--;
 }
 

@@ -190,8 +190,8 @@ public:
   void on_text (ConnectionId id, const char *text, size_t length, int64_t now_ms, IngestOutput &out);
   /* The binary framing (message-codec.h), unless accept_binary is off. */
   void on_binary (ConnectionId id, const uint8_t *data, size_t length, int64_t now_ms, IngestOutput &out);
-  /* A sharded receiver (several worker threads, one IngestCore) decodes
-   * on the thread that read the message, with no lock and no state:
+  /* A receiver with several workers decodes on the thread that read the
+   * message, with no lock and no state:
    * parsing, validating the fields and base64 decoding. on_decoded() then
    * does what on_text()/on_binary() do after that, with identical results
    * (on_text (x) == on_decoded (decode (x))). */
@@ -207,6 +207,11 @@ public:
   void on_decoded (ConnectionId id, Decoded &&input, int64_t now_ms, IngestOutput &out);
   /* The peer went away: its session stays, waiting for a takeover. */
   void on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out);
+
+  /* A connection that has named no session yet leaves this core without a
+   * trace in its counts (a sharded receiver moves it to the core that owns
+   * the session it names); no-op once it named one. */
+  void hand_off (ConnectionId id);
 
   /* Gives up gaps that waited too long. */
   void tick (int64_t now_ms, IngestOutput &out);

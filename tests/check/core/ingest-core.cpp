@@ -622,6 +622,33 @@ GST_START_TEST (test_one_session_per_connection)
   /* A goes on. */
   expect_audio (rig.chunk (1, "A", 1), "A", { 1 });
   fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["one-session-per-connection"], 3);
+
+  /* The first session a connection names is its own even when that claim
+   * was refused: a receiver with several workers routes the connection by
+   * it, so another session would be served where it does not live. */
+  rig.connect (2);
+  expect_error (rig.chunk (2, "A", 2), 2, "session-claimed", 2);
+  expect_error (rig.chunk (2, "C", 0), 2, "one-session-per-connection", 0);
+  fail_if (rig.core.session_stats ("C", unused));
+  fail_unless_equals_uint64 (rig.core.stats ().rejected_by_code["one-session-per-connection"], 4);
+}
+GST_END_TEST;
+
+/* A connection that named no session leaves the core without a trace in
+ * its counts (it moves to another worker's core); one that named a
+ * session stays. */
+GST_START_TEST (test_hand_off)
+{
+  Rig rig;
+  rig.connect (1);
+  rig.connect (2);
+  expect_started (rig.chunk (2, "A", 0), "A", "webm-opus", true);
+  expect_ingest (rig, "connections=2 open_connections=2");
+  rig.core.hand_off (1);
+  expect_ingest (rig, "connections=1 open_connections=1");
+  rig.core.hand_off (2); /* named A: stays */
+  expect_ingest (rig, "connections=1 open_connections=1");
+  expect_audio (rig.chunk (2, "A", 1), "A", { 1 });
 }
 GST_END_TEST;
 
@@ -1281,7 +1308,7 @@ WSS_CHECK_MAIN (
       WSS_TESTS (test_acks_are_cumulative, test_binary_framing, test_mid_stream_join_with_header,
                  test_refused_message_claims_nothing) },
     { "speaker", 0,
-      WSS_TESTS (test_session_claimed_then_taken_over, test_one_session_per_connection) },
+      WSS_TESTS (test_session_claimed_then_taken_over, test_one_session_per_connection, test_hand_off) },
     { "control", 0,
       WSS_TESTS (test_controls, test_end_session_flushes, test_end_session_default_reason,
                  test_format_changed, test_finish_all, test_finish_session) },

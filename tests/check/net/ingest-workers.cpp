@@ -1,13 +1,16 @@
 /* IngestServer with several workers: the listening sockets (SO_REUSEPORT,
- * backlog SOMAXCONN), connections spread over both workers, and a session
- * whose speaker reconnects onto the other worker mid-session: nothing of it
- * lost, nothing twice, in order. Real sockets on 127.0.0.1. */
+ * backlog SOMAXCONN), connections spread over both workers, a session
+ * whose speaker reconnects onto the other worker mid-session (nothing of it
+ * lost, nothing twice, in order), connections handed to the worker that
+ * owns the session their upgrade request names, and each session's events
+ * on one thread, its worker's. Real sockets on 127.0.0.1. */
 /* The standard headers first: check.h defines a macro "fail". */
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <set>
 
 #include <gst/check/gstcheck.h>
 
@@ -120,6 +123,21 @@ public:
   {
     return "ws://127.0.0.1:" + std::to_string (server_.port ()) + "/ws";
   }
+  unsigned
+  worker_of (const std::string &session_id) const
+  {
+    return server_.worker_of_session (session_id);
+  }
+  std::vector<uint64_t>
+  steered_in ()
+  {
+    return server_.server_stats ().worker_steered_in;
+  }
+  wssac::IngestStats
+  stats () const
+  {
+    return server_.stats ();
+  }
 
   std::vector<uint64_t>
   per_worker ()
@@ -146,7 +164,7 @@ public:
   session (const std::string &id)
   {
     wssac::SessionStats s;
-    thread_.invoke ([&] { server_.core ().session_stats (id, s); });
+    server_.session_stats (id, s); /* any thread */
     return s;
   }
   bool
@@ -185,22 +203,31 @@ public:
     return false;
   }
 
-  unsigned
-  off_thread ()
+  /* The threads @id's events came from. */
+  std::set<GThread *>
+  threads_of (const std::string &id)
   {
     std::lock_guard<std::mutex> g (lock_);
-    return off_thread_;
+    return threads_[id];
+  }
+  /* Whether any event came on the thread that started the server. */
+  bool
+  on_caller_thread ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return on_caller_thread_;
   }
 
 private:
-  unsigned off_thread_ = 0;
+  bool on_caller_thread_ = false;
+  std::map<std::string, std::set<GThread *>> threads_;
   void
   on_event (wssac::IngestEvent &&ev)
   {
     std::lock_guard<std::mutex> g (lock_);
-    /* On the sessions' thread, never on a worker's. */
-    if (!g_main_context_is_owner (thread_.context ()))
-      off_thread_++;
+    threads_[ev.session_id].insert (g_thread_self ());
+    if (g_main_context_is_owner (thread_.context ()))
+      on_caller_thread_ = true;
     Recording &r = recordings_[ev.session_id];
     if (ev.kind == wssac::IngestEventKind::Audio)
       {
@@ -331,13 +358,26 @@ GST_START_TEST (test_reconnect_onto_other_worker)
   fail_unless_equals_uint64 (s.delivered, 10);
   fail_unless_equals_uint64 (s.missing, 0);
 
-  fail_unless_equals_int (rig.off_thread (), 0);
-  /* The other speakers' sessions are each whole. */
+  /* Every session's events on one thread, a worker's (whichever worker
+   * read its messages). */
+  fail_unless (!rig.on_caller_thread (), "an event on the thread that started the server");
+  fail_unless_equals_int (rig.threads_of (sid).size (), 1);
+  /* The other speakers' sessions are each whole; both workers own some. */
+  std::set<GThread *> threads;
+  std::set<unsigned> owners;
   for (size_t i = 1; i <= others.size (); i++)
     {
-      auto o = rig.recording ("shard-other-" + std::to_string (i));
+      const std::string other = "shard-other-" + std::to_string (i);
+      auto o = rig.recording (other);
       fail_unless (o.indices == std::vector<uint64_t> ({ 0 }), "speaker %zu", i);
+      auto t = rig.threads_of (other);
+      fail_unless_equals_int (t.size (), 1);
+      threads.insert (*t.begin ());
+      owners.insert (rig.worker_of (other));
     }
+  fail_unless_equals_int (threads.size (), owners.size ());
+  /* A connection counts once, wherever its session lives. */
+  fail_unless_equals_uint64 (rig.stats ().connections, total);
 }
 GST_END_TEST;
 
@@ -356,7 +396,91 @@ GST_START_TEST (test_one_worker)
 }
 GST_END_TEST;
 
+/* A request that names its session (as the sink does: ?sessionId=<id>, or
+ * <path>/<id>) is served by the worker owning that session, whichever
+ * worker the kernel gave it to: no message crosses threads. */
+GST_START_TEST (test_upgrade_handed_to_owner)
+{
+  Rig rig (2);
+  uint64_t total = 0;
+  std::set<unsigned> owners;
+  for (int i = 0; i < 16; i++)
+    {
+      const std::string sid = "steer " + std::to_string (i);
+      auto before = rig.per_worker ();
+      auto c = std::make_unique<WsTestClient> ();
+      std::string error;
+      const std::string url = i % 2 ? rig.url () + "?token=x&sessionId=steer%20" + std::to_string (i)
+                                    : rig.url () + "/steer%20" + std::to_string (i);
+      fail_unless (c->connect (url, error), "%s", error.c_str ());
+      fail_unless_equals_int (new_connection_worker (before, rig.wait_connections (++total)),
+                              rig.worker_of (sid));
+      owners.insert (rig.worker_of (sid));
+      for (uint64_t k = 0; k <= 3; k++)
+        c->send_text (chunk_message (sid, k));
+      fail_unless (c->wait_for_replies (1, 10000));
+      fail_unless (c->replies ()[0].find ("\"action\":\"ack\"") != std::string::npos, "%s",
+                   c->replies ()[0].c_str ());
+      c->send_text (wssac::encode_control (wssac::Action::EndSession, sid, 5000, "done"));
+      fail_unless (rig.wait_ended (sid));
+      fail_unless (rig.recording (sid).indices == std::vector<uint64_t> ({ 0, 1, 2, 3 }));
+      fail_unless_equals_int (rig.threads_of (sid).size (), 1);
+    }
+  fail_unless_equals_int (owners.size (), 2);
+  /* The kernel spreads connections by their 4-tuple: of 16, some landed
+   * on the worker that does not own their session and were handed over. */
+  auto steered = rig.steered_in ();
+  fail_unless (std::accumulate (steered.begin (), steered.end (), uint64_t (0)) > 0);
+  fail_unless_equals_uint64 (rig.stats ().connections, total);
+}
+GST_END_TEST;
+
+/* A connection that spoke before naming a session (refused: no-session)
+ * moves to the owner of the first session it names; after that it may name
+ * no other, wherever that one lives. */
+GST_START_TEST (test_first_named_session_routes)
+{
+  Rig rig (2);
+  /* Two sessions with different owners. */
+  std::string a = "route-a", b;
+  for (int i = 0; b.empty () && i < 100; i++)
+    if (rig.worker_of ("route-b" + std::to_string (i)) != rig.worker_of (a))
+      b = "route-b" + std::to_string (i);
+  fail_unless (!b.empty ());
+  for (const std::string &first : { a, b })
+    {
+      const std::string other = first == a ? b : a;
+      auto c = connect (rig);
+      /* The original protocol's pause carries no sessionId. */
+      c->send_text ("{\"action\":\"pauseBroadcast\",\"timestamp\":1000}");
+      fail_unless (c->wait_for_replies (1, 10000));
+      fail_unless (c->replies ()[0].find ("\"code\":\"no-session\"") != std::string::npos, "%s",
+                   c->replies ()[0].c_str ());
+      for (uint64_t k = 0; k <= 3; k++)
+        c->send_text (chunk_message (first, k));
+      fail_unless (c->wait_for_replies (2, 10000));
+      fail_unless (c->replies ()[1].find ("\"action\":\"ack\"") != std::string::npos, "%s",
+                   c->replies ()[1].c_str ());
+      const size_t other_before = rig.recording (other).indices.size ();
+      c->send_text (chunk_message (other, 0));
+      fail_unless (c->wait_for_replies (3, 10000));
+      fail_unless (c->replies ()[2].find ("one-session-per-connection") != std::string::npos, "%s",
+                   c->replies ()[2].c_str ());
+      c->send_text (wssac::encode_control (wssac::Action::EndSession, first, 5000, "done"));
+      fail_unless (rig.wait_ended (first));
+      fail_unless (rig.recording (first).indices == std::vector<uint64_t> ({ 0, 1, 2, 3 }));
+      fail_unless_equals_int (rig.recording (other).indices.size (), other_before);
+      c->close ();
+    }
+  wssac::IngestStats st = rig.stats ();
+  fail_unless_equals_uint64 (st.connections, 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["no-session"], 2);
+  fail_unless_equals_uint64 (st.rejected_by_code["one-session-per-connection"], 2);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (ingest_workers, "ingest-workers",
                 { "workers", 120,
                   WSS_TESTS (test_listen_socket_backlog_and_reuseport,
-                             test_reconnect_onto_other_worker, test_one_worker) });
+                             test_reconnect_onto_other_worker, test_upgrade_handed_to_owner,
+                             test_first_named_session_routes, test_one_worker) });
