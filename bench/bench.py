@@ -24,6 +24,12 @@ keeps the other parts' last results in bench/out/results.json):
             --workers 1 and 2 against Node ws at 2,000 speakers (messages per
             CPU-second, ack latency, RSS and descriptors per 1,000 sessions),
             and 5,000 speakers connecting at 500 per second
+  capacity  the same program saturated: each worker gets a fixed share of a
+            core (a cpu cgroup's quota, summed over its threads), the load
+            generator offers more than that can take, and what it acknowledged
+            in the window is the throughput; 2 workers with 2 shares vs 1
+            worker with 1 share is the 2-core scaling the load generator
+            otherwise leaves no core to measure
 
 Then it draws the figures (docs/img/perf-*.png), writes docs/performance.md
 and prints the summary table. Everything listens on and talks to 127.0.0.1
@@ -951,7 +957,80 @@ class ProcSampler(threading.Thread):
             self.halt.wait(0.2)
 
 
-def start_ingest(tag, workers, cpus, extra=()):
+CGROUP_V1_CPU = "/sys/fs/cgroup/cpu"
+CGROUP_V2 = "/sys/fs/cgroup"
+
+
+def cpu_cgroup(name):
+    """A cgroup for a CPU quota (cgroup_limit), none yet; the path of its
+    procs file, or None when the machine has no writable one (v1 cpu
+    controller, or v2)."""
+    try:
+        if os.path.isdir(CGROUP_V1_CPU):
+            path = os.path.join(CGROUP_V1_CPU, name)
+            os.makedirs(path, exist_ok=True)
+            return os.path.join(path, "cgroup.procs")
+        if os.path.exists(os.path.join(CGROUP_V2, "cgroup.controllers")):
+            try:
+                open(os.path.join(CGROUP_V2, "cgroup.subtree_control"), "w").write("+cpu")
+            except OSError:
+                pass
+            path = os.path.join(CGROUP_V2, name)
+            os.makedirs(path, exist_ok=True)
+            return os.path.join(path, "cgroup.procs")
+    except OSError as e:
+        log("no cpu cgroup (%s)" % e)
+    return None
+
+
+def write_file(path, text):
+    with open(path, "w") as f:  # closed here: a refused value raises here
+        f.write(text)
+
+
+def cgroup_limit(procs, quota_us, period_us):
+    """From now on the cgroup's tasks get at most quota_us of CPU time per
+    period_us, summed over their threads (the kernel's least quota is 1 ms)."""
+    d = os.path.dirname(procs)
+    if os.path.exists(os.path.join(d, "cpu.cfs_quota_us")):
+        write_file(os.path.join(d, "cpu.cfs_period_us"), str(period_us))
+        write_file(os.path.join(d, "cpu.cfs_quota_us"), str(quota_us))
+    else:
+        write_file(os.path.join(d, "cpu.max"), "%d %d" % (quota_us, period_us))
+
+
+def cgroup_unlimit(procs):
+    """Lifts the quota (the program then finishes its sessions at full speed)."""
+    d = os.path.dirname(procs)
+    try:
+        if os.path.exists(os.path.join(d, "cpu.cfs_quota_us")):
+            open(os.path.join(d, "cpu.cfs_quota_us"), "w").write("-1")
+        else:
+            open(os.path.join(d, "cpu.max"), "w").write("max")
+    except OSError:
+        pass
+
+
+def cgroup_throttled(procs):
+    """(periods, throttled periods) of the cgroup so far."""
+    st = {}
+    try:
+        for line in open(os.path.join(os.path.dirname(procs), "cpu.stat")):
+            k, v = line.split()
+            st[k] = int(v)
+    except (OSError, ValueError):
+        pass
+    return st.get("nr_periods", 0), st.get("nr_throttled", 0)
+
+
+def cgroup_remove(procs):
+    try:
+        os.rmdir(os.path.dirname(procs))
+    except OSError:
+        pass
+
+
+def start_ingest(tag, workers, cpus, extra=(), cgroup=None):
     port_file = os.path.join(OUT, "port-ingest-%s" % tag)
     if os.path.exists(port_file):
         os.remove(port_file)
@@ -960,8 +1039,11 @@ def start_ingest(tag, workers, cpus, extra=()):
     argv = [INGEST, "--port", "0", "--port-file", port_file, "--output-dir", outdir, "--record", "webm",
             "--workers", str(workers), "--max-connections-per-address", "0", "--max-new-sessions-per-second", "0",
             "--idle-timeout", "0", "--quiet"] + list(extra)
-    p = PROCS.spawn(["taskset", "-c", cpus] + argv, stdout=open(log_path, "w"), stderr=open(log_path + ".err", "w"),
-                    env=gst_env())
+    argv = ["taskset", "-c", cpus] + argv
+    if cgroup:
+        # into the cgroup before exec: every thread it starts is in it too
+        argv = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', cgroup] + argv
+    p = PROCS.spawn(argv, stdout=open(log_path, "w"), stderr=open(log_path + ".err", "w"), env=gst_env())
     port = int(wait_file(port_file, 30, p))
     return p, port, log_path, outdir
 
@@ -1094,6 +1176,87 @@ def part_shard(res, args):
             log("shard burst %s failed: %s" % (label, e))
             S["connect"].append({"label": label, "failed": str(e)})
     res["shard"] = S
+
+
+def part_capacity(res, args):
+    n = args.capacity_speakers
+    period = 100000
+    C = {"speakers": n, "rate": args.capacity_rate, "share": args.capacity_share, "period_us": period,
+         "started": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": loadavg(),
+         "git": subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                               text=True).stdout.strip(),
+         "command": "cpu cgroup quota W x %d%% of a core (period %d us); taskset -c CPUS "
+                    "build/tools/wssaudiochunk-ingest --record webm --workers W ...; loadgen --speakers %d --rate %g "
+                    "--warmup 3 --duration 8 --drain 2, the quota set once all are connected; throughput = chunks acknowledged in the window / 8 s" % (
+                        round(100 * args.capacity_share), period, n, args.capacity_rate),
+         "runs": []}
+    # ours-2: two workers with a share each, on two CPUs (the 2-core
+    # scaling); ours-2-same-quota: two workers sharing one share (the cost
+    # per message of splitting the work, apart from having more CPU).
+    plan = [("ours-1", 1, "0", 1), ("ours-2", 2, "0,1", 2), ("ours-2-same-quota", 2, "0,1", 1)] \
+        * args.capacity_repeats
+    for i, (label, workers, cpus, shares) in enumerate(plan):
+        quota = int(args.capacity_share * shares * period)
+        cg = cpu_cgroup("wssac-bench-%s" % label)
+        if not cg:
+            C["skipped"] = "no writable cpu cgroup on this machine"
+            break
+        tag = "cap-%s-%d" % (label, i)
+        rx = None
+        try:
+            rx, port, rx_log, outdir = start_ingest(tag, workers, cpus, cgroup=cg)
+            time.sleep(0.5)
+            lg_json = os.path.join(OUT, "loadgen-%s.json" % tag)
+            argv = [os.path.join(BUILD, "loadgen"), "--port", str(port), "--chunks", os.path.join(FX, "chunks.bin"),
+                    "--speakers", str(n), "--rate", str(args.capacity_rate), "--warmup", "3", "--duration", "8",
+                    "--drain", "2", "--connect-timeout", "60", "--tag", tag, "--out", lg_json]
+            lg = PROCS.spawn(argv, stdout=subprocess.DEVNULL, stderr=open(lg_json + ".err", "w"), cpu=1)
+            # The quota once every speaker is connected: the 3 s warm-up
+            # then builds the backlog the window is measured in.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and lg.poll() is None:
+                if "connected in" in open(lg_json + ".err", errors="replace").read():
+                    break
+                time.sleep(0.05)
+            cgroup_limit(cg, quota, period)
+            p0 = cgroup_throttled(cg)
+            try:
+                lg.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                PROCS.stop(lg)
+                raise RuntimeError("loadgen did not finish")
+            p1 = cgroup_throttled(cg)
+            g = json.load(open(lg_json))
+            offered = g["window_scheduled"] / g["window_s"]
+            got = g["window_acked"] / g["window_s"]
+            r = {"label": label, "workers": workers, "cpus": cpus, "quota_us": quota, "shares": shares,
+                 "open": g["open_at_start"],
+                 "offered_per_s": offered, "acked_per_s": got, "skipped": g["skipped"], "errors": g["errors"],
+                 "server_closes": g["server_closes"],
+                 "throttled_share": (p1[1] - p0[1]) / max(1, p1[0] - p0[0]),
+                 # the quota, not the load, bounded it: it took clearly less than offered
+                 "saturated": got < 0.9 * offered}
+            C["runs"].append(r)
+            log("capacity %-17s %d worker(s), %.0f %% of a core: %s chunks/s acknowledged of %s offered, throttled "
+                "in %.0f %% of the periods%s" % (label, workers, 100 * args.capacity_share * shares, fmt(got),
+                                                 fmt(offered),
+                                      100 * r["throttled_share"], "" if r["saturated"] else " (NOT saturated)"))
+        except (RuntimeError, OSError, ValueError, KeyError) as e:
+            log("capacity %s failed: %s" % (label, e))
+            C["runs"].append({"label": label, "failed": str(e)})
+        finally:
+            if rx is not None:
+                cgroup_unlimit(cg)
+                if rx.poll() is None:
+                    os.killpg(rx.pid, signal.SIGTERM)
+                    try:
+                        rx.wait(120)
+                    except subprocess.TimeoutExpired:
+                        pass
+                PROCS.stop(rx)
+                shutil.rmtree(outdir, ignore_errors=True)
+            cgroup_remove(cg)
+    res["capacity"] = C
 
 
 def receiver_versions():
@@ -1442,13 +1605,19 @@ def main():
     ap.add_argument("--shard-speakers", type=int, default=2000)
     ap.add_argument("--burst-speakers", type=int, default=5000)
     ap.add_argument("--burst-rate", type=int, default=500)
+    ap.add_argument("--capacity-speakers", type=int, default=2000)
+    ap.add_argument("--capacity-rate", type=float, default=16,
+                    help="chunks per second per speaker in the capacity part (more than the quota can take)")
+    ap.add_argument("--capacity-share", type=float, default=0.10,
+                    help="the share of a core each worker gets in the capacity part")
+    ap.add_argument("--capacity-repeats", type=int, default=2)
     ap.add_argument("--profile-speakers", type=int, default=1000, help="perf-profile our receiver at this N")
     args = ap.parse_args()
     if args.full:
         args.latency_minutes = 10.0
     args.speakers = [int(x) for x in args.speakers.split(",") if x]
     args.receivers = [x for x in args.receivers.split(",") if x]
-    parts = ["sink", "pipeline", "sinkcpu", "latency", "speaker", "scale", "wire", "shard"]
+    parts = ["sink", "pipeline", "sinkcpu", "latency", "speaker", "scale", "wire", "shard", "capacity"]
     only = [p for p in args.only.split(",") if p] or parts
     for p in only:
         if p not in parts:
@@ -1509,7 +1678,7 @@ def main():
     with open(RESULTS, "w") as f:
         json.dump(res, f)
     sys.path.insert(0, HERE)
-    if set(only) <= {"shard"} and not all(p in res for p in ("sink", "scale")):
+    if set(only) <= {"shard", "capacity"} and not all(p in res for p in ("sink", "scale")):
         # the other parts' results are not here: edit the page in place
         from report import update_shard
         update_shard(DOC, res)

@@ -6,7 +6,8 @@
 #
 #   bench/run.sh                 everything, 2 min latency run
 #   bench/run.sh --full          the 10 min latency run (~8 min more)
-#   bench/run.sh --only scale    some parts (sink,pipeline,sinkcpu,latency,speaker,scale,wire)
+#   bench/run.sh --only scale    some parts (sink,pipeline,sinkcpu,latency,speaker,scale,wire,
+#                                shard,capacity)
 #   bench/run.sh --help          every option of bench/bench.py
 #
 # Outputs: bench/out/results.json (raw numbers), bench/out/* (logs, callgrind

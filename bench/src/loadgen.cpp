@@ -68,6 +68,7 @@ struct Conn
   size_t out_off = 0;
   std::string in;
   uint64_t next_idx = 0;
+  uint64_t acked = 0; /* chunks the receiver acknowledged (highest index + 1) */
   int64_t t_connect = 0;
   int64_t due[kRing];
   char sid[48];
@@ -123,6 +124,10 @@ struct Gen
   std::vector<int64_t> win_lat_us;
   std::vector<double> connect_ms;
   int64_t win_start = 0, win_end = 0;
+  /* Chunks acknowledged, summed over the speakers, and at the window's
+   * ends: what the receiver processed in the window (acks come every 4th
+   * chunk, at random phases, so the ends' rounding cancels on average). */
+  uint64_t acked_total = 0, win_acked_start = 0, win_acked_end = 0;
   int64_t max_late_us = 0;
   int open_count = 0;
 
@@ -351,6 +356,11 @@ struct Gen
         k = t.find (':', k);
         uint64_t idx = strtoull (t.c_str () + k + 1, nullptr, 10);
         acks++;
+        if (idx + 1 > c.acked && idx < c.next_idx)
+          {
+            acked_total += idx + 1 - c.acked;
+            c.acked = idx + 1;
+          }
         if (idx < c.next_idx && c.next_idx - idx <= kRing)
           {
             int64_t due = c.due[idx % kRing];
@@ -531,11 +541,13 @@ main (int argc, char **argv)
         {
           phase = Measure;
           g.win_start = now;
+          g.win_acked_start = g.acked_total;
           g.win_end = now + static_cast<int64_t> (duration * 1e9);
           phase_end = g.win_end;
         }
       else if (phase == Measure && now >= phase_end)
         {
+          g.win_acked_end = g.acked_total;
           phase = Drain;
           phase_end = now + static_cast<int64_t> (drain * 1e9);
         }
@@ -655,7 +667,8 @@ main (int argc, char **argv)
             "\"scheduled\":%llu,\"sent\":%llu,\"skipped\":%llu,\"acks\":%llu,\"errors\":%llu,\"server_closes\":%llu,"
             "\"pongs\":%llu,\"bytes_out\":%llu,\"window_start_mono\":%.6f,\"window_end_mono\":%.6f,\"window_s\":%.3f,"
             "\"window_scheduled\":%llu,\"window_skipped\":%llu,\"lat_samples\":%zu,\"lat_p50_us\":%lld,"
-            "\"lat_p90_us\":%lld,\"lat_p99_us\":%lld,\"lat_max_us\":%lld,\"max_send_late_us\":%lld,\"gen_cpu_s\":%.3f}\n",
+            "\"lat_p90_us\":%lld,\"lat_p99_us\":%lld,\"lat_max_us\":%lld,\"max_send_late_us\":%lld,\"gen_cpu_s\":%.3f,"
+            "\"window_acked\":%llu}\n",
             n, rate, open_after_connect, still_open, (t_all_open - t_begin) / 1e9, percentile (g.connect_ms, 0.5),
             percentile (g.connect_ms, 0.99), g.connect_ms.empty () ? 0.0 : *std::max_element (g.connect_ms.begin (), g.connect_ms.end ()),
             (unsigned long long) g.connect_fail, (unsigned long long) g.scheduled, (unsigned long long) g.sent_msgs,
@@ -665,7 +678,7 @@ main (int argc, char **argv)
             (unsigned long long) g.win_skipped, lat.size (), (long long) percentile (lat, 0.5),
             (long long) percentile (lat, 0.9), (long long) percentile (lat, 0.99),
             (long long) (lat.empty () ? 0 : *std::max_element (lat.begin (), lat.end ())), (long long) g.max_late_us,
-            cpu1 - cpu0);
+            cpu1 - cpu0, (unsigned long long) (g.win_acked_end - g.win_acked_start));
   fputs (buf, stdout);
   if (!out_path.empty ())
     {
