@@ -22,7 +22,8 @@ public:
   WsTestClient ();
   ~WsTestClient ();
 
-  /* Connects and waits (up to 10 s); false with @error on failure. */
+  /* Connects and waits (up to 10 s); false with @error on failure. A
+   * wss:// server's certificate is accepted whatever it is. */
   bool connect (const std::string &url, std::string &error,
                 const std::vector<std::pair<std::string, std::string>> &headers = {});
   /* The HTTP status of a refused upgrade (0 if it was not refused). */

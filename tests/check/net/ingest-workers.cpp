@@ -6,6 +6,7 @@
  * on one thread, its worker's. Real sockets on 127.0.0.1. */
 /* The standard headers first: check.h defines a macro "fail". */
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,8 @@
 #include "ingest-server.h"
 #include "message-codec.h"
 #include "ws-test-client.h"
+
+#include <glib/gstdio.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -95,12 +98,16 @@ namespace
 class Rig
 {
 public:
-  explicit Rig (unsigned workers)
+  explicit Rig (unsigned workers,
+                const std::function<void (wssac::IngestServerConfig &)> &tweak = nullptr)
   {
     std::string error;
     fail_unless (thread_.start ("sessions", error), "%s", error.c_str ());
     wssac::IngestServerConfig config;
     config.workers = workers;
+    if (tweak)
+      tweak (config);
+    scheme_ = config.tls_cert_file.empty () ? "ws" : "wss";
     config.max_connections_per_address = 0;
     config.core.max_new_sessions_per_second = 0;
     config.core.ack_every = 4;
@@ -121,7 +128,7 @@ public:
   std::string
   url () const
   {
-    return "ws://127.0.0.1:" + std::to_string (server_.port ()) + "/ws";
+    return scheme_ + "://127.0.0.1:" + std::to_string (server_.port ()) + "/ws";
   }
   unsigned
   worker_of (const std::string &session_id) const
@@ -219,6 +226,7 @@ public:
   }
 
 private:
+  std::string scheme_;
   bool on_caller_thread_ = false;
   std::map<std::string, std::set<GThread *>> threads_;
   void
@@ -435,6 +443,95 @@ GST_START_TEST (test_upgrade_handed_to_owner)
 }
 GST_END_TEST;
 
+namespace
+{
+/* A self-signed certificate for 127.0.0.1 in a directory of its own. */
+class TestCertificate
+{
+public:
+  TestCertificate ()
+  {
+    dir_ = g_dir_make_tmp ("wssac-workers-XXXXXX", nullptr);
+    const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                            "-days 2 -subj /CN=127.0.0.1 -keyout " + key () + " -out " + cert ()
+                            + " 2>/dev/null";
+    fail_unless (system (cmd.c_str ()) == 0, "openssl failed");
+  }
+  ~TestCertificate ()
+  {
+    g_unlink (key ().c_str ());
+    g_unlink (cert ().c_str ());
+    g_rmdir (dir_.c_str ());
+  }
+  std::string cert () const { return dir_ + "/server.pem"; }
+  std::string key () const { return dir_ + "/server.key"; }
+
+private:
+  std::string dir_;
+};
+} // namespace
+
+/* The other ways a connection is served: wss:// (read through GIO, not
+ * the epoll set) is handed over like a plain one; permessage-deflate keeps
+ * the connection with libsoup on the worker that took it, and its messages
+ * travel to the session's worker and its replies back. Either way every
+ * session is whole, acknowledged, and its events come from one thread. */
+GST_START_TEST (test_tls_and_deflate_connections)
+{
+  TestCertificate tls;
+  for (bool deflate : { false, true })
+    {
+      Rig rig (2, [&] (wssac::IngestServerConfig &c) {
+        if (deflate)
+          c.permessage_deflate = true;
+        else
+          {
+            c.tls_cert_file = tls.cert ();
+            c.tls_key_file = tls.key ();
+          }
+      });
+      uint64_t total = 0;
+      std::set<unsigned> owners;
+      for (int i = 0; i < 12; i++)
+        {
+          const std::string sid = std::string (deflate ? "deflate-" : "tls-") + std::to_string (i);
+          auto before = rig.per_worker ();
+          auto c = std::make_unique<WsTestClient> ();
+          std::string error;
+          fail_unless (c->connect (rig.url () + "?sessionId=" + sid, error), "%s", error.c_str ());
+          const unsigned served_by = new_connection_worker (before, rig.wait_connections (++total));
+          if (!deflate)
+            {
+              fail_unless_equals_int (served_by, rig.worker_of (sid));
+            }
+          owners.insert (rig.worker_of (sid));
+          for (uint64_t k = 0; k <= 7; k++)
+            c->send_text (chunk_message (sid, k));
+          fail_unless (c->wait_for_replies (2, 10000), "%s", sid.c_str ());
+          for (const auto &r : c->replies ())
+            fail_unless (r.find ("\"action\":\"ack\"") != std::string::npos, "%s", r.c_str ());
+          c->send_text (wssac::encode_control (wssac::Action::EndSession, sid, 5000, "done"));
+          fail_unless (rig.wait_ended (sid));
+          fail_unless (rig.recording (sid).indices
+                       == std::vector<uint64_t> ({ 0, 1, 2, 3, 4, 5, 6, 7 }));
+          fail_unless_equals_int (rig.threads_of (sid).size (), 1);
+        }
+      fail_unless_equals_int (owners.size (), 2);
+      auto steered = rig.steered_in ();
+      const uint64_t handed = std::accumulate (steered.begin (), steered.end (), uint64_t (0));
+      if (deflate)
+        {
+          fail_unless_equals_uint64 (handed, 0);
+        }
+      else
+        {
+          fail_unless (handed > 0);
+        }
+      fail_unless_equals_uint64 (rig.stats ().connections, total);
+    }
+}
+GST_END_TEST;
+
 /* A connection that spoke before naming a session (refused: no-session)
  * moves to the owner of the first session it names; after that it may name
  * no other, wherever that one lives. */
@@ -483,4 +580,5 @@ WSS_CHECK_MAIN (ingest_workers, "ingest-workers",
                 { "workers", 120,
                   WSS_TESTS (test_listen_socket_backlog_and_reuseport,
                              test_reconnect_onto_other_worker, test_upgrade_handed_to_owner,
-                             test_first_named_session_routes, test_one_worker) });
+                             test_first_named_session_routes, test_tls_and_deflate_connections,
+                             test_one_worker) });
