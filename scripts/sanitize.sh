@@ -89,10 +89,8 @@ run_suite net 0 "$@"
 # The receiver program under ASan against raw frames (our WebSocket data path).
 run_suite rfc6455 0 "$@"
 # The element tests scan the registry in-process on their first run (see
-# GST_REGISTRY_FORK above). With a cold registry, wssaudiochunkbin's
-# frame-size case was seen to find its pipeline without a bus (GStreamer
-# CRITICAL) under ASan only, and pass with a warm one; not yet explained
-# (docs/security-testing.md). Scan first, running no case, then test.
+# GST_REGISTRY_FORK above): scan first, running no case, then test (a cold
+# registry once hid a bug of the bin's class_init, docs/security-testing.md).
 GST_CHECKS=__scan_registry_only__ meson test -C "$BUILD" --suite elements --num-processes 2 \
   --logbase sanitize-registry >/dev/null 2>&1
 run_suite elements 0 "$@"

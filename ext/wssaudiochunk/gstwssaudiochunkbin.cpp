@@ -236,22 +236,24 @@ install_sink_properties (GObjectClass *klass, GType sink_type)
   g_free (specs);
 }
 
-/* opusenc's frame-size enum, so gst-inspect lists the same choices. */
+/* opusenc's frame-size choices, as its own enum lists them (values in ms,
+ * 2 for 2.5 ms), so gst-inspect shows the same. Our own type rather than
+ * opusenc's: that one exists only once the opus plugin is loaded, and
+ * loading a plugin from class_init deadlocks when the registry is scanned
+ * in-process (GST_REGISTRY_FORK=no: the class is made while the registry
+ * is locked). The value goes to opusenc as the integer it is. */
 static GType
-opus_frame_size_type ()
+frame_size_type ()
 {
-  GstElementFactory *f = gst_element_factory_find ("opusenc");
-  if (!f)
-    return G_TYPE_INVALID;
-  auto *loaded = GST_ELEMENT_FACTORY (gst_plugin_feature_load (GST_PLUGIN_FEATURE (f)));
-  gst_object_unref (f);
-  if (!loaded)
-    return G_TYPE_INVALID;
-  GType type = gst_element_factory_get_element_type (loaded);
-  gst_object_unref (loaded);
-  GObjectClass *klass = G_OBJECT_CLASS (g_type_class_ref (type));
-  GParamSpec *p = g_object_class_find_property (klass, "frame-size");
-  return p ? p->value_type : G_TYPE_INVALID;
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = { { 2, "2.5", "2.5" }, { 5, "5", "5" },   { 10, "10", "10" },
+                                           { 20, "20", "20" },  { 40, "40", "40" }, { 60, "60", "60" },
+                                           { 0, nullptr, nullptr } };
+      g_once_init_leave (&type, g_enum_register_static ("GstWssAudioChunkBinFrameSize", values));
+    }
+  return type;
 }
 
 static GstClockTime
@@ -336,7 +338,10 @@ gst_wss_audio_chunk_bin_set_property (GObject *object, guint prop_id, const GVal
 
   if (!property_target (object, prop_id, pspec, &child, &name))
     return;
-  g_object_set_property (child, name, value);
+  if (prop_id == PROP_FRAME_SIZE)
+    g_object_set (child, name, g_value_get_enum (value), NULL); /* opusenc's enum, same values */
+  else
+    g_object_set_property (child, name, value);
   /* Clusters as long as a chunk: each chunk leaves as one whole cluster.
    * Read back: the sink may have refused the value. */
   if (child == G_OBJECT (priv->sink) && g_str_equal (pspec->name, "chunk-duration"))
@@ -352,7 +357,14 @@ gst_wss_audio_chunk_bin_get_property (GObject *object, guint prop_id, GValue *va
 
   if (!property_target (object, prop_id, pspec, &child, &name))
     return;
-  g_object_get_property (child, name, value);
+  if (prop_id == PROP_FRAME_SIZE)
+    {
+      gint frame_size = DEFAULT_FRAME_SIZE;
+      g_object_get (child, name, &frame_size, NULL);
+      g_value_set_enum (value, frame_size);
+    }
+  else
+    g_object_get_property (child, name, value);
 }
 
 /* The muxer gets its pad only once the input is known: a pad that never
@@ -538,14 +550,12 @@ gst_wss_audio_chunk_bin_class_init (GstWssAudioChunkBinClass *klass)
    *
    * Since: 0.1
    */
-  GType frame_size_type = opus_frame_size_type ();
-  if (frame_size_type != G_TYPE_INVALID)
-    g_object_class_install_property (
-        gobject_class, PROP_FRAME_SIZE,
-        g_param_spec_enum (
-            "frame-size", "Frame size",
-            "Opus frame duration in ms (opusenc frame-size); chunks hold whole frames",
-            frame_size_type, DEFAULT_FRAME_SIZE, RW));
+  gst_type_mark_as_plugin_api (frame_size_type (), (GstPluginAPIFlags) 0);
+  g_object_class_install_property (
+      gobject_class, PROP_FRAME_SIZE,
+      g_param_spec_enum ("frame-size", "Frame size",
+                         "Opus frame duration in ms (opusenc frame-size); chunks hold whole frames",
+                         frame_size_type (), DEFAULT_FRAME_SIZE, RW));
   /**
    * GstWssAudioChunkBin:complexity:
    *

@@ -178,8 +178,9 @@ struct IngestServer::Impl : WorkerEvents, ShardLinks
       }
     threads.clear ();
     workers.clear ();
-    shards.clear ();
     routes.clear ();
+    /* The shards stay (detached) until the next start (): their figures
+     * are still asked for after stop (). */
   }
 };
 
@@ -221,6 +222,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   shard_config.max_sessions = (core_config.max_sessions + n - 1) / n;
   shard_config.max_new_sessions_per_second = core_config.max_new_sessions_per_second / n;
   shard_config.new_session_burst = std::max (1.0, core_config.new_session_burst / n);
+  p->shards.clear ();
   for (unsigned i = 0; i < n; i++)
     p->shards.push_back (std::make_unique<IngestShard> (i, shard_config, p->on_event, *p));
   p->routes.assign (n, {});
@@ -344,6 +346,8 @@ void
 IngestServer::finish_all (const std::string &reason)
 {
   Impl *p = impl_;
+  if (p->workers.empty ())
+    return; /* stopped */
   for (size_t i = 0; i < p->shards.size (); i++)
     {
       IngestShard *s = p->shards[i].get ();
@@ -360,8 +364,8 @@ void
 IngestServer::finish_session (const std::string &session_id, const std::string &reason)
 {
   Impl *p = impl_;
-  if (p->shards.empty ())
-    return;
+  if (p->workers.empty ())
+    return; /* stopped */
   const unsigned i = p->shard_of (session_id);
   IngestShard *s = p->shards[i].get ();
   p->on_worker (i, [&] { s->finish_session (session_id, reason); });
@@ -371,8 +375,8 @@ void
 IngestServer::withhold_acks (const std::string &session_id)
 {
   Impl *p = impl_;
-  if (p->shards.empty ())
-    return;
+  if (p->workers.empty ())
+    return; /* stopped */
   const unsigned i = p->shard_of (session_id);
   IngestShard *s = p->shards[i].get ();
   p->on_worker (i, [&] { s->withhold_acks (session_id); });
