@@ -1048,6 +1048,17 @@ def start_ingest(tag, workers, cpus, extra=(), cgroup=None):
     return p, port, log_path, outdir
 
 
+def stop_ingest(rx):
+    """SIGTERM: every session finishes, then the table; given time for it."""
+    if rx.poll() is None:
+        os.killpg(rx.pid, signal.SIGTERM)
+        try:
+            rx.wait(120)
+        except subprocess.TimeoutExpired:
+            pass
+    PROCS.stop(rx)
+
+
 def ingest_table_chunks(log_path):
     """The CHUNKS column of the program's final table, summed."""
     total, seen = 0, False
@@ -1096,14 +1107,10 @@ def shard_run(label, kind, n, workers, args, cpus="0", connect_rate=0, warmup=No
         sampler.halt.set()
         sampler.join()
         alive = rx.poll() is None
-        if kind == "ours" and alive:
-            # SIGTERM: every session finishes, then the table; give it time
-            os.killpg(rx.pid, signal.SIGTERM)
-            try:
-                rx.wait(120)
-            except subprocess.TimeoutExpired:
-                pass
-        PROCS.stop(rx)
+        if kind == "ours":
+            stop_ingest(rx)
+        else:
+            PROCS.stop(rx)
     g = json.load(open(lg_json))
     rows = sampler.rows
     win = [r for r in rows if g["window_start_mono"] <= r["mono"] <= g["window_end_mono"]]
@@ -1247,13 +1254,7 @@ def part_capacity(res, args):
         finally:
             if rx is not None:
                 cgroup_unlimit(cg)
-                if rx.poll() is None:
-                    os.killpg(rx.pid, signal.SIGTERM)
-                    try:
-                        rx.wait(120)
-                    except subprocess.TimeoutExpired:
-                        pass
-                PROCS.stop(rx)
+                stop_ingest(rx)
                 shutil.rmtree(outdir, ignore_errors=True)
             cgroup_remove(cg)
     res["capacity"] = C

@@ -283,6 +283,20 @@ connect (Rig &rig)
   return c;
 }
 
+/* Ends @sid from @c; its recording must hold chunks 0..@last once each,
+ * in order, and its events must have come from one thread. */
+void
+end_and_check (Rig &rig, WsTestClient &c, const std::string &sid, uint64_t last)
+{
+  c.send_text (wssac::encode_control (wssac::Action::EndSession, sid, 5000, "done"));
+  fail_unless (rig.wait_ended (sid), "%s did not end", sid.c_str ());
+  std::vector<uint64_t> want (last + 1);
+  std::iota (want.begin (), want.end (), uint64_t (0));
+  fail_unless (rig.recording (sid).indices == want, "%s: not chunks 0..%" G_GUINT64_FORMAT " once each",
+               sid.c_str (), last);
+  fail_unless_equals_int (rig.threads_of (sid).size (), 1);
+}
+
 /* The worker that took the connection just made: the one whose count grew. */
 unsigned
 new_connection_worker (const std::vector<uint64_t> &before, const std::vector<uint64_t> &after)
@@ -429,10 +443,7 @@ GST_START_TEST (test_upgrade_handed_to_owner)
       fail_unless (c->wait_for_replies (1, 10000));
       fail_unless (c->replies ()[0].find ("\"action\":\"ack\"") != std::string::npos, "%s",
                    c->replies ()[0].c_str ());
-      c->send_text (wssac::encode_control (wssac::Action::EndSession, sid, 5000, "done"));
-      fail_unless (rig.wait_ended (sid));
-      fail_unless (rig.recording (sid).indices == std::vector<uint64_t> ({ 0, 1, 2, 3 }));
-      fail_unless_equals_int (rig.threads_of (sid).size (), 1);
+      end_and_check (rig, *c, sid, 3);
     }
   fail_unless_equals_int (owners.size (), 2);
   /* The kernel spreads connections by their 4-tuple: of 16, some landed
@@ -510,11 +521,7 @@ GST_START_TEST (test_tls_and_deflate_connections)
           fail_unless (c->wait_for_replies (2, 10000), "%s", sid.c_str ());
           for (const auto &r : c->replies ())
             fail_unless (r.find ("\"action\":\"ack\"") != std::string::npos, "%s", r.c_str ());
-          c->send_text (wssac::encode_control (wssac::Action::EndSession, sid, 5000, "done"));
-          fail_unless (rig.wait_ended (sid));
-          fail_unless (rig.recording (sid).indices
-                       == std::vector<uint64_t> ({ 0, 1, 2, 3, 4, 5, 6, 7 }));
-          fail_unless_equals_int (rig.threads_of (sid).size (), 1);
+          end_and_check (rig, *c, sid, 7);
         }
       fail_unless_equals_int (owners.size (), 2);
       auto steered = rig.steered_in ();
@@ -563,9 +570,7 @@ GST_START_TEST (test_first_named_session_routes)
       fail_unless (c->wait_for_replies (3, 10000));
       fail_unless (c->replies ()[2].find ("one-session-per-connection") != std::string::npos, "%s",
                    c->replies ()[2].c_str ());
-      c->send_text (wssac::encode_control (wssac::Action::EndSession, first, 5000, "done"));
-      fail_unless (rig.wait_ended (first));
-      fail_unless (rig.recording (first).indices == std::vector<uint64_t> ({ 0, 1, 2, 3 }));
+      end_and_check (rig, *c, first, 3);
       fail_unless_equals_int (rig.recording (other).indices.size (), other_before);
       c->close ();
     }
