@@ -20,6 +20,7 @@
  *     6 ADVANCE     u16 ms
  *     7 FINISH      session
  *     8 FINISH_ALL
+ *     9 HAND_OFF    conn: hand_off () (a worker moving it to another core)
  * then finish_all () and every connection closed.
  *
  * A model kept beside the core checks, after every operation:
@@ -37,7 +38,10 @@
  *   - session_ids () is the set of started, not ended sessions, within
  *     max_sessions (one at a time with single_session, only only_session);
  *   - after tick (now), nothing is overdue; after finish_all, nothing is
- *     left.
+ *     left;
+ *   - hand_off () either does nothing or forgets one open connection (both
+ *     connection counts one lower) and touches no session; the core then
+ *     ignores what comes on it.
  * Seeds: tests/fuzz/corpus/fuzz_ingest_core (gen-corpus.cpp, record-corpus.py). */
 #include "fuzz-util.h"
 
@@ -503,11 +507,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   for (int ops = 0; !in.empty () && ops < 2000; ops++)
     {
-      uint8_t op = in.u8 () % 9;
+      uint8_t op = in.u8 () % 10;
       if (kTrace && op != 2 && op != 3)
         {
           static const char *names[] = { "connect", "disconnect", "", "", "binary", "tick", "advance", "finish",
-                                         "finish_all" };
+                                         "finish_all", "hand_off" };
           std::fprintf (stderr, "%" PRId64 " %s\n", now, names[op]);
         }
       switch (op)
@@ -588,6 +592,39 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           check_output (m, out, now);
           FUZZ_CHECK (core.session_ids ().empty (), "sessions left after finish_all");
           break;
+        case 9:
+          {
+            ConnectionId c = in.u8 () % 4 + 1;
+            auto snapshot = [&] {
+              std::map<std::string, std::pair<bool, uint64_t>> v;
+              for (const auto &id : core.session_ids ())
+                {
+                  SessionStats st;
+                  core.session_stats (id, st);
+                  v[id] = { st.speaker_connected, st.chunks };
+                }
+              return v;
+            };
+            const auto sessions_before = snapshot ();
+            const IngestStats before = core.stats ();
+            core.hand_off (c);
+            const IngestStats after = core.stats ();
+            FUZZ_CHECK (snapshot () == sessions_before, "hand_off of %" PRIu64 " changed a session", c);
+            if (after.open_connections != before.open_connections)
+              {
+                FUZZ_CHECK (m.open.count (c), "hand_off forgot %" PRIu64 ", which was not open", c);
+                FUZZ_CHECK (after.open_connections + 1 == before.open_connections
+                                && after.connections + 1 == before.connections,
+                            "hand_off: open %" PRIu64 " -> %" PRIu64 ", connections %" PRIu64 " -> %" PRIu64,
+                            before.open_connections, after.open_connections, before.connections,
+                            after.connections);
+                m.open.erase (c);
+                m.connects--;
+              }
+            else
+              FUZZ_CHECK (after.connections == before.connections, "hand_off changed the connection count");
+            break;
+          }
         }
       check_state (m, core);
     }

@@ -86,9 +86,9 @@ struct IngestServer::Impl : WorkerEvents, ShardLinks
          * any other session on this connection). */
         r.named = true;
         const unsigned t = shard_of (input.result.message.session_id);
-        if (t != r.shard)
+        /* (A connection its core closed stays there, closed.) */
+        if (t != r.shard && shards[r.shard]->hand_off (id))
           {
-            shards[r.shard]->hand_off (id);
             r.shard = t;
             shards[t]->post ({ IngestShard::Item::Connected, w, id, std::move (r.peer),
                                std::move (r.principal), {}, ms });

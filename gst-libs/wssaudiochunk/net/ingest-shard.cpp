@@ -110,14 +110,16 @@ IngestShard::closed (ConnectionId id, int64_t ms)
   apply (out);
 }
 
-void
+bool
 IngestShard::hand_off (ConnectionId id)
 {
   {
     std::lock_guard<std::mutex> g (lock_);
-    core_.hand_off (id);
+    if (!core_.hand_off (id))
+      return false;
   }
   worker_of_.erase (id);
+  return true;
 }
 
 void

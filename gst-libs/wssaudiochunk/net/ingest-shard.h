@@ -78,8 +78,9 @@ public:
                   const std::string &principal);
   void message (ConnectionId id, IngestCore::Decoded &&input, int64_t ms);
   void closed (ConnectionId id, int64_t ms);
-  /* A connection that named no session yet leaves for another shard. */
-  void hand_off (ConnectionId id);
+  /* A connection that named no session yet leaves for another shard
+   * (IngestCore::hand_off: false when it may not). */
+  bool hand_off (ConnectionId id);
   /* What other workers posted, now (shutdown). */
   void flush_inbox ();
   void finish_all (const std::string &reason);

@@ -593,15 +593,18 @@ IngestCore::on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out)
   stats_.open_connections--;
 }
 
-void
+bool
 IngestCore::hand_off (ConnectionId id)
 {
   auto cit = connections_.find (id);
-  if (cit == connections_.end () || !cit->second->named.empty ())
-    return;
+  /* One this core closed (abuse, rate) stays closed here: moving it would
+   * give it a fresh count elsewhere. */
+  if (cit == connections_.end () || !cit->second->named.empty () || cit->second->closing)
+    return false;
   connections_.erase (cit);
   stats_.connections--;
   stats_.open_connections--;
+  return true;
 }
 
 void

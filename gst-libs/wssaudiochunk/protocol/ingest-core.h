@@ -209,9 +209,10 @@ public:
   void on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out);
 
   /* A connection that has named no session yet leaves this core without a
-   * trace in its counts (a sharded receiver moves it to the core that owns
-   * the session it names); no-op once it named one. */
-  void hand_off (ConnectionId id);
+   * trace in its counts (a receiver with several workers moves it to the
+   * core that owns the session it names). false, and nothing done, once it
+   * named one or this core closed it. */
+  bool hand_off (ConnectionId id);
 
   /* Gives up gaps that waited too long. */
   void tick (int64_t now_ms, IngestOutput &out);

@@ -639,15 +639,24 @@ GST_END_TEST;
  * session stays. */
 GST_START_TEST (test_hand_off)
 {
-  Rig rig;
+  Rig rig (configured ([] (IngestConfig &c) { c.max_bad_messages = 2; }));
   rig.connect (1);
   rig.connect (2);
+  rig.connect (3);
   expect_started (rig.chunk (2, "A", 0), "A", "webm-opus", true);
+  expect_ingest (rig, "connections=3 open_connections=3");
+  fail_unless (rig.core.hand_off (1));
   expect_ingest (rig, "connections=2 open_connections=2");
-  rig.core.hand_off (1);
-  expect_ingest (rig, "connections=1 open_connections=1");
-  rig.core.hand_off (2); /* named A: stays */
-  expect_ingest (rig, "connections=1 open_connections=1");
+  /* What comes on it now is not this core's. */
+  expect_silent (rig.chunk (1, "B", 0));
+  fail_if (rig.core.hand_off (2)); /* named A: stays */
+  /* Closed for abuse before it named a session: stays here, closed, so
+   * that another core does not give it a fresh budget. */
+  expect_error (rig.text (3, "x"), 3, "not-json");
+  fail_unless_equals_int (rig.text (3, "x").closes.size (), 1);
+  fail_if (rig.core.hand_off (3));
+  expect_ingest (rig, "connections=2 open_connections=2");
+  expect_silent (rig.chunk (3, "C", 0));
   expect_audio (rig.chunk (2, "A", 1), "A", { 1 });
 }
 GST_END_TEST;
