@@ -38,6 +38,44 @@ same_secret (const std::string &a, const std::string &b)
   return diff == 0;
 }
 
+/* The value of @name in the request URI's query, empty if absent. */
+std::string
+query_param (SoupServerMessage *msg, const char *name)
+{
+  std::string value;
+  if (const char *query = g_uri_get_query (soup_server_message_get_uri (msg)))
+    if (GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr))
+      {
+        if (const char *v = static_cast<const char *> (g_hash_table_lookup (params, name)))
+          value = v;
+        g_hash_table_unref (params);
+      }
+  return value;
+}
+
+/* The session the upgrade request names, as the sink puts it there
+ * (session-uri.h): ?sessionId=<id>, else <path>/<id>. Only a hint for
+ * where to serve the connection: its messages decide. */
+std::string
+session_in_request (SoupServerMessage *msg, const std::string &path)
+{
+  std::string id = query_param (msg, "sessionId");
+  const char *p = g_uri_get_path (soup_server_message_get_uri (msg));
+  if (id.empty () && p && g_str_has_prefix (p, path.c_str ()))
+    {
+      const char *rest = p + path.size ();
+      while (*rest == '/')
+        rest++;
+      if (*rest && !strchr (rest, '/'))
+        if (char *decoded = g_uri_unescape_string (rest, nullptr))
+          {
+            id = decoded;
+            g_free (decoded);
+          }
+    }
+  return id;
+}
+
 /* A per-address slot taken when a request's headers passed; it becomes the
  * connection's at the upgrade, and is given back if there is none. */
 struct AddressSlot
@@ -79,17 +117,8 @@ IngestWorker::token_index (SoupServerMessage *msg) const
                                                    "Authorization");
   if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
     presented = auth + 7;
-  else if (const char *query = g_uri_get_query (soup_server_message_get_uri (msg)))
-    {
-      GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr);
-      if (params)
-        {
-          const char *t = static_cast<const char *> (g_hash_table_lookup (params, "token"));
-          if (t)
-            presented = t;
-          g_hash_table_unref (params);
-        }
-    }
+  else
+    presented = query_param (msg, "token");
   int found = -1;
   for (size_t i = 0; i < tokens.size (); i++)
     if (same_secret (presented, tokens[i]) && found < 0) /* every token is compared */
@@ -235,39 +264,6 @@ IngestWorker::on_request (SoupServer *, SoupServerMessage *msg, const char *, GH
     g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_upgrade_written), data);
 }
 
-namespace
-{
-/* The session the upgrade request names, as the sink puts it there
- * (session-uri.h): ?sessionId=<id>, else <path>/<id>. Only a hint for
- * where to serve the connection: its messages decide. */
-std::string
-session_in_request (SoupServerMessage *msg, const std::string &path)
-{
-  GUri *uri = soup_server_message_get_uri (msg);
-  std::string id;
-  if (const char *query = g_uri_get_query (uri))
-    if (GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr))
-      {
-        if (const char *v = static_cast<const char *> (g_hash_table_lookup (params, "sessionId")))
-          id = v;
-        g_hash_table_unref (params);
-      }
-  const char *p = g_uri_get_path (uri);
-  if (id.empty () && p && g_str_has_prefix (p, path.c_str ()))
-    {
-      const char *rest = p + path.size ();
-      while (*rest == '/')
-        rest++;
-      if (*rest && !strchr (rest, '/'))
-        if (char *decoded = g_uri_unescape_string (rest, nullptr))
-          {
-            id = decoded;
-            g_free (decoded);
-          }
-    }
-  return id;
-}
-} // namespace
 
 void
 IngestWorker::on_upgrade_written (SoupServerMessage *msg, gpointer data)

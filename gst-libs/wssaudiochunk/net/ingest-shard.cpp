@@ -188,7 +188,8 @@ IngestShard::apply (IngestOutput &out)
     {
       if (!r.ack_session.empty () && withheld_.count (r.ack_session))
         continue;
-      if (r.text.find ("\"code\":\"session-bound\"") != std::string::npos)
+      /* (Not searched in acks, which are most replies.) */
+      if (r.ack_session.empty () && r.text.find ("\"code\":\"session-bound\"") != std::string::npos)
         GST_WARNING ("connection %" G_GUINT64_FORMAT " refused: %s", (guint64)r.connection,
                      r.text.c_str ());
       auto it = worker_of_.find (r.connection);
