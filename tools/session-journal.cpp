@@ -26,7 +26,8 @@ journal_extension (const std::string &format)
 
 SessionJournal::~SessionJournal ()
 {
-  close ();
+  std::string ignored; /* the owner closes first and reports */
+  close (ignored);
 }
 
 bool
@@ -74,7 +75,7 @@ SessionJournal::open (const std::string &dir, const std::string &base, const std
 }
 
 bool
-SessionJournal::write_all (int fd, const void *data, size_t size, std::string &error)
+SessionJournal::write_all (int fd, const void *data, size_t size, const char *what)
 {
   auto *p = static_cast<const uint8_t *> (data);
   while (size > 0)
@@ -84,65 +85,89 @@ SessionJournal::write_all (int fd, const void *data, size_t size, std::string &e
         continue;
       if (n <= 0)
         {
-          error = std::string ("cannot write the journal: ") + g_strerror (n < 0 ? errno : ENOSPC);
+          failure_ = std::string ("cannot write the ") + what + ": " + g_strerror (n < 0 ? errno : ENOSPC);
           return false;
         }
       p += n;
       size -= static_cast<size_t> (n);
     }
+  if (sync_ && fdatasync (fd) != 0)
+    {
+      failure_ = std::string ("cannot sync the ") + what + ": " + g_strerror (errno);
+      return false;
+    }
   return true;
+}
+
+bool
+SessionJournal::fail (std::string &error)
+{
+  error = failure_;
+  pending_data_.clear ();
+  pending_index_.clear ();
+  pending_records_ = 0;
+  return false;
 }
 
 bool
 SessionJournal::append (const uint8_t *bytes, size_t size, size_t header_size, uint64_t chunk_index,
                         const std::string &stream_id, std::string &error)
 {
-  if (data_fd_ < 0)
-    {
-      error = "the journal is not open";
-      return false;
-    }
+  if (data_fd_ < 0 && failure_.empty ())
+    failure_ = "the journal is not open";
+  if (!failure_.empty ())
+    return fail (error);
   if (header_size > size)
     header_size = size;
-  if (!write_all (data_fd_, bytes, size, error))
-    return false;
-  if (sync_ && fdatasync (data_fd_) != 0)
-    {
-      error = std::string ("cannot sync the journal: ") + g_strerror (errno);
-      return false;
-    }
+  pending_data_.insert (pending_data_.end (), bytes, bytes + size);
   const char *sid = stream_id.empty () ? "-" : stream_id.c_str ();
-  std::string lines;
   char line[160];
   if (header_size > 0)
     {
       g_snprintf (line, sizeof (line), "H %" PRIu64 " %zu %s\n", offset_, header_size, sid);
-      lines += line;
+      pending_index_ += line;
     }
   g_snprintf (line, sizeof (line), "C %" PRIu64 " %" PRIu64 " %zu %s\n", chunk_index,
               offset_ + header_size, size - header_size, sid);
-  lines += line;
-  /* One write: the index is appended line-atomically. */
-  if (!write_all (index_fd_, lines.data (), lines.size (), error))
-    return false;
-  if (sync_ && fdatasync (index_fd_) != 0)
-    {
-      error = std::string ("cannot sync the index: ") + g_strerror (errno);
-      return false;
-    }
+  pending_index_ += line;
   offset_ += size;
+  pending_records_++;
+  if (pending_data_.size () >= kCommitBytes)
+    return commit (error);
   return true;
 }
 
-void
-SessionJournal::close ()
+bool
+SessionJournal::commit (std::string &error)
 {
+  if (!failure_.empty ())
+    return fail (error);
+  if (pending_records_ == 0)
+    return true;
+  /* Data before index: a crash between the two leaves bytes no line points
+   * to, never a line without its bytes. One write for all the lines keeps
+   * them whole unless the process dies inside it (read_journal_index ()
+   * drops a torn last line). */
+  if (!write_all (data_fd_, pending_data_.data (), pending_data_.size (), "journal")
+      || !write_all (index_fd_, pending_index_.data (), pending_index_.size (), "index"))
+    return fail (error);
+  pending_data_.clear ();
+  pending_index_.clear ();
+  pending_records_ = 0;
+  return true;
+}
+
+bool
+SessionJournal::close (std::string &error)
+{
+  bool ok = data_fd_ < 0 || commit (error);
   for (int *fd : { &data_fd_, &index_fd_ })
     if (*fd >= 0)
       {
         ::close (*fd);
         *fd = -1;
       }
+  return ok;
 }
 
 bool

@@ -10,7 +10,15 @@
  *                         C <chunkIndex> <offset> <length> <streamId or ->
  * The stem is the session's safe file name, or, when that is taken (another
  * process sharing the directory, an earlier run), <name>.part2, .part3, ...
- * claimed atomically by creating <stem>.chunks with O_EXCL. */
+ * claimed atomically by creating <stem>.chunks with O_EXCL.
+ *
+ * Records are gathered in memory and written by commit(): one write() to
+ * each file for all of them, data first. The program commits before an ack
+ * leaves (an ack stands for what is on disk; the sender keeps anything
+ * unacknowledged), and otherwise when a second's worth is waiting or
+ * kCommitBytes are held: on a busy receiver, two writes per ack instead of
+ * two per chunk (docs/performance.md). A failed write ends the journal: no
+ * record after it is written, so the index never points past the bytes. */
 #pragma once
 
 #include "non-copyable.h"
@@ -45,11 +53,36 @@ public:
    * fdatasync both files after every record. */
   bool open (const std::string &dir, const std::string &base, const std::string &format, bool sync,
              std::string &error);
-  /* Writes @size bytes whose first @header_size are a stream header, then
-   * their index lines; returns once write() returned for all of it. */
+  /* Adds a record of @size bytes whose first @header_size are a stream
+   * header (and their index lines) to what the next commit() writes; commits
+   * when kCommitBytes are held. false: the journal failed (@error), now or
+   * earlier, and the record is not kept. */
   bool append (const uint8_t *bytes, size_t size, size_t header_size, uint64_t chunk_index,
                const std::string &stream_id, std::string &error);
-  void close ();
+  /* Writes what append() gathered; returns once write() (and with @sync,
+   * fdatasync()) returned for all of it. false: the journal failed. */
+  bool commit (std::string &error);
+  /* Commits, then closes both files. */
+  bool close (std::string &error);
+
+  static constexpr size_t kCommitBytes = 64 * 1024;
+
+  /* Records appended and not yet committed, and the bytes they hold. */
+  size_t
+  pending_records () const
+  {
+    return pending_records_;
+  }
+  size_t
+  pending_bytes () const
+  {
+    return pending_data_.size ();
+  }
+  bool
+  failed () const
+  {
+    return !failure_.empty ();
+  }
 
   const std::string &
   stem () const
@@ -73,11 +106,16 @@ public:
   }
 
 private:
-  bool write_all (int fd, const void *data, size_t size, std::string &error);
+  bool write_all (int fd, const void *data, size_t size, const char *what);
+  bool fail (std::string &error);
   int data_fd_ = -1;
   int index_fd_ = -1;
   bool sync_ = false;
-  uint64_t offset_ = 0;
+  uint64_t offset_ = 0; /* of the next record, committed or not */
+  std::vector<uint8_t> pending_data_;
+  std::string pending_index_;
+  size_t pending_records_ = 0;
+  std::string failure_; /* the first failure; the journal takes nothing after it */
   std::string stem_, data_path_, index_path_;
 };
 

@@ -80,13 +80,19 @@ SessionWriter::push (const wssac::IngestEvent &ev)
       return false;
     }
   std::string err;
+  const size_t gathered = journal_.pending_bytes ();
   if (!journal_.append (ev.bytes.data (), ev.bytes.size (), ev.header_size, ev.chunk_index,
                         ev.stream_id, err))
     {
       set_error (err);
-      dropped_bytes_ += ev.bytes.size ();
+      dropped_bytes_ += gathered + ev.bytes.size ();
+      uncommitted_since_ms_ = -1;
       return false;
     }
+  if (journal_.pending_records () == 0)
+    uncommitted_since_ms_ = -1;
+  else if (uncommitted_since_ms_ < 0)
+    uncommitted_since_ms_ = g_get_monotonic_time () / 1000;
   if (streams_.empty () || ev.new_stream)
     streams_.push_back (ev.stream_id);
   if (first_index_ < 0)
@@ -95,6 +101,19 @@ SessionWriter::push (const wssac::IngestEvent &ev)
   if (options_.decode)
     decode (ev);
   return true;
+}
+
+bool
+SessionWriter::commit ()
+{
+  const size_t gathered = journal_.pending_bytes ();
+  std::string err;
+  uncommitted_since_ms_ = -1;
+  if (journal_.commit (err))
+    return true;
+  set_error (err);
+  dropped_bytes_ += gathered;
+  return false;
 }
 
 void
@@ -159,6 +178,8 @@ void
 SessionWriter::tick (int64_t now_ms)
 {
   wav_.maybe_update (now_ms);
+  if (uncommitted_since_ms_ >= 0 && now_ms - uncommitted_since_ms_ >= kMaxUncommittedMs)
+    commit ();
 }
 
 void
@@ -177,7 +198,13 @@ SessionWriter::close_files ()
           wav_created_ = false;
         }
     }
-  journal_.close ();
+  const size_t gathered = journal_.pending_bytes ();
+  if (!journal_.close (err))
+    {
+      set_error (err);
+      dropped_bytes_ += gathered;
+    }
+  uncommitted_since_ms_ = -1;
 }
 
 void

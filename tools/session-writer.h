@@ -1,7 +1,7 @@
 /* wssaudiochunk-ingest: one recording part (this process's recording of one
  * session). Every in-order chunk is first appended to the part's journal
- * (session-journal.h): push() returns once write() returned, and only then
- * may the chunk be acknowledged. With record=wav the same bytes are then
+ * (session-journal.h); commit() returns once write() returned for all of
+ * them, and only then may they be acknowledged. With record=wav the same bytes are then
  * decoded (session-decoder.h, on this thread, no thread of its own) into
  * <stem>.wav, 16 kHz mono S16LE, whose header is kept valid as it grows.
  * A later run of the session (a new streamId) gets a fresh decoder, and its
@@ -84,12 +84,18 @@ public:
     return journal_.data_path ();
   }
 
-  /* One delivered chunk (IngestEvent Audio). false: it is not on disk, and
-   * must not be acknowledged. */
+  /* One delivered chunk (IngestEvent Audio), gathered for the next
+   * commit(). false: it will not be on disk, and must not be acknowledged. */
   bool push (const wssac::IngestEvent &ev);
+  /* Writes what push() gathered. false: it is not on disk (nor anything
+   * later), and must not be acknowledged. */
+  bool commit ();
   void control (wssac::Action action, int64_t timestamp_ms);
-  /* Periodic: brings the WAV header up to date. */
+  /* Periodic (@now_ms: g_get_monotonic_time () / 1000): brings the WAV
+   * header up to date, and commits chunks gathered kMaxUncommittedMs ago or
+   * earlier that no ack asked for (a sender that went quiet or away). */
   void tick (int64_t now_ms);
+  static constexpr int64_t kMaxUncommittedMs = 1000;
 
   /* End of session: the decoder drains, files close, then @done (from the
    * main loop). */
@@ -160,6 +166,7 @@ private:
   std::vector<ControlRecord> controls_;
   std::vector<std::string> streams_;
   int64_t first_index_ = -1, last_index_ = -1;
+  int64_t uncommitted_since_ms_ = -1; /* the oldest chunk push() gathered */
   DoneHandler on_done_;
   GMainContext *context_ = nullptr;
   GSource *idle_done_ = nullptr;

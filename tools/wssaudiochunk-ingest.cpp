@@ -148,6 +148,7 @@ public:
 
 private:
   void on_event (wssac::IngestEvent &&ev);
+  bool commit_writer (const std::string &session_id);
   void end_writer (const std::string &session_id, const std::string &reason);
   void on_writer_done (wssac_ingest::SessionWriter &w);
   void tick_writers ();
@@ -294,11 +295,25 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       it->second->control (ev.action, ev.timestamp_ms);
       break;
     case IngestEventKind::SessionEnded:
+      /* A last ack may follow in this batch: it stands for this. */
+      if (it != t.writers.end () && !it->second->commit ())
+        server_.withhold_acks (ev.session_id);
       end_writer_locked (t, ev.session_id, ev.reason);
       break;
     case IngestEventKind::Refused:
       break;
     }
+}
+
+/* On the thread of the session's worker, before an ack for it leaves. */
+bool
+IngestApp::commit_writer (const std::string &session_id)
+{
+  Table &t = table_of (session_id);
+  std::lock_guard<std::mutex> g (t.lock);
+  auto it = t.writers.find (session_id);
+  /* No writer: it ended in this batch and committed then (on_event). */
+  return it == t.writers.end () || it->second->commit ();
 }
 
 void
@@ -536,6 +551,9 @@ IngestApp::run ()
   const unsigned tables = static_cast<unsigned> (std::max (1, opt_.workers)); /* resolved by main () */
   for (unsigned i = 0; i < tables; i++)
     tables_.push_back (std::make_unique<Table> ());
+  /* The journal gathers a session's chunks; they are written before the
+   * ack that stands for them leaves (session-journal.h). */
+  server_.set_ack_gate ([this] (const std::string &session_id) { return commit_writer (session_id); });
   std::string error;
   if (!server_.start (g_main_context_default (), config,
                       [this] (wssac::IngestEvent &&ev) { on_event (std::move (ev)); }, error))

@@ -15,10 +15,12 @@
 // except maxPayload (128 KiB, as our receiver).
 //
 // With --journal-dir DIR it also does what wssaudiochunk-ingest --record webm
-// does per delivered chunk before the ack that covers it: append the bytes to
-// the session's journal (DIR/<n>.webm) and a line to its index
-// (DIR/<n>.chunks), one synchronous write() each, files created when the
-// session starts. The bench's shard part runs it so: the same work as ours.
+// does per delivered chunk: append the bytes to the session's journal
+// (DIR/<n>.webm) and a line to its index (DIR/<n>.chunks), files created when
+// the session starts. As ours, it gathers a session's records and writes them
+// before the ack that covers them (or when 64 KiB are held, or the connection
+// closes): one synchronous write() to each file per ack. The bench's scale
+// and shard parts run it so: the same work as ours.
 //
 // Every second it prints a JSON line with CLOCK_MONOTONIC time, its CPU
 // seconds, RSS and counters.
@@ -55,13 +57,27 @@ function openJournal(s) {
   s.data = fs.openSync(stem + '.webm', 'ax');
   s.index = fs.openSync(stem + '.chunks', 'ax');
   s.offset = 0;
+  s.gathered = [];
+  s.gatheredBytes = 0;
+  s.lines = '';
+}
+
+function commitJournal(s) {
+  if (!s.lines) return;
+  fs.writeSync(s.data, s.gathered.length === 1 ? s.gathered[0] : Buffer.concat(s.gathered, s.gatheredBytes));
+  fs.writeSync(s.index, s.lines);
+  s.gathered = [];
+  s.gatheredBytes = 0;
+  s.lines = '';
 }
 
 function deliver(s, audio) {
   if (JOURNAL_DIR) {
-    fs.writeSync(s.data, audio);
-    fs.writeSync(s.index, `C ${s.next} ${s.offset} ${audio.length} -\n`);
+    s.gathered.push(audio);
+    s.gatheredBytes += audio.length;
+    s.lines += `C ${s.next} ${s.offset} ${audio.length} -\n`;
     s.offset += audio.length;
+    if (s.gatheredBytes >= STREAM_CAP) commitJournal(s);
   } else {
     if (s.held + audio.length > STREAM_CAP) { s.stream = []; s.held = 0; } // handed to the decoder
     s.stream.push(audio);
@@ -128,11 +144,16 @@ wss.on('connection', (ws) => {
     while (s.pending.has(s.next)) { const a = s.pending.get(s.next); s.pending.delete(s.next); deliver(s, a); }
     if (s.sinceAck >= ACK_EVERY) {
       s.sinceAck = 0;
+      if (JOURNAL_DIR) commitJournal(s);
       ws.send(JSON.stringify({ action: 'ack', sessionId: sid, chunkIndex: s.next - 1 }));
     }
   });
   ws.on('error', () => {});
-  ws.on('close', () => { C.open--; });
+  ws.on('close', () => {
+    C.open--;
+    const s = sid === null ? undefined : sessions.get(sid);
+    if (JOURNAL_DIR && s) commitJournal(s);
+  });
 });
 
 function statsLine(tag) {

@@ -28,6 +28,7 @@ struct IngestServer::Impl : WorkerEvents, ShardLinks
 {
   IngestServerConfig config;
   EventHandler on_event;
+  AckGate ack_gate;
   GMainContext *context = nullptr;
   unsigned port = 0;
   std::shared_ptr<WorkerShared> shared;
@@ -195,6 +196,12 @@ IngestServer::~IngestServer ()
   delete impl_;
 }
 
+void
+IngestServer::set_ack_gate (AckGate gate)
+{
+  impl_->ack_gate = std::move (gate);
+}
+
 bool
 IngestServer::start (GMainContext *context, const IngestServerConfig &config, EventHandler on_event,
                      std::string &error)
@@ -224,7 +231,7 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   shard_config.new_session_burst = std::max (1.0, core_config.new_session_burst / n);
   p->shards.clear ();
   for (unsigned i = 0; i < n; i++)
-    p->shards.push_back (std::make_unique<IngestShard> (i, shard_config, p->on_event, *p));
+    p->shards.push_back (std::make_unique<IngestShard> (i, shard_config, p->on_event, p->ack_gate, *p));
   p->routes.assign (n, {});
 
   GTlsCertificate *tls_cert = nullptr;

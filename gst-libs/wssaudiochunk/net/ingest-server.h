@@ -114,12 +114,20 @@ class IngestServer
 {
 public:
   using EventHandler = std::function<void (IngestEvent &&)>;
+  /* Called on a session's worker before an ack for it leaves: true when
+   * the audio the ack stands for is stored (the ingest program writes its
+   * gathered journal records here). false withholds that ack and every
+   * later one of the session, as withhold_acks() does. */
+  using AckGate = std::function<bool (const std::string &session_id)>;
 
   IngestServer ();
   ~IngestServer ();
   IngestServer (const IngestServer &) = delete;
   IngestServer &operator= (const IngestServer &) = delete;
 
+  /* Before start(). Without a gate, acks leave once the event handler
+   * returned for the audio they stand for. */
+  void set_ack_gate (AckGate gate);
   /* Call on the thread that runs @context (or with it as thread default). */
   bool start (GMainContext *context, const IngestServerConfig &config, EventHandler on_event,
               std::string &error);

@@ -20,8 +20,8 @@ now_ms ()
 } // namespace
 
 IngestShard::IngestShard (unsigned index, const IngestConfig &config,
-                          const EventHandler &on_event, ShardLinks &links)
-    : index_ (index), core_ (config), on_event_ (on_event), links_ (links)
+                          const EventHandler &on_event, const AckGate &ack_gate, ShardLinks &links)
+    : index_ (index), core_ (config), on_event_ (on_event), ack_gate_ (ack_gate), links_ (links)
 {
   init_debug_category (wss_shard_debug, "wssaudiochunkingest", "wssaudiochunk WebSocket receiver");
 }
@@ -174,8 +174,9 @@ IngestShard::last_session () const
 void
 IngestShard::apply (IngestOutput &out)
 {
-  /* Events first: the handler stores the audio (the ingest program's
-   * journal) before the acks that stand for it leave. */
+  /* Events first, then the gate: the handler gathers the audio (the ingest
+   * program's journal) and the gate stores it before the acks that stand
+   * for it leave. */
   std::vector<std::string> ended;
   for (auto &e : out.events)
     {
@@ -186,8 +187,16 @@ IngestShard::apply (IngestOutput &out)
     }
   for (auto &r : out.replies)
     {
-      if (!r.ack_session.empty () && withheld_.count (r.ack_session))
-        continue;
+      if (!r.ack_session.empty ())
+        {
+          if (!withheld_.empty () && withheld_.count (r.ack_session))
+            continue;
+          if (ack_gate_ && !ack_gate_ (r.ack_session))
+            {
+              withheld_.insert (r.ack_session);
+              continue;
+            }
+        }
       /* (Not searched in acks, which are most replies.) */
       if (r.ack_session.empty () && r.text.find ("\"code\":\"session-bound\"") != std::string::npos)
         GST_WARNING ("connection %" G_GUINT64_FORMAT " refused: %s", (guint64)r.connection,

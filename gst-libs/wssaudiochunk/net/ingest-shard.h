@@ -44,6 +44,7 @@ class IngestShard
 {
 public:
   using EventHandler = std::function<void (IngestEvent &&)>;
+  using AckGate = std::function<bool (const std::string &session_id)>;
 
   /* What another worker posts: the events of a connection it holds. */
   struct Item
@@ -61,9 +62,10 @@ public:
     int64_t ms;
   };
 
-  /* @on_event outlives the shard. */
+  /* @on_event and @ack_gate (IngestServer::AckGate; may be empty) outlive
+   * the shard. */
   IngestShard (unsigned index, const IngestConfig &config, const EventHandler &on_event,
-               ShardLinks &links);
+               const AckGate &ack_gate, ShardLinks &links);
   ~IngestShard ();
   IngestShard (const IngestShard &) = delete;
   IngestShard &operator= (const IngestShard &) = delete;
@@ -103,6 +105,7 @@ private:
   mutable std::mutex lock_; /* around the core, for readers on other threads */
   IngestCore core_;
   const EventHandler &on_event_;
+  const AckGate &ack_gate_;
   ShardLinks &links_;
   GMainContext *context_ = nullptr;
   GSource *deadline_ = nullptr;

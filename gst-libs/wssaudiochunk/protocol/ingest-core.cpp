@@ -24,6 +24,7 @@ struct IngestCore::Session
   bool stream_started = false; /* the current run delivered nothing yet if false */
   bool new_stream = false;   /* the next delivery starts a later run */
   ReassemblerStats earlier;  /* figures of the runs before the current one */
+  std::vector<Connection *> cached_by; /* connections whose cached is this */
 };
 
 struct IngestCore::Connection
@@ -36,6 +37,10 @@ struct IngestCore::Connection
   /* The first session it named, claimed or not: the only one it may speak
    * for (a sharded receiver routes the connection by it). */
   std::string named;
+  /* sessions_[named] while it exists, saving a lookup per message
+   * (perf: the string-keyed lookup was the receiver's largest user-space
+   * cost); cleared when the session ends (Session::cached_by). */
+  Session *cached = nullptr;
   uint32_t bad = 0;
   bool closing = false;
   double tokens = -1; /* rate limit bucket; -1: not started */
@@ -85,6 +90,26 @@ IngestCore::on_connect (ConnectionId id, const std::string &peer, const std::str
   connections_[id] = std::move (c);
   stats_.connections++;
   stats_.open_connections++;
+}
+
+void
+IngestCore::cache_session (Connection &c, Session *s)
+{
+  if (c.cached == s)
+    return;
+  uncache_session (c);
+  s->cached_by.push_back (&c);
+  c.cached = s;
+}
+
+void
+IngestCore::uncache_session (Connection &c)
+{
+  if (!c.cached)
+    return;
+  auto &v = c.cached->cached_by;
+  v.erase (std::remove (v.begin (), v.end (), &c), v.end ());
+  c.cached = nullptr;
 }
 
 void
@@ -224,6 +249,8 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
       ended_order_.pop_front ();
     }
   waiting_.erase (&s);
+  for (Connection *c : s.cached_by)
+    c->cached = nullptr;
   sessions_.erase (id);
   /* A single-session receiver that keeps listening takes the next session. */
   if (config_.single_session && locked_session_ == id)
@@ -297,7 +324,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
   const int64_t index = m.action == Action::AudioChunk ? static_cast<int64_t> (m.chunk_index) : -1;
 
   /* The original protocol's pause/resume/mute/unmute carry no sessionId: the connection's. */
-  std::string sid = m.session_id.empty () ? c.session : m.session_id;
+  const std::string &sid = m.session_id.empty () ? c.session : m.session_id;
   if (sid.empty ())
     {
       reject (c, nullptr, "no-session", "this connection has not named a session yet", index, out);
@@ -333,8 +360,13 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       return;
     }
 
-  auto sit = sessions_.find (sid);
-  Session *s = sit == sessions_.end () ? nullptr : sit->second.get ();
+  /* sid is c.named here. */
+  Session *s = c.cached;
+  if (!s)
+    {
+      auto sit = sessions_.find (sid);
+      s = sit == sessions_.end () ? nullptr : sit->second.get ();
+    }
   const bool audio = m.action == Action::AudioChunk;
 
   /* Every check comes before any state changes: a refused message neither
@@ -443,6 +475,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       ev.format = format;
       out.events.push_back (std::move (ev));
     }
+  cache_session (c, s);
   if (s->owner != c.id && s->retiring != c.id)
     {
       s->retiring = same_run ? s->owner : 0;
@@ -589,6 +622,7 @@ IngestCore::on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out)
     sit->second->owner = 0;
   if (sit != sessions_.end () && sit->second->retiring == id)
     sit->second->retiring = 0;
+  uncache_session (*cit->second);
   connections_.erase (cit);
   stats_.open_connections--;
 }
@@ -601,6 +635,7 @@ IngestCore::hand_off (ConnectionId id)
    * give it a fresh count elsewhere. */
   if (cit == connections_.end () || !cit->second->named.empty () || cit->second->closing)
     return false;
+  uncache_session (*cit->second); /* (none: it named no session) */
   connections_.erase (cit);
   stats_.connections--;
   stats_.open_connections--;

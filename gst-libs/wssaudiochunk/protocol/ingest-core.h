@@ -238,6 +238,8 @@ public:
 private:
   struct Session;
   struct Connection;
+  void cache_session (Connection &c, Session *s);
+  void uncache_session (Connection &c);
   void reject (Connection &c, Session *s, const char *code, const std::string &message, int64_t index,
                IngestOutput &out);
   void deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out);

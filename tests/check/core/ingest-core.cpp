@@ -1303,6 +1303,44 @@ GST_START_TEST (test_invalid_session_id_refused)
 }
 GST_END_TEST;
 
+/* The core remembers, per connection, the session it speaks for (saving a
+ * lookup per message). That memory must follow both lifetimes: a
+ * connection that went away, a session that ended, and one that started
+ * again under the same id once its end was forgotten. */
+GST_START_TEST (test_session_memory_follows_lifetimes)
+{
+  Rig rig (configured ([] (IngestConfig &c) { c.max_new_sessions_per_second = 0; }));
+  rig.connect (1);
+  rig.connect (2);
+  expect_started (rig.chunk (1, "s", 0), "s", "webm-opus", true);
+  expect_audio (rig.chunk (1, "s", 1), "s", { 1 });
+  expect_silent (rig.disconnect (1));
+  expect_audio (rig.chunk (2, "s", 2), "s", { 2 });
+  IngestOutput out;
+  rig.core.finish_session ("s", "idle", out);
+  fail_unless_equals_int (out.events.size (), 1);
+  check_ended (out.events[0], "s", "idle");
+  expect_error (rig.chunk (2, "s", 3), 2, "session-ended", 3);
+
+  /* Enough other sessions end for "s"'s end to be forgotten; then the same
+   * connection starts it afresh, and that new session is the one fed. */
+  for (ConnectionId id = 10; id < 10 + 4096; id++)
+    {
+      const std::string sid = "other-" + std::to_string (id);
+      rig.connect (id);
+      expect_started (rig.chunk (id, sid, 0), sid, "webm-opus", true);
+      rig.core.finish_session (sid, "done", out);
+    }
+  SessionStats gone;
+  fail_if (rig.core.session_stats ("s", gone));
+  expect_started (rig.chunk (2, "s", 0), "s", "webm-opus", true);
+  expect_audio (rig.chunk (2, "s", 1), "s", { 1 });
+  expect_session (rig, "s", "delivered=2 chunks=2 takeovers=0");
+  rig.core.finish_session ("s", "idle", out);
+  expect_error (rig.chunk (2, "s", 2), 2, "session-ended", 2);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (
     ingest_core, "core-ingest-core",
     { "ordering", 0,
@@ -1320,7 +1358,8 @@ WSS_CHECK_MAIN (
       WSS_TESTS (test_session_claimed_then_taken_over, test_one_session_per_connection, test_hand_off) },
     { "control", 0,
       WSS_TESTS (test_controls, test_end_session_flushes, test_end_session_default_reason,
-                 test_format_changed, test_finish_all, test_finish_session) },
+                 test_format_changed, test_finish_all, test_finish_session,
+                 test_session_memory_follows_lifetimes) },
     { "config", 0, WSS_TESTS (test_only_session, test_single_session_locks, test_max_sessions) },
     { "runs", 0,
       WSS_TESTS (test_second_run_is_a_continuation, test_new_run_flushes_the_old_one,
