@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs the core unit tests (build/tests/check/test-core-*: Chunker, Backlog,
-# BroadcastState, Reassembler, RetryPolicy, message codec, IngestCore) under
-# valgrind memcheck, in the environment meson gives them, and fails on any
+# BroadcastState, Reassembler, RetryPolicy, message codec, IngestCore) and the
+# ingest program's own (test-tools-*: its journal) under valgrind memcheck, in the environment meson gives them, and fails on any
 # memory error or definite leak. Complements scripts/sanitize.sh, which runs
 # the GStreamer-based suites without leak detection. docs/security-testing.md.
 #
@@ -36,7 +36,7 @@ WRAPPER+=" --error-exitcode=1 --track-origins=yes --num-callers=30 ${SUPP[*]}"
 WRAPPER+=" --log-file=$(pwd)/build/memcheck/%p.log"
 
 t0=$(date +%s)
-meson test -C build --suite core --wrapper "$WRAPPER" --num-processes 2 --timeout-multiplier 10 \
+meson test -C build --suite core --suite tools --wrapper "$WRAPPER" --num-processes 2 --timeout-multiplier 10 \
   --print-errorlogs --logbase memcheck "$@" >build/memcheck/meson.out 2>&1
 rc=$?
 
@@ -53,4 +53,4 @@ if [ $rc -ne 0 ] || [ $errors -ne 0 ]; then
   echo "memcheck: FAIL ($errors valgrind reports; meson log build/meson-logs/memcheck-valgrind.txt) in $(( $(date +%s) - t0 )) s"
   exit 1
 fi
-echo "memcheck: core tests clean under valgrind (no memory error, no definite leak) in $(( $(date +%s) - t0 )) s"
+echo "memcheck: core and tools tests clean under valgrind (no memory error, no definite leak) in $(( $(date +%s) - t0 )) s"

@@ -3,6 +3,7 @@
 # build-asan/ (gcc, warnings as errors) and runs the test suites whose
 # programs are all ours, so all instrumented:
 #   core      the plain C++ core and the wire format/receiver logic
+#   tools     the ingest program's own classes (its journal)
 #   net       the sink's TCP evidence on a real loopback socket, the
 #             receiver's workers and its own WebSocket data path
 #   rfc6455   our wssaudiochunk-ingest program against raw WebSocket frames
@@ -85,6 +86,7 @@ run_suite() {
 }
 
 run_suite core 1 "$@"
+run_suite tools 1 "$@"
 run_suite net 0 "$@"
 # The receiver program under ASan against raw frames (our WebSocket data path).
 run_suite rfc6455 0 "$@"

@@ -5,8 +5,11 @@
 #include <glib/gstdio.h>
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -75,6 +78,17 @@ SessionJournal::open (const std::string &dir, const std::string &base, const std
 }
 
 bool
+SessionJournal::synced (int fd, const char *what)
+{
+  if (sync_ && fdatasync (fd) != 0)
+    {
+      failure_ = std::string ("cannot sync the ") + what + ": " + g_strerror (errno);
+      return false;
+    }
+  return true;
+}
+
+bool
 SessionJournal::write_all (int fd, const void *data, size_t size, const char *what)
 {
   auto *p = static_cast<const uint8_t *> (data);
@@ -91,35 +105,64 @@ SessionJournal::write_all (int fd, const void *data, size_t size, const char *wh
       p += n;
       size -= static_cast<size_t> (n);
     }
-  if (sync_ && fdatasync (fd) != 0)
+  return synced (fd, what);
+}
+
+/* The gathered records in as few writev() calls as the kernel takes (one,
+ * unless a write is short or there are more than IOV_MAX records). */
+bool
+SessionJournal::write_pending_data ()
+{
+  std::vector<iovec> iov (pending_data_.size ());
+  for (size_t i = 0; i < pending_data_.size (); i++)
+    iov[i] = { pending_data_[i].data (), pending_data_[i].size () };
+  size_t first = 0;
+  while (first < iov.size ())
     {
-      failure_ = std::string ("cannot sync the ") + what + ": " + g_strerror (errno);
-      return false;
+      const int count = static_cast<int> (std::min<size_t> (iov.size () - first, IOV_MAX));
+      ssize_t n = writev (data_fd_, &iov[first], count);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          failure_ = std::string ("cannot write the journal: ") + g_strerror (n < 0 ? errno : ENOSPC);
+          return false;
+        }
+      /* Past what was written; a short write resumes inside a record. */
+      size_t done = static_cast<size_t> (n);
+      while (first < iov.size () && done >= iov[first].iov_len)
+        done -= iov[first++].iov_len;
+      if (first < iov.size ())
+        {
+          iov[first].iov_base = static_cast<uint8_t *> (iov[first].iov_base) + done;
+          iov[first].iov_len -= done;
+        }
     }
-  return true;
+  return synced (data_fd_, "journal");
 }
 
 bool
-SessionJournal::fail (std::string &error)
+SessionJournal::discard_on_failure (std::string &error)
 {
   error = failure_;
   pending_data_.clear ();
+  pending_bytes_ = 0;
   pending_index_.clear ();
   pending_records_ = 0;
   return false;
 }
 
 bool
-SessionJournal::append (const uint8_t *bytes, size_t size, size_t header_size, uint64_t chunk_index,
+SessionJournal::append (std::vector<uint8_t> &&bytes, size_t header_size, uint64_t chunk_index,
                         const std::string &stream_id, std::string &error)
 {
   if (data_fd_ < 0 && failure_.empty ())
     failure_ = "the journal is not open";
   if (!failure_.empty ())
-    return fail (error);
+    return discard_on_failure (error);
+  const size_t size = bytes.size ();
   if (header_size > size)
     header_size = size;
-  pending_data_.insert (pending_data_.end (), bytes, bytes + size);
   const char *sid = stream_id.empty () ? "-" : stream_id.c_str ();
   char line[160];
   if (header_size > 0)
@@ -131,8 +174,10 @@ SessionJournal::append (const uint8_t *bytes, size_t size, size_t header_size, u
               offset_ + header_size, size - header_size, sid);
   pending_index_ += line;
   offset_ += size;
+  pending_bytes_ += size;
+  pending_data_.push_back (std::move (bytes));
   pending_records_++;
-  if (pending_data_.size () >= kCommitBytes)
+  if (pending_bytes_ >= kCommitBytes)
     return commit (error);
   return true;
 }
@@ -141,17 +186,17 @@ bool
 SessionJournal::commit (std::string &error)
 {
   if (!failure_.empty ())
-    return fail (error);
+    return discard_on_failure (error);
   if (pending_records_ == 0)
     return true;
   /* Data before index: a crash between the two leaves bytes no line points
    * to, never a line without its bytes. One write for all the lines keeps
    * them whole unless the process dies inside it (read_journal_index ()
    * drops a torn last line). */
-  if (!write_all (data_fd_, pending_data_.data (), pending_data_.size (), "journal")
-      || !write_all (index_fd_, pending_index_.data (), pending_index_.size (), "index"))
-    return fail (error);
+  if (!write_pending_data () || !write_all (index_fd_, pending_index_.data (), pending_index_.size (), "index"))
+    return discard_on_failure (error);
   pending_data_.clear ();
+  pending_bytes_ = 0;
   pending_index_.clear ();
   pending_records_ = 0;
   return true;

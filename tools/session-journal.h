@@ -12,8 +12,8 @@
  * process sharing the directory, an earlier run), <name>.part2, .part3, ...
  * claimed atomically by creating <stem>.chunks with O_EXCL.
  *
- * Records are gathered in memory and written by commit(): one write() to
- * each file for all of them, data first. The program commits before an ack
+ * Records are gathered in memory and written by commit(): one writev() to
+ * the data and one write() to the index for all of them, data first. The program commits before an ack
  * leaves (an ack stands for what is on disk; the sender keeps anything
  * unacknowledged), and otherwise when a second's worth is waiting or
  * kCommitBytes are held: on a busy receiver, two writes per ack instead of
@@ -53,11 +53,11 @@ public:
    * fdatasync both files after every record. */
   bool open (const std::string &dir, const std::string &base, const std::string &format, bool sync,
              std::string &error);
-  /* Adds a record of @size bytes whose first @header_size are a stream
-   * header (and their index lines) to what the next commit() writes; commits
-   * when kCommitBytes are held. false: the journal failed (@error), now or
+  /* Takes a record, @bytes, whose first @header_size are a stream header
+   * (and makes its index lines) for the next commit(); commits when
+   * kCommitBytes are held. false: the journal failed (@error), now or
    * earlier, and the record is not kept. */
-  bool append (const uint8_t *bytes, size_t size, size_t header_size, uint64_t chunk_index,
+  bool append (std::vector<uint8_t> &&bytes, size_t header_size, uint64_t chunk_index,
                const std::string &stream_id, std::string &error);
   /* Writes what append() gathered; returns once write() (and with @sync,
    * fdatasync()) returned for all of it. false: the journal failed. */
@@ -76,7 +76,7 @@ public:
   size_t
   pending_bytes () const
   {
-    return pending_data_.size ();
+    return pending_bytes_;
   }
   bool
   failed () const
@@ -107,12 +107,17 @@ public:
 
 private:
   bool write_all (int fd, const void *data, size_t size, const char *what);
-  bool fail (std::string &error);
+  bool write_pending_data ();
+  bool synced (int fd, const char *what);
+  bool discard_on_failure (std::string &error);
   int data_fd_ = -1;
   int index_fd_ = -1;
   bool sync_ = false;
   uint64_t offset_ = 0; /* of the next record, committed or not */
-  std::vector<uint8_t> pending_data_;
+  /* Held as they came (the events' own buffers, no copy), written with one
+   * writev(). */
+  std::vector<std::vector<uint8_t>> pending_data_;
+  size_t pending_bytes_ = 0;
   std::string pending_index_;
   size_t pending_records_ = 0;
   std::string failure_; /* the first failure; the journal takes nothing after it */

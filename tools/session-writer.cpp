@@ -72,20 +72,24 @@ SessionWriter::set_error (const std::string &message)
 }
 
 bool
-SessionWriter::push (const wssac::IngestEvent &ev)
+SessionWriter::push (wssac::IngestEvent &ev)
 {
   if (done_)
     {
       dropped_bytes_ += ev.bytes.size ();
       return false;
     }
+  /* Decoded first: the journal takes the bytes. Once the journal failed,
+   * nothing more is decoded either: the session's audio stops there. */
+  if (options_.decode && !journal_.failed ())
+    decode (ev);
   std::string err;
   const size_t gathered = journal_.pending_bytes ();
-  if (!journal_.append (ev.bytes.data (), ev.bytes.size (), ev.header_size, ev.chunk_index,
-                        ev.stream_id, err))
+  const size_t size = ev.bytes.size ();
+  if (!journal_.append (std::move (ev.bytes), ev.header_size, ev.chunk_index, ev.stream_id, err))
     {
       set_error (err);
-      dropped_bytes_ += gathered + ev.bytes.size ();
+      dropped_bytes_ += gathered + size;
       uncommitted_since_ms_ = -1;
       return false;
     }
@@ -98,8 +102,6 @@ SessionWriter::push (const wssac::IngestEvent &ev)
   if (first_index_ < 0)
     first_index_ = static_cast<int64_t> (ev.chunk_index);
   last_index_ = static_cast<int64_t> (ev.chunk_index);
-  if (options_.decode)
-    decode (ev);
   return true;
 }
 

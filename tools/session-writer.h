@@ -85,8 +85,9 @@ public:
   }
 
   /* One delivered chunk (IngestEvent Audio), gathered for the next
-   * commit(). false: it will not be on disk, and must not be acknowledged. */
-  bool push (const wssac::IngestEvent &ev);
+   * commit(); takes @ev's bytes. false: it will not be on disk, and must not
+   * be acknowledged. */
+  bool push (wssac::IngestEvent &ev);
   /* Writes what push() gathered. false: it is not on disk (nor anything
    * later), and must not be acknowledged. */
   bool commit ();

@@ -38,8 +38,9 @@ bool complete_wav_sizes (const std::string &path, bool &repaired, std::string &e
 
 /* A 16 kHz mono S16LE WAV written as the PCM comes: the header is valid from
  * the start (0 samples), and its RIFF/data sizes are brought up to date at
- * most every update_ms and at close, so a crash leaves a playable file that
- * lacks at most the last update_ms (complete_wav_sizes() recovers those). */
+ * most every update_ms (when the owner's tick calls maybe_update()) and at
+ * close, so a crash leaves a playable file that lacks at most the last
+ * update_ms and a tick (complete_wav_sizes() recovers those). */
 class WavWriter : private wssac::NonCopyable
 {
 public:

@@ -606,7 +606,10 @@ IngestApp::run ()
       }, this);
     }
 
-  writer_tick_ = g_timeout_add (250, [] (gpointer p) -> gboolean {
+  /* Every writer is visited (WAV header, journal records no ack asked
+   * for): with thousands of sessions each visit is a cache miss, so not
+   * more often than the WAV header needs. */
+  writer_tick_ = g_timeout_add (500, [] (gpointer p) -> gboolean {
     static_cast<IngestApp *> (p)->tick_writers ();
     return G_SOURCE_CONTINUE;
   }, this);

@@ -81,13 +81,14 @@ IngestCore::error_reply (const char *code, const std::string &message, int64_t c
 void
 IngestCore::on_connect (ConnectionId id, const std::string &peer, const std::string &principal)
 {
-  auto c = std::make_unique<Connection> ();
-  c->id = id;
-  c->peer = peer;
+  Connection &c = connections_[id];
+  uncache_session (c); /* an id connecting again (the fuzzer does) starts afresh */
+  c = Connection ();
+  c.id = id;
+  c.peer = peer;
   size_t colon = peer.rfind (':');
-  c->address = colon == std::string::npos ? peer : peer.substr (0, colon);
-  c->principal = principal;
-  connections_[id] = std::move (c);
+  c.address = colon == std::string::npos ? peer : peer.substr (0, colon);
+  c.principal = principal;
   stats_.connections++;
   stats_.open_connections++;
 }
@@ -292,7 +293,7 @@ IngestCore::on_decoded (ConnectionId id, Decoded &&input, int64_t now_ms, Ingest
   auto cit = connections_.find (id);
   if (cit == connections_.end ())
     return;
-  Connection &c = *cit->second;
+  Connection &c = cit->second;
   stats_.messages++;
   if (c.closing)
     return; /* closed for abuse or size: nothing more from it counts */
@@ -617,12 +618,12 @@ IngestCore::on_disconnect (ConnectionId id, int64_t now_ms, IngestOutput &out)
   auto cit = connections_.find (id);
   if (cit == connections_.end ())
     return;
-  auto sit = sessions_.find (cit->second->session);
+  auto sit = sessions_.find (cit->second.session);
   if (sit != sessions_.end () && sit->second->owner == id)
     sit->second->owner = 0;
   if (sit != sessions_.end () && sit->second->retiring == id)
     sit->second->retiring = 0;
-  uncache_session (*cit->second);
+  uncache_session (cit->second);
   connections_.erase (cit);
   stats_.open_connections--;
 }
@@ -633,9 +634,9 @@ IngestCore::hand_off (ConnectionId id)
   auto cit = connections_.find (id);
   /* One this core closed (abuse, rate) stays closed here: moving it would
    * give it a fresh count elsewhere. */
-  if (cit == connections_.end () || !cit->second->named.empty () || cit->second->closing)
+  if (cit == connections_.end () || !cit->second.named.empty () || cit->second.closing)
     return false;
-  uncache_session (*cit->second); /* (none: it named no session) */
+  uncache_session (cit->second); /* (none: it named no session) */
   connections_.erase (cit);
   stats_.connections--;
   stats_.open_connections--;

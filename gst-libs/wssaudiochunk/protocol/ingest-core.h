@@ -255,7 +255,9 @@ private:
   /* Looked up for every message: hashed, not ordered (perf showed the
    * ordered maps' string compares on the receiver's main thread). */
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  /* By value: one memory access less per message than through a pointer;
+   * a node's address is stable (Session::cached_by holds it). */
+  std::unordered_map<ConnectionId, Connection> connections_;
   std::set<Session *> waiting_; /* sessions with a gap being waited for */
   static constexpr size_t kMaxEndedSessions = 4096;
   std::unordered_map<std::string, SessionStats> ended_;

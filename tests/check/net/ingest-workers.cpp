@@ -99,10 +99,13 @@ class Rig
 {
 public:
   explicit Rig (unsigned workers,
-                const std::function<void (wssac::IngestServerConfig &)> &tweak = nullptr)
+                const std::function<void (wssac::IngestServerConfig &)> &tweak = nullptr,
+                wssac::IngestServer::AckGate gate = nullptr)
   {
     std::string error;
     fail_unless (thread_.start ("sessions", error), "%s", error.c_str ());
+    if (gate)
+      server_.set_ack_gate (std::move (gate));
     wssac::IngestServerConfig config;
     config.workers = workers;
     if (tweak)
@@ -216,6 +219,13 @@ public:
   {
     std::lock_guard<std::mutex> g (lock_);
     return threads_[id];
+  }
+  /* Audio events of @id so far. */
+  size_t
+  audio_events (const std::string &id)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return recordings_[id].indices.size ();
   }
   /* Whether any event came on the thread that started the server. */
   bool
@@ -404,6 +414,66 @@ GST_START_TEST (test_reconnect_onto_other_worker)
 GST_END_TEST;
 
 /* One worker: no thread, everything on the sessions' context, as before. */
+/* The ack gate (what the ingest program stores its journal with) is asked
+ * on the session's own worker, after the audio an ack stands for was handed
+ * over, before that ack leaves; a gate that says no withholds the ack and
+ * every later one of that session, and no other session's. */
+GST_START_TEST (test_ack_gate)
+{
+  struct Call
+  {
+    std::string session;
+    GThread *thread;
+    size_t audio_before;
+  };
+  std::mutex lock;
+  std::vector<Call> calls;
+  Rig *rig_ptr = nullptr;
+  Rig rig (2, nullptr, [&] (const std::string &sid) {
+    const size_t audio = rig_ptr->audio_events (sid);
+    std::lock_guard<std::mutex> g (lock);
+    calls.push_back ({ sid, g_thread_self (), audio });
+    return sid != "unstored";
+  });
+  rig_ptr = &rig;
+  auto kept = connect (rig);
+  auto lost = connect (rig);
+  for (uint64_t i = 0; i <= 7; i++)
+    {
+      kept->send_text (chunk_message ("stored", i));
+      lost->send_text (chunk_message ("unstored", i));
+    }
+  fail_unless (kept->wait_for_replies (2, 10000));
+  const auto acks = kept->replies ();
+  fail_unless (acks[0].find ("\"chunkIndex\":3") != std::string::npos, "%s", acks[0].c_str ());
+  fail_unless (acks[1].find ("\"chunkIndex\":7") != std::string::npos, "%s", acks[1].c_str ());
+  end_and_check (rig, *kept, "stored", 7);
+  end_and_check (rig, *lost, "unstored", 7);
+  /* The unstored session's audio was delivered, never acknowledged. */
+  fail_unless_equals_int (lost->replies ().size (), 0);
+
+  std::lock_guard<std::mutex> g (lock);
+  std::vector<size_t> stored;
+  size_t unstored = 0;
+  for (const Call &c : calls)
+    {
+      fail_unless (rig.threads_of (c.session) == std::set<GThread *> ({ c.thread }),
+                   "%s: gate asked on another thread than its events'", c.session.c_str ());
+      if (c.session == "stored")
+        stored.push_back (c.audio_before);
+      else
+        unstored++;
+    }
+  /* Before the acks of chunks 3 and 7, and of 7 again at the end of the
+   * session: each time with at least the chunks it stands for delivered. */
+  fail_unless_equals_int (stored.size (), 3);
+  fail_unless (stored[0] >= 4 && stored[1] >= 8 && stored[2] == 8, "gate asked with %zu, %zu, %zu delivered",
+               stored[0], stored[1], stored[2]);
+  /* Asked once: after a no, the session's acks are withheld without asking. */
+  fail_unless_equals_int (unstored, 1);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_one_worker)
 {
   Rig rig (1);
@@ -586,4 +656,4 @@ WSS_CHECK_MAIN (ingest_workers, "ingest-workers",
                   WSS_TESTS (test_listen_socket_backlog_and_reuseport,
                              test_reconnect_onto_other_worker, test_upgrade_handed_to_owner,
                              test_first_named_session_routes, test_tls_and_deflate_connections,
-                             test_one_worker) });
+                             test_one_worker, test_ack_gate) });
