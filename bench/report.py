@@ -581,13 +581,23 @@ side:
   these took one worker from 8,947-9,397 to 15,629-15,864 messages per CPU-second and the ack p99 from
   about 60 ms to under 10 ms; they also made the connect bursts complete.
 - **The same work on both sides.** Node's receiver (`bench/node/receiver.js --journal-dir`) appends each
-  delivered chunk and an index line to the session's journal with synchronous writes before its ack, as
-  ours does.
-- **Where the time goes now** (perf, one worker, 2,000 speakers): about 58 % in the kernel, mostly the
-  system calls a message needs on both receivers (the `recv`, the journal's two `write()` calls, a
-  `sendto` for one ack in four); in user space hash lookups of the session and connection tables lead,
-  no function above a few per cent. Tried and reverted: journal writes at ack points only (2 to 0.44
-  `write()` calls per message, no change in messages per CPU-second, RSS up, audio held unwritten).
+  delivered chunk and an index line to the session's journal with synchronous writes before the ack that
+  covers it, gathering them as ours does (one write to each file per ack, docs/reliability.md).
+- **Journal writes per ack, not per chunk.** The program's journal gathers a session's chunks and writes
+  them (one `writev()` of the bytes, one `write()` of the index lines) when the server is about to send
+  the ack that stands for them (`IngestServer::set_ack_gate`). In an interleaved A/B of the program alone
+  (`perf stat` over 5 s at 2,000 speakers, 5 runs each, medians): 724 ms of CPU writing per chunk, 584 ms
+  gathering (-19 %), 72,000 instead of 121,000 system calls. (An earlier trial, writing at ack points
+  with a copy, had shown no change within that day's noise; measured interleaved it is the largest single
+  gain.) The rest of this round, -10 % (801 to 724 ms): the core remembers each connection's session
+  instead of looking it up per message, connections stored by value, and GLib no longer signalling its
+  own wakeup fd after each dispatch of the readiness source (the source may recurse: a write, a read and
+  a spurious iteration less per wake-up). Node's receiver gathers the same way, which gained it about
+  11 % (23,586 to 26,253 messages per CPU-second).
+- **Where the time goes now** (perf, one worker, 2,000 speakers): about 55 % in the kernel: the `recv`
+  per message, the `sendto` per ack (which also delivers it on loopback), the journal's two writes per
+  ack, and the loop's wait (sleep, poll, `epoll_wait` per iteration); in user space the lookups of the
+  connection and writer tables lead (3-5 % each, mostly cache misses on 2,000 sessions' state).
 - **Two workers: sessions on the workers.** Each worker owns the sessions whose id hashes to it (its own
   `IngestCore`, journal and acks on its thread, `net/ingest-shard`); a connection whose upgrade request
   names its session (the sink's default `?sessionId=`, which the load generator sends too) is moved to the

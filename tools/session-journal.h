@@ -50,7 +50,7 @@ public:
   ~SessionJournal ();
 
   /* Claims a stem from @base (see above) and creates both files. @sync:
-   * fdatasync both files after every record. */
+   * fdatasync both files at every commit. */
   bool open (const std::string &dir, const std::string &base, const std::string &format, bool sync,
              std::string &error);
   /* Takes a record, @bytes, whose first @header_size are a stream header

@@ -37,7 +37,7 @@ struct ControlRecord
 struct WriterOptions
 {
   bool decode = true; /* --record wav; false: --record webm (journal only) */
-  bool sync = false;  /* --fsync: fdatasync the journal after each chunk */
+  bool sync = false;  /* --fsync: fdatasync the journal at each commit (before each ack) */
   /* Where finish()'s completion is called; nullptr: the thread default
    * context when the writer is created. */
   GMainContext *done_context = nullptr;

@@ -663,7 +663,7 @@ main (int argc, char **argv)
     { "record", 0, 0, G_OPTION_ARG_STRING, &record,
       "wav: the journal plus a decoded SESSION.wav (default); webm: the journal only, no decoding", "wav|webm" },
     { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_opt,
-      "Sync the journal to the disk before each ack (survives power loss; costs a disk flush per chunk)", nullptr },
+      "Sync the journal to the disk before each ack (survives power loss; costs two disk flushes per ack)", nullptr },
     { "header-timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt.header_timeout_ms,
       "Time a connection has to send its whole upgrade request (default 10000)", "MS" },
     { "permessage-deflate", 0, 0, G_OPTION_ARG_NONE, &deflate,
