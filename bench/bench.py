@@ -1173,6 +1173,23 @@ def part_shard(res, args):
         except (RuntimeError, OSError, ValueError, KeyError) as e:
             log("shard %s failed: %s" % (label, e))
             S["throughput"].append({"label": label, "failed": str(e)})
+    # The target's ratio, ours-1 against node, in pairs run back to back
+    # (which goes first alternates), so that a busy moment of this shared
+    # machine falls on both sides of a pair, not on one side of the ratio.
+    S["pairs"] = []
+    for i in range(args.shard_pairs):
+        pair = {}
+        order = [("ours-1", "ours"), ("node", "node")]
+        for label, kind in (order if i % 2 == 0 else order[::-1]):
+            try:
+                pair[label] = shard_run(label, kind, n, 1, args, cpus="0")
+            except (RuntimeError, OSError, ValueError, KeyError) as e:
+                log("shard pair %d %s failed: %s" % (i + 1, label, e))
+        if all(pair.get(k, {}).get("msgs_per_cpu_s") for k in ("ours-1", "node")):
+            S["pairs"].append({"ours": pair["ours-1"]["msgs_per_cpu_s"], "node": pair["node"]["msgs_per_cpu_s"],
+                               "ours_loss": pair["ours-1"]["loss"], "ours_sent": pair["ours-1"]["sent"], "first": order[i % 2 == 1][0]})
+            log("shard pair %d: ours-1 %.0f, node %.0f msgs/CPU-s: %.2fx" % (
+                i + 1, S["pairs"][-1]["ours"], S["pairs"][-1]["node"], S["pairs"][-1]["ours"] / S["pairs"][-1]["node"]))
     for label, kind, workers, cpus, extra in plan:
         if extra:
             continue
@@ -1604,10 +1621,12 @@ def main():
     ap.add_argument("--scale-warmup", type=float, default=2.0)
     ap.add_argument("--scale-duration", type=float, default=8.0)
     ap.add_argument("--shard-speakers", type=int, default=2000)
+    ap.add_argument("--shard-pairs", type=int, default=4,
+                    help="interleaved ours-1/node pairs for the 2x ratio (shard part)")
     ap.add_argument("--burst-speakers", type=int, default=5000)
     ap.add_argument("--burst-rate", type=int, default=500)
     ap.add_argument("--capacity-speakers", type=int, default=2000)
-    ap.add_argument("--capacity-rate", type=float, default=16,
+    ap.add_argument("--capacity-rate", type=float, default=24,
                     help="chunks per second per speaker in the capacity part (more than the quota can take)")
     ap.add_argument("--capacity-share", type=float, default=0.10,
                     help="the share of a core each worker gets in the capacity part")
