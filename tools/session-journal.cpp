@@ -141,14 +141,20 @@ SessionJournal::write_pending_data ()
   return synced (data_fd_, "journal");
 }
 
-bool
-SessionJournal::discard_on_failure (std::string &error)
+void
+SessionJournal::clear_pending ()
 {
-  error = failure_;
   pending_data_.clear ();
   pending_bytes_ = 0;
   pending_index_.clear ();
   pending_records_ = 0;
+}
+
+bool
+SessionJournal::discard_on_failure (std::string &error)
+{
+  error = failure_;
+  clear_pending ();
   return false;
 }
 
@@ -195,10 +201,7 @@ SessionJournal::commit (std::string &error)
    * drops a torn last line). */
   if (!write_pending_data () || !write_all (index_fd_, pending_index_.data (), pending_index_.size (), "index"))
     return discard_on_failure (error);
-  pending_data_.clear ();
-  pending_bytes_ = 0;
-  pending_index_.clear ();
-  pending_records_ = 0;
+  clear_pending ();
   return true;
 }
 

@@ -109,6 +109,7 @@ private:
   bool write_all (int fd, const void *data, size_t size, const char *what);
   bool write_pending_data ();
   bool synced (int fd, const char *what);
+  void clear_pending ();
   bool discard_on_failure (std::string &error);
   int data_fd_ = -1;
   int index_fd_ = -1;
