@@ -672,7 +672,8 @@ main (int argc, char **argv)
       "With --auth-token-file: let any valid token speak for any session (default: a session belongs to the "
       "token that started it)", nullptr },
     { "workers", 0, 0, G_OPTION_ARG_INT, &opt.workers,
-      "Threads serving the connections (default: the number of online CPUs; 1: the main thread serves them)",
+      "Threads serving the connections (default: the number of online CPUs; 1: the main thread serves them, "
+      "which costs less CPU per message while one core keeps up: each worker wakes up for its own share)",
       "N" },
     { "batch-wait-us", 0, 0, G_OPTION_ARG_INT, &opt.batch_wait_us,
       "Microseconds a worker waits before it polls its sockets, so that one wake-up serves many speakers' "
