@@ -171,7 +171,9 @@ private:
   {
     return *tables_[server_.worker_of_session (session_id)];
   }
-  void end_writer_locked (Table &t, const std::string &session_id, const std::string &reason);
+  /* @final_stats: the SessionEnded event's; nullptr: asked from the server. */
+  void end_writer_locked (Table &t, const std::string &session_id, const std::string &reason,
+                          const wssac::SessionStats *final_stats = nullptr);
 
   Options opt_;
   wssac::IngestServer server_;
@@ -298,7 +300,7 @@ IngestApp::on_event (wssac::IngestEvent &&ev)
       /* A last ack may follow in this batch: it stands for this. */
       if (it != t.writers.end () && !it->second->commit ())
         server_.withhold_acks (ev.session_id);
-      end_writer_locked (t, ev.session_id, ev.reason);
+      end_writer_locked (t, ev.session_id, ev.reason, &ev.stats);
       break;
     case IngestEventKind::Refused:
       break;
@@ -325,7 +327,8 @@ IngestApp::end_writer (const std::string &session_id, const std::string &reason)
 }
 
 void
-IngestApp::end_writer_locked (Table &t, const std::string &session_id, const std::string &reason)
+IngestApp::end_writer_locked (Table &t, const std::string &session_id, const std::string &reason,
+                              const wssac::SessionStats *final_stats)
 {
   auto it = t.writers.find (session_id);
   if (it == t.writers.end ())
@@ -334,8 +337,14 @@ IngestApp::end_writer_locked (Table &t, const std::string &session_id, const std
   f.writer = std::move (it->second);
   t.writers.erase (it);
   open_writers_--;
-  /* Final now: nothing more is delivered for it. */
-  server_.session_stats (session_id, f.stats);
+  /* Final now: nothing more is delivered for it. The event's copy, not the
+   * server's: the server keeps only the last few thousand ended sessions'
+   * figures, and a shutdown with more sessions than that ends them all
+   * before the first event is handled. */
+  if (final_stats)
+    f.stats = *final_stats;
+  else
+    server_.session_stats (session_id, f.stats);
   wssac_ingest::SessionWriter *w = f.writer.get ();
   /* Held until finish () returned: the completion comes from the main
    * loop, which takes the lock first. */

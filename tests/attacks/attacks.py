@@ -516,6 +516,37 @@ def case_crash_recovery(tmp, stream):
     check(ing2.stop() == 0, "exit status")
 
 
+def case_shutdown_many_sessions(tmp, stream):
+    """SIGTERM with more live sessions on one worker than the receiver keeps
+    the figures of once ended (4,096): every session's summary still has its
+    own counts (the program takes them from the session's end event)."""
+    n = 4200
+    ing = Ingest(tmp, ["--record", "webm", "--max-new-sessions-per-second", "0", "--idle-timeout", "0",
+                       "--workers", "1"], fd_limit=20000)
+    pieces = chunks_of(stream)
+    open_ws = []
+    for i in range(n):
+        ws = wsclient.connect(ing.port)
+        check(isinstance(ws, wsclient.WS), f"session {i}: refused {ws}")
+        ws.send_text(audio_msg(f"m{i}", 0, pieces[0]))
+        ws.send_text(audio_msg(f"m{i}", 1, pieces[1]))
+        open_ws.append(ws)
+    deadline = time.time() + 60
+    while time.time() < deadline and len([f for f in os.listdir(ing.outdir) if f.endswith(".chunks")]) < n:
+        time.sleep(0.2)
+    time.sleep(1)
+    check(ing.stop() == 0, "exit status")
+    for ws in open_ws:
+        ws.sock.close()
+    wrong = []
+    for i in range(n):
+        s = json.load(open(os.path.join(ing.outdir, f"m{i}.json")))
+        if s["chunks"] != 2 or s["delivered"] != 2 or s["lastChunkIndex"] != 1:
+            wrong.append((i, s["chunks"], s["delivered"], s["lastChunkIndex"]))
+    print(f"{n} sessions ended by SIGTERM: {n - len(wrong)} summaries with their counts")
+    check(not wrong, f"{len(wrong)} summaries without their counts, e.g. {wrong[:3]}")
+
+
 def case_two_runs(tmp, stream):
     """The same session id run twice (the first run does not end the
     session): the recording holds both runs, one after the other."""
