@@ -554,11 +554,13 @@ SHARD_FINDINGS = """
 2,000 speakers one worker keeps up with zero loss and an ack p99 of a few milliseconds, and 5,000
 speakers arriving at 500 per second all connect with a connect p99 of a few milliseconds (Node `ws`
 in the same runs: 0.1 to 1.9 s). In messages per CPU-second one worker does about 2.5x Node `ws` at the
-same load since the journal writes once per ack (below): 2.52x, 2.50x, 2.41x and 2.47x in the back-to-back
-pairs of the run of 12:44 (median 2.49x), 2.43x in that run's table, 2.32x in a run at 11:59. A run at
-12:35, while the machine was busy, gave 4.25x (Node at 15,176): such a run is why the target's figure is
+same load since the journal writes once per ack (below). Back-to-back pairs: 2.52x, 2.50x, 2.41x and
+2.47x in the run of 12:44 (median 2.49x), 1.85x, 2.62x, 2.97x and 2.70x in the run of 13:23 (median 2.66x;
+the first pair's ours-1 run fell on a busy moment, 52,798 against 60,000-70,000 otherwise): 7 of 8 pairs
+above 2x, median of all 8 2.51x. Single same-run ratios: 2.43x (12:44), 2.32x (11:59); a run at 12:35,
+while the machine was busy, gave 4.25x (Node at 15,176): such runs are why the target's figure is
 the median of pairs. Before this round the ratio was 1.61x to 2.22x over seven runs (median 1.90x): the
-2x target was not met then. RSS per 1,000 sessions is 7.6 MiB against Node's 31 MiB (the journal holds each
+2x target was not met then. RSS per 1,000 sessions is 7.6-8.0 MiB against Node's 31-41 MiB (the journal holds each
 session's chunks until its next ack). What changed, each measured side by
 side:
 
@@ -572,7 +574,7 @@ side:
   and reasons, UTF-8, sizes, slow and half-open peers) passes on it, also under ASan; libsoup's path
   failed one case (a close reason that is not UTF-8 must fail the connection with 1007). libsoup's
   `SoupWebsocketConnection` is still used with `--permessage-deflate` (row `ours-1-libsoup`): in the
-  same runs our path does 2.9x to 4.1x its messages per CPU-second (65,949 vs 16,249 in the run on this
+  same runs our path does 2.9x to 4.1x its messages per CPU-second (69,510 vs 16,788 in the run on this
   page) and about halves its ack p99.
 - **One epoll set per worker** (`net/socket-readiness`) and **batched wake-ups** (`net/batched-poll`,
   `--batch-wait-us`, default 1000: each loop waits up to 1 ms before it polls, so one iteration serves
