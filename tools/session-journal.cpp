@@ -77,24 +77,17 @@ SessionJournal::open (const std::string &dir, const std::string &base, const std
   return false;
 }
 
+/* Writes all of @iov in as few writev() calls as the kernel takes (one,
+ * unless a write is short or there are more than IOV_MAX pieces), then
+ * syncs with --fsync. */
 bool
-SessionJournal::synced (int fd, const char *what)
+SessionJournal::write_all (int fd, std::vector<iovec> &iov, const char *what)
 {
-  if (sync_ && fdatasync (fd) != 0)
+  size_t first = 0;
+  while (first < iov.size ())
     {
-      failure_ = std::string ("cannot sync the ") + what + ": " + g_strerror (errno);
-      return false;
-    }
-  return true;
-}
-
-bool
-SessionJournal::write_all (int fd, const void *data, size_t size, const char *what)
-{
-  auto *p = static_cast<const uint8_t *> (data);
-  while (size > 0)
-    {
-      ssize_t n = write (fd, p, size);
+      const int count = static_cast<int> (std::min<size_t> (iov.size () - first, IOV_MAX));
+      ssize_t n = writev (fd, &iov[first], count);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
@@ -102,33 +95,7 @@ SessionJournal::write_all (int fd, const void *data, size_t size, const char *wh
           failure_ = std::string ("cannot write the ") + what + ": " + g_strerror (n < 0 ? errno : ENOSPC);
           return false;
         }
-      p += n;
-      size -= static_cast<size_t> (n);
-    }
-  return synced (fd, what);
-}
-
-/* The gathered records in as few writev() calls as the kernel takes (one,
- * unless a write is short or there are more than IOV_MAX records). */
-bool
-SessionJournal::write_pending_data ()
-{
-  std::vector<iovec> iov (pending_data_.size ());
-  for (size_t i = 0; i < pending_data_.size (); i++)
-    iov[i] = { pending_data_[i].data (), pending_data_[i].size () };
-  size_t first = 0;
-  while (first < iov.size ())
-    {
-      const int count = static_cast<int> (std::min<size_t> (iov.size () - first, IOV_MAX));
-      ssize_t n = writev (data_fd_, &iov[first], count);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          failure_ = std::string ("cannot write the journal: ") + g_strerror (n < 0 ? errno : ENOSPC);
-          return false;
-        }
-      /* Past what was written; a short write resumes inside a record. */
+      /* Past what was written; a short write resumes inside a piece. */
       size_t done = static_cast<size_t> (n);
       while (first < iov.size () && done >= iov[first].iov_len)
         done -= iov[first++].iov_len;
@@ -138,7 +105,12 @@ SessionJournal::write_pending_data ()
           iov[first].iov_len -= done;
         }
     }
-  return synced (data_fd_, "journal");
+  if (sync_ && fdatasync (fd) != 0)
+    {
+      failure_ = std::string ("cannot sync the ") + what + ": " + g_strerror (errno);
+      return false;
+    }
+  return true;
 }
 
 void
@@ -147,13 +119,13 @@ SessionJournal::clear_pending ()
   pending_data_.clear ();
   pending_bytes_ = 0;
   pending_index_.clear ();
-  pending_records_ = 0;
 }
 
 bool
 SessionJournal::discard_on_failure (std::string &error)
 {
   error = failure_;
+  discarded_bytes_ += pending_bytes_;
   clear_pending ();
   return false;
 }
@@ -165,7 +137,10 @@ SessionJournal::append (std::vector<uint8_t> &&bytes, size_t header_size, uint64
   if (data_fd_ < 0 && failure_.empty ())
     failure_ = "the journal is not open";
   if (!failure_.empty ())
-    return discard_on_failure (error);
+    {
+      discarded_bytes_ += bytes.size ();
+      return discard_on_failure (error);
+    }
   const size_t size = bytes.size ();
   if (header_size > size)
     header_size = size;
@@ -182,7 +157,6 @@ SessionJournal::append (std::vector<uint8_t> &&bytes, size_t header_size, uint64
   offset_ += size;
   pending_bytes_ += size;
   pending_data_.push_back (std::move (bytes));
-  pending_records_++;
   if (pending_bytes_ >= kCommitBytes)
     return commit (error);
   return true;
@@ -193,13 +167,17 @@ SessionJournal::commit (std::string &error)
 {
   if (!failure_.empty ())
     return discard_on_failure (error);
-  if (pending_records_ == 0)
+  if (pending_data_.empty ())
     return true;
   /* Data before index: a crash between the two leaves bytes no line points
    * to, never a line without its bytes. One write for all the lines keeps
    * them whole unless the process dies inside it (read_journal_index ()
    * drops a torn last line). */
-  if (!write_pending_data () || !write_all (index_fd_, pending_index_.data (), pending_index_.size (), "index"))
+  std::vector<iovec> data (pending_data_.size ());
+  for (size_t i = 0; i < pending_data_.size (); i++)
+    data[i] = { pending_data_[i].data (), pending_data_[i].size () };
+  std::vector<iovec> index = { { &pending_index_[0], pending_index_.size () } };
+  if (!write_all (data_fd_, data, "journal") || !write_all (index_fd_, index, "index"))
     return discard_on_failure (error);
   clear_pending ();
   return true;

@@ -13,15 +13,18 @@
  * claimed atomically by creating <stem>.chunks with O_EXCL.
  *
  * Records are gathered in memory and written by commit(): one writev() to
- * the data and one write() to the index for all of them, data first. The program commits before an ack
- * leaves (an ack stands for what is on disk; the sender keeps anything
- * unacknowledged), and otherwise when a second's worth is waiting or
- * kCommitBytes are held: on a busy receiver, two writes per ack instead of
- * two per chunk (docs/performance.md). A failed write ends the journal: no
- * record after it is written, so the index never points past the bytes. */
+ * the data and one to the index for all of them, data first. The program
+ * commits before an ack leaves (an ack stands for what is on disk; the
+ * sender keeps anything unacknowledged), and otherwise at its writer tick
+ * or when kCommitBytes are held: on a busy receiver, two writes per ack
+ * instead of two per chunk (docs/performance.md). A failed write ends the
+ * journal: no record after it is written, so the index never points past
+ * the bytes. */
 #pragma once
 
 #include "non-copyable.h"
+
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -71,7 +74,7 @@ public:
   size_t
   pending_records () const
   {
-    return pending_records_;
+    return pending_data_.size ();
   }
   size_t
   pending_bytes () const
@@ -82,6 +85,12 @@ public:
   failed () const
   {
     return !failure_.empty ();
+  }
+  /* Bytes of records not written because the journal failed. */
+  uint64_t
+  discarded_bytes () const
+  {
+    return discarded_bytes_;
   }
 
   const std::string &
@@ -106,21 +115,19 @@ public:
   }
 
 private:
-  bool write_all (int fd, const void *data, size_t size, const char *what);
-  bool write_pending_data ();
-  bool synced (int fd, const char *what);
+  bool write_all (int fd, std::vector<iovec> &iov, const char *what);
   void clear_pending ();
   bool discard_on_failure (std::string &error);
   int data_fd_ = -1;
   int index_fd_ = -1;
   bool sync_ = false;
   uint64_t offset_ = 0; /* of the next record, committed or not */
-  /* Held as they came (the events' own buffers, no copy), written with one
-   * writev(). */
+  /* One per record, held as they came (the events' own buffers, no copy),
+   * written with one writev(). */
   std::vector<std::vector<uint8_t>> pending_data_;
   size_t pending_bytes_ = 0;
   std::string pending_index_;
-  size_t pending_records_ = 0;
+  uint64_t discarded_bytes_ = 0;
   std::string failure_; /* the first failure; the journal takes nothing after it */
   std::string stem_, data_path_, index_path_;
 };

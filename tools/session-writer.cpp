@@ -84,18 +84,13 @@ SessionWriter::push (wssac::IngestEvent &ev)
   if (options_.decode && !journal_.failed ())
     decode (ev);
   std::string err;
-  const size_t gathered = journal_.pending_bytes ();
-  const size_t size = ev.bytes.size ();
+  const bool starts_batch = journal_.pending_records () == 0;
   if (!journal_.append (std::move (ev.bytes), ev.header_size, ev.chunk_index, ev.stream_id, err))
     {
       set_error (err);
-      dropped_bytes_ += gathered + size;
-      uncommitted_since_ms_ = -1;
       return false;
     }
-  if (journal_.pending_records () == 0)
-    uncommitted_since_ms_ = -1;
-  else if (uncommitted_since_ms_ < 0)
+  if (starts_batch)
     uncommitted_since_ms_ = g_get_monotonic_time () / 1000;
   if (streams_.empty () || ev.new_stream)
     streams_.push_back (ev.stream_id);
@@ -108,13 +103,10 @@ SessionWriter::push (wssac::IngestEvent &ev)
 bool
 SessionWriter::commit ()
 {
-  const size_t gathered = journal_.pending_bytes ();
   std::string err;
-  uncommitted_since_ms_ = -1;
   if (journal_.commit (err))
     return true;
   set_error (err);
-  dropped_bytes_ += gathered;
   return false;
 }
 
@@ -180,7 +172,7 @@ void
 SessionWriter::tick (int64_t now_ms)
 {
   wav_.maybe_update (now_ms);
-  if (uncommitted_since_ms_ >= 0 && now_ms - uncommitted_since_ms_ >= kMaxUncommittedMs)
+  if (journal_.pending_records () > 0 && now_ms - uncommitted_since_ms_ >= kMaxUncommittedMs)
     commit ();
 }
 
@@ -200,13 +192,8 @@ SessionWriter::close_files ()
           wav_created_ = false;
         }
     }
-  const size_t gathered = journal_.pending_bytes ();
   if (!journal_.close (err))
-    {
-      set_error (err);
-      dropped_bytes_ += gathered;
-    }
-  uncommitted_since_ms_ = -1;
+    set_error (err);
 }
 
 void
@@ -219,8 +206,8 @@ SessionWriter::finish (const std::string &reason, DoneHandler done)
   finish_decoder ();
   close_files ();
   done_ = true;
-  if (dropped_bytes_ > 0 && !error_.empty ())
-    error_ += " [" + std::to_string (dropped_bytes_) + " bytes of audio not recorded]";
+  if (dropped_bytes () > 0 && !error_.empty ())
+    error_ += " [" + std::to_string (dropped_bytes ()) + " bytes of audio not recorded]";
   if (on_done_ && !idle_done_)
     {
       idle_done_ = g_idle_source_new ();

@@ -1,9 +1,10 @@
 /* wssaudiochunk-ingest: one recording part (this process's recording of one
- * session). Every in-order chunk is first appended to the part's journal
+ * session). Every in-order chunk is gathered by the part's journal
  * (session-journal.h); commit() returns once write() returned for all of
- * them, and only then may they be acknowledged. With record=wav the same bytes are then
- * decoded (session-decoder.h, on this thread, no thread of its own) into
- * <stem>.wav, 16 kHz mono S16LE, whose header is kept valid as it grows.
+ * them, and only then may they be acknowledged. With record=wav the same
+ * bytes are also decoded, as they come (session-decoder.h, on this thread,
+ * no thread of its own), into <stem>.wav, 16 kHz mono S16LE, whose header
+ * is kept valid as it grows.
  * A later run of the session (a new streamId) gets a fresh decoder, and its
  * audio continues the same WAV. At the end <stem>.json is the summary.
  *
@@ -139,7 +140,7 @@ public:
   uint64_t
   dropped_bytes () const
   {
-    return dropped_bytes_;
+    return dropped_bytes_ + journal_.discarded_bytes ();
   }
 
 private:
@@ -167,14 +168,14 @@ private:
   std::vector<ControlRecord> controls_;
   std::vector<std::string> streams_;
   int64_t first_index_ = -1, last_index_ = -1;
-  int64_t uncommitted_since_ms_ = -1; /* the oldest chunk push() gathered */
+  int64_t uncommitted_since_ms_ = 0; /* when the journal's pending records began */
   DoneHandler on_done_;
   GMainContext *context_ = nullptr;
   GSource *idle_done_ = nullptr;
   bool done_ = false;
   bool wav_created_ = false;
   double audio_seconds_ = 0.0;
-  uint64_t dropped_bytes_ = 0;
+  uint64_t dropped_bytes_ = 0; /* pushed after the end; the journal counts its own */
 };
 
 /* The summary, as written by write_summary() and by the recovery at start. */
