@@ -585,7 +585,7 @@ side:
   delivered chunk and an index line to the session's journal with synchronous writes before the ack that
   covers it, gathering them as ours does (one write to each file per ack, docs/reliability.md).
 - **Journal writes per ack, not per chunk.** The program's journal gathers a session's chunks and writes
-  them (one `writev()` of the bytes, one `write()` of the index lines) when the server is about to send
+  them (one `writev()` of the bytes, one of the index lines) when the server is about to send
   the ack that stands for them (`IngestServer::set_ack_gate`). In an interleaved A/B of the program alone
   (`perf stat` over 5 s at 2,000 speakers, 5 runs each, medians): 724 ms of CPU writing per chunk, 584 ms
   gathering (-19 %), 72,000 instead of 121,000 system calls. (An earlier trial, writing at ack points
