@@ -80,7 +80,7 @@ inline constexpr char kStats[] =
     "    held-chunks (kept while paused), controls-sent, reconnects, handovers,\n"
     "    server-errors,\n"
     "    unacked-chunks (written, not confirmed), backlog-chunks (counts, guint64),\n"
-    "    acked-index (guint64), peer-acks (gboolean), bytes-sent (frame bytes),\n"
+    "    acked-index (guint64), peer-acks, acks-promised (gboolean), bytes-sent (frame bytes),\n"
     "    audio-bytes-sent, backlog-bytes (audio bytes), backlog-time (ns of audio),\n"
     "    latency-p50, latency-p95, latency-p99 (gint64 microseconds from a chunk's\n"
     "    completion to its hand-off to the socket, last 1024 chunks), last-error (string)";

@@ -26,7 +26,8 @@ stats_structure (const TransportStats &t, const std::string &session_id)
                                        session_id.c_str (), "state", G_TYPE_STRING,
                                        connection_state_name (t.state), "last-error", G_TYPE_STRING,
                                        t.last_error.c_str (), "peer-acks", G_TYPE_BOOLEAN,
-                                       (gboolean)t.peer_acks, NULL);
+                                       (gboolean)t.peer_acks, "acks-promised", G_TYPE_BOOLEAN,
+                                       (gboolean)t.acks_promised, NULL);
   const struct
   {
     const char *name;

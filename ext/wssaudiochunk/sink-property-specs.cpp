@@ -214,7 +214,8 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    * GstWssAudioChunkSink:drain-timeout:
    *
    * Milliseconds to wait at EOS until every chunk is confirmed by the
-   * receiver (its ack, or TCP evidence where it sends none), before
+   * receiver (its ack, or TCP evidence where it neither sends nor promises
+   * acks), before
    * endSession and the close with 1000. What is still unconfirmed after that
    * is counted (chunks-unconfirmed) and announced as lost. 0: do not wait;
    * otherwise at least 1000.
@@ -526,7 +527,9 @@ wssac::sink::install_properties (GObjectClass *gobject_class)
    *   max-connection-age) (guint64)
    * * bytes-sent (guint64, bytes of the frames on the wire), audio-bytes-sent
    *   (guint64, audio bytes)
-   * * peer-acks (gboolean, the server sends acks), acked-index (guint64),
+   * * peer-acks (gboolean, the server sends acks), acks-promised (gboolean,
+   *   the current connection's server promised acks in its upgrade
+   *   response: only they confirm chunks), acked-index (guint64),
    *   server-errors (guint64, error replies)
    * * latency-p50, latency-p95, latency-p99 (gint64, microseconds from a
    *   chunk's completion to its hand-off to the socket, last 1024 chunks)

@@ -16,11 +16,14 @@ DeliveryLedger::DeliveryLedger (LedgerConfig config) : config_ (config)
 }
 
 uint64_t
-DeliveryLedger::connection_opened ()
+DeliveryLedger::connection_opened (bool acks_promised, size_t acked_every)
 {
   /* Whatever the previous connection still held was never confirmed. */
   if (!written_.empty ())
     connection_ended (false);
+  acks_promised_ = acks_promised;
+  if (acks_promised)
+    window_ = std::max (window_, std::min (acked_every, config_.max_window));
   connection_++;
   confirmed_on_connection_ = 0;
   counters_.connections++;
@@ -72,6 +75,12 @@ DeliveryLedger::confirm (Entries &from, Entries::iterator it, bool by_ack)
   counters_.confirmed++;
   if (by_ack)
     counters_.confirmed_by_ack++;
+  else
+    {
+      tcp_confirmed_.insert (it->first);
+      if (tcp_confirmed_.size () > kRememberedTcpConfirmations)
+        tcp_confirmed_.erase (tcp_confirmed_.begin ());
+    }
   if (&from == &written_)
     {
       confirmed_on_connection_++;
@@ -138,6 +147,8 @@ size_t
 DeliveryLedger::tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
 {
   mark_tcp_acked (written_, bytes_acked, now_ms);
+  if (acks_promised_)
+    return 0;
   /* Once the receiver acks, only it knows what it stored; but it acks
    * every few chunks, so when no more can follow (the window is full, the
    * stream ends) TCP evidence has to do. */
@@ -150,6 +161,8 @@ size_t
 DeliveryLedger::retiring_tcp_progress (uint64_t bytes_acked, int64_t rtt_ms, int64_t now_ms)
 {
   mark_tcp_acked (retiring_, bytes_acked, now_ms);
+  if (retiring_acks_promised_)
+    return 0;
   return confirm_held (retiring_, rtt_ms, now_ms);
 }
 
@@ -160,21 +173,27 @@ DeliveryLedger::retire_current ()
     retiring_ended (false);
   retiring_ = std::move (written_);
   written_.clear ();
+  retiring_acks_promised_ = acks_promised_;
 }
 
 DropRange
 DeliveryLedger::retiring_ended (bool clean)
 {
-  return ended (retiring_, clean);
+  return ended (retiring_, clean, retiring_acks_promised_);
 }
 
-void
+DeliveryLedger::Refusal
 DeliveryLedger::refused (uint64_t index, bool permanent)
 {
   Entries &on = written_.count (index) ? written_ : retiring_;
   auto it = on.find (index);
   if (it == on.end ())
-    return;
+    {
+      if (!tcp_confirmed_.erase (index))
+        return Refusal::Ignored;
+      counters_.confirmed--;
+      return Refusal::Lost;
+    }
   if (!permanent)
     {
       Entry e = std::move (it->second);
@@ -185,13 +204,14 @@ DeliveryLedger::refused (uint64_t index, bool permanent)
       replay_[index] = std::move (e);
     }
   on.erase (it);
+  return permanent ? Refusal::Lost : Refusal::Replayed;
 }
 
 DropRange
 DeliveryLedger::connection_ended (bool clean)
 {
   const bool had_chunks = !written_.empty ();
-  DropRange given_up = ended (written_, clean);
+  DropRange given_up = ended (written_, clean, acks_promised_);
   if (had_chunks && confirmed_on_connection_ == 0)
     {
       counters_.connections_without_progress++;
@@ -202,10 +222,12 @@ DeliveryLedger::connection_ended (bool clean)
 }
 
 DropRange
-DeliveryLedger::ended (Entries &entries, bool clean)
+DeliveryLedger::ended (Entries &entries, bool clean, bool acks_promised)
 {
   DropRange given_up;
-  if (clean)
+  /* (A receiver that promised acks sent them before its close: what it
+   * did not ack, it may not have stored.) */
+  if (clean && !acks_promised)
     {
       /* The server read up to its close: what its TCP acknowledged before
        * it is in its hands. */

@@ -6,7 +6,8 @@
  * here until it is confirmed, either
  *  - by the receiver's ack ({"action":"ack"}, cumulative), where the
  *    receiver sends acks (ours do; the original protocol's backend does not);
- *  - or, until the receiver has ever acked, by TCP evidence: the peer's TCP
+ *  - or, on a connection whose receiver did not promise acks in its upgrade
+ *    response (message-codec.h, kAckPromiseHeader), by TCP evidence: the peer's TCP
  *    acknowledged the chunk's last byte and the connection then stayed up
  *    for a hold time, max (2 x RTT, min_hold_ms). A clean close by the
  *    server confirms what its TCP acknowledged before the close.
@@ -32,6 +33,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace wssac
@@ -78,8 +80,18 @@ public:
     return config_;
   }
 
-  /* A new connection is open; returns its number K (1, 2, ...). */
-  uint64_t connection_opened ();
+  /* A new connection is open; returns its number K (1, 2, ...).
+   * @acks_promised: its receiver promised to ack every chunk it stores
+   * (kAckPromiseHeader): only its acks confirm chunks written on it, never
+   * TCP evidence nor a clean close; and, when it acks every
+   * @acked_every chunks, the window is at least that (up to max_window),
+   * else it would wait for the receiver's timer on every connection. */
+  uint64_t connection_opened (bool acks_promised = false, size_t acked_every = 0);
+  bool
+  acks_promised () const
+  {
+    return acks_promised_;
+  }
   uint64_t
   connection () const
   {
@@ -165,9 +177,17 @@ public:
 
   /* The receiver refused chunk @index (it was not stored): it is written
    * again after the chunks before it, and that write did not count as an
-   * attempt; unless @permanent (then it is forgotten; the caller counts the
-   * refusal). */
-  void refused (uint64_t index, bool permanent);
+   * attempt (Replayed); unless @permanent (then it is forgotten: Lost).
+   * A refusal of a chunk TCP evidence confirmed is too late for a replay
+   * (the chunks after it went on): Lost, and no longer counted as
+   * confirmed. The caller counts what is Lost. */
+  enum class Refusal
+  {
+    Ignored, /* not a chunk waiting for its confirmation: a stale reply */
+    Replayed,
+    Lost,
+  };
+  Refusal refused (uint64_t index, bool permanent);
 
   /* The current connection ended. @clean: the server closed it normally
    * (1000, 1001), having read what its TCP acknowledged before: that is
@@ -233,8 +253,13 @@ private:
   void confirm (Entries &from, Entries::iterator it, bool by_ack);
   static void mark_tcp_acked (Entries &entries, uint64_t bytes_acked, int64_t now_ms);
   size_t confirm_held (Entries &entries, int64_t rtt_ms, int64_t now_ms);
-  /* @entries' connection ended: confirmed (clean) or queued for replay. */
-  DropRange ended (Entries &entries, bool clean);
+  /* @entries' connection ended: confirmed (clean, unless its receiver
+   * promised acks) or queued for replay. */
+  DropRange ended (Entries &entries, bool clean, bool acks_promised);
+  /* Chunks confirmed by TCP evidence lately, for a refusal that comes after
+   * (bounded: kRememberedTcpConfirmations). */
+  static constexpr size_t kRememberedTcpConfirmations = 1024;
+  std::set<uint64_t> tcp_confirmed_;
 
   LedgerConfig config_;
   std::map<uint64_t, Entry> written_;  /* on the current connection */
@@ -244,6 +269,8 @@ private:
   uint64_t connection_ = 0;
   uint64_t confirmed_on_connection_ = 0;
   bool peer_acks_ = false;
+  bool acks_promised_ = false;          /* by the current connection's receiver */
+  bool retiring_acks_promised_ = false; /* by the retiring one's */
   bool tail_ = false;
   bool liveness_required_ = false;
   int64_t last_heard_ms_ = -1;

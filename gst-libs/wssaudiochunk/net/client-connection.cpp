@@ -78,8 +78,9 @@ WssClientTransport::Impl::on_connect_done (GObject *source, GAsyncResult *res, g
         self->on_connect_failed (e, true);
       return;
     }
+  const AckPromise acks = promised_acks (msg);
   g_object_unref (msg);
-  self->on_connected (conn);
+  self->on_connected (conn, acks);
 }
 
 void
@@ -167,7 +168,8 @@ WssClientTransport::Impl::schedule_retry (const std::string &why)
 }
 
 void
-WssClientTransport::Impl::on_connected (SoupWebsocketConnection *c, bool handover_done)
+WssClientTransport::Impl::on_connected (SoupWebsocketConnection *c, const AckPromise &acks,
+                                        bool handover_done)
 {
   conn = c;
   soup_websocket_connection_set_keepalive_interval (conn, config.keepalive_interval_s);
@@ -197,7 +199,7 @@ WssClientTransport::Impl::on_connected (SoupWebsocketConnection *c, bool handove
      * or never saw chunk 0, can still decode from there. */
     header_due = true;
     /* Replays of what a dead connection did not confirm go first. */
-    delivery.opened (conn);
+    delivery.opened (conn, acks);
     delivery.ledger ().set_tail (false);
     delivery.ledger ().require_liveness (false); /* until a pong shows pings are answered */
     if (reconnect)

@@ -55,13 +55,14 @@ WssClientTransport::Impl::on_next_connect_done (GObject *source, GAsyncResult *r
   GError *error = nullptr;
   SoupMessage *msg;
   SoupWebsocketConnection *c = self->next.finish (source, res, &error, &msg);
+  const AckPromise acks = c ? promised_acks (msg) : AckPromise ();
   g_object_unref (msg);
   if (c)
     {
       if (self->handover.next_opened (mono_ms ()))
-        self->take_over (c);
+        self->take_over (c, acks);
       else
-        self->on_connected (c); /* the old one was lost meanwhile: a reconnect */
+        self->on_connected (c, acks); /* the old one was lost meanwhile: a reconnect */
       return;
     }
   /* Cancelled by a teardown or by dropping the current connection: whoever
@@ -85,7 +86,7 @@ WssClientTransport::Impl::on_next_connect_done (GObject *source, GAsyncResult *r
 }
 
 void
-WssClientTransport::Impl::take_over (SoupWebsocketConnection *c)
+WssClientTransport::Impl::take_over (SoupWebsocketConnection *c, const AckPromise &acks)
 {
   GST_INFO_OBJECT (log_object, "%s: new connection upgraded, moving sending to it",
                    shown_uri.c_str ());
@@ -103,7 +104,7 @@ WssClientTransport::Impl::take_over (SoupWebsocketConnection *c)
   retired_closing = false;
   retired_ms = mono_ms ();
   conn = nullptr;
-  on_connected (c, true);
+  on_connected (c, acks, true);
   tend_retired (mono_ms ());
 }
 

@@ -63,9 +63,9 @@ DeliveryTracker::kernel_position ()
 }
 
 void
-DeliveryTracker::opened (SoupWebsocketConnection *conn)
+DeliveryTracker::opened (SoupWebsocketConnection *conn, const AckPromise &acks)
 {
-  ledger_.connection_opened ();
+  ledger_.connection_opened (acks.made (), acks.every);
   conn_ = conn;
   framed_ = 0;
   have_last_ = false;
@@ -167,7 +167,8 @@ DeliveryTracker::next (Backlog &backlog, int64_t now_ms, Outgoing &out, int64_t 
 unsigned
 DeliveryTracker::ping_interval (unsigned configured, bool pong_seen) const
 {
-  if (configured > 1 && pong_seen && !ledger_.peer_acks () && ledger_.in_flight () > 0)
+  if (configured > 1 && pong_seen && !ledger_.peer_acks () && !ledger_.acks_promised ()
+      && ledger_.in_flight () > 0)
     return 1;
   return configured;
 }
@@ -220,6 +221,7 @@ DeliveryTracker::fill (TransportStats &s) const
   s.chunks_confirmed = ledger_.counters ().confirmed;
   s.chunks_likely_duplicated = ledger_.counters ().likely_duplicates;
   s.window = ledger_.window ();
+  s.acks_promised = ledger_.acks_promised ();
   s.chunks_dropped = episodes_.total ();
   s.dropped_backlog = episodes_.count (DropReason::Backlog);
   s.dropped_paused = episodes_.count (DropReason::Paused);
@@ -234,17 +236,15 @@ DeliveryTracker::refused (const Reply &reply, int64_t now_ms)
 {
   RefusalOutcome out;
   const bool permanent = RefusalPolicy::permanent (reply.code);
-  if (reply.has_index && ledger_.state (reply.chunk_index) == ChunkState::Written)
+  /* Refused for good, or after TCP evidence had confirmed it: lost, and
+   * counted. Otherwise written again. */
+  if (reply.has_index
+      && ledger_.refused (reply.chunk_index, permanent) == DeliveryLedger::Refusal::Lost)
     {
-      /* Refused for good: lost, and counted. Otherwise written again. */
-      ledger_.refused (reply.chunk_index, permanent);
-      if (permanent)
-        {
-          DropRange r;
-          r.first = r.last = reply.chunk_index;
-          r.count = 1;
-          out.due = count_drop (DropReason::Refused, r, now_ms);
-        }
+      DropRange r;
+      r.first = r.last = reply.chunk_index;
+      r.count = 1;
+      out.due = count_drop (DropReason::Refused, r, now_ms);
     }
   out.fatal = refusals_.refused (reply.code, reply.message, now_ms);
   out.reconnect = !out.fatal && reply.code == "session-claimed";

@@ -71,8 +71,9 @@ public:
   /* A new connection is open (upgrade done): counts it, notes where its
    * stream stands, and sets TCP_USER_TIMEOUT and keepalive on its socket so
    * that a path that stops acknowledging data fails in the kernel, pongs or
-   * not. */
-  void opened (SoupWebsocketConnection *conn);
+   * not. @acks: what its receiver promised (kAckPromiseHeader): if
+   * anything, only acks confirm what is written on it. */
+  void opened (SoupWebsocketConnection *conn, const AckPromise &acks);
   void
   closed ()
   {

@@ -223,12 +223,12 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->shared = std::make_shared<WorkerShared> ();
   p->shared->config = p->config;
   p->shared->core_config = core_config;
-  /* Each shard holds its share of the sessions (a client address's new
-   * sessions spread over the shards as their ids hash). */
+  /* Each shard holds its share of the sessions. How fast an address may
+   * start them is counted once for all (session-start-limiter.h). */
   IngestConfig shard_config = core_config;
   shard_config.max_sessions = (core_config.max_sessions + n - 1) / n;
-  shard_config.max_new_sessions_per_second = core_config.max_new_sessions_per_second / n;
-  shard_config.new_session_burst = std::max (1.0, core_config.new_session_burst / n);
+  shard_config.start_limiter = std::make_shared<SessionStartLimiter> (
+      core_config.max_new_sessions_per_second, core_config.new_session_burst);
   p->shards.clear ();
   for (unsigned i = 0; i < n; i++)
     p->shards.push_back (std::make_unique<IngestShard> (i, shard_config, p->on_event, p->ack_gate, *p));

@@ -217,7 +217,8 @@ IngestShard::apply (IngestOutput &out)
   arm_deadline ();
 }
 
-/* One timer for the earliest reorder deadline over the shard's sessions. */
+/* One timer for the earliest deadline over the shard's sessions: a gap
+ * given up, an ack due. */
 void
 IngestShard::arm_deadline ()
 {
@@ -226,9 +227,15 @@ IngestShard::arm_deadline ()
     std::lock_guard<std::mutex> g (lock_);
     d = core_.next_deadline_ms ();
   }
+  /* The timer set fires no later: keep it (a timer per apply would cost
+   * a source per message batch, and an ack is nearly always due). A timer
+   * that finds nothing due only looks again. */
+  if (deadline_ && (d < 0 || armed_ms_ <= d))
+    return;
   destroy_source (&deadline_);
   if (d < 0 || !context_)
     return;
+  armed_ms_ = d;
   deadline_ = attach_timeout (
       context_, d - now_ms (),
       fire_once<IngestShard, &IngestShard::deadline_, &IngestShard::deadline_passed>, this);

@@ -109,6 +109,7 @@ private:
   ShardLinks &links_;
   GMainContext *context_ = nullptr;
   GSource *deadline_ = nullptr;
+  int64_t armed_ms_ = 0; /* when deadline_ fires */
   /* The worker holding each open connection's socket. */
   std::unordered_map<ConnectionId, unsigned> worker_of_;
   /* Sessions whose audio could not be stored: acks are cumulative, so none

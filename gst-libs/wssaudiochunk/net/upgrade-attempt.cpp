@@ -70,4 +70,13 @@ UpgradeAttempt::abandon (GMainContext *context)
   g_clear_object (&cancellable);
 }
 
+AckPromise
+promised_acks (SoupMessage *upgrade)
+{
+  if (!upgrade)
+    return AckPromise ();
+  return parse_ack_promise (
+      soup_message_headers_get_one (soup_message_get_response_headers (upgrade), kAckPromiseHeader));
+}
+
 } // namespace wssac

@@ -6,6 +6,8 @@
 
 #include <libsoup/soup.h>
 
+#include "message-codec.h"
+
 #include <cstdint>
 
 namespace wssac
@@ -48,5 +50,9 @@ struct UpgradeAttempt
 private:
   void time_out ();
 };
+
+/* What the receiver promised of its acks in its upgrade response
+ * (kAckPromiseHeader); none without a response. */
+AckPromise promised_acks (SoupMessage *upgrade);
 
 } // namespace wssac

@@ -147,7 +147,8 @@ struct WssClientTransport::Impl
   void schedule_retry (const std::string &why);
   /* @c is upgraded and takes over sending (@handover: from a connection
    * that now retires, not after a failure). */
-  void on_connected (SoupWebsocketConnection *c, bool handover = false);
+  /* @acks: promised_acks () of its upgrade. */
+  void on_connected (SoupWebsocketConnection *c, const AckPromise &acks, bool handover = false);
   void drop_connection ();
   static gboolean on_watchdog (gpointer data);
   static void on_pong (SoupWebsocketConnection *c, GBytes *, gpointer data);
@@ -170,7 +171,7 @@ struct WssClientTransport::Impl
   void maybe_open_next ();
   static void on_next_connect_done (GObject *source, GAsyncResult *res, gpointer data);
   /* Sending moves to @c; the current connection retires. */
-  void take_over (SoupWebsocketConnection *c);
+  void take_over (SoupWebsocketConnection *c, const AckPromise &acks);
   /* TCP evidence for the retiring connection; closes it with 1000 once
    * everything written on it is confirmed. Under no lock. */
   void tend_retired (int64_t now);

@@ -144,6 +144,9 @@ struct TransportStats
   uint64_t handovers = 0;
   uint64_t acked_index = 0; /* highest chunk the peer acknowledged */
   bool peer_acks = false;
+  /* The current connection's receiver promised acks (kAckPromiseHeader):
+   * only they confirm. */
+  bool acks_promised = false;
   uint64_t server_errors = 0; /* error replies from the peer */
   uint64_t unacked_chunks = 0; /* written, not confirmed */
   int64_t latency_p50_us = 0, latency_p95_us = 0, latency_p99_us = 0; /* queue to socket */

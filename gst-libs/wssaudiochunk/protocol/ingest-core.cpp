@@ -1,6 +1,7 @@
 #include "ingest-core.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 
@@ -20,6 +21,8 @@ struct IngestCore::Session
   bool had_owner = false;
   std::vector<uint8_t> pending_header; /* prepended to the first delivery */
   uint32_t since_ack = 0;
+  int64_t ack_due_ms = -1; /* its unacked deliveries' ack is due then */
+  uint32_t ack_entries = 0; /* entries in ack_due_ that point to it */
   std::string stream_id;     /* the current run's; "" until a sender names one */
   bool stream_started = false; /* the current run delivered nothing yet if false */
   bool new_stream = false;   /* the next delivery starts a later run */
@@ -68,7 +71,13 @@ is_next_run (const S &s, const Message &m)
 }
 } // namespace
 
-IngestCore::IngestCore (IngestConfig config) : config_ (std::move (config)) {}
+IngestCore::IngestCore (IngestConfig config)
+    : config_ (std::move (config)), start_limiter_ (config_.start_limiter)
+{
+  if (!start_limiter_)
+    start_limiter_ = std::make_shared<SessionStartLimiter> (config_.max_new_sessions_per_second,
+                                                            config_.new_session_burst);
+}
 
 IngestCore::~IngestCore () = default;
 
@@ -135,7 +144,7 @@ IngestCore::reject (Connection &c, Session *s, const char *code, const std::stri
 }
 
 void
-IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out)
+IngestCore::deliver (Session &s, std::vector<Delivered> &ready, int64_t now_ms, IngestOutput &out)
 {
   for (auto &d : ready)
     {
@@ -163,7 +172,19 @@ IngestCore::deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &ou
     }
   if (!ready.empty () && config_.ack_every > 0 && s.since_ack >= config_.ack_every)
     ack (s, out);
+  else if (s.since_ack > 0 && now_ms >= 0)
+    schedule_ack (s, now_ms);
   ready.clear ();
+}
+
+void
+IngestCore::schedule_ack (Session &s, int64_t now_ms)
+{
+  if (config_.ack_every == 0 || config_.ack_delay_ms <= 0 || s.ack_due_ms >= 0)
+    return;
+  s.ack_due_ms = now_ms + config_.ack_delay_ms;
+  s.ack_entries++;
+  ack_due_.push_back ({ s.ack_due_ms, &s });
 }
 
 void
@@ -175,6 +196,7 @@ IngestCore::ack (Session &s, IngestOutput &out)
   if (config_.ack_every == 0 || s.owner == 0 || s.reassembler.stats ().delivered == 0)
     return;
   s.since_ack = 0;
+  s.ack_due_ms = -1;
   out.replies.push_back ({ s.owner, encode_ack (s.stats.session_id, s.reassembler.next_index () - 1, s.stream_id),
                            s.stats.session_id });
 }
@@ -182,11 +204,11 @@ IngestCore::ack (Session &s, IngestOutput &out)
 /* A later run of the session: what the earlier one left pending is
  * delivered (its gaps given up), and the new run's indices start afresh. */
 void
-IngestCore::start_stream (Session &s, const Message &m, IngestOutput &out)
+IngestCore::start_stream (Session &s, const Message &m, int64_t now_ms, IngestOutput &out)
 {
   std::vector<Delivered> ready;
   s.reassembler.flush (ready);
-  deliver (s, ready, out);
+  deliver (s, ready, now_ms, out);
   ReassemblerStats done = s.reassembler.stats ();
   s.earlier.duplicates += done.duplicates;
   s.earlier.late += done.late;
@@ -224,7 +246,7 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
   std::vector<Delivered> ready;
   s.reassembler.flush (ready);
   update_waiting (s);
-  deliver (s, ready, out);
+  deliver (s, ready, -1, out);
   ack (s, out);
   s.stats.ended = true;
   IngestEvent ev;
@@ -250,6 +272,10 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
       ended_order_.pop_front ();
     }
   waiting_.erase (&s);
+  if (s.ack_entries > 0)
+    ack_due_.erase (std::remove_if (ack_due_.begin (), ack_due_.end (),
+                                    [&s] (const AckDue &a) { return a.session == &s; }),
+                    ack_due_.end ());
   for (Connection *c : s.cached_by)
     c->cached = nullptr;
   sessions_.erase (id);
@@ -407,12 +433,14 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
       reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
       return;
     }
-  if (!s && !new_session_allowed (c.address, now_ms))
+  /* Last: a message refused otherwise costs no token. */
+  if (!s && !start_limiter_->allow (c.address, now_ms))
     {
+      char rate[32];
+      snprintf (rate, sizeof rate, "%g", start_limiter_->per_second ());
       reject (c, nullptr, "too-many-new-sessions",
-              "this address starts sessions faster than " + std::to_string ((int) config_.max_new_sessions_per_second)
-                  + " per second",
-              index, out);
+              std::string ("this address starts sessions faster than ") + rate + " per second", index,
+              out);
       return;
     }
   const std::string format = m.format.empty () ? "webm-opus" : m.format;
@@ -493,7 +521,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
     case Action::AudioChunk:
       {
         if (is_next_run (*s, m))
-          start_stream (*s, m, out);
+          start_stream (*s, m, now_ms, out);
         else if (s->stream_id.empty () && !m.stream_id.empty () && s->stats.streams.size () == 1)
           s->stream_id = s->stats.streams[0] = m.stream_id; /* the run names itself late: the same run */
         std::vector<Delivered> ready;
@@ -501,7 +529,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         update_waiting (*s);
         if (pr == PushResult::Accepted)
           s->stats.chunks++;
-        deliver (*s, ready, out);
+        deliver (*s, ready, now_ms, out);
         /* Duplicates and late chunks are normal after a reconnect (the sender
          * replays what it could not know arrived): dropped, counted, and
          * answered with an ack so the sender stops replaying. */
@@ -525,38 +553,6 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         break;
       }
     }
-}
-
-/* A token bucket per client address for session creation. Only called
- * when every other check passed, so a refused message costs no token. */
-bool
-IngestCore::new_session_allowed (const std::string &address, int64_t now_ms)
-{
-  if (config_.max_new_sessions_per_second <= 0)
-    return true;
-  /* Full buckets carry no information: drop them now and then. */
-  if (new_session_buckets_.size () > 4096)
-    {
-      for (auto it = new_session_buckets_.begin (); it != new_session_buckets_.end ();)
-        {
-          if ((now_ms - it->second.ms) * config_.max_new_sessions_per_second / 1000.0 + it->second.tokens
-              >= config_.new_session_burst)
-            it = new_session_buckets_.erase (it);
-          else
-            ++it;
-        }
-    }
-  auto it = new_session_buckets_.find (address);
-  if (it == new_session_buckets_.end ())
-    it = new_session_buckets_.emplace (address, Bucket{ config_.new_session_burst, now_ms }).first;
-  Bucket &b = it->second;
-  b.tokens = std::min (config_.new_session_burst,
-                       b.tokens + (now_ms - b.ms) * config_.max_new_sessions_per_second / 1000.0);
-  b.ms = now_ms;
-  if (b.tokens < 1)
-    return false;
-  b.tokens -= 1;
-  return true;
 }
 
 /* A token bucket per connection. */
@@ -655,7 +651,19 @@ IngestCore::tick (int64_t now_ms, IngestOutput &out)
       std::vector<Delivered> ready;
       s->reassembler.tick (now_ms, ready);
       update_waiting (*s);
-      deliver (*s, ready, out);
+      deliver (*s, ready, now_ms, out);
+    }
+  while (!ack_due_.empty () && ack_due_.front ().due_ms <= now_ms)
+    {
+      Session &s = *ack_due_.front ().session;
+      ack_due_.pop_front ();
+      s.ack_entries--;
+      if (s.ack_due_ms >= 0 && s.ack_due_ms <= now_ms)
+        {
+          s.ack_due_ms = -1;
+          if (s.since_ack > 0)
+            ack (s, out); /* nothing when nobody speaks for it: it is asked again */
+        }
     }
 }
 
@@ -669,6 +677,8 @@ IngestCore::next_deadline_ms () const
       if (d >= 0 && (best < 0 || d < best))
         best = d;
     }
+  if (!ack_due_.empty () && (best < 0 || ack_due_.front ().due_ms < best))
+    best = ack_due_.front ().due_ms;
   return best;
 }
 

@@ -27,6 +27,7 @@
 
 #include "message-codec.h"
 #include "reassembler.h"
+#include "session-start-limiter.h"
 
 #include <cstdint>
 #include <deque>
@@ -63,12 +64,20 @@ struct IngestConfig
   /* Acknowledge delivered chunks every this many chunks ({"action":"ack"},
    * cumulative), so a sender knows what it need not replay; 0: never. */
   uint32_t ack_every = 4;
+  /* ...and at the latest this long after a chunk was delivered (0: only
+   * every ack_every chunks): a sender's last chunks before a pause or its
+   * end, or a sender with fewer than ack_every chunks in flight, are acked
+   * too. What lets a sender rely on acks alone (docs/protocol.md). */
+  int64_t ack_delay_ms = 1000;
   /* New sessions a client address may start per second on average, with
    * bursts of new_session_burst; beyond: "too-many-new-sessions". Bounds
    * what one address can make the receiver hold (files, memory). 0: no
    * limit. */
   double max_new_sessions_per_second = 10;
   double new_session_burst = 50;
+  /* Set: the buckets are this limiter's (shared by a receiver's shards),
+   * and the two figures above only name its rate in refusals. */
+  std::shared_ptr<SessionStartLimiter> start_limiter;
   /* A session belongs to the credential (token) of the connection that
    * started it: a connection with another one is refused ("session-bound"),
    * so a client that learnt a session id cannot take the stream over. */
@@ -214,7 +223,7 @@ public:
    * named one or this core closed it. */
   bool hand_off (ConnectionId id);
 
-  /* Gives up gaps that waited too long. */
+  /* Gives up gaps that waited too long; sends the acks that are due. */
   void tick (int64_t now_ms, IngestOutput &out);
   /* -1 when nothing waits */
   int64_t next_deadline_ms () const;
@@ -242,11 +251,12 @@ private:
   void uncache_session (Connection &c);
   void reject (Connection &c, Session *s, const char *code, const std::string &message, int64_t index,
                IngestOutput &out);
-  void deliver (Session &s, std::vector<Delivered> &ready, IngestOutput &out);
+  /* @now_ms < 0: an ack follows at once, none is scheduled. */
+  void deliver (Session &s, std::vector<Delivered> &ready, int64_t now_ms, IngestOutput &out);
   void end_session (Session &s, const std::string &reason, IngestOutput &out);
   void update_waiting (Session &s);
   void ack (Session &s, IngestOutput &out);
-  void start_stream (Session &s, const Message &m, IngestOutput &out);
+  void start_stream (Session &s, const Message &m, int64_t now_ms, IngestOutput &out);
   bool too_big (Connection &c, size_t length, IngestOutput &out);
   void handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutput &out);
   bool over_rate (Connection &c, int64_t now_ms, IngestOutput &out);
@@ -259,19 +269,23 @@ private:
    * a node's address is stable (Session::cached_by holds it). */
   std::unordered_map<ConnectionId, Connection> connections_;
   std::set<Session *> waiting_; /* sessions with a gap being waited for */
+  /* When sessions' unacked deliveries are due their ack (ack_delay_ms), in
+   * time order (one delay for all). An entry is stale when its session was
+   * acked meanwhile. */
+  struct AckDue
+  {
+    int64_t due_ms;
+    Session *session;
+  };
+  std::deque<AckDue> ack_due_;
+  void schedule_ack (Session &s, int64_t now_ms);
   static constexpr size_t kMaxEndedSessions = 4096;
   std::unordered_map<std::string, SessionStats> ended_;
   std::deque<std::string> ended_order_;
   std::string locked_session_;
   std::string last_session_;
   IngestStats stats_;
-  struct Bucket
-  {
-    double tokens = 0;
-    int64_t ms = 0;
-  };
-  std::unordered_map<std::string, Bucket> new_session_buckets_; /* by client address */
-  bool new_session_allowed (const std::string &address, int64_t now_ms);
+  std::shared_ptr<SessionStartLimiter> start_limiter_; /* config_'s, or its own */
 };
 
 } // namespace wssac

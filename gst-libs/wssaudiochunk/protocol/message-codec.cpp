@@ -640,4 +640,39 @@ decode_object (JsonObject *obj, const DecodeLimits &limits, const BinaryPayload 
 }
 } // namespace
 
+std::string
+encode_ack_promise (const AckPromise &promise)
+{
+  return "every=" + std::to_string (promise.every) + "; within-ms="
+         + std::to_string (promise.within_ms);
+}
+
+AckPromise
+parse_ack_promise (const char *value)
+{
+  AckPromise p;
+  if (!value)
+    return p;
+  gchar **parts = g_strsplit (value, ";", -1);
+  bool ok = true;
+  for (gchar **part = parts; *part && ok; part++)
+    {
+      gchar *item = g_strstrip (*part);
+      const bool every = g_str_has_prefix (item, "every=");
+      const bool within = g_str_has_prefix (item, "within-ms=");
+      if (!every && !within)
+        continue; /* a later version may say more */
+      const char *digits = strchr (item, '=') + 1;
+      char *end = nullptr;
+      const gint64 n = g_ascii_strtoll (digits, &end, 10);
+      ok = end != digits && *end == '\0' && n >= 0 && n <= G_MAXINT32;
+      if (ok && every)
+        p.every = static_cast<uint32_t> (n);
+      else if (ok)
+        p.within_ms = n;
+    }
+  g_strfreev (parts);
+  return ok ? p : AckPromise ();
+}
+
 } // namespace wssac

@@ -59,6 +59,28 @@ std::string encode_audio_chunk (const AudioChunkFields &fields);
 std::string encode_ack (const std::string &session_id, uint64_t chunk_index,
                         const std::string &stream_id = std::string ());
 
+/* The HTTP header of a receiver's upgrade response (101) that promises
+ * acks: "every=N; within-ms=T": every chunk it stores is acked once N
+ * chunks in a row were delivered, and at the latest T ms after its
+ * delivery. A sender that sees it confirms chunks by acks alone (TCP
+ * evidence, bytes the receiver's kernel took, would count chunks that the
+ * receiver then refuses, or loses in a crash, as delivered), and keeps at
+ * least N chunks in flight, so that an ack can come without waiting T. */
+constexpr char kAckPromiseHeader[] = "X-Wssaudiochunk-Acks";
+struct AckPromise
+{
+  uint32_t every = 0;     /* 0: not said */
+  int64_t within_ms = 0;  /* 0: no promise */
+  bool
+  made () const
+  {
+    return within_ms > 0;
+  }
+};
+std::string encode_ack_promise (const AckPromise &promise);
+/* The promise in @value (nullptr: none); none when malformed. */
+AckPromise parse_ack_promise (const char *value);
+
 /* The receiver's refusal of a message (docs/protocol.md):
  * {"action":"error","code":..,"message":..} plus "chunkIndex" when
  * @chunk_index >= 0 */

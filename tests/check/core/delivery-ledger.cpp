@@ -83,9 +83,11 @@ struct OpenLedger
   DeliveryLedger l;
   uint64_t off = 0;
 
-  explicit OpenLedger (uint64_t first, uint64_t last, LedgerConfig c = LedgerConfig ()) : l (c)
+  explicit OpenLedger (uint64_t first, uint64_t last, LedgerConfig c = LedgerConfig (),
+                       bool acks_promised = false)
+      : l (c)
   {
-    l.connection_opened ();
+    l.connection_opened (acks_promised);
     write_range (l, first, last, off);
   }
 
@@ -511,6 +513,94 @@ GST_START_TEST (test_retiring_and_current_both_unconfirmed_at_the_end)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_promised_acks_alone_confirm)
+{
+  /* The receiver promised acks in its upgrade: TCP evidence never
+   * confirms, not with a full window, not at the tail, not at its clean
+   * close (it may refuse, or lose in a crash, what its kernel took). */
+  LedgerConfig c;
+  c.initial_window = 4;
+  OpenLedger r (0, 3, c, true);
+  auto &[l, off] = r;
+  fail_unless (l.acks_promised ());
+  fail_unless (!l.window_open ());
+  fail_unless_equals_int (l.tcp_progress (400, 1, 0), 0);
+  fail_unless_equals_int (l.tcp_progress (400, 1, 100000), 0);
+  l.set_tail (true);
+  fail_unless_equals_int (l.tcp_progress (400, 1, 200000), 0);
+  fail_unless (l.connection_ended (true).empty ());
+  fail_unless_equals_uint64 (l.counters ().confirmed, 0);
+  /* The next connection's receiver made no promise: evidence counts again. */
+  l.connection_opened (false);
+  fail_unless (!l.acks_promised ());
+  expect_replay (l, { 0, 1, 2, 3 });
+  write_range (l, 0, 0, off);
+  l.tcp_progress (off, 1, 300000);
+  fail_unless_equals_int (l.tcp_progress (off, 1, 301000), 1);
+  /* A promise covers the retiring connection's chunks too. */
+  l.connection_opened (true);
+  write_range (l, 1, 2, off);
+  l.retire_current ();
+  l.connection_opened (false);
+  fail_unless_equals_int (l.retiring_tcp_progress (off, 1, 400000), 0);
+  fail_unless_equals_int (l.retiring_tcp_progress (off, 1, 500000), 0);
+  fail_unless (l.retiring_ended (true).empty ());
+  expect_replay (l, { 1, 2 });
+}
+GST_END_TEST;
+
+GST_START_TEST (test_promised_ack_interval_sets_the_window_floor)
+{
+  /* A receiver that acks every 4 chunks must get 4 in flight: halved to
+   * 1 by connections that died, the window would wait for its timer on
+   * every connection (found: a receiver restarted every second never
+   * acked chunk 0, given up after 8 writes). */
+  LedgerConfig c;
+  c.initial_window = 4;
+  DeliveryLedger l (c);
+  uint64_t off = 0;
+  for (int i = 0; i < 3; i++)
+    {
+      l.connection_opened ();
+      drain_replays (l);
+      write_range (l, 0, 0, off);
+      l.connection_ended (false);
+    }
+  fail_unless_equals_int (l.window (), 1);
+  l.connection_opened (true, 4);
+  fail_unless_equals_int (l.window (), 4);
+  /* Up to max_window. */
+  l.connection_opened (true, 1000);
+  fail_unless_equals_int (l.window (), c.max_window);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_refusal_after_tcp_evidence_is_a_loss)
+{
+  /* A receiver slow to read: its TCP took chunks 0-1, the hold time
+   * passed, then it refused them (a rate limit). Too late to replay in
+   * order: lost, and reported so, no longer counted as confirmed. */
+  OpenLedger r (0, 2);
+  auto &[l, off] = r;
+  l.tcp_progress (200, 1, 0);
+  fail_unless_equals_int (l.tcp_progress (200, 1, 600), 2);
+  fail_unless_equals_uint64 (l.counters ().confirmed, 2);
+  fail_unless (l.refused (0, false) == DeliveryLedger::Refusal::Lost);
+  fail_unless (l.refused (1, true) == DeliveryLedger::Refusal::Lost);
+  fail_unless_equals_uint64 (l.counters ().confirmed, 0);
+  /* Once only: a second reply for the same chunk is stale. */
+  fail_unless (l.refused (0, false) == DeliveryLedger::Refusal::Ignored);
+  /* Chunk 2 is still in flight: written again. */
+  fail_unless (l.refused (2, false) == DeliveryLedger::Refusal::Replayed);
+  /* An ack confirms; a refusal of an acked chunk is stale. */
+  l.connection_opened ();
+  expect_replay (l, { 2 });
+  write_range (l, 3, 3, off);
+  l.acked (3);
+  fail_unless (l.refused (3, false) == DeliveryLedger::Refusal::Ignored);
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (
     delivery_ledger, "delivery-ledger",
     { "general", 0,
@@ -524,4 +614,6 @@ WSS_CHECK_MAIN (
           test_liveness_after_tcp_evidence, test_take_unconfirmed_counts_everything,
           test_unknown_offset_is_never_tcp_confirmed, test_end_learnt_later,
           test_retiring_connection_keeps_its_chunks, test_retiring_connection_dies_and_is_replayed,
-          test_retiring_and_current_both_unconfirmed_at_the_end) });
+          test_retiring_and_current_both_unconfirmed_at_the_end, test_promised_acks_alone_confirm,
+          test_refusal_after_tcp_evidence_is_a_loss,
+          test_promised_ack_interval_sets_the_window_floor) });

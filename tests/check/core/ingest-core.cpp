@@ -1084,6 +1084,74 @@ GST_START_TEST (test_acks_are_cumulative)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_acks_within_the_delay)
+{
+  /* Fewer than ack_every chunks (a pause, the end, a small window) are
+   * acked ack_delay_ms after the first of them was delivered. */
+  Rig rig (configured ([] (IngestConfig &c) {
+    c.ack_every = 4;
+    c.ack_delay_ms = 1000;
+  }));
+  rig.connect (1);
+  const int64_t t0 = rig.now;
+  fail_unless_equals_int (rig.chunk (1, "s", 0).replies.size (), 0);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), t0 + 1000);
+  rig.now += 500;
+  fail_unless_equals_int (rig.chunk (1, "s", 1).replies.size (), 0);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), t0 + 1000); /* from the first */
+  IngestOutput out;
+  rig.core.tick (t0 + 999, out);
+  fail_unless_equals_int (out.replies.size (), 0);
+  rig.core.tick (t0 + 1000, out);
+  fail_unless_equals_int (out.replies.size (), 1);
+  wssac::Reply r = wssac::decode_reply (out.replies[0].text.data (), out.replies[0].text.size ());
+  fail_unless (r.kind == wssac::Reply::Ack);
+  fail_unless_equals_uint64 (r.chunk_index, 1);
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+  /* Four in a row are acked at the fourth; the timer then has nothing to do. */
+  rig.now = t0 + 2000;
+  for (uint64_t i = 2; i <= 4; i++)
+    fail_unless_equals_int (rig.chunk (1, "s", i).replies.size (), 0);
+  fail_unless_equals_int (rig.chunk (1, "s", 5).replies.size (), 1);
+  out = IngestOutput ();
+  rig.core.tick (t0 + 5000, out);
+  fail_unless_equals_int (out.replies.size (), 0);
+  /* A session that ends with an ack pending leaves nothing behind. */
+  rig.chunk (1, "s", 6);
+  fail_unless (rig.core.next_deadline_ms () >= 0);
+  rig.control (1, Action::EndSession, "s");
+  fail_unless_equals_int64 (rig.core.next_deadline_ms (), -1);
+  out = IngestOutput ();
+  rig.core.tick (t0 + 100000, out);
+  fail_unless_equals_int (out.replies.size (), 0);
+}
+GST_END_TEST;
+
+/* One limiter for several cores (the shards of a receiver with several
+ * workers): an address's session starts are counted once. */
+GST_START_TEST (test_session_starts_shared_by_cores)
+{
+  auto limiter = std::make_shared<wssac::SessionStartLimiter> (1.0, 2);
+  IngestConfig cfg = quiet_config ();
+  cfg.start_limiter = limiter;
+  Rig a (cfg), b (cfg);
+  a.core.on_connect (1, "10.0.0.1:4001"); /* one address, three ports */
+  b.core.on_connect (2, "10.0.0.1:4002");
+  b.core.on_connect (3, "10.0.0.1:4003");
+  fail_unless_equals_int (a.chunk (1, "one", 0).replies.size (), 0);
+  fail_unless_equals_int (b.chunk (2, "two", 0).replies.size (), 0);
+  IngestOutput out = b.chunk (3, "three", 0);
+  fail_unless_equals_int (out.replies.size (), 1);
+  fail_unless (out.replies[0].text.find ("too-many-new-sessions") != std::string::npos, "%s",
+               out.replies[0].text.c_str ());
+  fail_unless (out.replies[0].text.find ("faster than 1 per second") != std::string::npos, "%s",
+               out.replies[0].text.c_str ());
+  /* A second later the bucket holds one token again. */
+  b.now += 1000;
+  fail_unless_equals_int (b.chunk (3, "three", 0).replies.size (), 0);
+}
+GST_END_TEST;
+
 static std::string
 audio_with_header (const std::string &session, uint64_t index, const std::vector<uint8_t> &header)
 {
@@ -1352,15 +1420,17 @@ WSS_CHECK_MAIN (
                  test_budget_counts_per_connection, test_bad_connection_does_not_disturb_others,
                  test_error_reply_json) },
     { "acks-and-joins", 0,
-      WSS_TESTS (test_acks_are_cumulative, test_binary_framing, test_mid_stream_join_with_header,
-                 test_refused_message_claims_nothing) },
+      WSS_TESTS (test_acks_are_cumulative, test_acks_within_the_delay, test_binary_framing,
+                 test_mid_stream_join_with_header, test_refused_message_claims_nothing) },
     { "speaker", 0,
       WSS_TESTS (test_session_claimed_then_taken_over, test_one_session_per_connection, test_hand_off) },
     { "control", 0,
       WSS_TESTS (test_controls, test_end_session_flushes, test_end_session_default_reason,
                  test_format_changed, test_finish_all, test_finish_session,
                  test_session_memory_follows_lifetimes) },
-    { "config", 0, WSS_TESTS (test_only_session, test_single_session_locks, test_max_sessions) },
+    { "config", 0,
+      WSS_TESTS (test_only_session, test_single_session_locks, test_max_sessions,
+                 test_session_starts_shared_by_cores) },
     { "runs", 0,
       WSS_TESTS (test_second_run_is_a_continuation, test_new_run_flushes_the_old_one,
                  test_run_without_stream_id_is_one_run, test_same_run_moves_to_a_new_connection,

@@ -322,9 +322,28 @@ GST_START_TEST (test_invalid_session_id)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_ack_promise)
+{
+  wssac::AckPromise p = wssac::parse_ack_promise (
+      wssac::encode_ack_promise ({ 4, 1000 }).c_str ());
+  fail_unless (p.made ());
+  fail_unless_equals_int (p.every, 4);
+  fail_unless_equals_int64 (p.within_ms, 1000);
+  p = wssac::parse_ack_promise ("within-ms=250");
+  fail_unless (p.made () && p.every == 0 && p.within_ms == 250);
+  /* Unknown parts are skipped (a later version may say more). */
+  p = wssac::parse_ack_promise (" every=2 ;within-ms=500; batch=yes");
+  fail_unless (p.made () && p.every == 2 && p.within_ms == 500);
+  for (const char *bad : { "", "every=4", "within-ms=0", "within-ms=-5", "within-ms=1s",
+                           "within-ms", "within-ms=99999999999", "1000" })
+    fail_unless (!wssac::parse_ack_promise (bad).made (), "\"%s\" taken for a promise", bad);
+  fail_unless (!wssac::parse_ack_promise (nullptr).made ());
+}
+GST_END_TEST;
+
 WSS_CHECK_MAIN (message_codec, "core-message-codec",
                 { "general", 0,
                   WSS_TESTS (test_encode_audio_chunk_exact_fields, test_capture_timestamp_optional,
                              test_round_trip_audio, test_controls, test_refusals,
                              test_audio_size_limit, test_error_codes_are_distinct, test_stream_id,
-                             test_invalid_session_id) });
+                             test_invalid_session_id, test_ack_promise) });

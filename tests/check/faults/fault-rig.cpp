@@ -137,6 +137,7 @@ FaultRig::run (const std::string &launch, int timeout_s, FaultScript faults)
   gst_structure_get_uint64 (st, "chunks-given-up", &out.given_up);
   gst_structure_get_uint64 (st, "chunks-likely-duplicated", &out.likely_duplicates);
   gst_structure_get_uint64 (st, "reconnects", &out.reconnects);
+  fail_unless (gst_structure_get_boolean (st, "acks-promised", &out.acks_promised));
   gst_structure_free (st);
   for (auto *d : log.warning_details)
     {
@@ -160,6 +161,9 @@ void
 FaultRig::collect (Outcome &o)
 {
   o.acks = ingest_ != nullptr || (gateway_ && gateway_->acks ());
+  /* Our receiver promises its acks in the upgrade; the others do not. */
+  if (o.sent > 0)
+    fail_unless_equals_int (o.acks_promised, ingest_ != nullptr);
   if (ingest_)
     {
       o.received = ingest_->chunks ();

@@ -43,6 +43,7 @@ struct Outcome
   std::vector<ReportedLoss> reported;
   bool eos = false, error = false;
   bool acks = false; /* the receiver acked */
+  gboolean acks_promised = FALSE; /* stats: the last connection's receiver promised acks */
   std::string error_message;
   /* What the receiver got: the first copy of each chunk, and copies. */
   std::map<uint64_t, std::vector<uint8_t>> received;

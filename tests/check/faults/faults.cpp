@@ -53,6 +53,26 @@ GST_START_TEST (test_server_killed_and_restarted)
 }
 GST_END_TEST;
 
+/* What a hung server's TCP took and the server never read is not
+ * delivered, even when the server then closes cleanly (1001): a receiver
+ * that promises acks is believed by its acks alone (delivery-ledger.h). */
+GST_START_TEST (test_server_hangs_then_restarted)
+{
+  auto rig = FaultRig::with_ingest ();
+  TestIngest &ingest = *rig->ingest ();
+  Outcome o = rig->stream (8, "", [&] (Timeline &tl, GstElement *) {
+    for (int i = 1; i <= 3; i++)
+      {
+        tl.at (i * 2.0);
+        ingest.hang_then_stop (1500);
+        ingest.start (ingest.port ());
+      }
+  });
+  fail_unless_equals_int (ingest.incarnations (), 4);
+  check_complete_after_reconnects (o, 3, "server hung, then restarted x3", "1.5 s each", 8.0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_gateway_cuts)
 {
   /* API Gateway closes every connection after 2 h with 1001: compressed to
@@ -380,7 +400,7 @@ GST_END_TEST;
 WSS_CHECK_MAIN (
     faults, "faults",
     { "faults", 170,
-      WSS_TESTS (test_server_killed_and_restarted, test_gateway_cuts,
+      WSS_TESTS (test_server_killed_and_restarted, test_server_hangs_then_restarted, test_gateway_cuts,
                  test_connection_age_make_before_break, test_connection_age_before_the_gateway_cut,
                  test_connection_age_before_the_gateway_cut_no_acks,
                  test_connection_age_next_refused_for_a_while, test_connection_age_old_dies_first,

@@ -60,6 +60,19 @@ TestIngest::stop ()
 }
 
 void
+TestIngest::hang_then_stop (int64_t ms)
+{
+  if (!thread_)
+    return;
+  thread_->invoke ([this, ms] {
+    g_usleep (ms * 1000);
+    server_->stop ();
+    server_.reset ();
+  });
+  thread_.reset ();
+}
+
+void
 TestIngest::close_all (unsigned short code)
 {
   thread_->invoke ([this, code] { server_->close_all (code); });

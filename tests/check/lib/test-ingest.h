@@ -28,6 +28,10 @@ public:
   void start (unsigned port = 0);
   void stop ();
   void restart () { stop (), start (port_); }
+  /* The server reads nothing for @ms (its thread is busy), then stops
+   * without reading what came meanwhile, as a hung process that is
+   * restarted: its TCP took those bytes, it never saw them. */
+  void hang_then_stop (int64_t ms);
   /* Accept only this session (the next start () on). */
   void set_only_session (const std::string &id) { only_session_ = id; }
   unsigned port () const { return port_; }

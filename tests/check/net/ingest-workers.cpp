@@ -108,12 +108,12 @@ public:
       server_.set_ack_gate (std::move (gate));
     wssac::IngestServerConfig config;
     config.workers = workers;
-    if (tweak)
-      tweak (config);
-    scheme_ = config.tls_cert_file.empty () ? "ws" : "wss";
     config.max_connections_per_address = 0;
     config.core.max_new_sessions_per_second = 0;
     config.core.ack_every = 4;
+    if (tweak)
+      tweak (config);
+    scheme_ = config.tls_cert_file.empty () ? "ws" : "wss";
     bool ok = false;
     thread_.invoke ([&] {
       ok = server_.start (
@@ -474,6 +474,44 @@ GST_START_TEST (test_ack_gate)
 }
 GST_END_TEST;
 
+/* How fast an address starts sessions is counted once for all workers:
+ * with a burst of 4, four sessions that all live on worker 0 start (split
+ * per worker, the burst was 2 there), and a fifth, on worker 1, does not. */
+GST_START_TEST (test_session_starts_counted_once)
+{
+  Rig rig (2, [] (wssac::IngestServerConfig &c) {
+    c.core.max_new_sessions_per_second = 0.001;
+    c.core.new_session_burst = 4;
+  });
+  std::vector<std::string> ids;
+  std::string other;
+  for (int i = 0; ids.size () < 4 || other.empty (); i++)
+    {
+      const std::string id = "start-" + std::to_string (i);
+      if (rig.worker_of (id) == 0 && ids.size () < 4)
+        ids.push_back (id);
+      else if (rig.worker_of (id) == 1 && other.empty ())
+        other = id;
+    }
+  ids.push_back (other);
+  for (size_t n = 0; n < ids.size (); n++)
+    {
+      auto c = connect (rig);
+      for (uint64_t i = 0; i <= 3; i++)
+        c->send_text (chunk_message (ids[n], i));
+      const size_t expected = n < 4 ? 1 : 4;
+      fail_unless (c->wait_for_replies (expected, 10000), "%s: no reply", ids[n].c_str ());
+      const std::string reply = c->replies ()[0];
+      if (n < 4)
+        fail_unless (reply.find ("\"action\":\"ack\"") != std::string::npos, "%s: %s",
+                     ids[n].c_str (), reply.c_str ());
+      else
+        fail_unless (reply.find ("too-many-new-sessions") != std::string::npos, "%s: %s",
+                     ids[n].c_str (), reply.c_str ());
+    }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_one_worker)
 {
   Rig rig (1);
@@ -656,4 +694,4 @@ WSS_CHECK_MAIN (ingest_workers, "ingest-workers",
                   WSS_TESTS (test_listen_socket_backlog_and_reuseport,
                              test_reconnect_onto_other_worker, test_upgrade_handed_to_owner,
                              test_first_named_session_routes, test_tls_and_deflate_connections,
-                             test_one_worker, test_ack_gate) });
+                             test_one_worker, test_ack_gate, test_session_starts_counted_once) });
