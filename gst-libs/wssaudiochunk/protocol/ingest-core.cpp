@@ -182,7 +182,11 @@ IngestCore::schedule_ack (Session &s, int64_t now_ms)
 {
   if (config_.ack_every == 0 || config_.ack_delay_ms <= 0 || s.ack_due_ms >= 0)
     return;
-  s.ack_due_ms = now_ms + config_.ack_delay_ms;
+  /* Due times on a grid of a tenth of the delay, within the delay: one
+   * timer wake-up serves every session due in that tenth (a wake-up per
+   * millisecond halved what one worker takes when saturated). */
+  const int64_t step = std::max<int64_t> (1, config_.ack_delay_ms / 10);
+  s.ack_due_ms = (now_ms + config_.ack_delay_ms - step) / step * step + step;
   s.ack_entries++;
   ack_due_.push_back ({ s.ack_due_ms, &s });
 }
