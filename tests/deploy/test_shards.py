@@ -180,6 +180,10 @@ def body(h):
         if not sp["eos"] or sp["errors"]:
             failures.append("%s: no clean end: %s" % (sid, sp["errors"]))
             continue
+        # The shards' ack promise (X-Wssaudiochunk-Acks) reached the sink through nginx.
+        if sp["stats"].get("acks-promised") is not True:
+            failures.append("%s: acks-promised %r: the balancer dropped the promise header"
+                            % (sid, sp["stats"].get("acks-promised")))
         r = reports.get(sid)
         if r is None:
             failures.append("%s: no joined recording" % sid)

@@ -223,10 +223,10 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->shared = std::make_shared<WorkerShared> ();
   p->shared->config = p->config;
   p->shared->core_config = core_config;
-  /* Each shard holds its share of the sessions. How fast an address may
-   * start them is counted once for all (session-start-limiter.h). */
+  /* Each shard holds the sessions that hash to it; how many live and how
+   * fast an address may start them are counted once for all. */
   IngestConfig shard_config = core_config;
-  shard_config.max_sessions = (core_config.max_sessions + n - 1) / n;
+  shard_config.live_sessions = std::make_shared<std::atomic<size_t>> (0);
   shard_config.start_limiter = std::make_shared<SessionStartLimiter> (
       core_config.max_new_sessions_per_second, core_config.new_session_burst);
   p->shards.clear ();

@@ -72,14 +72,20 @@ is_next_run (const S &s, const Message &m)
 } // namespace
 
 IngestCore::IngestCore (IngestConfig config)
-    : config_ (std::move (config)), start_limiter_ (config_.start_limiter)
+    : config_ (std::move (config)), start_limiter_ (config_.start_limiter),
+      live_sessions_ (config_.live_sessions)
 {
+  if (!live_sessions_)
+    live_sessions_ = std::make_shared<std::atomic<size_t>> (0);
   if (!start_limiter_)
     start_limiter_ = std::make_shared<SessionStartLimiter> (config_.max_new_sessions_per_second,
                                                             config_.new_session_burst);
 }
 
-IngestCore::~IngestCore () = default;
+IngestCore::~IngestCore ()
+{
+  *live_sessions_ -= sessions_.size ();
+}
 
 std::string
 IngestCore::error_reply (const char *code, const std::string &message, int64_t chunk_index)
@@ -282,7 +288,8 @@ IngestCore::end_session (Session &s, const std::string &reason, IngestOutput &ou
                     ack_due_.end ());
   for (Connection *c : s.cached_by)
     c->cached = nullptr;
-  sessions_.erase (id);
+  if (sessions_.erase (id))
+    (*live_sessions_)--;
   /* A single-session receiver that keeps listening takes the next session. */
   if (config_.single_session && locked_session_ == id)
     locked_session_.clear ();
@@ -432,7 +439,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
               "session \"" + sid + "\" has not started: its first message must be an audioChunk", index, out);
       return;
     }
-  if (!s && sessions_.size () >= config_.max_sessions)
+  if (!s && live_sessions_->load () >= config_.max_sessions)
     {
       reject (c, nullptr, "too-many-sessions", "this receiver is at its session limit", index, out);
       return;
@@ -500,6 +507,7 @@ IngestCore::handle (Connection &c, DecodeResult &&r, int64_t now_ms, IngestOutpu
         }
       s = fresh.get ();
       sessions_[sid] = std::move (fresh);
+      (*live_sessions_)++;
       if (config_.single_session)
         locked_session_ = last_session_ = sid;
       IngestEvent ev;

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -51,6 +52,11 @@ struct IngestConfig
    * single-stream source element). */
   bool single_session = false;
   size_t max_sessions = 10000;
+  /* Set: live sessions are counted here against max_sessions, shared by
+   * a receiver's shards (each holds only the sessions that hash to it).
+   * Two shards starting a session at the limit at once may both pass it:
+   * it can be exceeded by one per other shard. */
+  std::shared_ptr<std::atomic<size_t>> live_sessions;
   /* Largest message accepted: a larger one is answered "message-too-big"
    * and the connection closed with 1009, as API Gateway does. */
   size_t max_message_size = 128 * 1024;
@@ -286,6 +292,7 @@ private:
   std::string last_session_;
   IngestStats stats_;
   std::shared_ptr<SessionStartLimiter> start_limiter_; /* config_'s, or its own */
+  std::shared_ptr<std::atomic<size_t>> live_sessions_;  /* config_'s, or its own */
 };
 
 } // namespace wssac

@@ -1154,6 +1154,34 @@ GST_START_TEST (test_session_starts_shared_by_cores)
 }
 GST_END_TEST;
 
+/* One count of live sessions for several cores: the limit holds for all,
+ * and a session that ends makes room in any of them. */
+GST_START_TEST (test_live_sessions_shared_by_cores)
+{
+  IngestConfig cfg = quiet_config ();
+  cfg.max_sessions = 2;
+  cfg.live_sessions = std::make_shared<std::atomic<size_t>> (0);
+  {
+    Rig a (cfg), b (cfg);
+    a.connect (1);
+    b.connect (2);
+    b.connect (3);
+    fail_unless_equals_int (a.chunk (1, "one", 0).replies.size (), 0);
+    fail_unless_equals_int (b.chunk (2, "two", 0).replies.size (), 0);
+    IngestOutput out = b.chunk (3, "three", 0);
+    fail_unless_equals_int (out.replies.size (), 1);
+    fail_unless (out.replies[0].text.find ("too-many-sessions") != std::string::npos, "%s",
+                 out.replies[0].text.c_str ());
+    a.control (1, Action::EndSession, "one");
+    fail_unless_equals_uint64 (cfg.live_sessions->load (), 1);
+    fail_unless_equals_int (b.chunk (3, "three", 0).replies.size (), 0);
+    fail_unless_equals_uint64 (cfg.live_sessions->load (), 2);
+  }
+  /* A core that goes takes its live sessions out of the count. */
+  fail_unless_equals_uint64 (cfg.live_sessions->load (), 0);
+}
+GST_END_TEST;
+
 static std::string
 audio_with_header (const std::string &session, uint64_t index, const std::vector<uint8_t> &header)
 {
@@ -1432,7 +1460,7 @@ WSS_CHECK_MAIN (
                  test_session_memory_follows_lifetimes) },
     { "config", 0,
       WSS_TESTS (test_only_session, test_single_session_locks, test_max_sessions,
-                 test_session_starts_shared_by_cores) },
+                 test_session_starts_shared_by_cores, test_live_sessions_shared_by_cores) },
     { "runs", 0,
       WSS_TESTS (test_second_run_is_a_continuation, test_new_run_flushes_the_old_one,
                  test_run_without_stream_id_is_one_run, test_same_run_moves_to_a_new_connection,

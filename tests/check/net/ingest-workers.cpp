@@ -477,12 +477,10 @@ GST_END_TEST;
 /* How fast an address starts sessions is counted once for all workers:
  * with a burst of 4, four sessions that all live on worker 0 start (split
  * per worker, the burst was 2 there), and a fifth, on worker 1, does not. */
-GST_START_TEST (test_session_starts_counted_once)
+/* Sessions on worker 0 and worker 1: four of the first, then one of the other. */
+static std::vector<std::string>
+four_on_worker_0_then_one_on_1 (Rig &rig)
 {
-  Rig rig (2, [] (wssac::IngestServerConfig &c) {
-    c.core.max_new_sessions_per_second = 0.001;
-    c.core.new_session_burst = 4;
-  });
   std::vector<std::string> ids;
   std::string other;
   for (int i = 0; ids.size () < 4 || other.empty (); i++)
@@ -494,21 +492,52 @@ GST_START_TEST (test_session_starts_counted_once)
         other = id;
     }
   ids.push_back (other);
+  return ids;
+}
+
+/* Starts each of @ids (chunks 0..3 on a connection of its own): the first
+ * four are acked, the fifth is refused with @refusal. */
+static void
+expect_four_started_then (Rig &rig, const std::vector<std::string> &ids, const char *refusal,
+                          std::vector<std::unique_ptr<WsTestClient>> &clients)
+{
   for (size_t n = 0; n < ids.size (); n++)
     {
-      auto c = connect (rig);
+      clients.push_back (connect (rig));
+      WsTestClient &c = *clients.back ();
       for (uint64_t i = 0; i <= 3; i++)
-        c->send_text (chunk_message (ids[n], i));
-      const size_t expected = n < 4 ? 1 : 4;
-      fail_unless (c->wait_for_replies (expected, 10000), "%s: no reply", ids[n].c_str ());
-      const std::string reply = c->replies ()[0];
+        c.send_text (chunk_message (ids[n], i));
+      fail_unless (c.wait_for_replies (n < 4 ? 1 : 4, 10000), "%s: no reply", ids[n].c_str ());
+      const std::string reply = c.replies ()[0];
       if (n < 4)
         fail_unless (reply.find ("\"action\":\"ack\"") != std::string::npos, "%s: %s",
                      ids[n].c_str (), reply.c_str ());
       else
-        fail_unless (reply.find ("too-many-new-sessions") != std::string::npos, "%s: %s",
-                     ids[n].c_str (), reply.c_str ());
+        fail_unless (reply.find (refusal) != std::string::npos, "%s: %s", ids[n].c_str (),
+                     reply.c_str ());
     }
+}
+
+/* The live sessions are counted once for all workers: with a limit of 4,
+ * four sessions that all live on worker 0 start (split per worker, the
+ * limit was 2 there), and a fifth, on worker 1, does not. */
+GST_START_TEST (test_live_sessions_counted_once)
+{
+  Rig rig (2, [] (wssac::IngestServerConfig &c) { c.core.max_sessions = 4; });
+  std::vector<std::unique_ptr<WsTestClient>> clients;
+  expect_four_started_then (rig, four_on_worker_0_then_one_on_1 (rig), "too-many-sessions", clients);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_session_starts_counted_once)
+{
+  Rig rig (2, [] (wssac::IngestServerConfig &c) {
+    c.core.max_new_sessions_per_second = 0.001;
+    c.core.new_session_burst = 4;
+  });
+  std::vector<std::unique_ptr<WsTestClient>> clients;
+  expect_four_started_then (rig, four_on_worker_0_then_one_on_1 (rig), "too-many-new-sessions",
+                            clients);
 }
 GST_END_TEST;
 
@@ -694,4 +723,5 @@ WSS_CHECK_MAIN (ingest_workers, "ingest-workers",
                   WSS_TESTS (test_listen_socket_backlog_and_reuseport,
                              test_reconnect_onto_other_worker, test_upgrade_handed_to_owner,
                              test_first_named_session_routes, test_tls_and_deflate_connections,
-                             test_one_worker, test_ack_gate, test_session_starts_counted_once) });
+                             test_one_worker, test_ack_gate, test_session_starts_counted_once,
+                             test_live_sessions_counted_once) });
