@@ -14,7 +14,9 @@
  *     with encode_ack, error replies with IngestCore::error_reply); a
  *     binary frame's message re-encoded as JSON text decodes the same;
  *   - the input's text used as a sessionId / error message survives the
- *     encoders' JSON escaping.
+ *     encoders' JSON escaping;
+ *   - the input's text read as an ack promise header (parse_ack_promise)
+ *     that is taken survives encode_ack_promise.
  * Seeds: tests/fuzz/corpus/fuzz_message_codec (real messages of the sink
  * and messages from encode_*); dictionary: tests/fuzz/json.dict. */
 #include "fuzz-message.h"
@@ -243,6 +245,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   /* 4. The raw input as a string value: the encoders must escape whatever
    * they are given (up to the first NUL: they take C strings). */
   std::string s (text, strnlen (text, size));
+
+  /* 5. The same as a server's ack promise header (the sink reads it from
+   * the upgrade response): a promise it takes survives its encoding. */
+  const AckPromise promise = parse_ack_promise (s.c_str ());
+  if (promise.made ())
+    {
+      FUZZ_CHECK (promise.within_ms > 0 && promise.within_ms <= G_MAXINT32, "within-ms %lld",
+                  (long long) promise.within_ms);
+      const AckPromise again = parse_ack_promise (encode_ack_promise (promise).c_str ());
+      FUZZ_CHECK (again.made () && again.every == promise.every && again.within_ms == promise.within_ms,
+                  "ack promise round trip: \"%s\"", s.c_str ());
+    }
   std::string e = IngestCore::error_reply ("fuzz", s);
   Reply back = decode_reply (e.data (), e.size ());
   /* json-glib refuses to parse text that is not UTF-8, and its generator
