@@ -144,6 +144,10 @@ struct SessionModel
   uint64_t last_ack = 0;
   std::string ack_run; /* the streamId of the acks so far */
   uint64_t cursor = 0; /* the template's next index */
+  /* The last delivery of each run, by streamId: an ack names its run, and
+   * the flush of a run when the next one starts acks it after the next
+   * run's first delivery is out. */
+  std::map<std::string, uint64_t> last_of_run;
 };
 
 struct Model
@@ -270,6 +274,7 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
                         ev.chunk_index, ev.bytes.size ());
             s.have_last = true;
             s.last = ev.chunk_index;
+            s.last_of_run[ev.stream_id] = ev.chunk_index;
             s.delivered++;
             s.bytes += ev.bytes.size ();
             break;
@@ -323,7 +328,12 @@ check_output (Model &m, const IngestOutput &out, int64_t now)
             s.ack_run = run;
           FUZZ_CHECK (!s.have_ack || rep.chunk_index >= s.last_ack, "session %s: ack went back from %" PRIu64
                       " to %" PRIu64, sid.c_str (), s.last_ack, rep.chunk_index);
-          if (s.have_last)
+          auto of_run = s.last_of_run.find (run);
+          if (!run.empty () && of_run != s.last_of_run.end ())
+            FUZZ_CHECK (rep.chunk_index <= of_run->second,
+                        "session %s: ack %" PRIu64 " past the last delivery %" PRIu64 " of run %s (%s)", sid.c_str (),
+                        rep.chunk_index, of_run->second, run.c_str (), r.text.c_str ());
+          else if (s.have_last)
             FUZZ_CHECK (rep.chunk_index <= s.last, "session %s: ack %" PRIu64 " past the last delivery %" PRIu64 " (%s)",
                         sid.c_str (), rep.chunk_index, s.last, r.text.c_str ());
           else
