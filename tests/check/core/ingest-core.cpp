@@ -1129,6 +1129,18 @@ GST_START_TEST (test_acks_within_the_delay)
 }
 GST_END_TEST;
 
+/* Sessions "one" (connection 1, on @a) and "two" (2, on @b) start and
+ * "three" (3, on @b) is refused: the text of that refusal. */
+static std::string
+two_start_then_third_refused (Rig &a, Rig &b)
+{
+  fail_unless_equals_int (a.chunk (1, "one", 0).replies.size (), 0);
+  fail_unless_equals_int (b.chunk (2, "two", 0).replies.size (), 0);
+  IngestOutput out = b.chunk (3, "three", 0);
+  fail_unless_equals_int (out.replies.size (), 1);
+  return out.replies[0].text;
+}
+
 /* One limiter for several cores (the shards of a receiver with several
  * workers): an address's session starts are counted once. */
 GST_START_TEST (test_session_starts_shared_by_cores)
@@ -1140,14 +1152,9 @@ GST_START_TEST (test_session_starts_shared_by_cores)
   a.core.on_connect (1, "10.0.0.1:4001"); /* one address, three ports */
   b.core.on_connect (2, "10.0.0.1:4002");
   b.core.on_connect (3, "10.0.0.1:4003");
-  fail_unless_equals_int (a.chunk (1, "one", 0).replies.size (), 0);
-  fail_unless_equals_int (b.chunk (2, "two", 0).replies.size (), 0);
-  IngestOutput out = b.chunk (3, "three", 0);
-  fail_unless_equals_int (out.replies.size (), 1);
-  fail_unless (out.replies[0].text.find ("too-many-new-sessions") != std::string::npos, "%s",
-               out.replies[0].text.c_str ());
-  fail_unless (out.replies[0].text.find ("faster than 1 per second") != std::string::npos, "%s",
-               out.replies[0].text.c_str ());
+  const std::string refusal = two_start_then_third_refused (a, b);
+  fail_unless (refusal.find ("too-many-new-sessions") != std::string::npos, "%s", refusal.c_str ());
+  fail_unless (refusal.find ("faster than 1 per second") != std::string::npos, "%s", refusal.c_str ());
   /* A second later the bucket holds one token again. */
   b.now += 1000;
   fail_unless_equals_int (b.chunk (3, "three", 0).replies.size (), 0);
@@ -1166,12 +1173,8 @@ GST_START_TEST (test_live_sessions_shared_by_cores)
     a.connect (1);
     b.connect (2);
     b.connect (3);
-    fail_unless_equals_int (a.chunk (1, "one", 0).replies.size (), 0);
-    fail_unless_equals_int (b.chunk (2, "two", 0).replies.size (), 0);
-    IngestOutput out = b.chunk (3, "three", 0);
-    fail_unless_equals_int (out.replies.size (), 1);
-    fail_unless (out.replies[0].text.find ("too-many-sessions") != std::string::npos, "%s",
-                 out.replies[0].text.c_str ());
+    const std::string refusal = two_start_then_third_refused (a, b);
+    fail_unless (refusal.find ("too-many-sessions") != std::string::npos, "%s", refusal.c_str ());
     a.control (1, Action::EndSession, "one");
     fail_unless_equals_uint64 (cfg.live_sessions->load (), 1);
     fail_unless_equals_int (b.chunk (3, "three", 0).replies.size (), 0);
