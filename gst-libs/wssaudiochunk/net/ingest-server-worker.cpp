@@ -176,12 +176,9 @@ IngestWorker::on_early (SoupServer *, SoupServerMessage *msg, const char *, GHas
       g_object_set_data_full (G_OBJECT (msg), kSlotKey,
                               new AddressSlot{ self->shared_ref_, address }, release_slot);
     }
-  /* Acked within ack_delay_ms: the sender may rely on acks alone. */
-  const IngestConfig &core = self->shared_.core_config;
-  if (core.ack_every > 0 && core.ack_delay_ms > 0)
-    soup_message_headers_replace (
-        soup_server_message_get_response_headers (msg), kAckPromiseHeader,
-        encode_ack_promise ({ core.ack_every, core.ack_delay_ms }).c_str ());
+  if (!self->shared_.ack_promise.empty ())
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), kAckPromiseHeader,
+                                  self->shared_.ack_promise.c_str ());
 }
 
 gboolean

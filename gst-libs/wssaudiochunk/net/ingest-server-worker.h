@@ -33,6 +33,8 @@ struct WorkerShared
 {
   IngestServerConfig config; /* fixed once the workers start */
   IngestConfig core_config;  /* what IngestCore::decode needs */
+  /* The value of kAckPromiseHeader in every 101; empty: no promise. */
+  std::string ack_promise;
   std::atomic<ConnectionId> next_id{ 1 };
   std::shared_ptr<AddressCounts> pending = std::make_shared<AddressCounts> ();
   std::atomic<uint64_t> auth_refused{ 0 }, origin_refused{ 0 }, address_refused{ 0 };

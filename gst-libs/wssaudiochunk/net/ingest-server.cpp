@@ -223,6 +223,9 @@ IngestServer::start (GMainContext *context, const IngestServerConfig &config, Ev
   p->shared = std::make_shared<WorkerShared> ();
   p->shared->config = p->config;
   p->shared->core_config = core_config;
+  /* Acked within ack_delay_ms: a sender may rely on acks alone. */
+  if (core_config.ack_every > 0 && core_config.ack_delay_ms > 0)
+    p->shared->ack_promise = encode_ack_promise ({ core_config.ack_every, core_config.ack_delay_ms });
   /* Each shard holds the sessions that hash to it; how many live and how
    * fast an address may start them are counted once for all. */
   IngestConfig shard_config = core_config;

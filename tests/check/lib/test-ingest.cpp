@@ -50,13 +50,7 @@ TestIngest::start (unsigned port)
 void
 TestIngest::stop ()
 {
-  if (!thread_)
-    return;
-  thread_->invoke ([this] {
-    server_->stop ();
-    server_.reset ();
-  });
-  thread_.reset ();
+  hang_then_stop (0);
 }
 
 void
@@ -65,7 +59,8 @@ TestIngest::hang_then_stop (int64_t ms)
   if (!thread_)
     return;
   thread_->invoke ([this, ms] {
-    g_usleep (ms * 1000);
+    if (ms > 0)
+      g_usleep (ms * 1000);
     server_->stop ();
     server_.reset ();
   });
